@@ -1,0 +1,106 @@
+//! The command-line twin of the browser app (native only).
+//!
+//! Exit codes: 0 for a valid plan (whatever its findings), 2 for input that cannot be
+//! read or is invalid (with every problem on stderr, each naming its key path).
+
+use crate::plan::{self, Plan, YamlStyle};
+use crate::report::Report;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "synapse-planner",
+    version,
+    about = "Size and check a high-availability Matrix Synapse cluster"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the default plan (the seed's cluster) as a complete YAML plan file.
+    ExamplePlan,
+    /// Print the sizing report for a plan (the default plan without --plan).
+    Report {
+        /// Plan file (YAML, schema 1).
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap: 0 for --help/--version, 2 for usage errors.
+            return e.exit_code();
+        }
+    };
+    match cli.command {
+        Command::ExamplePlan => {
+            print!("{}", plan::to_yaml(&Plan::default(), YamlStyle::Full));
+            0
+        }
+        Command::Report { plan, format } => {
+            let plan = match load(plan.as_deref()) {
+                Ok(p) => p,
+                Err(code) => return code,
+            };
+            let report = Report::new(&plan);
+            match format {
+                Format::Json => println!("{}", report.to_json()),
+                Format::Text => print!("{}", report.to_text()),
+            }
+            0
+        }
+    }
+}
+
+/// Reads and validates a plan file, printing every problem to stderr. Warnings do not
+/// stop it; errors exit 2.
+fn load(path: Option<&std::path::Path>) -> Result<Plan, i32> {
+    let Some(path) = path else {
+        return Ok(Plan::default());
+    };
+    let text = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                eprintln!("error: {}: the plan file is not UTF-8 text", path.display());
+                return Err(2);
+            }
+        },
+        Err(e) => {
+            eprintln!("error: {}: cannot read the plan file: {e}", path.display());
+            return Err(2);
+        }
+    };
+    let v = plan::from_yaml(&text).validate();
+    for p in &v.problems {
+        eprintln!("{}: {p}", path.display());
+    }
+    match v.plan {
+        Some(plan) => Ok(plan),
+        None => {
+            eprintln!(
+                "error: {}: the plan is invalid ({} errors); nothing was computed",
+                path.display(),
+                v.errors().count()
+            );
+            Err(2)
+        }
+    }
+}

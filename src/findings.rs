@@ -1,0 +1,642 @@
+//! Findings: what is wrong or risky in a valid plan, why (with the source), and what
+//! to change. Each has a stable `code` that tests, the UI and users can rely on.
+
+use crate::Severity;
+use crate::assumptions as a;
+use crate::plan::{Plan, PoolMode, Role, WorkerKind};
+use crate::sizing::{Connections, HostBudget, postgres, ram_per_process};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Finding {
+    pub severity: Severity,
+    pub code: &'static str,
+    /// Key paths of the inputs involved; the first is the one to change.
+    pub paths: Vec<String>,
+    /// What is wrong, with the figures.
+    pub message: String,
+    /// Why it matters, with the source.
+    pub why: String,
+    /// What to change.
+    pub fix: String,
+}
+
+struct Out(Vec<Finding>);
+
+impl Out {
+    fn push(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        paths: &[&str],
+        message: String,
+        why: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        self.0.push(Finding {
+            severity,
+            code,
+            paths: paths.iter().map(|s| s.to_string()).collect(),
+            message,
+            why: why.into(),
+            fix: fix.into(),
+        });
+    }
+}
+
+/// Thousands separators for counts in sentences.
+fn n(x: u64) -> String {
+    crate::report::group(x)
+}
+
+pub fn evaluate(plan: &Plan, hosts: &[HostBudget], c: &Connections) -> Vec<Finding> {
+    let mut out = Out(Vec::new());
+    ram(plan, hosts, &mut out);
+    connection_chain(plan, c, &mut out);
+    workers(plan, &mut out);
+    availability(plan, &mut out);
+    postgres_memory(plan, &mut out);
+    calls(plan, &mut out);
+    let mut v = out.0;
+    // Errors first; within a severity, the order the checks run (stable sort).
+    v.sort_by_key(|f| f.severity);
+    v
+}
+
+fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
+    for b in hosts {
+        if b.count == 0 {
+            continue;
+        }
+        let role = Role::ALL
+            .iter()
+            .copied()
+            .find(|r| r.key() == b.role)
+            .unwrap_or(Role::Synapse);
+        let ram_path = format!("hosts.{}.ram-gib", b.role);
+        let needed_whole = b.ram_needed_gib.0.div_ceil(100);
+        let biggest = b.items.iter().max_by_key(|i| i.gib);
+        let biggest = biggest
+            .map(|i| format!("the largest item is {} at {} GiB", i.name, i.gib))
+            .unwrap_or_default();
+        let (extra_paths, lever): (Vec<&str>, String) = match role {
+            Role::Synapse => (
+                vec!["synapse.cache-factor", "synapse.workers"],
+                format!(
+                    ", lower synapse.cache-factor (each unit is 0.5 GiB × {} processes = {} GiB), or run fewer workers",
+                    plan.synapse_process_count(),
+                    crate::sizing::Gib(50 * plan.synapse_process_count())
+                ),
+            ),
+            Role::Patroni => (
+                vec!["postgres.max-connections"],
+                ", or lower postgres.max-connections (each connection budgets work_mem plus 10 MiB)".to_string(),
+            ),
+            Role::Minio => (vec!["minio.drive-tib"], String::new()),
+            _ => (vec![], String::new()),
+        };
+        let mut paths = vec![ram_path.as_str()];
+        paths.extend(extra_paths);
+        if b.ram_needed_gib.0 > b.ram_gib.saturating_mul(100) {
+            out.push(
+                Severity::Error,
+                "ram-over-budget",
+                &paths,
+                format!(
+                    "Each {} host needs {} GiB of RAM but has {} GiB ({} GiB short).",
+                    role.label(),
+                    b.ram_needed_gib,
+                    b.ram_gib,
+                    crate::sizing::Gib(b.ram_free_gib.0.unsigned_abs())
+                ),
+                format!("The items on the host add up to more than its memory; {biggest}. Under load the kernel's OOM killer ends a process."),
+                format!("Raise {ram_path} to at least {needed_whole}{lever}."),
+            );
+        } else if b.ram_used_percent as f64 > a::TIGHT_RAM_SHARE.value * 100.0 {
+            out.push(
+                Severity::Warning,
+                "ram-tight",
+                &paths,
+                format!(
+                    "Each {} host's budget uses {}% of its {} GiB ({} GiB free).",
+                    role.label(),
+                    b.ram_used_percent,
+                    b.ram_gib,
+                    b.ram_free_gib
+                ),
+                format!("Above 90% there is no room for page cache, load spikes or a rolling upgrade; {biggest}."),
+                format!("Raise {ram_path} to {} GiB or more{lever}.", needed_whole.saturating_mul(10).div_ceil(8)),
+            );
+        }
+    }
+}
+
+fn connection_chain(plan: &Plan, c: &Connections, out: &mut Out) {
+    let headroom = (c.synapse_pool_total / 10).max(10);
+    if c.synapse_pool_total > c.pgbouncer_max_client_conn {
+        out.push(
+            Severity::Error,
+            "pgbouncer-clients-short",
+            &["pgbouncer.max-client-conn", "synapse.cp-max", "synapse.workers"],
+            format!(
+                "Synapse may open {} connections ({} processes × cp_max {}) but PgBouncer accepts {}.",
+                n(c.synapse_pool_total),
+                c.synapse_processes,
+                c.cp_max,
+                n(c.pgbouncer_max_client_conn)
+            ),
+            "PgBouncer refuses clients beyond max_client_conn; under load Synapse processes fail to get a database connection (PgBouncer docs, max_client_conn).",
+            format!(
+                "Set pgbouncer.max-client-conn to at least {} (pools plus 10% headroom), or lower synapse.cp-max.",
+                n(c.synapse_pool_total + headroom)
+            ),
+        );
+    } else if c.synapse_pool_total + headroom > c.pgbouncer_max_client_conn {
+        out.push(
+            Severity::Warning,
+            "pgbouncer-clients-headroom",
+            &["pgbouncer.max-client-conn"],
+            format!(
+                "PgBouncer accepts {} clients, only {} more than Synapse's pools ({}).",
+                n(c.pgbouncer_max_client_conn),
+                c.pgbouncer_max_client_conn - c.synapse_pool_total,
+                n(c.synapse_pool_total)
+            ),
+            "Reconnects after a failover, the admin console and the exporter also take client slots.",
+            format!("Set pgbouncer.max-client-conn to at least {}.", n(c.synapse_pool_total + headroom)),
+        );
+    }
+    let available = c.postgres_available.max(0) as u64;
+    if c.pgbouncer_server_connections as i64 > c.postgres_available {
+        out.push(
+            Severity::Error,
+            "postgres-connections-short",
+            &["postgres.max-connections", "pgbouncer.default-pool-size", "pgbouncer.reserve-pool-size"],
+            format!(
+                "PgBouncer may open {} server connections but PostgreSQL leaves {} for it (max_connections {} − {} reserved).",
+                n(c.pgbouncer_server_connections),
+                n(available),
+                n(c.postgres_max_connections),
+                c.postgres_reserved_total
+            ),
+            "Past max_connections PostgreSQL refuses new connections with \"sorry, too many clients already\"; the reserve keeps room for superusers, Patroni, the exporter, backups and admins (PostgreSQL docs, max_connections).",
+            format!(
+                "Raise postgres.max-connections to at least {}, or lower pgbouncer.default-pool-size / reserve-pool-size.",
+                n(c.pgbouncer_server_connections + c.postgres_reserved_total)
+            ),
+        );
+    } else if c.pgbouncer_server_connections * 10 > available * 9 {
+        out.push(
+            Severity::Warning,
+            "postgres-connections-tight",
+            &["postgres.max-connections"],
+            format!(
+                "PgBouncer's {} server connections use more than 90% of the {} PostgreSQL leaves for it.",
+                n(c.pgbouncer_server_connections),
+                n(available)
+            ),
+            "A second PgBouncer, a manual session or a migration would hit max_connections.",
+            format!("Raise postgres.max-connections to {} or more.", n((c.pgbouncer_server_connections * 10).div_ceil(9) + c.postgres_reserved_total)),
+        );
+    }
+    match plan.pgbouncer.pool_mode {
+        PoolMode::Transaction => out.push(
+            Severity::Warning,
+            "pgbouncer-transaction-pooling",
+            &["pgbouncer.pool-mode"],
+            "PgBouncer in transaction mode does not keep the per-connection settings Synapse makes.".to_string(),
+            "Synapse sets the isolation level and other SETs on each new connection (matrix-org/synapse#4473); in transaction mode the next transaction may run on another server connection, and server_reset_query is not run unless server_reset_query_always = 1. The seed requires transaction mode, so the bundle generates it.",
+            "Keep transaction mode only after testing under load; session mode with default_pool_size ≥ Σ cp_max is the conservative choice.",
+        ),
+        PoolMode::Statement => out.push(
+            Severity::Error,
+            "pgbouncer-statement-mode",
+            &["pgbouncer.pool-mode"],
+            "PgBouncer in statement mode breaks Synapse.".to_string(),
+            "Statement pooling forbids multi-statement transactions, and Synapse runs every write in one (PgBouncer docs, pool_mode).",
+            "Set pgbouncer.pool-mode to transaction or session.",
+        ),
+        PoolMode::Session => {
+            let per_instance = c.pgbouncer_server_connections / c.pgbouncer_instances.max(1);
+            if c.synapse_pool_total > per_instance {
+                out.push(
+                    Severity::Error,
+                    "pgbouncer-session-pool-short",
+                    &["pgbouncer.default-pool-size", "pgbouncer.pool-mode"],
+                    format!(
+                        "In session mode each of Synapse's {} pooled connections holds a server connection, but PgBouncer opens at most {}.",
+                        n(c.synapse_pool_total),
+                        n(per_instance)
+                    ),
+                    "Synapse keeps its pool connections open; in session mode the clients beyond the pool wait forever (PgBouncer docs, pool_mode = session).",
+                    format!(
+                        "Set pgbouncer.default-pool-size to at least {} (minus reserve-pool-size), or use transaction mode.",
+                        n(c.synapse_pool_total)
+                    ),
+                );
+            }
+        }
+    }
+    let nofile = a::NOFILE_LIMIT.value as u64;
+    if c.pgbouncer_file_descriptors > nofile {
+        out.push(
+            Severity::Warning,
+            "pgbouncer-file-descriptors",
+            &["pgbouncer.max-client-conn"],
+            format!("PgBouncer needs about {} file descriptors; the hosts' nofile limit is {}.", n(c.pgbouncer_file_descriptors), n(nofile)),
+            "Each client and server connection is a socket (PgBouncer docs, max_client_conn); past the limit accept() fails.",
+            "Lower pgbouncer.max-client-conn, or raise nofile for PgBouncer's service.",
+        );
+    }
+}
+
+fn workers(plan: &Plan, out: &mut Out) {
+    for kind in WorkerKind::ALL {
+        let count = plan.workers(kind);
+        if kind.single_instance() && count > 1 {
+            let path = format!("synapse.workers.{}", kind.key());
+            out.push(
+                Severity::Error,
+                "worker-single-instance",
+                &[&path],
+                format!("{} is set to {count}; only one can run.", kind.label()),
+                format!(
+                    "The playbook fails when {} is above 1 (roles/custom/matrix-synapse/tasks/validate_config.yml): Synapse gives this stream or task to exactly one process.",
+                    kind.playbook_count_var()
+                ),
+                format!("Set {path} to 1."),
+            );
+        }
+    }
+    let generic = plan.workers(WorkerKind::Generic);
+    let specialised: Vec<WorkerKind> = WorkerKind::ALL
+        .into_iter()
+        .filter(|k| k.specialised() && plan.workers(*k) > 0)
+        .collect();
+    if generic > 0 && !specialised.is_empty() {
+        let names: Vec<&str> = specialised.iter().map(|k| k.key()).collect();
+        out.push(
+            Severity::Warning,
+            "workers-generic-mixed",
+            &["synapse.workers.generic"],
+            format!("{generic} generic worker(s) run alongside specialised workers ({}).", names.join(", ")),
+            "Generic workers and the specialised room/sync/client-reader/federation-reader workers claim the same routes; the playbook documents them as alternatives (presets \"one-of-each\" vs \"specialized-workers\").",
+            "Use either generic workers or specialised ones: set synapse.workers.generic to 0, or the specialised counts to 0.",
+        );
+    }
+    if plan.worker_count() > 0 && !plan.synapse.redis {
+        out.push(
+            Severity::Error,
+            "workers-without-redis",
+            &["synapse.redis"],
+            format!("{} workers are planned without Redis (Valkey).", plan.worker_count()),
+            "Synapse workers replicate over Redis; without it they cannot start (Synapse docs, workers.md: Redis is required).",
+            "Turn synapse.redis on.",
+        );
+    }
+    if plan.worker_count() == 0 && plan.users.registered > 2500 {
+        out.push(
+            Severity::Warning,
+            "workers-none",
+            &["synapse.workers"],
+            format!("{} registered users on Synapse's main process alone.", n(plan.users.registered)),
+            "Element's ESS sizing gives a single process the 1–500 and 501–2,500 user bands; beyond that Synapse is run with workers (ems-docs, ESS Sizing).",
+            "Add workers: start from the playbook's \"specialized-workers\" preset.",
+        );
+    }
+    let sync_capable = if plan.workers(WorkerKind::Sync) > 0 {
+        plan.workers(WorkerKind::Sync)
+    } else if plan.workers(WorkerKind::Generic) > 0 {
+        plan.workers(WorkerKind::Generic)
+    } else {
+        1
+    };
+    let per = a::SYNC_USERS_PER_WORKER.value as u64;
+    if plan.users.peak_concurrent > sync_capable.saturating_mul(per) {
+        let want = plan.users.peak_concurrent.div_ceil(per);
+        out.push(
+            Severity::Warning,
+            "sync-workers-low",
+            &["synapse.workers.sync", "users.peak-concurrent"],
+            format!(
+                "{} peak users sync through {sync_capable} process(es).",
+                n(plan.users.peak_concurrent)
+            ),
+            format!(
+                "Assumption: one sync worker serves about {} concurrent users ({}).",
+                n(per),
+                a::SYNC_USERS_PER_WORKER.source
+            ),
+            format!("Plan about {want} sync workers and watch the sync p95 latency."),
+        );
+    }
+    let per_process = ram_per_process(plan);
+    let autotune_cap = 2.0;
+    if per_process.as_f64() > a::SYNAPSE_PROCESS_BASE_GIB.value + autotune_cap {
+        out.push(
+            Severity::Info,
+            "cache-autotuning-cap",
+            &["synapse.cache-factor"],
+            format!("The budget allows {per_process} GiB per Synapse process (seed heuristic)."),
+            "The playbook also enables cache auto-tuning: max_cache_memory_usage = min(RAM / 8, 2 GiB) per process (matrix_synapse_cache_autotuning_*, needs jemalloc, which the official image preloads), so caches are evicted before they reach the heuristic's size.",
+            "Nothing to change: the heuristic is the conservative bound. Lower the budget only after measuring resident memory.",
+        );
+    }
+    let vcpus = plan.host(Role::Synapse).vcpus;
+    if plan.synapse_process_count() > vcpus {
+        out.push(
+            Severity::Warning,
+            "synapse-cpu-oversubscribed",
+            &["hosts.synapse.vcpus", "synapse.workers"],
+            format!("{} Synapse processes share {vcpus} vCPUs.", plan.synapse_process_count()),
+            "Each Synapse process runs its Python reactor on one core at a time (the GIL), so a busy process uses a whole core; ESS sizing gives 10 CPUs to the 2,501–10,000 user band (ems-docs, ESS Sizing).",
+            format!("Give the Synapse host at least {} vCPUs, or fewer workers.", plan.synapse_process_count()),
+        );
+    }
+    if plan.workers(WorkerKind::StreamWriterEvents) > 0 {
+        out.push(
+            Severity::Info,
+            "event-persisters-fixed",
+            &["synapse.workers.stream-writer-events"],
+            format!("{} event persister(s).", plan.workers(WorkerKind::StreamWriterEvents)),
+            "Changing the number of event persisters later means restarting every worker at once (seed §3; Synapse docs, workers.md, stream_writers).",
+            "Choose the final count before go-live.",
+        );
+    }
+}
+
+fn availability(plan: &Plan, out: &mut Out) {
+    let members = plan.host(Role::Patroni).count;
+    if members == 1 {
+        out.push(
+            Severity::Warning,
+            "quorum-single-member",
+            &["hosts.patroni.count"],
+            "One Patroni node: there is no standby to fail over to.".to_string(),
+            "Patroni promotes a replica when the primary fails; with one node a failure stops the database (Patroni docs).",
+            "Use 3 Patroni nodes (etcd on the same hosts).",
+        );
+    } else if members.is_multiple_of(2) {
+        let tolerated = (members - 1) / 2;
+        out.push(
+            Severity::Warning,
+            "quorum-even-members",
+            &["hosts.patroni.count"],
+            format!(
+                "{members} Patroni/etcd members tolerate {tolerated} failure(s), the same as {}.",
+                members - 1
+            ),
+            format!(
+                "etcd needs a majority ({} of {members}) to elect a leader; an even member adds a vote to lose, not a failure tolerated (etcd FAQ, \"Why an odd number of cluster members?\").",
+                members / 2 + 1
+            ),
+            format!("Use {} or {} Patroni nodes.", members - 1, members + 1),
+        );
+    }
+    if plan.host(Role::Haproxy).count == 1 {
+        out.push(
+            Severity::Warning,
+            "haproxy-single",
+            &["hosts.haproxy.count"],
+            "One HAProxy node: the keepalived VIP has nowhere to move.".to_string(),
+            "Every client and Synapse's database path go through HAProxy; its host is a single point of failure.",
+            "Use 2 HAProxy nodes sharing the VIP.",
+        );
+    }
+}
+
+fn postgres_memory(plan: &Plan, out: &mut Out) {
+    let host = plan.host(Role::Patroni);
+    let mem = postgres::memory(plan);
+    let total_kb = host.ram_gib.saturating_mul(1024 * 1024);
+    let parallel = if host.vcpus >= 4 { host.vcpus } else { 8 };
+    let raw = (total_kb - mem.shared_buffers_kb)
+        / plan
+            .postgres
+            .max_connections
+            .saturating_add(parallel)
+            .saturating_mul(3)
+            .max(1);
+    if raw < 4 * 1024 {
+        out.push(
+            Severity::Warning,
+            "postgres-work-mem-floor",
+            &["postgres.max-connections", "hosts.patroni.ram-gib"],
+            format!(
+                "work_mem would be {} by PGTune's formula; it is held at the 4MB floor.",
+                postgres::format_kb(raw)
+            ),
+            "PGTune divides the memory left after shared_buffers by (max_connections + workers) × 3; with this many connections for this RAM, sorts spill to disk.",
+            "Lower postgres.max-connections (PgBouncer needs only its server connections) or add RAM to the Patroni hosts.",
+        );
+    }
+}
+
+fn calls(plan: &Plan, out: &mut Out) {
+    if plan.host(Role::Coturn).count == 0 {
+        out.push(
+            Severity::Info,
+            "calls-turn-off",
+            &["hosts.coturn.count"],
+            "No TURN server: 1:1 calls between clients behind NAT will fail.".to_string(),
+            "Clients behind symmetric NAT or strict firewalls need a relay (Synapse docs, turn-howto.md).",
+            "Plan at least one coturn host if users call each other.",
+        );
+    }
+    if plan.host(Role::Livekit).count == 0 {
+        out.push(
+            Severity::Info,
+            "calls-livekit-off",
+            &["hosts.livekit.count"],
+            "No LiveKit: Element Call group calls are off.".to_string(),
+            "MatrixRTC group calls need an SFU (the playbook's matrix_rtc_enabled + LiveKit).",
+            "Plan LiveKit hosts if users need group calls.",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Report;
+
+    fn codes(changes: &[(&str, &str)]) -> Vec<(String, &'static str)> {
+        let mut p = Plan::default();
+        for (path, text) in changes {
+            p = p
+                .with_text(path, text)
+                .unwrap_or_else(|e| panic!("{path}={text}: {e:?}"));
+        }
+        Report::new(&p)
+            .findings
+            .iter()
+            .map(|f| (f.severity.to_string(), f.code))
+            .collect()
+    }
+
+    fn check(changes: &[(&str, &str)], expect: &[(&str, &str)]) {
+        let got = codes(changes);
+        let want: Vec<(String, &str)> = expect.iter().map(|(s, c)| (s.to_string(), *c)).collect();
+        assert_eq!(got, want, "for {changes:?}");
+    }
+
+    #[test]
+    fn default_plan_findings() {
+        check(
+            &[],
+            &[
+                ("warning", "pgbouncer-transaction-pooling"),
+                ("info", "cache-autotuning-cap"),
+                ("info", "event-persisters-fixed"),
+            ],
+        );
+    }
+
+    #[test]
+    fn each_rule_fires() {
+        check(
+            &[("hosts.synapse.ram-gib", "128")],
+            &[
+                ("error", "ram-over-budget"),
+                ("warning", "pgbouncer-transaction-pooling"),
+                ("info", "cache-autotuning-cap"),
+                ("info", "event-persisters-fixed"),
+            ],
+        );
+        let has = |changes: &[(&str, &str)], code: &str, sev: &str| {
+            let got = codes(changes);
+            assert!(
+                got.iter().any(|(s, c)| *c == code && s == sev),
+                "{code} ({sev}) not in {got:?} for {changes:?}"
+            );
+        };
+        has(&[("hosts.synapse.ram-gib", "140")], "ram-tight", "warning");
+        has(
+            &[("pgbouncer.max-client-conn", "150")],
+            "pgbouncer-clients-short",
+            "error",
+        );
+        has(
+            &[("pgbouncer.max-client-conn", "210")],
+            "pgbouncer-clients-headroom",
+            "warning",
+        );
+        has(
+            &[("postgres.max-connections", "70")],
+            "postgres-connections-short",
+            "error",
+        );
+        has(
+            &[("postgres.max-connections", "80")],
+            "postgres-connections-tight",
+            "warning",
+        );
+        has(
+            &[("pgbouncer.pool-mode", "statement")],
+            "pgbouncer-statement-mode",
+            "error",
+        );
+        has(
+            &[("pgbouncer.pool-mode", "session")],
+            "pgbouncer-session-pool-short",
+            "error",
+        );
+        has(
+            &[("synapse.workers.background", "2")],
+            "worker-single-instance",
+            "error",
+        );
+        has(
+            &[("synapse.workers.stream-writer-receipts", "2")],
+            "worker-single-instance",
+            "error",
+        );
+        has(
+            &[("synapse.workers.generic", "2")],
+            "workers-generic-mixed",
+            "warning",
+        );
+        has(
+            &[("synapse.redis", "false")],
+            "workers-without-redis",
+            "error",
+        );
+        has(
+            &[("hosts.patroni.count", "4")],
+            "quorum-even-members",
+            "warning",
+        );
+        has(
+            &[("hosts.patroni.count", "2")],
+            "quorum-even-members",
+            "warning",
+        );
+        has(
+            &[("hosts.patroni.count", "1")],
+            "quorum-single-member",
+            "warning",
+        );
+        has(&[("hosts.haproxy.count", "1")], "haproxy-single", "warning");
+        has(
+            &[("hosts.synapse.vcpus", "8")],
+            "synapse-cpu-oversubscribed",
+            "warning",
+        );
+        has(
+            &[("postgres.max-connections", "5000")],
+            "postgres-work-mem-floor",
+            "warning",
+        );
+        has(
+            &[("pgbouncer.max-client-conn", "70000")],
+            "pgbouncer-file-descriptors",
+            "warning",
+        );
+        has(
+            &[("users.peak-concurrent", "8000")],
+            "sync-workers-low",
+            "warning",
+        );
+        has(&[("hosts.coturn.count", "0")], "calls-turn-off", "info");
+        has(&[("hosts.livekit.count", "0")], "calls-livekit-off", "info");
+    }
+
+    #[test]
+    fn no_workers_without_redis_is_fine_but_warns_at_scale() {
+        let mut changes: Vec<(String, String)> = WorkerKind::ALL
+            .iter()
+            .map(|k| (format!("synapse.workers.{}", k.key()), "0".to_string()))
+            .collect();
+        changes.push(("synapse.redis".into(), "false".into()));
+        let refs: Vec<(&str, &str)> = changes
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let got = codes(&refs);
+        assert!(!got.iter().any(|(_, c)| *c == "workers-without-redis"));
+        assert!(got.iter().any(|(_, c)| *c == "workers-none"));
+    }
+
+    #[test]
+    fn messages_carry_figures() {
+        let p = Plan::default()
+            .with_text("postgres.max-connections", "70")
+            .unwrap();
+        let r = Report::new(&p);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.code == "postgres-connections-short")
+            .unwrap();
+        assert_eq!(
+            f.message,
+            "PgBouncer may open 60 server connections but PostgreSQL leaves 55 for it (max_connections 70 − 15 reserved)."
+        );
+        assert_eq!(
+            f.fix,
+            "Raise postgres.max-connections to at least 75, or lower pgbouncer.default-pool-size / reserve-pool-size."
+        );
+        assert_eq!(f.paths[0], "postgres.max-connections");
+    }
+}

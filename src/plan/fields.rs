@@ -1,0 +1,580 @@
+//! The schema as data: one [`Field`] per key path.
+
+use super::{Plan, PoolMode, Role, Storage, WorkerKind};
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+/// Where a field's value lives in a [`Plan`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    Name,
+    Domain,
+    UsersRegistered,
+    UsersPeakConcurrent,
+    CacheFactor,
+    PerCacheFactors,
+    CpMin,
+    CpMax,
+    Redis,
+    Worker(WorkerKind),
+    HostCount(Role),
+    HostRamGib(Role),
+    HostVcpus(Role),
+    PgMaxConnections,
+    PgStorage,
+    PoolMode,
+    DefaultPoolSize,
+    ReservePoolSize,
+    MaxClientConn,
+    MinioDrivesPerNode,
+    MinioDriveTib,
+}
+
+/// Form groups, in display order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Scale,
+    Synapse,
+    Workers,
+    Hosts,
+    Database,
+    ObjectStorage,
+}
+
+impl Group {
+    pub const ALL: [Group; 6] = [
+        Group::Scale,
+        Group::Synapse,
+        Group::Workers,
+        Group::Hosts,
+        Group::Database,
+        Group::ObjectStorage,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::Scale => "Scale",
+            Group::Synapse => "Synapse",
+            Group::Workers => "Synapse workers",
+            Group::Hosts => "Hosts",
+            Group::Database => "PostgreSQL and PgBouncer",
+            Group::ObjectStorage => "Object storage",
+        }
+    }
+}
+
+/// A soft bound: crossing it is allowed but earns a warning with this reason.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Soft {
+    pub below: Option<f64>,
+    pub above: Option<f64>,
+    pub why: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextRule {
+    /// Free text, 1..=80 printable characters.
+    Name,
+    /// A DNS name with at least two labels, lowercase.
+    Domain,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    Int {
+        min: u64,
+        max: u64,
+        unit: &'static str,
+        soft: Option<Soft>,
+    },
+    Float {
+        min: f64,
+        max: f64,
+        unit: &'static str,
+        soft: Option<Soft>,
+    },
+    Text(TextRule),
+    Choice(&'static [&'static str]),
+    Bool,
+    /// `name: factor` lines (a YAML mapping in plan files).
+    CacheFactors,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub slot: Slot,
+    /// Key path, e.g. `synapse.cache-factor`; also the form input's `name`.
+    pub path: String,
+    pub label: String,
+    pub group: Group,
+    pub kind: Kind,
+    pub help: &'static str,
+}
+
+/// A typed value read from or written to a [`Plan`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Int(u64),
+    Float(f64),
+    Text(String),
+    Bool(bool),
+    Factors(BTreeMap<String, f64>),
+}
+
+/// Every field of the schema, in display and file order.
+pub fn fields() -> &'static [Field] {
+    static FIELDS: LazyLock<Vec<Field>> = LazyLock::new(build);
+    &FIELDS
+}
+
+/// The field with this key path.
+pub fn field(path: &str) -> Option<&'static Field> {
+    fields().iter().find(|f| f.path == path)
+}
+
+fn int(min: u64, max: u64, unit: &'static str) -> Kind {
+    Kind::Int {
+        min,
+        max,
+        unit,
+        soft: None,
+    }
+}
+
+fn int_soft(min: u64, max: u64, unit: &'static str, soft: Soft) -> Kind {
+    Kind::Int {
+        min,
+        max,
+        unit,
+        soft: Some(soft),
+    }
+}
+
+fn build() -> Vec<Field> {
+    let mut v = Vec::new();
+    let mut push = |slot, path: &str, label: &str, group, kind, help| {
+        v.push(Field {
+            slot,
+            path: path.to_string(),
+            label: label.to_string(),
+            group,
+            kind,
+            help,
+        })
+    };
+    push(
+        Slot::Name,
+        "name",
+        "Plan name",
+        Group::Scale,
+        Kind::Text(TextRule::Name),
+        "A name for this plan; it heads every generated file.",
+    );
+    push(
+        Slot::Domain,
+        "domain",
+        "Matrix server name",
+        Group::Scale,
+        Kind::Text(TextRule::Domain),
+        "The homeserver's public DNS name, e.g. chat.example.com.",
+    );
+    push(
+        Slot::UsersRegistered,
+        "users.registered",
+        "Registered users",
+        Group::Scale,
+        int_soft(
+            1,
+            100_000_000,
+            "users",
+            Soft {
+                below: None,
+                above: Some(1_000_000.0),
+                why: "no public Synapse sizing data covers more than a million users on one homeserver",
+            },
+        ),
+        "Accounts on the homeserver.",
+    );
+    push(
+        Slot::UsersPeakConcurrent,
+        "users.peak-concurrent",
+        "Peak concurrent users",
+        Group::Scale,
+        int(0, 100_000_000, "users"),
+        "Users with a client syncing at the busiest hour.",
+    );
+    push(
+        Slot::CacheFactor,
+        "synapse.cache-factor",
+        "Global cache factor",
+        Group::Synapse,
+        Kind::Float {
+            min: 0.01,
+            max: 1000.0,
+            unit: "×",
+            soft: Some(Soft {
+                below: Some(0.5),
+                above: Some(50.0),
+                why: "Synapse's default is 0.5 and the playbook's 10; by the seed's heuristic each unit costs 0.5 GiB per process",
+            }),
+        },
+        "caches.global_factor (playbook: matrix_synapse_caches_global_factor). Scales cache entry counts.",
+    );
+    push(
+        Slot::PerCacheFactors,
+        "synapse.per-cache-factors",
+        "Per-cache factors",
+        Group::Synapse,
+        Kind::CacheFactors,
+        "One `cache_name: factor` per line, e.g. get_users_in_room: 5.0 (caches.per_cache_factors).",
+    );
+    push(
+        Slot::CpMin,
+        "synapse.cp-min",
+        "DB pool minimum (cp_min)",
+        Group::Synapse,
+        int(1, 1000, "connections"),
+        "Connections each Synapse process keeps open (playbook default 5).",
+    );
+    push(
+        Slot::CpMax,
+        "synapse.cp-max",
+        "DB pool maximum (cp_max)",
+        Group::Synapse,
+        int_soft(
+            1,
+            1000,
+            "connections",
+            Soft {
+                below: None,
+                above: Some(50.0),
+                why: "Synapse runs one reactor thread per process; more than a few dozen connections per process rarely helps",
+            },
+        ),
+        "Connections each Synapse process may open (playbook default 10, one setting for all processes).",
+    );
+    push(
+        Slot::Redis,
+        "synapse.redis",
+        "Valkey (Redis) for workers",
+        Group::Synapse,
+        Kind::Bool,
+        "Synapse's replication bus; required as soon as there is one worker.",
+    );
+    for kind in WorkerKind::ALL {
+        let max = 64;
+        push(
+            Slot::Worker(kind),
+            &format!("synapse.workers.{}", kind.key()),
+            kind.label(),
+            Group::Workers,
+            int(0, max, "processes"),
+            if kind.single_instance() {
+                "Single-instance type: 0 or 1."
+            } else {
+                "Processes of this type."
+            },
+        );
+    }
+    for role in Role::ALL {
+        let (min, max, _) = role.count_bounds();
+        push(
+            Slot::HostCount(role),
+            &format!("hosts.{}.count", role.key()),
+            &format!("{} hosts", role.label()),
+            Group::Hosts,
+            int(min, max, "hosts"),
+            "Number of hosts of this role.",
+        );
+        push(
+            Slot::HostRamGib(role),
+            &format!("hosts.{}.ram-gib", role.key()),
+            &format!("{} RAM per host", role.label()),
+            Group::Hosts,
+            int_soft(
+                1,
+                24_576,
+                "GiB",
+                Soft {
+                    below: Some(2.0),
+                    above: None,
+                    why: "a Debian host with Docker and an exporter needs about 2 GiB before any service",
+                },
+            ),
+            "Memory of each host of this role.",
+        );
+        push(
+            Slot::HostVcpus(role),
+            &format!("hosts.{}.vcpus", role.key()),
+            &format!("{} vCPUs per host", role.label()),
+            Group::Hosts,
+            int(1, 1024, "vCPUs"),
+            "Virtual CPUs of each host of this role.",
+        );
+    }
+    push(
+        Slot::PgMaxConnections,
+        "postgres.max-connections",
+        "max_connections",
+        Group::Database,
+        int_soft(
+            10,
+            10_000,
+            "connections",
+            Soft {
+                below: None,
+                above: Some(2_000.0),
+                why: "each PostgreSQL backend is a process; beyond a few thousand the per-connection overhead dominates even behind PgBouncer",
+            },
+        ),
+        "PostgreSQL max_connections, equal on every Patroni node.",
+    );
+    push(
+        Slot::PgStorage,
+        "postgres.storage",
+        "Database storage",
+        Group::Database,
+        Kind::Choice(Storage::KEYS),
+        "Disk type of the Patroni data volume (sets random_page_cost and effective_io_concurrency).",
+    );
+    push(
+        Slot::PoolMode,
+        "pgbouncer.pool-mode",
+        "PgBouncer pool mode",
+        Group::Database,
+        Kind::Choice(PoolMode::KEYS),
+        "How PgBouncer shares server connections.",
+    );
+    push(
+        Slot::DefaultPoolSize,
+        "pgbouncer.default-pool-size",
+        "PgBouncer default_pool_size",
+        Group::Database,
+        int(1, 10_000, "connections"),
+        "Server connections per database/user pair, per PgBouncer.",
+    );
+    push(
+        Slot::ReservePoolSize,
+        "pgbouncer.reserve-pool-size",
+        "PgBouncer reserve_pool_size",
+        Group::Database,
+        int(0, 10_000, "connections"),
+        "Extra server connections allowed when clients wait.",
+    );
+    push(
+        Slot::MaxClientConn,
+        "pgbouncer.max-client-conn",
+        "PgBouncer max_client_conn",
+        Group::Database,
+        int(1, 1_000_000, "connections"),
+        "Client connections PgBouncer accepts.",
+    );
+    push(
+        Slot::MinioDrivesPerNode,
+        "minio.drives-per-node",
+        "MinIO drives per node",
+        Group::ObjectStorage,
+        int(1, 64, "drives"),
+        "Data drives on each MinIO node.",
+    );
+    push(
+        Slot::MinioDriveTib,
+        "minio.drive-tib",
+        "MinIO drive size",
+        Group::ObjectStorage,
+        Kind::Float {
+            min: 0.01,
+            max: 1024.0,
+            unit: "TiB",
+            soft: None,
+        },
+        "Capacity of each MinIO drive.",
+    );
+    v
+}
+
+impl Field {
+    pub fn get(&self, plan: &Plan) -> Value {
+        match self.slot {
+            Slot::Name => Value::Text(plan.name.clone()),
+            Slot::Domain => Value::Text(plan.domain.clone()),
+            Slot::UsersRegistered => Value::Int(plan.users.registered),
+            Slot::UsersPeakConcurrent => Value::Int(plan.users.peak_concurrent),
+            Slot::CacheFactor => Value::Float(plan.synapse.cache_factor),
+            Slot::PerCacheFactors => Value::Factors(plan.synapse.per_cache_factors.clone()),
+            Slot::CpMin => Value::Int(plan.synapse.cp_min),
+            Slot::CpMax => Value::Int(plan.synapse.cp_max),
+            Slot::Redis => Value::Bool(plan.synapse.redis),
+            Slot::Worker(k) => Value::Int(plan.synapse.workers[k.index()]),
+            Slot::HostCount(r) => Value::Int(plan.hosts[r.index()].count),
+            Slot::HostRamGib(r) => Value::Int(plan.hosts[r.index()].ram_gib),
+            Slot::HostVcpus(r) => Value::Int(plan.hosts[r.index()].vcpus),
+            Slot::PgMaxConnections => Value::Int(plan.postgres.max_connections),
+            Slot::PgStorage => Value::Text(plan.postgres.storage.key().to_string()),
+            Slot::PoolMode => Value::Text(plan.pgbouncer.pool_mode.key().to_string()),
+            Slot::DefaultPoolSize => Value::Int(plan.pgbouncer.default_pool_size),
+            Slot::ReservePoolSize => Value::Int(plan.pgbouncer.reserve_pool_size),
+            Slot::MaxClientConn => Value::Int(plan.pgbouncer.max_client_conn),
+            Slot::MinioDrivesPerNode => Value::Int(plan.minio.drives_per_node),
+            Slot::MinioDriveTib => Value::Float(plan.minio.drive_tib),
+        }
+    }
+
+    /// Writes a value already checked against this field's kind. A value of the wrong
+    /// variant is ignored (validation never produces one).
+    pub(crate) fn set(&self, plan: &mut Plan, value: Value) {
+        match (self.slot, value) {
+            (Slot::Name, Value::Text(s)) => plan.name = s,
+            (Slot::Domain, Value::Text(s)) => plan.domain = s,
+            (Slot::UsersRegistered, Value::Int(n)) => plan.users.registered = n,
+            (Slot::UsersPeakConcurrent, Value::Int(n)) => plan.users.peak_concurrent = n,
+            (Slot::CacheFactor, Value::Float(x)) => plan.synapse.cache_factor = x,
+            (Slot::PerCacheFactors, Value::Factors(m)) => plan.synapse.per_cache_factors = m,
+            (Slot::CpMin, Value::Int(n)) => plan.synapse.cp_min = n,
+            (Slot::CpMax, Value::Int(n)) => plan.synapse.cp_max = n,
+            (Slot::Redis, Value::Bool(b)) => plan.synapse.redis = b,
+            (Slot::Worker(k), Value::Int(n)) => plan.synapse.workers[k.index()] = n,
+            (Slot::HostCount(r), Value::Int(n)) => plan.hosts[r.index()].count = n,
+            (Slot::HostRamGib(r), Value::Int(n)) => plan.hosts[r.index()].ram_gib = n,
+            (Slot::HostVcpus(r), Value::Int(n)) => plan.hosts[r.index()].vcpus = n,
+            (Slot::PgMaxConnections, Value::Int(n)) => plan.postgres.max_connections = n,
+            (Slot::PgStorage, Value::Text(s)) => {
+                if let Some(st) = Storage::from_key(&s) {
+                    plan.postgres.storage = st
+                }
+            }
+            (Slot::PoolMode, Value::Text(s)) => {
+                if let Some(m) = PoolMode::from_key(&s) {
+                    plan.pgbouncer.pool_mode = m
+                }
+            }
+            (Slot::DefaultPoolSize, Value::Int(n)) => plan.pgbouncer.default_pool_size = n,
+            (Slot::ReservePoolSize, Value::Int(n)) => plan.pgbouncer.reserve_pool_size = n,
+            (Slot::MaxClientConn, Value::Int(n)) => plan.pgbouncer.max_client_conn = n,
+            (Slot::MinioDrivesPerNode, Value::Int(n)) => plan.minio.drives_per_node = n,
+            (Slot::MinioDriveTib, Value::Float(x)) => plan.minio.drive_tib = x,
+            _ => {}
+        }
+    }
+
+    /// The value as form text: what [`super::validate`] parses back to the same value.
+    pub fn get_text(&self, plan: &Plan) -> String {
+        value_text(&self.get(plan))
+    }
+
+    pub fn unit(&self) -> &'static str {
+        match self.kind {
+            Kind::Int { unit, .. } | Kind::Float { unit, .. } => unit,
+            _ => "",
+        }
+    }
+}
+
+pub(crate) fn value_text(v: &Value) -> String {
+    match v {
+        Value::Int(n) => n.to_string(),
+        // Rust prints the shortest decimal that parses back to the same f64.
+        Value::Float(x) => x.to_string(),
+        Value::Text(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Factors(m) => m
+            .iter()
+            .map(|(k, x)| format!("{k}: {x}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_unique_and_kebab_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for f in fields() {
+            assert!(seen.insert(f.path.clone()), "duplicate {}", f.path);
+            assert!(
+                f.path
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'),
+                "{} is not kebab-case",
+                f.path
+            );
+        }
+    }
+
+    #[test]
+    fn issue_key_paths_exist() {
+        let mut want = vec![
+            "name",
+            "domain",
+            "users.registered",
+            "users.peak-concurrent",
+            "synapse.cache-factor",
+            "synapse.per-cache-factors",
+            "synapse.cp-max",
+            "postgres.max-connections",
+            "postgres.storage",
+            "pgbouncer.pool-mode",
+            "pgbouncer.default-pool-size",
+            "pgbouncer.reserve-pool-size",
+            "pgbouncer.max-client-conn",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        for w in [
+            "sync",
+            "client-reader",
+            "federation-reader",
+            "federation-sender",
+            "room",
+            "generic",
+            "pusher",
+            "appservice",
+            "user-dir",
+            "background",
+            "media-repository",
+            "stream-writer-events",
+            "stream-writer-typing",
+            "stream-writer-to-device",
+            "stream-writer-account-data",
+            "stream-writer-receipts",
+            "stream-writer-presence",
+            "stream-writer-push-rules",
+            "stream-writer-device-lists",
+        ] {
+            want.push(format!("synapse.workers.{w}"));
+        }
+        for r in [
+            "synapse",
+            "patroni",
+            "minio",
+            "haproxy",
+            "coturn",
+            "livekit",
+            "monitoring",
+            "backup",
+        ] {
+            for a in ["count", "ram-gib", "vcpus"] {
+                want.push(format!("hosts.{r}.{a}"));
+            }
+        }
+        for w in want {
+            assert!(field(&w).is_some(), "missing key path {w}");
+        }
+    }
+
+    #[test]
+    fn get_set_round_trip_every_field() {
+        let base = Plan::default();
+        for f in fields() {
+            let mut p = base.clone();
+            let v = f.get(&base);
+            f.set(&mut p, v.clone());
+            assert_eq!(f.get(&p), v, "{}", f.path);
+            assert_eq!(p, base);
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The plan: what the architect decides (scale, workers, hosts, database limits).
+//!
+//! Three shapes, in the order data flows (ripgrep's raw-vs-validated split):
+//!
+//! * [`RawPlan`]: every field as the text a person typed or a file held, keyed by its
+//!   key path (`synapse.cache-factor`). The form, plan files and (later) links produce
+//!   this; nothing typed is ever lost because nothing is parsed yet.
+//! * [`validate`]: turns a `RawPlan` into a [`Plan`] and every [`Problem`] at once,
+//!   each naming its key path. It never stops at the first problem and never panics.
+//! * [`Plan`]: typed, within bounds, the only input of the sizing engine.
+//!
+//! The schema is data: [`fields()`] lists every key path with its label, kind and
+//! bounds. Parsing, validation, YAML output and the form are all driven by it, so a
+//! field added there appears everywhere at once.
+
+mod fields;
+mod kinds;
+mod validate;
+mod yaml;
+
+pub use fields::{Field, Group, Kind, Slot, Soft, TextRule, field, fields};
+pub use kinds::{PoolMode, Role, Storage, WorkerKind};
+pub use validate::{Problem, Validation, validate};
+pub use yaml::{FileRead, YamlStyle, from_yaml, to_yaml};
+
+use std::collections::BTreeMap;
+
+/// The plan-file schema version this build writes. Files carry it as `schema: 1`.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// A validated plan. Constructed by [`validate`] (or [`Plan::default`]): every value is
+/// within the bounds that [`fields()`] states.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub name: String,
+    /// The Matrix server's public name (the playbook's inventory host and `matrix_domain` base).
+    pub domain: String,
+    pub users: Users,
+    pub synapse: Synapse,
+    /// Indexed by [`Role::index`].
+    pub hosts: [Host; Role::ALL.len()],
+    pub postgres: Postgres,
+    pub pgbouncer: PgBouncer,
+    pub minio: Minio,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Users {
+    pub registered: u64,
+    pub peak_concurrent: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Synapse {
+    /// `caches.global_factor` (playbook: `matrix_synapse_caches_global_factor`).
+    pub cache_factor: f64,
+    /// `caches.per_cache_factors`, cache name → factor. A BTreeMap: output order is
+    /// the names' order, never a hash order.
+    pub per_cache_factors: BTreeMap<String, f64>,
+    /// `database.args.cp_min` / `cp_max`: one setting for every process.
+    pub cp_min: u64,
+    pub cp_max: u64,
+    /// Valkey (Synapse's Redis) on the Synapse host; mandatory once there are workers.
+    pub redis: bool,
+    /// Indexed by [`WorkerKind::index`].
+    pub workers: [u64; WorkerKind::ALL.len()],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Host {
+    pub count: u64,
+    pub ram_gib: u64,
+    pub vcpus: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Postgres {
+    pub max_connections: u64,
+    pub storage: Storage,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PgBouncer {
+    pub pool_mode: PoolMode,
+    pub default_pool_size: u64,
+    pub reserve_pool_size: u64,
+    pub max_client_conn: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Minio {
+    pub drives_per_node: u64,
+    pub drive_tib: f64,
+}
+
+impl Plan {
+    pub fn host(&self, role: Role) -> &Host {
+        &self.hosts[role.index()]
+    }
+
+    pub fn workers(&self, kind: WorkerKind) -> u64 {
+        self.synapse.workers[kind.index()]
+    }
+
+    /// Number of Synapse worker processes (not counting the main process).
+    pub fn worker_count(&self) -> u64 {
+        self.synapse.workers.iter().sum()
+    }
+
+    /// Main process + every worker.
+    pub fn synapse_process_count(&self) -> u64 {
+        1 + self.worker_count()
+    }
+}
+
+impl Default for Plan {
+    /// The seed's cluster (DESIGN.md §2): one Synapse host with 19 workers (20
+    /// processes, the seed's "20 workers → ~130 GB" example), 3 Patroni nodes with the
+    /// seed's 64 GB / 16 cores / NVMe / 500 connections, 4 MinIO nodes, 2 HAProxy,
+    /// 2 coturn, 2 LiveKit, 1 monitoring, 1 backup host; PgBouncer as in the seed.
+    /// Scale: 10,000 registered users, 2,500 at peak (the seed states none; this is
+    /// the upper ESS band the seed's hardware is built for). See docs/default-plan.md.
+    fn default() -> Self {
+        use WorkerKind as W;
+        let mut workers = [0; WorkerKind::ALL.len()];
+        for (kind, n) in [
+            (W::Sync, 3),
+            (W::ClientReader, 1),
+            (W::FederationReader, 1),
+            (W::FederationSender, 1),
+            (W::Room, 1),
+            (W::Generic, 0),
+            (W::Pusher, 1),
+            (W::Appservice, 0),
+            (W::UserDir, 1),
+            (W::Background, 1),
+            (W::MediaRepository, 1),
+            (W::StreamWriterEvents, 2),
+            (W::StreamWriterTyping, 1),
+            (W::StreamWriterToDevice, 1),
+            (W::StreamWriterAccountData, 1),
+            (W::StreamWriterReceipts, 1),
+            // The seed disables presence, so no presence writer.
+            (W::StreamWriterPresence, 0),
+            (W::StreamWriterPushRules, 1),
+            (W::StreamWriterDeviceLists, 1),
+        ] {
+            workers[kind.index()] = n;
+        }
+        let host = |count, ram_gib, vcpus| Host {
+            count,
+            ram_gib,
+            vcpus,
+        };
+        let mut hosts = [host(1, 8, 2); Role::ALL.len()];
+        for (role, h) in [
+            (Role::Synapse, host(1, 160, 32)),
+            (Role::Patroni, host(3, 64, 16)),
+            (Role::Minio, host(4, 32, 8)),
+            (Role::Haproxy, host(2, 8, 4)),
+            (Role::Coturn, host(2, 8, 4)),
+            (Role::Livekit, host(2, 16, 8)),
+            (Role::Monitoring, host(1, 16, 4)),
+            (Role::Backup, host(1, 16, 4)),
+        ] {
+            hosts[role.index()] = h;
+        }
+        Plan {
+            name: "seed-cluster".to_string(),
+            domain: "chat.example.com".to_string(),
+            users: Users {
+                registered: 10_000,
+                peak_concurrent: 2_500,
+            },
+            synapse: Synapse {
+                cache_factor: 10.0,
+                per_cache_factors: BTreeMap::new(),
+                cp_min: 5,
+                cp_max: 10,
+                redis: true,
+                workers,
+            },
+            hosts,
+            postgres: Postgres {
+                max_connections: 500,
+                storage: Storage::Nvme,
+            },
+            pgbouncer: PgBouncer {
+                pool_mode: PoolMode::Transaction,
+                default_pool_size: 50,
+                reserve_pool_size: 10,
+                max_client_conn: 1000,
+            },
+            minio: Minio {
+                drives_per_node: 4,
+                drive_tib: 1.0,
+            },
+        }
+    }
+}
+
+/// Every field as text, keyed by key path. Always holds every field of the schema
+/// (missing ones are filled from the defaults), so validation sees a complete plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawPlan {
+    values: BTreeMap<String, String>,
+}
+
+impl RawPlan {
+    pub fn from_plan(plan: &Plan) -> RawPlan {
+        let values = fields()
+            .iter()
+            .map(|f| (f.path.clone(), f.get_text(plan)))
+            .collect();
+        RawPlan { values }
+    }
+
+    /// The text of a field; empty for a path the schema does not have.
+    pub fn get(&self, path: &str) -> &str {
+        self.values.get(path).map(String::as_str).unwrap_or("")
+    }
+
+    /// Sets a field's text. Paths the schema does not have are ignored (returns false).
+    pub fn set(&mut self, path: &str, text: impl Into<String>) -> bool {
+        match self.values.get_mut(path) {
+            Some(slot) => {
+                *slot = text.into();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl Default for RawPlan {
+    fn default() -> Self {
+        RawPlan::from_plan(&Plan::default())
+    }
+}

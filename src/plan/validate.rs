@@ -1,0 +1,665 @@
+//! Raw text → typed plan, with every problem at once.
+
+use super::fields::{Kind, Slot, Soft, TextRule, Value};
+use super::{Plan, PoolMode, RawPlan, Role, Storage, field, fields};
+use crate::Severity;
+use std::collections::BTreeMap;
+
+/// One thing wrong (or risky) with an input, at its key path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Key path (`synapse.cache-factor`); empty for the file as a whole.
+    pub path: String,
+    pub severity: Severity,
+    /// A sentence a person understands, naming the field by its label.
+    pub message: String,
+}
+
+impl Problem {
+    pub fn error(path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            path: path.into(),
+            severity: Severity::Error,
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            path: path.into(),
+            severity: Severity::Warning,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = if self.path.is_empty() {
+            "plan"
+        } else {
+            &self.path
+        };
+        write!(f, "{}: {}: {}", self.severity, path, self.message)
+    }
+}
+
+/// The outcome of validation: the plan when there is no error, and every problem.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Validation {
+    pub plan: Option<Plan>,
+    pub problems: Vec<Problem>,
+}
+
+impl Validation {
+    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .filter(|p| p.severity != Severity::Error)
+    }
+
+    pub fn for_path<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Problem> + 'a {
+        self.problems.iter().filter(move |p| p.path == path)
+    }
+}
+
+/// Checks every field of `raw`, then the rules that relate fields. Never panics and
+/// never stops at the first problem.
+pub fn validate(raw: &RawPlan) -> Validation {
+    let mut plan = Plan::default();
+    let mut problems = Vec::new();
+    for f in fields() {
+        let text = raw.get(&f.path);
+        let label = f.label.as_str();
+        let parsed = match f.kind {
+            Kind::Int {
+                min,
+                max,
+                unit,
+                soft,
+            } => parse_int(text, min, max, unit, label, bound_reason(f.slot)).map(|n| {
+                check_soft(&mut problems, &f.path, label, n as f64, unit, soft);
+                Value::Int(n)
+            }),
+            Kind::Float {
+                min,
+                max,
+                unit,
+                soft,
+            } => parse_float(text, min, max, unit, label).map(|x| {
+                check_soft(&mut problems, &f.path, label, x, unit, soft);
+                Value::Float(x)
+            }),
+            Kind::Text(rule) => parse_text(text, rule, label).map(Value::Text),
+            Kind::Choice(keys) => parse_choice(text, keys, label).map(Value::Text),
+            Kind::Bool => parse_bool(text, label).map(Value::Bool),
+            Kind::CacheFactors => parse_factors(text).map(Value::Factors),
+        };
+        match parsed {
+            Ok(v) => f.set(&mut plan, v),
+            Err(messages) => problems.extend(
+                messages
+                    .into_iter()
+                    .map(|m| Problem::error(f.path.clone(), m)),
+            ),
+        }
+    }
+    cross_checks(&plan, &mut problems);
+    let ok = !problems.iter().any(|p| p.severity == Severity::Error);
+    Validation {
+        plan: ok.then_some(plan),
+        problems,
+    }
+}
+
+/// Relations between fields. Only checks fields that parsed (a field with its own
+/// error is not blamed twice).
+fn cross_checks(plan: &Plan, problems: &mut Vec<Problem>) {
+    let has_error = |problems: &Vec<Problem>, path: &str| {
+        problems
+            .iter()
+            .any(|p| p.path == path && p.severity == Severity::Error)
+    };
+    if !has_error(problems, "users.peak-concurrent")
+        && !has_error(problems, "users.registered")
+        && plan.users.peak_concurrent > plan.users.registered
+    {
+        problems.push(Problem::error(
+            "users.peak-concurrent",
+            format!(
+                "Peak concurrent users ({}) cannot exceed registered users ({}).",
+                plan.users.peak_concurrent, plan.users.registered
+            ),
+        ));
+    }
+    if !has_error(problems, "synapse.cp-min")
+        && !has_error(problems, "synapse.cp-max")
+        && plan.synapse.cp_min > plan.synapse.cp_max
+    {
+        problems.push(Problem::error(
+            "synapse.cp-min",
+            format!(
+                "cp_min ({}) cannot be above cp_max ({}): Twisted's connection pool refuses to start.",
+                plan.synapse.cp_min, plan.synapse.cp_max
+            ),
+        ));
+    }
+}
+
+/// Why a narrow range exists, appended to out-of-range messages.
+fn bound_reason(slot: Slot) -> Option<&'static str> {
+    match slot {
+        Slot::HostCount(role) => {
+            let (min, max, why) = role.count_bounds();
+            (min == max || min == 0 || role == Role::Patroni).then_some(why)
+        }
+        _ => None,
+    }
+}
+
+fn describe_range(min: u64, max: u64, unit: &str) -> String {
+    if min == max {
+        format!("{min} {unit}")
+    } else {
+        format!("a whole number from {min} to {max} {unit}")
+    }
+}
+
+fn parse_int(
+    text: &str,
+    min: u64,
+    max: u64,
+    unit: &str,
+    label: &str,
+    reason: Option<&str>,
+) -> Result<u64, Vec<String>> {
+    let t = text.trim();
+    let range = describe_range(min, max, unit);
+    let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
+    if t.is_empty() {
+        return Err(vec![format!("{label} is empty: enter {range}.")]);
+    }
+    if t.contains(',') || t.contains('_') || t.contains(' ') {
+        return Err(vec![format!(
+            "“{t}” is not a whole number: write it without separators, e.g. 10000."
+        )]);
+    }
+    if let Some(rest) = t.strip_prefix('-')
+        && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return Err(vec![format!("{label} cannot be negative: enter {range}.")]);
+        }
+    if !t.chars().all(|c| c.is_ascii_digit()) {
+        let hint = if t.parse::<f64>().is_ok() {
+            " (no decimals)"
+        } else {
+            ""
+        };
+        return Err(vec![format!(
+            "“{t}” is not a whole number{hint}: enter {range}."
+        )]);
+    }
+    let n = match t.parse::<u64>() {
+        Ok(n) => n,
+        Err(_) => {
+            return Err(vec![format!(
+                "{t} is far too large: {label} must be at most {max} {unit}."
+            )]);
+        }
+    };
+    if n < min {
+        if min == max {
+            return Err(vec![format!("{label} must be {min}{why}.")]);
+        }
+        return Err(vec![format!(
+            "{label} must be at least {min} {unit}{why}; {n} is too few."
+        )]);
+    }
+    if n > max {
+        if min == max {
+            return Err(vec![format!("{label} must be {min}{why}.")]);
+        }
+        return Err(vec![format!(
+            "{label} must be at most {max} {unit}{why}; {n} is out of range."
+        )]);
+    }
+    Ok(n)
+}
+
+fn parse_float(
+    text: &str,
+    min: f64,
+    max: f64,
+    unit: &str,
+    label: &str,
+) -> Result<f64, Vec<String>> {
+    let t = text.trim();
+    let range = format!("a number from {min} to {max} {unit}");
+    if t.is_empty() {
+        return Err(vec![format!("{label} is empty: enter {range}.")]);
+    }
+    if t.contains(',') && t.replace(',', ".").parse::<f64>().is_ok() {
+        return Err(vec![format!(
+            "“{t}” uses a comma: write decimals with a dot, e.g. {}.",
+            t.replace(',', ".")
+        )]);
+    }
+    // Only plain decimals: no "inf", "NaN", hex or words that f64::from_str takes.
+    if !t
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
+    {
+        return Err(vec![format!("“{t}” is not a number: enter {range}.")]);
+    }
+    let x = match t.parse::<f64>() {
+        Ok(x) if x.is_finite() => x,
+        _ => return Err(vec![format!("“{t}” is not a number: enter {range}.")]),
+    };
+    if x < 0.0 {
+        return Err(vec![format!("{label} cannot be negative: enter {range}.")]);
+    }
+    if x < min {
+        return Err(vec![format!(
+            "{label} must be at least {min} {unit}; {x} is too small."
+        )]);
+    }
+    if x > max {
+        return Err(vec![format!(
+            "{label} must be at most {max} {unit}; {x} is out of range."
+        )]);
+    }
+    Ok(x)
+}
+
+fn check_soft(
+    problems: &mut Vec<Problem>,
+    path: &str,
+    label: &str,
+    x: f64,
+    unit: &str,
+    soft: Option<Soft>,
+) {
+    let Some(soft) = soft else { return };
+    if let Some(b) = soft.below
+        && x < b {
+            problems.push(Problem::warning(
+                path,
+                format!("{label} of {x} {unit} is below {b}: {}.", soft.why),
+            ));
+        }
+    if let Some(a) = soft.above
+        && x > a {
+            problems.push(Problem::warning(
+                path,
+                format!("{label} of {x} {unit} is above {a}: {}.", soft.why),
+            ));
+        }
+}
+
+fn parse_text(text: &str, rule: TextRule, label: &str) -> Result<String, Vec<String>> {
+    let t = text.trim();
+    match rule {
+        TextRule::Name => {
+            if t.is_empty() {
+                return Err(vec![format!("{label} is empty: give the plan a name.")]);
+            }
+            if t.chars().count() > 80 {
+                return Err(vec![format!(
+                    "{label} is {} characters long; keep it to 80.",
+                    t.chars().count()
+                )]);
+            }
+            if t.chars().any(char::is_control) {
+                return Err(vec![format!(
+                    "{label} contains a control character (a line break or tab); use one line of text."
+                )]);
+            }
+            Ok(t.to_string())
+        }
+        TextRule::Domain => check_domain(t, label).map(|()| t.to_string()),
+    }
+}
+
+fn check_domain(t: &str, label: &str) -> Result<(), Vec<String>> {
+    if t.is_empty() {
+        return Err(vec![format!(
+            "{label} is empty: enter the server's DNS name, e.g. chat.example.com."
+        )]);
+    }
+    if t.len() > 253 {
+        return Err(vec![format!(
+            "{label} is {} characters long; a DNS name has at most 253.",
+            t.len()
+        )]);
+    }
+    if t.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err(vec![format!(
+            "“{t}” has capital letters: write the server name in lowercase ({}).",
+            t.to_ascii_lowercase()
+        )]);
+    }
+    let labels: Vec<&str> = t.split('.').collect();
+    if labels.len() < 2 {
+        return Err(vec![format!(
+            "“{t}” is not a fully qualified name: it needs a dot, e.g. chat.example.com."
+        )]);
+    }
+    let mut errs = Vec::new();
+    for l in &labels {
+        if l.is_empty() {
+            errs.push(format!(
+                "“{t}” has an empty label (two dots in a row, or a dot at an end)."
+            ));
+            break;
+        }
+        if l.len() > 63 {
+            errs.push(format!("the label “{l}” is longer than 63 characters."));
+        }
+        if let Some(c) = l
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        {
+            errs.push(format!(
+                "“{t}” contains “{c}”: a DNS name has only letters, digits, hyphens and dots."
+            ));
+            break;
+        }
+        if l.starts_with('-') || l.ends_with('-') {
+            errs.push(format!("the label “{l}” starts or ends with a hyphen."));
+        }
+    }
+    if errs.is_empty()
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+    {
+        errs.push(format!(
+            "“{t}” looks like an IP address: the Matrix server name must be a DNS name."
+        ));
+    }
+    if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
+
+fn parse_choice(text: &str, keys: &[&str], label: &str) -> Result<String, Vec<String>> {
+    let t = text.trim();
+    if keys.contains(&t) {
+        Ok(t.to_string())
+    } else {
+        Err(vec![format!(
+            "{label} must be one of {}; “{t}” is not.",
+            keys.join(", ")
+        )])
+    }
+}
+
+fn parse_bool(text: &str, label: &str) -> Result<bool, Vec<String>> {
+    match text.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        t => Err(vec![format!(
+            "{label} must be true or false; “{t}” is neither."
+        )]),
+    }
+}
+
+/// `name: factor` lines. Reports every bad line.
+fn parse_factors(text: &str) -> Result<BTreeMap<String, f64>, Vec<String>> {
+    let mut map = BTreeMap::new();
+    let mut errs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            errs.push(format!(
+                "Line {}: “{line}” is not `cache_name: factor`.",
+                i + 1
+            ));
+            continue;
+        };
+        let name = name.trim();
+        let value = value.trim();
+        if name.is_empty() {
+            errs.push(format!(
+                "Line {}: the cache name is missing before “:”.",
+                i + 1
+            ));
+            continue;
+        }
+        if name.len() > 100
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '*')
+        {
+            errs.push(format!(
+                "“{name}” is not a Synapse cache name (letters, digits, _ and *; e.g. get_users_in_room)."
+            ));
+            continue;
+        }
+        match parse_float(value, 0.01, 1000.0, "×", &format!("The factor of {name}")) {
+            Ok(x) => {
+                if map.insert(name.to_string(), x).is_some() {
+                    errs.push(format!("{name} is listed twice; keep one line per cache."));
+                }
+            }
+            Err(e) => errs.extend(e.into_iter().map(|m| format!("{name}: {m}"))),
+        }
+    }
+    if errs.is_empty() { Ok(map) } else { Err(errs) }
+}
+
+impl Plan {
+    /// Parses one field's text into `self` (used by tests and tools that set one value).
+    pub fn with_text(&self, path: &str, text: &str) -> Result<Plan, Vec<Problem>> {
+        let mut raw = RawPlan::from_plan(self);
+        if field(path).is_none() {
+            return Err(vec![Problem::error(
+                path,
+                "no such key path in the plan schema",
+            )]);
+        }
+        raw.set(path, text);
+        let v = validate(&raw);
+        v.plan.ok_or_else(|| {
+            v.problems
+                .into_iter()
+                .filter(|p| p.severity == Severity::Error)
+                .collect()
+        })
+    }
+}
+
+/// `Storage` and `PoolMode` parse through `Kind::Choice`; these keep the sets in step.
+const _: () = {
+    assert!(Storage::KEYS.len() == 3);
+    assert!(PoolMode::KEYS.len() == 3);
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(path: &str, text: &str, expect: &[&str]) {
+        let mut raw = RawPlan::default();
+        assert!(raw.set(path, text), "unknown path {path}");
+        let v = validate(&raw);
+        let got: Vec<String> = v
+            .for_path(path)
+            .map(|p| format!("{}: {}", p.severity, p.message))
+            .collect();
+        assert_eq!(got, expect, "for {path} = {text:?}");
+    }
+
+    #[test]
+    fn default_plan_is_valid_and_silent() {
+        let v = validate(&RawPlan::default());
+        assert_eq!(v.problems, vec![]);
+        assert_eq!(v.plan, Some(Plan::default()));
+    }
+
+    #[test]
+    fn field_messages() {
+        check(
+            "synapse.cache-factor",
+            "abc",
+            &["error: “abc” is not a number: enter a number from 0.01 to 1000 ×."],
+        );
+        check(
+            "synapse.cache-factor",
+            "2,5",
+            &["error: “2,5” uses a comma: write decimals with a dot, e.g. 2.5."],
+        );
+        check(
+            "synapse.cache-factor",
+            "-1",
+            &["error: Global cache factor cannot be negative: enter a number from 0.01 to 1000 ×."],
+        );
+        check(
+            "synapse.cache-factor",
+            "NaN",
+            &["error: “NaN” is not a number: enter a number from 0.01 to 1000 ×."],
+        );
+        check(
+            "synapse.cache-factor",
+            "60",
+            &[
+                "warning: Global cache factor of 60 × is above 50: Synapse's default is 0.5 and the playbook's 10; by the seed's heuristic each unit costs 0.5 GiB per process.",
+            ],
+        );
+        check(
+            "hosts.patroni.count",
+            "",
+            &[
+                "error: Patroni (PostgreSQL + etcd) hosts is empty: enter a whole number from 1 to 15 hosts.",
+            ],
+        );
+        check(
+            "hosts.patroni.count",
+            "0",
+            &[
+                "error: Patroni (PostgreSQL + etcd) hosts must be at least 1 hosts (one PostgreSQL node per host; etcd runs on the same hosts); 0 is too few.",
+            ],
+        );
+        check(
+            "hosts.synapse.count",
+            "2",
+            &[
+                "error: Synapse hosts must be 1 (matrix-docker-ansible-deploy runs Synapse and all its workers on one host).",
+            ],
+        );
+        check(
+            "hosts.minio.count",
+            "-3",
+            &["error: MinIO hosts cannot be negative: enter a whole number from 1 to 64 hosts."],
+        );
+        check(
+            "hosts.minio.count",
+            "2.5",
+            &[
+                "error: “2.5” is not a whole number (no decimals): enter a whole number from 1 to 64 hosts.",
+            ],
+        );
+        check(
+            "users.registered",
+            "10,000",
+            &["error: “10,000” is not a whole number: write it without separators, e.g. 10000."],
+        );
+        check(
+            "users.registered",
+            "99999999999999999999999",
+            &[
+                "error: 99999999999999999999999 is far too large: Registered users must be at most 100000000 users.",
+            ],
+        );
+        check(
+            "pgbouncer.pool-mode",
+            "sessions",
+            &[
+                "error: PgBouncer pool mode must be one of session, transaction, statement; “sessions” is not.",
+            ],
+        );
+        check(
+            "domain",
+            "Chat.Example.com",
+            &[
+                "error: “Chat.Example.com” has capital letters: write the server name in lowercase (chat.example.com).",
+            ],
+        );
+        check(
+            "domain",
+            "localhost",
+            &[
+                "error: “localhost” is not a fully qualified name: it needs a dot, e.g. chat.example.com.",
+            ],
+        );
+        check(
+            "domain",
+            "10.0.1.10",
+            &[
+                "error: “10.0.1.10” looks like an IP address: the Matrix server name must be a DNS name.",
+            ],
+        );
+        check(
+            "synapse.redis",
+            "maybe",
+            &["error: Valkey (Redis) for workers must be true or false; “maybe” is neither."],
+        );
+        check(
+            "synapse.per-cache-factors",
+            "get_users_in_room: 5.0\nbad line\nget_room_events: x\nget_users_in_room: 2",
+            &[
+                "error: Line 2: “bad line” is not `cache_name: factor`.",
+                "error: get_room_events: “x” is not a number: enter a number from 0.01 to 1000 ×.",
+                "error: get_users_in_room is listed twice; keep one line per cache.",
+            ],
+        );
+        check(
+            "synapse.per-cache-factors",
+            "get_users_in_room: 5.0\n\n*stateGroupCache*: 2",
+            &[],
+        );
+    }
+
+    #[test]
+    fn every_problem_at_once() {
+        let mut raw = RawPlan::default();
+        raw.set("users.registered", "x");
+        raw.set("synapse.cp-max", "-2");
+        raw.set("hosts.haproxy.ram-gib", "");
+        raw.set("postgres.storage", "tape");
+        let v = validate(&raw);
+        assert!(v.plan.is_none());
+        let paths: Vec<&str> = v.errors().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "users.registered",
+                "synapse.cp-max",
+                "hosts.haproxy.ram-gib",
+                "postgres.storage"
+            ]
+        );
+    }
+
+    #[test]
+    fn cross_field_rules() {
+        let mut raw = RawPlan::default();
+        raw.set("users.peak-concurrent", "20000");
+        raw.set("synapse.cp-min", "20");
+        let v = validate(&raw);
+        let got: Vec<String> = v.errors().map(|p| p.to_string()).collect();
+        assert_eq!(
+            got,
+            [
+                "error: users.peak-concurrent: Peak concurrent users (20000) cannot exceed registered users (10000).",
+                "error: synapse.cp-min: cp_min (20) cannot be above cp_max (10): Twisted's connection pool refuses to start."
+            ]
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! The report: everything the engine computes for a plan, as one serialisable value.
+//!
+//! The CLI prints it as JSON or text; the browser shows the same values, each element
+//! tagged with its JSON path (`data-metric`), read from this struct's JSON form.
+
+use crate::findings::{self, Finding};
+use crate::plan::Plan;
+use crate::sizing::{self, Connections, HostBudget, SynapseSummary, postgres};
+use serde::{Serialize, Serializer};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Report {
+    pub schema: u64,
+    pub plan: PlanSummary,
+    pub synapse: SynapseSummary,
+    pub hosts: Vec<HostBudget>,
+    pub connections: Connections,
+    pub postgres: PostgresReport,
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PlanSummary {
+    pub name: String,
+    pub domain: String,
+    pub users_registered: u64,
+    pub users_peak_concurrent: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PostgresReport {
+    /// name → value exactly as written in postgresql.conf, in file order.
+    #[serde(serialize_with = "as_map")]
+    pub parameters: Vec<postgres::Parameter>,
+    /// name → how the value was computed.
+    #[serde(serialize_with = "formulas_map", rename = "formulas")]
+    pub formulas: Vec<postgres::Parameter>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+fn as_map<S: Serializer>(params: &[postgres::Parameter], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(params.iter().map(|p| (p.name, &p.value)))
+}
+
+fn formulas_map<S: Serializer>(params: &[postgres::Parameter], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(params.iter().map(|p| (p.name, &p.formula)))
+}
+
+impl Report {
+    pub fn new(plan: &Plan) -> Report {
+        let hosts = sizing::ram::budgets(plan);
+        let connections = sizing::connections::connections(plan);
+        let findings = findings::evaluate(plan, &hosts, &connections);
+        let count = |s| findings.iter().filter(|f| f.severity == s).count();
+        let summary = Summary {
+            errors: count(crate::Severity::Error),
+            warnings: count(crate::Severity::Warning),
+            infos: count(crate::Severity::Info),
+        };
+        let params = postgres::parameters(plan);
+        Report {
+            schema: crate::plan::SCHEMA_VERSION,
+            plan: PlanSummary {
+                name: plan.name.clone(),
+                domain: plan.domain.clone(),
+                users_registered: plan.users.registered,
+                users_peak_concurrent: plan.users.peak_concurrent,
+            },
+            synapse: sizing::synapse_summary(plan),
+            hosts,
+            connections,
+            postgres: PostgresReport {
+                parameters: params.clone(),
+                formulas: params,
+            },
+            findings,
+            summary,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // A tree of plain structs, strings and finite numbers: serialisation cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A plain-text rendering for terminals.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "synapse-planner report: {} ({})",
+            self.plan.name, self.plan.domain
+        );
+        let _ = writeln!(
+            o,
+            "{} registered users, {} at peak\n",
+            self.plan.users_registered, self.plan.users_peak_concurrent
+        );
+        let s = &self.synapse;
+        let _ = writeln!(o, "SYNAPSE");
+        let _ = writeln!(
+            o,
+            "  {} processes (main + {} workers) × {} GiB = {} GiB",
+            s.process_count, s.worker_count, s.ram_per_process_gib, s.ram_total_gib
+        );
+        let _ = writeln!(o, "\nRAM BUDGET PER HOST");
+        for h in &self.hosts {
+            if h.count == 0 {
+                let _ = writeln!(o, "  {:<28} not deployed", h.label);
+                continue;
+            }
+            let _ = writeln!(
+                o,
+                "  {:<28} {} × {} GiB, {} vCPU: needs {} GiB ({}%), free {} GiB",
+                h.label,
+                h.count,
+                h.ram_gib,
+                h.vcpus,
+                h.ram_needed_gib,
+                h.ram_used_percent,
+                h.ram_free_gib
+            );
+            for i in &h.items {
+                let count = if i.count > 1 {
+                    format!("{} × {} = ", i.count, i.each_gib)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(o, "      {:<52} {count}{} GiB", i.name, i.gib);
+            }
+        }
+        let c = &self.connections;
+        let _ = writeln!(o, "\nCONNECTION CHAIN");
+        let _ = writeln!(
+            o,
+            "  Synapse pools              {:>7}  ({} processes × cp_max {})",
+            c.synapse_pool_total, c.synapse_processes, c.cp_max
+        );
+        let _ = writeln!(
+            o,
+            "  PgBouncer max_client_conn  {:>7}  ({} mode)",
+            c.pgbouncer_max_client_conn, c.pgbouncer_pool_mode
+        );
+        let _ = writeln!(
+            o,
+            "  PgBouncer server conns     {:>7}  ({} × (default + reserve pool))",
+            c.pgbouncer_server_connections, c.pgbouncer_instances
+        );
+        let _ = writeln!(
+            o,
+            "  PostgreSQL available       {:>7}  (max_connections {} − {} reserved)",
+            c.postgres_available, c.postgres_max_connections, c.postgres_reserved_total
+        );
+        let _ = writeln!(o, "\nPOSTGRESQL PARAMETERS (each Patroni node)");
+        for p in &self.postgres.parameters {
+            let _ = writeln!(o, "  {:<34} = {:<8}  # {}", p.name, p.value, p.formula);
+        }
+        let _ = writeln!(
+            o,
+            "\nFINDINGS ({} errors, {} warnings, {} notes)",
+            self.summary.errors, self.summary.warnings, self.summary.infos
+        );
+        for f in &self.findings {
+            let _ = writeln!(o, "  [{}] {} ({})", f.severity, f.message, f.code);
+            let _ = writeln!(o, "      why: {}", f.why);
+            let _ = writeln!(o, "      fix: {}", f.fix);
+        }
+        o
+    }
+}
+
+/// Looks a value up in a JSON tree by a report path: `hosts[0].items[2].gib`,
+/// `postgres.parameters.shared_buffers`.
+pub fn lookup<'a>(value: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    let mut v = value;
+    for part in path.split('.') {
+        let (key, indices) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            v = v.get(key)?;
+        }
+        for idx in indices.split('[').filter(|s| !s.is_empty()) {
+            let n: usize = idx.strip_suffix(']')?.parse().ok()?;
+            v = v.get(n)?;
+        }
+    }
+    Some(v)
+}
+
+/// How a figure is shown on the page and in text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Gib,
+    Count,
+    Percent,
+    Plain,
+}
+
+/// Formats a report value for people: `133.07 GiB`, `1,000`, `83 %`.
+pub fn display(value: &serde_json::Value, unit: Unit) -> String {
+    use serde_json::Value as J;
+    match (value, unit) {
+        (J::Number(n), Unit::Gib) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            let s = format!("{x:.2}");
+            let s = s.trim_end_matches('0').trim_end_matches('.');
+            let s = if let Some(rest) = s.strip_prefix('-') {
+                format!("−{rest}")
+            } else {
+                s.to_string()
+            };
+            format!("{s} GiB")
+        }
+        (J::Number(n), Unit::Count) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => group(u),
+            (None, Some(i)) => format!("−{}", group(i.unsigned_abs())),
+            _ => n.to_string(),
+        },
+        (J::Number(n), Unit::Percent) => format!("{n} %"),
+        (J::String(s), _) => s.clone(),
+        (J::Null, _) => "—".to_string(),
+        (other, _) => other.to_string(),
+    }
+}
+
+pub(crate) fn group(x: u64) -> String {
+    let s = x.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_units() {
+        use serde_json::json;
+        assert_eq!(display(&json!(133.07), Unit::Gib), "133.07 GiB");
+        assert_eq!(display(&json!(130.0), Unit::Gib), "130 GiB");
+        assert_eq!(display(&json!(6.5), Unit::Gib), "6.5 GiB");
+        assert_eq!(display(&json!(-2.5), Unit::Gib), "−2.5 GiB");
+        assert_eq!(display(&json!(1000), Unit::Count), "1,000");
+        assert_eq!(display(&json!(-15), Unit::Count), "−15");
+        assert_eq!(display(&json!(83), Unit::Percent), "83 %");
+        assert_eq!(display(&json!("16GB"), Unit::Plain), "16GB");
+        assert_eq!(display(&serde_json::Value::Null, Unit::Count), "—");
+    }
+
+    #[test]
+    fn json_has_the_promised_paths() {
+        let v = Report::new(&Plan::default()).to_json_value();
+        for (path, want) in [
+            ("synapse.process-count", serde_json::json!(20)),
+            ("synapse.ram-per-process-gib", serde_json::json!(6.5)),
+            ("synapse.ram-total-gib", serde_json::json!(130.0)),
+            ("hosts[0].role", serde_json::json!("synapse")),
+            ("hosts[1].ram-gib", serde_json::json!(64)),
+            ("connections.synapse-pool-total", serde_json::json!(200)),
+            (
+                "connections.pgbouncer-max-client-conn",
+                serde_json::json!(1000),
+            ),
+            (
+                "connections.pgbouncer-server-connections",
+                serde_json::json!(60),
+            ),
+            (
+                "connections.postgres-max-connections",
+                serde_json::json!(500),
+            ),
+            ("connections.postgres-available", serde_json::json!(485)),
+            (
+                "postgres.parameters.shared_buffers",
+                serde_json::json!("16GB"),
+            ),
+            (
+                "postgres.parameters.effective_cache_size",
+                serde_json::json!("48GB"),
+            ),
+            ("findings[0].severity", serde_json::json!("warning")),
+        ] {
+            assert_eq!(lookup(&v, path), Some(&want), "{path}");
+        }
+        for key in ["role", "count", "ram-gib", "ram-needed-gib", "items"] {
+            assert!(lookup(&v, &format!("hosts[3].{key}")).is_some(), "{key}");
+        }
+        for key in ["severity", "code", "paths", "message"] {
+            assert!(lookup(&v, &format!("findings[0].{key}")).is_some(), "{key}");
+        }
+        assert_eq!(lookup(&v, "hosts[99].role"), None);
+        assert_eq!(lookup(&v, "nope"), None);
+    }
+}

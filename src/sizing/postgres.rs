@@ -1,0 +1,381 @@
+//! PostgreSQL parameters for a Patroni node, by PGTune's rules.
+//!
+//! Source: le0pard/pgtune `src/features/configuration/configurationSlice.js` (OLTP
+//! profile: the seed's 64 GB values match it), with two deliberate differences, each
+//! commented where it is made: maintenance_work_mem keeps the seed's (and PGTune's
+//! earlier) 2 GB cap, and the seed's autovacuum block replaces PGTune's.
+
+use crate::plan::{Plan, Role, Storage};
+use serde::Serialize;
+
+const KB_PER_MB: u64 = 1024;
+const KB_PER_GB: u64 = 1024 * 1024;
+
+/// One parameter: its value exactly as written in postgresql.conf, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Parameter {
+    pub name: &'static str,
+    pub value: String,
+    pub formula: String,
+}
+
+/// Memory figures the RAM budget needs, in kB.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Memory {
+    pub shared_buffers_kb: u64,
+    pub work_mem_kb: u64,
+    pub maintenance_work_mem_kb: u64,
+    pub autovacuum_max_workers: u64,
+}
+
+/// PGTune's unit formatting: GB when whole, else MB when whole, else kB.
+pub fn format_kb(kb: u64) -> String {
+    if kb >= KB_PER_GB && kb.is_multiple_of(KB_PER_GB) {
+        format!("{}GB", kb / KB_PER_GB)
+    } else if kb >= KB_PER_MB && kb.is_multiple_of(KB_PER_MB) {
+        format!("{}MB", kb / KB_PER_MB)
+    } else {
+        format!("{kb}kB")
+    }
+}
+
+/// The seed's aggressive autovacuum block (seed §4 "Aggressive autovacuum (CRITICAL
+/// for Synapse)": Synapse churns dead tuples in events and state tables).
+pub const AUTOVACUUM_MAX_WORKERS: u64 = 4;
+
+pub fn memory(plan: &Plan) -> Memory {
+    let host = plan.host(Role::Patroni);
+    let total_kb = host.ram_gib.saturating_mul(KB_PER_GB);
+    let shared_buffers_kb = total_kb / 4;
+    let parallel = parallel_for_work_mem(host.vcpus);
+    // work_mem = (RAM − shared_buffers) / ((max_connections + max_worker_processes) × 3),
+    // floor 4 MB (PGTune "web"/"oltp").
+    let divisor = plan
+        .postgres
+        .max_connections
+        .saturating_add(parallel)
+        .saturating_mul(3)
+        .max(1);
+    let work_mem_kb = ((total_kb - shared_buffers_kb) / divisor).max(4 * KB_PER_MB);
+    // PGTune: RAM/16; its current cap is 8 GB with autovacuum_work_mem held to 2 GB.
+    // We keep the seed's (and PGTune's earlier) 2 GB cap instead, so each of the seed's
+    // four autovacuum workers is bounded by it without a second knob.
+    let maintenance_work_mem_kb = (total_kb / 16).min(2 * KB_PER_GB);
+    Memory {
+        shared_buffers_kb,
+        work_mem_kb,
+        maintenance_work_mem_kb,
+        autovacuum_max_workers: AUTOVACUUM_MAX_WORKERS,
+    }
+}
+
+/// PGTune: below 4 cores the parallel settings are left at PostgreSQL's defaults and
+/// work_mem counts the default max_worker_processes (8).
+fn parallel_for_work_mem(vcpus: u64) -> u64 {
+    if vcpus >= 4 { vcpus } else { 8 }
+}
+
+/// Every parameter the plan sets, in postgresql.conf order.
+pub fn parameters(plan: &Plan) -> Vec<Parameter> {
+    let host = plan.host(Role::Patroni);
+    let mem = memory(plan);
+    let total_kb = host.ram_gib.saturating_mul(KB_PER_GB);
+    let storage = plan.postgres.storage;
+    let mut out = Vec::new();
+    let mut p = |name: &'static str, value: String, formula: String| {
+        out.push(Parameter {
+            name,
+            value,
+            formula,
+        })
+    };
+
+    p(
+        "max_connections",
+        plan.postgres.max_connections.to_string(),
+        "postgres.max-connections; must be equal on every node, set in Patroni's bootstrap.dcs"
+            .into(),
+    );
+    p(
+        "superuser_reserved_connections",
+        "3".into(),
+        "PostgreSQL default, written out so the connection budget is explicit".into(),
+    );
+    p(
+        "shared_buffers",
+        format_kb(mem.shared_buffers_kb),
+        format!("RAM / 4 = {} GiB / 4 (PGTune)", host.ram_gib),
+    );
+    p(
+        "effective_cache_size",
+        format_kb(total_kb * 3 / 4),
+        format!("RAM × 3/4 = {} GiB × 3/4 (PGTune)", host.ram_gib),
+    );
+    p(
+        "maintenance_work_mem",
+        format_kb(mem.maintenance_work_mem_kb),
+        "min(RAM / 16, 2GB) (PGTune's rule with the seed's 2 GB cap)".into(),
+    );
+    p(
+        "checkpoint_completion_target",
+        "0.9".into(),
+        "PGTune (PostgreSQL 14+ default)".into(),
+    );
+    // The seed sets 15min; PGTune leaves the 5min default. Longer checkpoints cut
+    // full-page writes on a write-heavy Synapse database.
+    p(
+        "checkpoint_timeout",
+        "15min".into(),
+        "seed §4 (fewer full-page writes on write-heavy Synapse)".into(),
+    );
+    let wal_buffers_kb = wal_buffers_kb(mem.shared_buffers_kb);
+    p(
+        "wal_buffers",
+        format_kb(wal_buffers_kb),
+        "3% of shared_buffers, at most 16MB (PGTune; the seed's 64MB gains nothing past one WAL segment)".into(),
+    );
+    p(
+        "default_statistics_target",
+        "100".into(),
+        "PGTune OLTP".into(),
+    );
+    p(
+        "random_page_cost",
+        match storage {
+            Storage::Hdd => "4",
+            Storage::Ssd | Storage::Nvme => "1.1",
+        }
+        .into(),
+        format!("postgres.storage = {} (PGTune)", storage.key()),
+    );
+    p(
+        "effective_io_concurrency",
+        match storage {
+            Storage::Hdd => "2",
+            Storage::Ssd => "200",
+            Storage::Nvme => "1000",
+        }
+        .into(),
+        format!(
+            "postgres.storage = {} (PGTune: HDD 2, SSD 200, NVMe 1000)",
+            storage.key()
+        ),
+    );
+    p(
+        "work_mem",
+        format_kb(mem.work_mem_kb),
+        format!(
+            "(RAM − shared_buffers) / ((max_connections + {}) × 3), at least 4MB (PGTune)",
+            parallel_for_work_mem(host.vcpus)
+        ),
+    );
+    let huge = if mem.shared_buffers_kb >= 2 * KB_PER_GB {
+        "try"
+    } else {
+        "off"
+    };
+    p(
+        "huge_pages",
+        huge.into(),
+        "try when shared_buffers ≥ 2GB (PGTune)".into(),
+    );
+    p("min_wal_size", "2GB".into(), "PGTune OLTP".into());
+    p("max_wal_size", "8GB".into(), "PGTune OLTP".into());
+    // PGTune: lz4 from PostgreSQL 15 (Debian and PGDG builds include lz4).
+    p(
+        "wal_compression",
+        "lz4".into(),
+        "PGTune for PostgreSQL 15+".into(),
+    );
+    p(
+        "jit",
+        "off".into(),
+        "PGTune for OLTP: JIT slows Synapse's short queries".into(),
+    );
+    if host.vcpus >= 4 {
+        let per_gather = host.vcpus.div_ceil(2).min(4);
+        p(
+            "max_worker_processes",
+            host.vcpus.to_string(),
+            "vCPUs (PGTune)".into(),
+        );
+        p(
+            "max_parallel_workers_per_gather",
+            per_gather.to_string(),
+            "ceil(vCPUs / 2), at most 4 (PGTune)".into(),
+        );
+        p(
+            "max_parallel_workers",
+            host.vcpus.to_string(),
+            "vCPUs (PGTune)".into(),
+        );
+        p(
+            "max_parallel_maintenance_workers",
+            per_gather.to_string(),
+            "ceil(vCPUs / 2), at most 4 (PGTune)".into(),
+        );
+    }
+    // Replication for Patroni: never PGTune's desktop wal_level=minimal.
+    p(
+        "wal_level",
+        "replica".into(),
+        "streaming replication for Patroni standbys".into(),
+    );
+    p(
+        "wal_log_hints",
+        "on".into(),
+        "lets Patroni run pg_rewind on a former primary".into(),
+    );
+    p(
+        "hot_standby",
+        "on".into(),
+        "standbys answer read-only queries and health checks".into(),
+    );
+    // Seed §4 autovacuum block.
+    p("autovacuum", "on".into(), "seed §4".into());
+    p(
+        "autovacuum_max_workers",
+        AUTOVACUUM_MAX_WORKERS.to_string(),
+        "seed §4".into(),
+    );
+    p("autovacuum_naptime", "10s".into(), "seed §4".into());
+    p(
+        "autovacuum_vacuum_scale_factor",
+        "0.05".into(),
+        "seed §4 (vacuum at 5% dead rows, not 20%)".into(),
+    );
+    p(
+        "autovacuum_analyze_scale_factor",
+        "0.05".into(),
+        "seed §4".into(),
+    );
+    p(
+        "autovacuum_vacuum_cost_delay",
+        "2ms".into(),
+        "seed §4".into(),
+    );
+    out
+}
+
+/// PGTune: 3% of shared_buffers, capped at 16MB, rounded up to 16MB from 14MB, at
+/// least 32kB.
+fn wal_buffers_kb(shared_buffers_kb: u64) -> u64 {
+    let max = 16 * KB_PER_MB;
+    let mut v = (3 * shared_buffers_kb / 100).min(max);
+    if v > 14 * KB_PER_MB && v < max {
+        v = max;
+    }
+    v.max(32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(ram: u64, vcpus: u64, conns: u64, storage: &str) -> Vec<(String, String)> {
+        let p = Plan::default()
+            .with_text("hosts.patroni.ram-gib", &ram.to_string())
+            .and_then(|p| p.with_text("hosts.patroni.vcpus", &vcpus.to_string()))
+            .and_then(|p| p.with_text("postgres.max-connections", &conns.to_string()))
+            .and_then(|p| p.with_text("postgres.storage", storage))
+            .expect("valid");
+        parameters(&p)
+            .into_iter()
+            .map(|p| (p.name.to_string(), p.value))
+            .collect()
+    }
+
+    fn check(ram: u64, vcpus: u64, conns: u64, storage: &str, expect: &[(&str, &str)]) {
+        let got = params(ram, vcpus, conns, storage);
+        for (name, value) in expect {
+            let found = got.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+            assert_eq!(
+                found,
+                Some(*value),
+                "{name} for {ram} GiB / {vcpus} vCPU / {conns} / {storage}"
+            );
+        }
+    }
+
+    #[test]
+    fn seed_64gb_16_cores_500_nvme() {
+        // Seed §4: shared_buffers 16GB, effective_cache_size 48GB, work_mem ≈ 32MB,
+        // maintenance_work_mem 2GB, random_page_cost 1.1.
+        check(
+            64,
+            16,
+            500,
+            "nvme",
+            &[
+                ("shared_buffers", "16GB"),
+                ("effective_cache_size", "48GB"),
+                // (64 GiB − 16 GiB) / ((500 + 16) × 3) = 50331648 kB / 1548 = 32513 kB.
+                ("work_mem", "32513kB"),
+                ("maintenance_work_mem", "2GB"),
+                ("wal_buffers", "16MB"),
+                ("random_page_cost", "1.1"),
+                ("effective_io_concurrency", "1000"),
+                ("huge_pages", "try"),
+                ("max_worker_processes", "16"),
+                ("max_parallel_workers_per_gather", "4"),
+                ("max_parallel_maintenance_workers", "4"),
+                ("wal_level", "replica"),
+            ],
+        );
+    }
+
+    #[test]
+    fn small_hdd_host() {
+        // 4 GiB: shared_buffers 1GB, ecs 3GB, mwm 256MB, wal_buffers 3% of 1GB = 31457 kB → 16MB cap;
+        // 2 vCPU → no parallel settings, work_mem divisor (100 + 8) × 3.
+        check(
+            4,
+            2,
+            100,
+            "hdd",
+            &[
+                ("shared_buffers", "1GB"),
+                ("effective_cache_size", "3GB"),
+                ("maintenance_work_mem", "256MB"),
+                ("wal_buffers", "16MB"),
+                ("work_mem", "9709kB"),
+                ("random_page_cost", "4"),
+                ("effective_io_concurrency", "2"),
+                ("huge_pages", "off"),
+            ],
+        );
+        assert!(
+            !params(4, 2, 100, "hdd")
+                .iter()
+                .any(|(n, _)| n == "max_worker_processes")
+        );
+    }
+
+    #[test]
+    fn work_mem_floor_and_wal_buffers_rounding() {
+        // 1 GiB, 5000 connections: far below 4MB → floor.
+        check(
+            1,
+            4,
+            5000,
+            "ssd",
+            &[
+                ("work_mem", "4MB"),
+                ("shared_buffers", "256MB"),
+                ("wal_buffers", "7864kB"),
+            ],
+        );
+        // shared_buffers 480 MiB → 3% = 14745 kB > 14MB → rounded up to 16MB.
+        assert_eq!(wal_buffers_kb(480 * 1024), 16 * 1024);
+        assert_eq!(wal_buffers_kb(100), 32);
+    }
+
+    #[test]
+    fn formats_like_pgtune() {
+        assert_eq!(format_kb(16 * KB_PER_GB), "16GB");
+        assert_eq!(format_kb(1536 * KB_PER_MB), "1536MB");
+        assert_eq!(format_kb(32513), "32513kB");
+        assert_eq!(format_kb(0), "0kB");
+    }
+}

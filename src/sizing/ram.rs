@@ -1,0 +1,403 @@
+//! RAM budget per host role: every item that lives on a host of that role, its size
+//! and the formula behind it, against the host's RAM. A role's budget is that of its
+//! busiest host (e.g. the LiveKit node that also runs LiveKit's Redis).
+
+use super::{Gib, connections, postgres, ram_per_process};
+use crate::assumptions::{self as a, Assumption};
+use crate::plan::{Plan, Role, WorkerKind};
+use serde::{Serialize, Serializer};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// Synapse main process and workers.
+    Synapse,
+    /// PostgreSQL memory (shared buffers, per-query and maintenance memory).
+    Database,
+    /// Every other service on the host.
+    Service,
+    /// Operating system reserve.
+    System,
+}
+
+impl Category {
+    pub const ALL: [Category; 4] = [
+        Category::Synapse,
+        Category::Database,
+        Category::Service,
+        Category::System,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Synapse => "Synapse processes",
+            Category::Database => "PostgreSQL memory",
+            Category::Service => "Other services",
+            Category::System => "OS reserve",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Item {
+    pub name: String,
+    pub category: Category,
+    /// How many of it run on the host (processes of a worker type, say).
+    pub count: u64,
+    pub each_gib: Gib,
+    /// `count × each`.
+    pub gib: Gib,
+    pub formula: String,
+    pub source: String,
+}
+
+/// A signed hundredths-of-GiB figure (headroom can be negative).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SignedGib(pub i64);
+
+impl Serialize for SignedGib {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.0 as f64 / 100.0)
+    }
+}
+
+impl std::fmt::Display for SignedGib {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "−" } else { "" };
+        write!(f, "{sign}{}", Gib(self.0.unsigned_abs()))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct HostBudget {
+    pub role: &'static str,
+    pub label: &'static str,
+    pub count: u64,
+    pub ram_gib: u64,
+    pub vcpus: u64,
+    /// Σ items: what one host of this role needs.
+    pub ram_needed_gib: Gib,
+    /// `ram_gib − ram_needed_gib`; negative when over budget.
+    pub ram_free_gib: SignedGib,
+    /// `ram_needed / ram`, in whole percent.
+    pub ram_used_percent: u64,
+    pub items: Vec<Item>,
+}
+
+struct Items(Vec<Item>);
+
+impl Items {
+    fn add(
+        &mut self,
+        name: impl Into<String>,
+        category: Category,
+        count: u64,
+        each: Gib,
+        formula: impl Into<String>,
+        source: impl Into<String>,
+    ) {
+        if count == 0 {
+            return;
+        }
+        self.0.push(Item {
+            name: name.into(),
+            category,
+            count,
+            each_gib: each,
+            gib: each.times(count),
+            formula: formula.into(),
+            source: source.into(),
+        });
+    }
+
+    /// An item whose size is an assumption, stated as such.
+    fn assumed(&mut self, category: Category, a: Assumption) {
+        self.add(
+            a.label,
+            category,
+            1,
+            Gib::from_gib(a.value),
+            format!("{} {}", a.value, a.unit),
+            a.source,
+        );
+    }
+}
+
+pub fn budgets(plan: &Plan) -> Vec<HostBudget> {
+    Role::ALL.iter().map(|&r| budget(plan, r)).collect()
+}
+
+pub fn budget(plan: &Plan, role: Role) -> HostBudget {
+    let host = plan.host(role);
+    let mut items = Items(Vec::new());
+    if host.count > 0 {
+        match role {
+            Role::Synapse => synapse_items(plan, &mut items),
+            Role::Patroni => patroni_items(plan, &mut items),
+            Role::Minio => minio_items(plan, &mut items),
+            Role::Haproxy => haproxy_items(plan, &mut items),
+            Role::Coturn => items.assumed(Category::Service, a::COTURN_GIB),
+            Role::Livekit => {
+                items.assumed(Category::Service, a::LIVEKIT_GIB);
+                items.assumed(Category::Service, a::LIVEKIT_REDIS_GIB);
+            }
+            Role::Monitoring => monitoring_items(plan, &mut items),
+            Role::Backup => {
+                items.assumed(Category::Service, a::PGBACKREST_REPO_GIB);
+                items.assumed(Category::Service, a::RSYNC_GIB);
+            }
+        }
+        // MinIO's guidance is the whole node's RAM; every other role adds the OS.
+        if role != Role::Minio {
+            items.assumed(Category::System, a::OS_RESERVE_GIB);
+        }
+    }
+    let items = items.0;
+    let needed = items.iter().fold(Gib(0), |acc, i| acc.plus(i.gib));
+    let ram = Gib(host.ram_gib.saturating_mul(100));
+    HostBudget {
+        role: role.key(),
+        label: role.label(),
+        count: host.count,
+        ram_gib: host.ram_gib,
+        vcpus: host.vcpus,
+        ram_needed_gib: needed,
+        ram_free_gib: SignedGib(ram.0 as i64 - needed.0 as i64),
+        // Rounded to the nearest percent.
+        ram_used_percent: (needed.0.saturating_mul(100) + ram.0 / 2).checked_div(ram.0).unwrap_or(0),
+        items,
+    }
+}
+
+fn synapse_items(plan: &Plan, items: &mut Items) {
+    let per = ram_per_process(plan);
+    let formula = format!(
+        "1.5 GiB + 0.5 GiB × cache factor {} = {per} GiB each",
+        plan.synapse.cache_factor
+    );
+    let source = a::SYNAPSE_PROCESS_BASE_GIB.source;
+    items.add(
+        "Synapse main process",
+        Category::Synapse,
+        1,
+        per,
+        formula.clone(),
+        source,
+    );
+    for kind in WorkerKind::ALL {
+        items.add(
+            kind.label(),
+            Category::Synapse,
+            plan.workers(kind),
+            per,
+            formula.clone(),
+            source,
+        );
+    }
+    if plan.synapse.redis {
+        items.assumed(Category::Service, a::VALKEY_GIB);
+    }
+    items.assumed(Category::Service, a::REVERSE_PROXY_COMPANION_GIB);
+    items.assumed(Category::Service, a::WEB_CLIENTS_GIB);
+    let c = connections::connections(plan);
+    let conns = plan
+        .pgbouncer
+        .max_client_conn
+        .saturating_add(c.pgbouncer_server_connections);
+    let mib = a::PGBOUNCER_BASE_MIB.value + conns as f64 * a::PGBOUNCER_PER_CONN_KIB.value / 1024.0;
+    items.add(
+        "PgBouncer",
+        Category::Service,
+        1,
+        Gib::from_mib(mib),
+        format!("64 MiB + ({conns} client and server connections) × 8 KiB"),
+        a::PGBOUNCER_PER_CONN_KIB.source,
+    );
+}
+
+fn patroni_items(plan: &Plan, items: &mut Items) {
+    let mem = postgres::memory(plan);
+    let conns = plan.postgres.max_connections;
+    items.add(
+        "shared_buffers",
+        Category::Database,
+        1,
+        Gib::from_kb(mem.shared_buffers_kb),
+        format!("RAM / 4 = {}", postgres::format_kb(mem.shared_buffers_kb)),
+        "PGTune (le0pard/pgtune configurationSlice.js)",
+    );
+    items.add(
+        "work_mem, worst case",
+        Category::Database,
+        1,
+        Gib::from_kb(mem.work_mem_kb.saturating_mul(conns)),
+        format!("max_connections {conns} × work_mem {} (one sort or hash per backend)", postgres::format_kb(mem.work_mem_kb)),
+        "PostgreSQL docs, work_mem; PGTune sizes work_mem so this stays within (RAM − shared_buffers) / 3",
+    );
+    items.add(
+        "Per-connection overhead",
+        Category::Database,
+        1,
+        Gib::from_mib(conns as f64 * a::PG_BACKEND_OVERHEAD_MIB.value),
+        format!(
+            "max_connections {conns} × {} MiB",
+            a::PG_BACKEND_OVERHEAD_MIB.value
+        ),
+        a::PG_BACKEND_OVERHEAD_MIB.source,
+    );
+    let mwm = Gib::from_kb(mem.maintenance_work_mem_kb);
+    items.add(
+        "Autovacuum workers",
+        Category::Database,
+        mem.autovacuum_max_workers,
+        mwm,
+        format!(
+            "autovacuum_max_workers {} × maintenance_work_mem {} (autovacuum_work_mem = -1 uses it)",
+            mem.autovacuum_max_workers,
+            postgres::format_kb(mem.maintenance_work_mem_kb)
+        ),
+        "PostgreSQL docs, autovacuum_work_mem; seed §4 autovacuum block",
+    );
+    items.add(
+        "One manual maintenance operation",
+        Category::Database,
+        1,
+        mwm,
+        format!(
+            "maintenance_work_mem {} (CREATE INDEX, VACUUM by hand)",
+            postgres::format_kb(mem.maintenance_work_mem_kb)
+        ),
+        "PostgreSQL docs, maintenance_work_mem",
+    );
+    items.assumed(Category::Service, a::ETCD_GIB);
+    items.assumed(Category::Service, a::PATRONI_GIB);
+    items.add(
+        "postgres_exporter",
+        Category::Service,
+        1,
+        Gib::from_gib(a::EXPORTER_GIB.value),
+        "0.1 GiB",
+        a::EXPORTER_GIB.source,
+    );
+    items.assumed(Category::Service, a::PGBACKREST_GIB);
+}
+
+fn minio_items(plan: &Plan, items: &mut Items) {
+    let tib = plan.minio.drives_per_node as f64 * plan.minio.drive_tib;
+    let gib = a::minio_ram_guidance_gib(tib);
+    items.add(
+        "MinIO server (whole-node guidance)",
+        Category::Service,
+        1,
+        Gib::from_gib(gib),
+        format!(
+            "{} drives × {} TiB = {} TiB per node → {gib} GiB (≤1 TiB 8, ≤10 TiB 16, ≤100 TiB 32, more 64)",
+            plan.minio.drives_per_node, plan.minio.drive_tib, tib
+        ),
+        "MinIO hardware checklist, memory per node by storage (DESIGN.md §3)",
+    );
+}
+
+fn haproxy_items(plan: &Plan, items: &mut Items) {
+    let maxconn = connections::haproxy_maxconn(plan);
+    items.add(
+        "HAProxy",
+        Category::Service,
+        1,
+        Gib::from_mib(maxconn as f64 * a::HAPROXY_PER_CONN_KIB.value / 1024.0),
+        format!("maxconn {maxconn} × 64 KiB"),
+        a::HAPROXY_PER_CONN_KIB.source,
+    );
+    items.assumed(Category::Service, a::KEEPALIVED_GIB);
+}
+
+fn monitoring_items(plan: &Plan, items: &mut Items) {
+    let hosts: u64 = Role::ALL.iter().map(|&r| plan.host(r).count).sum();
+    let series = plan.synapse_process_count() as f64 * a::PROM_SERIES_PER_SYNAPSE_PROCESS.value
+        + hosts as f64 * a::PROM_SERIES_PER_HOST.value;
+    let gib = a::PROM_BASE_GIB.value + series * a::PROM_KIB_PER_SERIES.value / (1024.0 * 1024.0);
+    items.add(
+        "Prometheus",
+        Category::Service,
+        1,
+        Gib::from_gib(gib),
+        format!(
+            "0.5 GiB + ({} Synapse processes × 10,000 + {hosts} hosts × 2,500 = {series} series) × 8 KiB",
+            plan.synapse_process_count()
+        ),
+        a::PROM_SERIES_PER_SYNAPSE_PROCESS.source,
+    );
+    items.assumed(Category::Service, a::GRAFANA_GIB);
+    items.assumed(Category::Service, a::ALERTMANAGER_GIB);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_and_gib(b: &HostBudget) -> Vec<(String, String)> {
+        b.items
+            .iter()
+            .map(|i| (i.name.clone(), i.gib.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn seed_synapse_host() {
+        let b = budget(&Plan::default(), Role::Synapse);
+        let synapse: Gib = b
+            .items
+            .iter()
+            .filter(|i| i.category == Category::Synapse)
+            .fold(Gib(0), |a, i| a.plus(i.gib));
+        assert_eq!(synapse, Gib(13000), "20 processes × 6.5 GiB");
+        // PgBouncer: 64 MiB + (1000 + 60) × 8 KiB = 72.28 MiB = 0.07 GiB.
+        let pgb = b.items.iter().find(|i| i.name == "PgBouncer").unwrap();
+        assert_eq!(pgb.gib, Gib(7));
+        assert_eq!(b.ram_needed_gib, Gib(13000 + 50 + 25 + 25 + 7 + 200));
+        assert_eq!(b.ram_free_gib, SignedGib(16000 - 13307));
+        assert_eq!(b.ram_used_percent, 83);
+    }
+
+    #[test]
+    fn seed_patroni_host() {
+        let b = budget(&Plan::default(), Role::Patroni);
+        assert_eq!(
+            names_and_gib(&b),
+            [
+                ("shared_buffers", "16"),
+                // 500 × 32513 kB = 15.5 GiB.
+                ("work_mem, worst case", "15.5"),
+                ("Per-connection overhead", "4.88"),
+                ("Autovacuum workers", "8"),
+                ("One manual maintenance operation", "2"),
+                ("etcd member (Patroni's DCS)", "0.5"),
+                ("Patroni daemon (Python)", "0.25"),
+                ("postgres_exporter", "0.1"),
+                ("pgBackRest archive-push/backup on a database node", "0.25"),
+                ("Operating system, Docker daemon, node exporter", "2"),
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        assert_eq!(b.ram_needed_gib, Gib(4948));
+    }
+
+    #[test]
+    fn roles_that_are_off_need_nothing() {
+        let p = Plan::default()
+            .with_text("hosts.livekit.count", "0")
+            .unwrap();
+        let b = budget(&p, Role::Livekit);
+        assert!(b.items.is_empty());
+        assert_eq!(b.ram_needed_gib, Gib(0));
+    }
+
+    #[test]
+    fn minio_guidance_follows_storage() {
+        let p = Plan::default().with_text("minio.drive-tib", "30").unwrap();
+        let b = budget(&p, Role::Minio);
+        assert_eq!(b.ram_needed_gib, Gib(6400), "4 × 30 TiB = 120 TiB → 64 GiB");
+    }
+}

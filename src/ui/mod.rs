@@ -1,0 +1,112 @@
+//! The browser app (wasm32 only): a thin Leptos layer over the core.
+//!
+//! State is one signal, the [`RawPlan`] (exactly what the user typed). Everything else
+//! is derived with memos: the validation, and the last good [`Computed`] results,
+//! which stay on screen, marked stale, while the plan has an error.
+
+mod form;
+mod metric;
+mod results;
+
+use crate::charts;
+use crate::plan::{RawPlan, Validation, validate};
+use crate::report::Report;
+use leptos::prelude::*;
+use std::sync::Arc;
+
+/// Everything the results panel shows, computed at once from a valid plan.
+pub struct Computed {
+    pub report: Report,
+    /// The report's JSON form: every `data-metric` path reads its value from here, so
+    /// the page and `synapse-planner report --format json` cannot disagree.
+    pub json: serde_json::Value,
+    pub ram_svg: String,
+    pub connections_svg: String,
+}
+
+impl Computed {
+    fn new(report: Report) -> Computed {
+        let json = report.to_json_value();
+        let ram_svg = charts::ram_chart(&report, 720);
+        let connections_svg = charts::connections_chart(&report, 720);
+        Computed {
+            report,
+            json,
+            ram_svg,
+            connections_svg,
+        }
+    }
+}
+
+/// Shared handle; two handles are "equal" when they point at the same computation, so
+/// an invalid edit (which keeps the previous one) wakes nothing downstream.
+#[derive(Clone)]
+pub struct Shared(pub Arc<Computed>);
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct State {
+    pub raw: RwSignal<RawPlan>,
+    pub validation: Memo<Validation>,
+    pub computed: Memo<Shared>,
+    pub stale: Memo<bool>,
+}
+
+impl State {
+    fn new() -> State {
+        let raw = RwSignal::new(RawPlan::default());
+        let validation = Memo::new(move |_| raw.with(validate));
+        let computed = Memo::new(move |prev: Option<&Shared>| {
+            validation.with(|v| match (&v.plan, prev) {
+                (Some(plan), _) => Shared(Arc::new(Computed::new(Report::new(plan)))),
+                (None, Some(prev)) => prev.clone(),
+                // The first plan is the default, which is valid; this arm only guards
+                // against a future default that is not.
+                (None, None) => Shared(Arc::new(Computed::new(Report::new(&Default::default())))),
+            })
+        });
+        let stale = Memo::new(move |_| validation.with(|v| v.plan.is_none()));
+        State {
+            raw,
+            validation,
+            computed,
+            stale,
+        }
+    }
+}
+
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let state = State::new();
+    provide_context(state);
+    view! {
+        <a class="skip" href="#results">"Skip to results"</a>
+        <header class="top">
+            <div class="brand">
+                <h1>"synapse-planner"</h1>
+                <p class="tagline">"Size a high-availability Matrix Synapse cluster: RAM, connections, PostgreSQL, findings."</p>
+            </div>
+            <results::Status/>
+        </header>
+        <main class="layout">
+            <form::PlanForm/>
+            <results::Results/>
+        </main>
+        <footer class="foot">
+            <p>
+                "Everything is computed in this tab; nothing is sent anywhere. Figures rest on the assumptions listed under each item, with their sources. "
+                "Version " {env!("CARGO_PKG_VERSION")} "."
+            </p>
+        </footer>
+    }
+}

@@ -1,0 +1,268 @@
+//! The results panel: budgets, charts, parameters and findings of the last valid plan.
+
+use super::metric::metric;
+use super::{Computed, State};
+use crate::report::Unit;
+use crate::sizing::Category;
+use leptos::prelude::*;
+
+/// Header summary: counts of findings and whether the figures are current.
+#[component]
+pub fn Status() -> impl IntoView {
+    let state = expect_context::<State>();
+    let errors = move || state.validation.with(|v| v.errors().count());
+    view! {
+        <div class="status" aria-live="polite">
+            {move || {
+                let c = state.computed.get();
+                let c = &c.0;
+                view! {
+                    <span class="pill error" title="Errors in the plan's findings">{metric(c, "summary.errors", Unit::Count)} " errors"</span>
+                    <span class="pill warning" title="Warnings">{metric(c, "summary.warnings", Unit::Count)} " warnings"</span>
+                    <span class="pill info" title="Notes">{metric(c, "summary.infos", Unit::Count)} " notes"</span>
+                }
+            }}
+            <Show when=move || state.stale.get()>
+                <span class="pill stale-pill">{move || format!("{} input error(s): figures are stale", errors())}</span>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+pub fn Results() -> impl IntoView {
+    let state = expect_context::<State>();
+    view! {
+        <section id="results" class="results" class:stale=move || state.stale.get() aria-label="Results" tabindex="-1">
+            <Show when=move || state.stale.get()>
+                <div class="stale-banner" role="status">
+                    "Showing the last valid results. Fix the highlighted inputs to update them."
+                </div>
+            </Show>
+            {move || {
+                let shared = state.computed.get();
+                let c = &shared.0;
+                view! {
+                    {synapse_section(c)}
+                    {ram_section(c)}
+                    {connections_section(c)}
+                    {findings_section(c)}
+                    {postgres_section(c)}
+                }
+            }}
+        </section>
+    }
+}
+
+fn synapse_section(c: &Computed) -> impl IntoView + use<> {
+    let s = &c.report.synapse;
+    view! {
+        <section class="card" aria-labelledby="h-synapse">
+            <h2 id="h-synapse">"Synapse processes"</h2>
+            <dl class="kpis">
+                <div><dt>"Processes"</dt><dd>{metric(c, "synapse.process-count", Unit::Count)}</dd></div>
+                <div><dt>"Workers"</dt><dd>{metric(c, "synapse.worker-count", Unit::Count)}</dd></div>
+                <div><dt>"RAM per process"</dt><dd>{metric(c, "synapse.ram-per-process-gib", Unit::Gib)}</dd></div>
+                <div><dt>"RAM, all processes"</dt><dd>{metric(c, "synapse.ram-total-gib", Unit::Gib)}</dd></div>
+            </dl>
+            <p class="formula">{s.ram_formula.clone()}</p>
+        </section>
+    }
+}
+
+fn ram_section(c: &Computed) -> impl IntoView + use<> {
+    let legend = Category::ALL
+        .iter()
+        .map(|&cat| {
+            let color = crate::charts::category_color(cat);
+            let style = format!("background: rgb({}, {}, {})", color.0, color.1, color.2);
+            view! { <li><span class="swatch" style=style></span>{cat.label()}</li> }
+        })
+        .collect_view();
+    let hosts = c
+        .report
+        .hosts
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.count > 0)
+        .map(|(i, h)| {
+            let over = h.ram_free_gib.0 < 0;
+            let p = |k: &str| format!("hosts[{i}].{k}");
+            let items = h
+                .items
+                .iter()
+                .enumerate()
+                .map(|(j, it)| {
+                    let q = |k: &str| format!("hosts[{i}].items[{j}].{k}");
+                    let count = (it.count > 1).then(|| view! { {metric(c, q("count"), Unit::Count)} " × " {metric(c, q("each-gib"), Unit::Gib)} " = " });
+                    view! {
+                        <tr>
+                            <th scope="row">
+                                <span class=format!("swatch {}", cat_class(it.category))></span>
+                                {it.name.clone()}
+                                <details class="why"><summary>"how"</summary><p>{it.formula.clone()}</p><p class="source">{it.source.clone()}</p></details>
+                            </th>
+                            <td class="num">{count}{metric(c, q("gib"), Unit::Gib)}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <details class="host" class:over=over>
+                    <summary>
+                        <span class="host-name">{h.label}</span>
+                        <span class="host-count">{metric(c, p("count"), Unit::Count)} " × " {metric(c, p("ram-gib"), Unit::Count)} " GiB, " {metric(c, p("vcpus"), Unit::Count)} " vCPU"</span>
+                        <span class="host-need">"needs " {metric(c, p("ram-needed-gib"), Unit::Gib)} " (" {metric(c, p("ram-used-percent"), Unit::Percent)} ")"</span>
+                        <span class="host-free">"free " {metric(c, p("ram-free-gib"), Unit::Gib)}</span>
+                    </summary>
+                    <table class="items">
+                        <tbody>{items}</tbody>
+                    </table>
+                </details>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="h-ram">
+            <h2 id="h-ram">"RAM budget per host"</h2>
+            <p class="lead">"What one host of each role needs, against its RAM. Open a role for every item and its formula."</p>
+            <div class="chart-wrap" inner_html=c.ram_svg.clone()></div>
+            <ul class="legend">{legend}</ul>
+            <div class="hosts">{hosts}</div>
+        </section>
+    }
+}
+
+fn cat_class(c: Category) -> &'static str {
+    match c {
+        Category::Synapse => "cat-synapse",
+        Category::Database => "cat-database",
+        Category::Service => "cat-service",
+        Category::System => "cat-system",
+    }
+}
+
+fn connections_section(c: &Computed) -> impl IntoView + use<> {
+    let k = &c.report.connections;
+    let chain_ok_1 = k.synapse_pool_total <= k.pgbouncer_max_client_conn;
+    let chain_ok_2 = k.pgbouncer_server_connections as i64 <= k.postgres_available;
+    let reserved = k
+        .postgres_reserved
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            view! {
+                <li>{metric(c, format!("connections.postgres-reserved[{i}].count", ), Unit::Count)} " " {r.name}</li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="h-conn">
+            <h2 id="h-conn">"Database connection chain"</h2>
+            <p class="lead">"Each link must hold the one before it."</p>
+            <ol class="chain">
+                <li class="link">
+                    <span class="label">"Synapse pools"</span>
+                    <span class="value">{metric(c, "connections.synapse-pool-total", Unit::Count)}</span>
+                    <span class="detail">{metric(c, "connections.synapse-processes", Unit::Count)} " processes × cp_max " {metric(c, "connections.cp-max", Unit::Count)}</span>
+                </li>
+                <li class="arrow" class:bad=!chain_ok_1 aria-hidden="true">{if chain_ok_1 { "≤" } else { "> over!" }}</li>
+                <li class="link">
+                    <span class="label">"PgBouncer max_client_conn"</span>
+                    <span class="value">{metric(c, "connections.pgbouncer-max-client-conn", Unit::Count)}</span>
+                    <span class="detail">{metric(c, "connections.pgbouncer-pool-mode", Unit::Plain)} " mode"</span>
+                </li>
+                <li class="arrow" aria-hidden="true">"→"</li>
+                <li class="link">
+                    <span class="label">"PgBouncer server connections"</span>
+                    <span class="value">{metric(c, "connections.pgbouncer-server-connections", Unit::Count)}</span>
+                    <span class="detail">{metric(c, "connections.pgbouncer-instances", Unit::Count)} " × (default + reserve pool)"</span>
+                </li>
+                <li class="arrow" class:bad=!chain_ok_2 aria-hidden="true">{if chain_ok_2 { "≤" } else { "> over!" }}</li>
+                <li class="link">
+                    <span class="label">"PostgreSQL available"</span>
+                    <span class="value">{metric(c, "connections.postgres-available", Unit::Count)}</span>
+                    <span class="detail">"max_connections " {metric(c, "connections.postgres-max-connections", Unit::Count)} " − " {metric(c, "connections.postgres-reserved-total", Unit::Count)} " reserved"</span>
+                </li>
+            </ol>
+            <div class="chart-wrap" inner_html=c.connections_svg.clone()></div>
+            <details class="why">
+                <summary>"Reserved PostgreSQL connections"</summary>
+                <ul>{reserved}</ul>
+            </details>
+        </section>
+    }
+}
+
+fn findings_section(c: &Computed) -> impl IntoView + use<> {
+    let list = c
+        .report
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let sev = f.severity.key();
+            let paths = f
+                .paths
+                .iter()
+                .map(|p| {
+                    let href = format!("#f-{}", p.replace('.', "-"));
+                    view! { <a class="path" href=href>{p.clone()}</a> }
+                })
+                .collect_view();
+            view! {
+                <li class=format!("finding {sev}")>
+                    <div class="finding-head">
+                        <span class=format!("badge {sev}")>{metric(c, format!("findings[{i}].severity"), Unit::Plain)}</span>
+                        <span class="message">{metric(c, format!("findings[{i}].message"), Unit::Plain)}</span>
+                    </div>
+                    <p class="fix"><strong>"Change: "</strong>{f.fix.clone()}</p>
+                    <p class="whyline"><strong>"Why: "</strong>{f.why.clone()}</p>
+                    <p class="meta"><code>{metric(c, format!("findings[{i}].code"), Unit::Plain)}</code> " · " {paths}</p>
+                </li>
+            }
+        })
+        .collect_view();
+    let empty = c
+        .report
+        .findings
+        .is_empty()
+        .then(|| view! { <p>"No findings: the plan fits."</p> });
+    view! {
+        <section class="card" aria-labelledby="h-findings">
+            <h2 id="h-findings">"Findings"</h2>
+            {empty}
+            <ul class="findings">{list}</ul>
+        </section>
+    }
+}
+
+fn postgres_section(c: &Computed) -> impl IntoView + use<> {
+    let rows = c
+        .report
+        .postgres
+        .parameters
+        .iter()
+        .map(|p| {
+            view! {
+                <tr>
+                    <th scope="row"><code>{p.name}</code></th>
+                    <td class="num"><code>{metric(c, format!("postgres.parameters.{}", p.name), Unit::Plain)}</code></td>
+                    <td class="formula">{p.formula.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="h-pg">
+            <h2 id="h-pg">"PostgreSQL parameters"</h2>
+            <p class="lead">"For every Patroni node (set through bootstrap.dcs so all nodes agree)."</p>
+            <div class="table-scroll">
+                <table class="params">
+                    <thead><tr><th scope="col">"Parameter"</th><th scope="col">"Value"</th><th scope="col">"Why"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

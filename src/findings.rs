@@ -75,8 +75,8 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
             .find(|r| r.key() == b.role)
             .unwrap_or(Role::Synapse);
         let ram_path = format!("hosts.{}.ram-gib", b.role);
-        let needed_whole = b.ram_needed_gib.0.div_ceil(100);
-        let biggest = b.items.iter().max_by_key(|i| i.gib);
+        // The first of the largest items (max_by_key would give the last of a tie).
+        let biggest = b.items.iter().rev().max_by_key(|i| i.gib);
         let biggest = biggest
             .map(|i| format!("the largest item is {} at {} GiB", i.name, i.gib))
             .unwrap_or_default();
@@ -90,14 +90,18 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
                 ),
             ),
             Role::Patroni => (
-                vec!["postgres.max-connections"],
-                ", or lower postgres.max-connections (each connection budgets work_mem plus 10 MiB)".to_string(),
+                vec!["pgbouncer.default-pool-size"],
+                ", or lower pgbouncer.default-pool-size (each backend budgets work_mem plus 10 MiB)".to_string(),
             ),
             Role::Minio => (vec!["minio.drive-tib"], String::new()),
             _ => (vec![], String::new()),
         };
         let mut paths = vec![ram_path.as_str()];
         paths.extend(extra_paths);
+        let fits = |share: u64| match smallest_fitting_ram(plan, role, share) {
+            Some(gib) => format!("at least {gib} GiB"),
+            None => "more than one host can have".to_string(),
+        };
         if b.ram_needed_gib.0 > b.ram_gib.saturating_mul(100) {
             out.push(
                 Severity::Error,
@@ -111,9 +115,10 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
                     crate::sizing::Gib(b.ram_free_gib.0.unsigned_abs())
                 ),
                 format!("The items on the host add up to more than its memory; {biggest}. Under load the kernel's OOM killer ends a process."),
-                format!("Raise {ram_path} to at least {needed_whole}{lever}."),
+                format!("Raise {ram_path} to {}{lever}.", fits(100)),
             );
-        } else if b.ram_used_percent as f64 > a::TIGHT_RAM_SHARE.value * 100.0 {
+        } else if b.ram_used_percent > TIGHT_PERCENT && role != Role::Minio {
+            // MinIO's figure is already its whole-node guidance, headroom included.
             out.push(
                 Severity::Warning,
                 "ram-tight",
@@ -126,10 +131,46 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
                     b.ram_free_gib
                 ),
                 format!("Above 90% there is no room for page cache, load spikes or a rolling upgrade; {biggest}."),
-                format!("Raise {ram_path} to {} GiB or more{lever}.", needed_whole.saturating_mul(10).div_ceil(8)),
+                format!("Raise {ram_path} to {}{lever}.", fits(TIGHT_PERCENT)),
             );
         }
     }
+}
+
+const TIGHT_PERCENT: u64 = (a::TIGHT_RAM_SHARE.value * 100.0) as u64;
+
+/// The least RAM (whole GiB) at which one host of `role` needs at most `percent` of it.
+/// Needs grow with RAM for some roles (PostgreSQL's shared_buffers is RAM/4), so this
+/// searches instead of adding the shortfall: doubling, then bisecting. Feasibility is
+/// upward-closed because every need grows slower than RAM itself.
+fn smallest_fitting_ram(plan: &Plan, role: Role, percent: u64) -> Option<u64> {
+    let max = 24_576; // the schema's bound on hosts.<role>.ram-gib
+    let fits = |ram: u64| {
+        let mut p = plan.clone();
+        p.hosts[role.index()].ram_gib = ram;
+        crate::sizing::ram::budget(&p, role)
+            .ram_needed_gib
+            .0
+            .saturating_mul(100)
+            <= ram.saturating_mul(100) * percent
+    };
+    let mut lo = plan.host(role).ram_gib;
+    if fits(lo) {
+        return Some(lo);
+    }
+    let mut hi = lo.max(1);
+    while !fits(hi) {
+        if hi >= max {
+            return None;
+        }
+        lo = hi;
+        hi = (hi * 2).min(max);
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) { hi = mid } else { lo = mid }
+    }
+    Some(hi)
 }
 
 fn connection_chain(plan: &Plan, c: &Connections, out: &mut Out) {
@@ -616,6 +657,68 @@ mod tests {
         let got = codes(&refs);
         assert!(!got.iter().any(|(_, c)| *c == "workers-without-redis"));
         assert!(got.iter().any(|(_, c)| *c == "workers-none"));
+    }
+
+    /// The RAM a fix suggests is enough: applying it clears the finding.
+    #[test]
+    fn suggested_ram_is_enough() {
+        for changes in [
+            vec![
+                ("hosts.patroni.ram-gib", "12"),
+                ("hosts.patroni.vcpus", "2"),
+            ],
+            vec![("hosts.patroni.ram-gib", "10")],
+            vec![
+                ("hosts.patroni.ram-gib", "8"),
+                ("pgbouncer.default-pool-size", "400"),
+            ],
+            vec![("hosts.synapse.ram-gib", "100")],
+            vec![("hosts.synapse.ram-gib", "140")],
+            vec![("hosts.monitoring.ram-gib", "3")],
+            vec![("hosts.minio.ram-gib", "4"), ("minio.drive-tib", "8")],
+        ] {
+            let mut p = Plan::default();
+            for (path, text) in &changes {
+                p = p.with_text(path, text).unwrap();
+            }
+            let r = Report::new(&p);
+            let f = r
+                .findings
+                .iter()
+                .find(|f| f.code == "ram-over-budget" || f.code == "ram-tight")
+                .unwrap_or_else(|| panic!("no RAM finding for {changes:?}"));
+            let gib = f
+                .fix
+                .split("at least ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_string();
+            let fixed = p.with_text(&f.paths[0], &gib).unwrap();
+            let again = Report::new(&fixed);
+            assert!(
+                !again
+                    .findings
+                    .iter()
+                    .any(|g| g.code == f.code && g.paths[0] == f.paths[0]),
+                "{changes:?}: {} did not clear {}",
+                f.fix,
+                f.code
+            );
+            let less = p
+                .with_text(&f.paths[0], &(gib.parse::<u64>().unwrap() - 1).to_string())
+                .unwrap();
+            assert!(
+                Report::new(&less)
+                    .findings
+                    .iter()
+                    .any(|g| g.code == f.code || g.code == "ram-over-budget"),
+                "{changes:?}: {} is not the least",
+                f.fix
+            );
+        }
     }
 
     #[test]

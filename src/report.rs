@@ -116,8 +116,11 @@ impl Report {
         let _ = writeln!(o, "SYNAPSE");
         let _ = writeln!(
             o,
-            "  {} processes (main + {} workers) × {} GiB = {} GiB",
-            s.process_count, s.worker_count, s.ram_per_process_gib, s.ram_total_gib
+            "  {} (main + {}) × {} GiB = {} GiB",
+            plural(s.process_count as usize, "process", "processes"),
+            plural(s.worker_count as usize, "worker", "workers"),
+            s.ram_per_process_gib,
+            s.ram_total_gib
         );
         let _ = writeln!(o, "\nRAM BUDGET PER HOST");
         for h in &self.hosts {
@@ -142,15 +145,17 @@ impl Report {
                 } else {
                     String::new()
                 };
-                let _ = writeln!(o, "      {:<52} {count}{} GiB", i.name, i.gib);
+                let _ = writeln!(o, "      {:<60} {count}{} GiB", i.name, i.gib);
             }
         }
         let c = &self.connections;
         let _ = writeln!(o, "\nCONNECTION CHAIN");
         let _ = writeln!(
             o,
-            "  Synapse pools              {:>7}  ({} processes × cp_max {})",
-            c.synapse_pool_total, c.synapse_processes, c.cp_max
+            "  Synapse pools              {:>7}  ({} × cp_max {})",
+            c.synapse_pool_total,
+            plural(c.synapse_processes as usize, "process", "processes"),
+            c.cp_max
         );
         let _ = writeln!(
             o,
@@ -173,8 +178,10 @@ impl Report {
         }
         let _ = writeln!(
             o,
-            "\nFINDINGS ({} errors, {} warnings, {} notes)",
-            self.summary.errors, self.summary.warnings, self.summary.infos
+            "\nFINDINGS ({}, {}, {})",
+            plural(self.summary.errors, "error", "errors"),
+            plural(self.summary.warnings, "warning", "warnings"),
+            plural(self.summary.infos, "note", "notes")
         );
         for f in &self.findings {
             let _ = writeln!(o, "  [{}] {} ({})", f.severity, f.message, f.code);
@@ -239,6 +246,11 @@ pub fn display(value: &serde_json::Value, unit: Unit) -> String {
         (J::Null, _) => "—".to_string(),
         (other, _) => other.to_string(),
     }
+}
+
+/// "1 process", "2 processes".
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 pub(crate) fn group(x: u64) -> String {

@@ -485,6 +485,53 @@ pub(crate) fn value_text(v: &Value) -> String {
     }
 }
 
+/// The plan-file reference (docs/plan-schema.md), generated from the schema so it can
+/// never drift; a test compares the committed file with this.
+pub fn schema_markdown() -> String {
+    let defaults = Plan::default();
+    let mut out = String::from(
+        "# Plan file reference (schema 1)\n\n\
+         Generated from `src/plan/fields.rs` by `plan::schema_markdown()`; a test keeps this file current.\n\n\
+         A plan file is YAML with `schema: 1` and any of the keys below, nested by their dots\n\
+         (`synapse.workers.sync` is `synapse:` → `workers:` → `sync:`). Keys left out take the\n\
+         default; unknown keys are ignored with a warning; every problem names its key path.\n",
+    );
+    for group in Group::ALL {
+        out.push_str(&format!(
+            "\n## {}\n\n| key path | meaning | accepts | default |\n|---|---|---|---|\n",
+            group.label()
+        ));
+        for f in fields().iter().filter(|f| f.group == group) {
+            let accepts = match f.kind {
+                Kind::Int { min, max, unit, .. } => format!("whole number {min}–{max} {unit}"),
+                Kind::Float { min, max, unit, .. } => format!("number {min}–{max} {unit}"),
+                Kind::Text(TextRule::Name) => "text, 1–80 characters".to_string(),
+                Kind::Text(TextRule::Domain) => "lowercase DNS name".to_string(),
+                Kind::Choice(keys) => keys
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Kind::Bool => "`true` or `false`".to_string(),
+                Kind::CacheFactors => "mapping of cache name → factor (0.01–1000)".to_string(),
+            };
+            let default = match f.get(&defaults) {
+                Value::Factors(m) if m.is_empty() => "(none)".to_string(),
+                v => format!("`{}`", value_text(&v).replace('\n', ", ")),
+            };
+            out.push_str(&format!(
+                "| `{}` | {}: {} | {} | {} |\n",
+                f.path,
+                f.label,
+                f.help.replace('|', "\\|"),
+                accepts,
+                default
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

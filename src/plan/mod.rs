@@ -18,7 +18,7 @@ mod kinds;
 mod validate;
 mod yaml;
 
-pub use fields::{Field, Group, Kind, Slot, Soft, TextRule, field, fields};
+pub use fields::{Field, Group, Kind, Slot, Soft, TextRule, field, fields, schema_markdown};
 pub use kinds::{PoolMode, Role, Storage, WorkerKind};
 pub use validate::{Problem, Validation, validate};
 pub use yaml::{FileRead, YamlStyle, from_yaml, to_yaml};

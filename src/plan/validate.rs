@@ -191,9 +191,11 @@ fn parse_int(
         )]);
     }
     if let Some(rest) = t.strip_prefix('-')
-        && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.') {
-            return Err(vec![format!("{label} cannot be negative: enter {range}.")]);
-        }
+        && !rest.is_empty()
+        && rest.chars().all(|c| c.is_ascii_digit() || c == '.')
+    {
+        return Err(vec![format!("{label} cannot be negative: enter {range}.")]);
+    }
     if !t.chars().all(|c| c.is_ascii_digit()) {
         let hint = if t.parse::<f64>().is_ok() {
             " (no decimals)"
@@ -286,19 +288,21 @@ fn check_soft(
 ) {
     let Some(soft) = soft else { return };
     if let Some(b) = soft.below
-        && x < b {
-            problems.push(Problem::warning(
-                path,
-                format!("{label} of {x} {unit} is below {b}: {}.", soft.why),
-            ));
-        }
+        && x < b
+    {
+        problems.push(Problem::warning(
+            path,
+            format!("{label} of {x} {unit} is below {b}: {}.", soft.why),
+        ));
+    }
     if let Some(a) = soft.above
-        && x > a {
-            problems.push(Problem::warning(
-                path,
-                format!("{label} of {x} {unit} is above {a}: {}.", soft.why),
-            ));
-        }
+        && x > a
+    {
+        problems.push(Problem::warning(
+            path,
+            format!("{label} of {x} {unit} is above {a}: {}.", soft.why),
+        ));
+    }
 }
 
 fn parse_text(text: &str, rule: TextRule, label: &str) -> Result<String, Vec<String>> {

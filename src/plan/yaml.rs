@@ -33,11 +33,93 @@ impl FileRead {
     }
 }
 
+/// A YAML tree that keeps every scalar as text. serde_yaml's own `Value` refuses
+/// integers beyond 64 bits (the whole file would fail with no key path); here they
+/// stay text and validation names their key.
+#[derive(Clone, Debug, PartialEq)]
+enum Loose {
+    Null,
+    Bool(bool),
+    Number(String),
+    Text(String),
+    Seq,
+    /// Keys in file order; duplicates are found by `walk`.
+    Map(Vec<(Loose, Loose)>),
+    Tagged,
+}
+
+impl<'de> serde::Deserialize<'de> for Loose {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Loose, D::Error> {
+        d.deserialize_any(LooseVisitor)
+    }
+}
+
+struct LooseVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LooseVisitor {
+    type Value = Loose;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Loose, E> {
+        Ok(Loose::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Loose, E> {
+        Ok(Loose::Number(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Loose, E> {
+        Ok(Loose::Number(v.to_string()))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Loose, E> {
+        Ok(Loose::Number(v.to_string()))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Loose, E> {
+        Ok(Loose::Number(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Loose, E> {
+        // Rust prints 1000.0 as "1000" and 0.5 as "0.5": `1e3` in a file reads as 1000.
+        Ok(Loose::Number(v.to_string()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Loose, E> {
+        Ok(Loose::Text(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Loose, E> {
+        Ok(Loose::Text(v))
+    }
+    fn visit_unit<E>(self) -> Result<Loose, E> {
+        Ok(Loose::Null)
+    }
+    fn visit_none<E>(self) -> Result<Loose, E> {
+        Ok(Loose::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Loose, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Loose, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Loose::Seq)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Loose, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((k, v)) = map.next_entry::<Loose, Loose>()? {
+            entries.push((k, v));
+        }
+        Ok(Loose::Map(entries))
+    }
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Loose, A::Error> {
+        use serde::de::VariantAccess;
+        let (_, variant) = data.variant::<serde::de::IgnoredAny>()?;
+        variant.newtype_variant::<serde::de::IgnoredAny>()?;
+        Ok(Loose::Tagged)
+    }
+}
+
 /// Reads a plan file. Never panics, whatever the text.
 pub fn from_yaml(text: &str) -> FileRead {
     let mut raw = RawPlan::default();
     let mut problems = Vec::new();
-    let doc: Yaml = match serde_yaml::from_str(text) {
+    let doc: Loose = match serde_yaml::from_str(text) {
         Ok(doc) => doc,
         Err(e) => {
             problems.push(Problem::error(
@@ -48,14 +130,18 @@ pub fn from_yaml(text: &str) -> FileRead {
         }
     };
     match doc {
-        Yaml::Null => {
+        Loose::Null => {
             problems.push(Problem::warning(
                 "",
                 "The plan file is empty: the default plan is used.",
             ));
         }
-        Yaml::Mapping(map) => {
-            check_schema(map.get("schema"), &mut problems);
+        Loose::Map(map) => {
+            let schema = map
+                .iter()
+                .find(|(k, _)| *k == Loose::Text("schema".into()))
+                .map(|(_, v)| v);
+            check_schema(schema, &mut problems);
             walk(&map, "", &mut raw, &mut problems);
         }
         other => problems.push(Problem::error(
@@ -69,24 +155,27 @@ pub fn from_yaml(text: &str) -> FileRead {
     FileRead { raw, problems }
 }
 
-fn check_schema(value: Option<&Yaml>, problems: &mut Vec<Problem>) {
-    match value {
-        None => problems.push(Problem::warning(
+fn check_schema(value: Option<&Loose>, problems: &mut Vec<Problem>) {
+    let Some(value) = value else {
+        problems.push(Problem::warning(
             "schema",
             format!("The file has no `schema:` key; it is read as schema {SCHEMA_VERSION}."),
-        )),
-        Some(Yaml::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION) => {}
-        Some(Yaml::Number(n)) if n.as_u64().is_some_and(|v| v > SCHEMA_VERSION) => {
-            problems.push(Problem::error(
-                "schema",
-                format!(
-                    "The file is schema {n}, written by a newer synapse-planner; this build reads schema {SCHEMA_VERSION}."
-                ),
-            ))
-        }
-        Some(other) => problems.push(Problem::error(
+        ));
+        return;
+    };
+    let number = match value {
+        Loose::Number(t) | Loose::Text(t) => t.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    match number {
+        Some(SCHEMA_VERSION) => {}
+        Some(n) if n > SCHEMA_VERSION => problems.push(Problem::error(
             "schema",
-            format!("`schema` must be {SCHEMA_VERSION}; the file has {}.", describe_value(other)),
+            format!("The file is schema {n}, written by a newer synapse-planner; this build reads schema {SCHEMA_VERSION}."),
+        )),
+        _ => problems.push(Problem::error(
+            "schema",
+            format!("`schema` must be {SCHEMA_VERSION}; the file has {}.", describe_value(value)),
         )),
     }
 }
@@ -100,60 +189,77 @@ fn is_group(path: &str) -> bool {
     })
 }
 
-fn walk(map: &Mapping, prefix: &str, raw: &mut RawPlan, problems: &mut Vec<Problem>) {
+fn walk(map: &[(Loose, Loose)], prefix: &str, raw: &mut RawPlan, problems: &mut Vec<Problem>) {
+    let mut seen: Vec<&str> = Vec::new();
     for (k, v) in map {
-        let Some(key) = k.as_str() else {
-            let shown = describe_value(k);
-            let at = if prefix.is_empty() {
-                "the top level".to_string()
-            } else {
-                format!("`{prefix}`")
-            };
-            problems.push(Problem::warning(
-                prefix,
-                format!("The key {shown} under {at} is not a plan key; it is ignored."),
-            ));
-            continue;
+        let at = if prefix.is_empty() {
+            "the top level".to_string()
+        } else {
+            format!("`{prefix}`")
+        };
+        let key = match k {
+            Loose::Text(t) => t.as_str(),
+            other => {
+                let shown = describe_value(other);
+                problems.push(Problem::warning(
+                    prefix,
+                    format!("The key {shown} under {at} is not a plan key; it is ignored."),
+                ));
+                continue;
+            }
         };
         let path = if prefix.is_empty() {
             key.to_string()
         } else {
             format!("{prefix}.{key}")
         };
+        if seen.contains(&key) {
+            // YAML forbids duplicate keys; for a plan key it is an error (which value
+            // was meant?), for an ignored key a warning like the key itself.
+            let message = format!("`{key}` appears twice under {at}; keep one.");
+            let known =
+                path == "schema" || is_group(&path) || fields().iter().any(|f| f.path == path);
+            problems.push(if known {
+                Problem::error(path.clone(), message)
+            } else {
+                Problem::warning(path.clone(), message)
+            });
+            continue;
+        }
+        seen.push(key);
         if path == "schema" {
             continue;
         }
         if let Some(f) = fields().iter().find(|f| f.path == path) {
             match (&f.kind, v) {
-                (Kind::CacheFactors, Yaml::Mapping(m)) => {
-                    let mut lines = Vec::new();
-                    for (name, factor) in m {
-                        lines.push(format!("{}: {}", scalar_text(name).unwrap_or_default(), scalar_text(factor).unwrap_or_else(|| describe(factor))));
-                    }
+                (Kind::CacheFactors, Loose::Map(m)) => {
+                    let lines: Vec<String> = m
+                        .iter()
+                        .map(|(name, factor)| {
+                            format!("{}: {}", scalar_text(name).unwrap_or_default(), scalar_text(factor).unwrap_or_else(|| describe(factor)))
+                        })
+                        .collect();
                     raw.set(&path, lines.join("\n"));
                 }
-                (Kind::CacheFactors, Yaml::Null) => {
+                (Kind::CacheFactors, Loose::Null) => {
                     raw.set(&path, "");
                 }
                 (Kind::CacheFactors, other) => problems.push(Problem::error(
                     path.clone(),
                     format!("`{path}` must be a mapping of cache name to factor (e.g. `get_users_in_room: 5.0`), not {}.", describe(other)),
                 )),
-                (_, Yaml::Null) => problems.push(Problem::error(path.clone(), format!("{} has no value in the file.", f.label))),
+                (_, Loose::Null) => problems.push(Problem::error(path.clone(), format!("{} has no value in the file.", f.label))),
                 (_, v) => match scalar_text(v) {
                     Some(t) => {
                         raw.set(&path, t);
                     }
-                    None => problems.push(Problem::error(
-                        path.clone(),
-                        format!("{} must be a single value, not {}.", f.label, describe(v)),
-                    )),
+                    None => problems.push(Problem::error(path.clone(), format!("{} must be a single value, not {}.", f.label, describe(v)))),
                 },
             }
         } else if is_group(&path) {
             match v {
-                Yaml::Mapping(m) => walk(m, &path, raw, problems),
-                Yaml::Null => {}
+                Loose::Map(m) => walk(m, &path, raw, problems),
+                Loose::Null => {}
                 other => problems.push(Problem::error(
                     path.clone(),
                     format!(
@@ -171,28 +277,27 @@ fn walk(map: &Mapping, prefix: &str, raw: &mut RawPlan, problems: &mut Vec<Probl
     }
 }
 
-fn scalar_text(v: &Yaml) -> Option<String> {
+fn scalar_text(v: &Loose) -> Option<String> {
     match v {
-        Yaml::String(s) => Some(s.clone()),
-        Yaml::Number(n) => Some(n.to_string()),
-        Yaml::Bool(b) => Some(b.to_string()),
+        Loose::Text(s) | Loose::Number(s) => Some(s.clone()),
+        Loose::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
-fn describe(v: &Yaml) -> String {
+fn describe(v: &Loose) -> String {
     match v {
-        Yaml::Null => "an empty value".into(),
-        Yaml::Bool(_) => "a true/false value".into(),
-        Yaml::Number(_) => "a number".into(),
-        Yaml::String(_) => "a string".into(),
-        Yaml::Sequence(_) => "a list".into(),
-        Yaml::Mapping(_) => "a mapping".into(),
-        Yaml::Tagged(_) => "a tagged value".into(),
+        Loose::Null => "an empty value".into(),
+        Loose::Bool(_) => "a true/false value".into(),
+        Loose::Number(_) => "a number".into(),
+        Loose::Text(_) => "a string".into(),
+        Loose::Seq => "a list".into(),
+        Loose::Map(_) => "a mapping".into(),
+        Loose::Tagged => "a tagged value".into(),
     }
 }
 
-fn describe_value(v: &Yaml) -> String {
+fn describe_value(v: &Loose) -> String {
     match scalar_text(v) {
         Some(t) => format!("“{t}”"),
         None => describe(v),
@@ -342,8 +447,31 @@ mod tests {
             bad[0].starts_with("error: plan: The plan file is not valid YAML: "),
             "{bad:?}"
         );
-        let dup = problems("schema: 1\nname: a\nname: b\n");
-        assert!(dup[0].contains("duplicate"), "{dup:?}");
+        assert_eq!(
+            problems("schema: 1\nname: a\nname: b\n"),
+            ["error: name: `name` appears twice under the top level; keep one."]
+        );
+        assert_eq!(problems("schema: '1'\n"), Vec::<String>::new());
+        assert_eq!(
+            problems("schema: !x 1\n"),
+            ["error: schema: `schema` must be 1; the file has a tagged value."]
+        );
+    }
+
+    #[test]
+    fn numbers_beyond_64_bits_are_blamed_on_their_key() {
+        assert_eq!(
+            problems(
+                "schema: 1\nusers:\n  registered: 18446744073709551616\nsynapse:\n  cp-max: -99999999999999999999\n"
+            ),
+            [
+                "error: users.registered: 18446744073709551616 is far too large: Registered users must be at most 100000000 users.",
+                "error: synapse.cp-max: DB pool maximum (cp_max) cannot be negative: enter a whole number from 1 to 1000 connections.",
+            ]
+        );
+        // 1e3 is the number 1000 in YAML.
+        let v = from_yaml("schema: 1\nusers:\n  peak-concurrent: 1e3\n").validate();
+        assert_eq!(v.plan.map(|p| p.users.peak_concurrent), Some(1000));
     }
 
     #[test]

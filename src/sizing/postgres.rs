@@ -26,6 +26,7 @@ pub struct Memory {
     pub shared_buffers_kb: u64,
     pub work_mem_kb: u64,
     pub maintenance_work_mem_kb: u64,
+    pub autovacuum_work_mem_kb: u64,
     pub autovacuum_max_workers: u64,
 }
 
@@ -66,8 +67,17 @@ pub fn memory(plan: &Plan) -> Memory {
         shared_buffers_kb,
         work_mem_kb,
         maintenance_work_mem_kb,
+        autovacuum_work_mem_kb: autovacuum_work_mem_kb(maintenance_work_mem_kb),
         autovacuum_max_workers: AUTOVACUUM_MAX_WORKERS,
     }
+}
+
+/// autovacuum_work_mem = min(maintenance_work_mem, 1GB). Up to PostgreSQL 16 VACUUM
+/// cannot use more than 1 GB for dead-tuple identifiers (docs, maintenance_work_mem), so
+/// the cap costs nothing there; from 17 it bounds what the seed's four workers can take
+/// at once. Written explicitly so the RAM budget holds on every version.
+fn autovacuum_work_mem_kb(maintenance_work_mem_kb: u64) -> u64 {
+    maintenance_work_mem_kb.min(KB_PER_GB)
 }
 
 /// PGTune: below 4 cores the parallel settings are left at PostgreSQL's defaults and
@@ -238,6 +248,11 @@ pub fn parameters(plan: &Plan) -> Vec<Parameter> {
         "autovacuum_max_workers",
         AUTOVACUUM_MAX_WORKERS.to_string(),
         "seed §4".into(),
+    );
+    p(
+        "autovacuum_work_mem",
+        format_kb(mem.autovacuum_work_mem_kb),
+        "min(maintenance_work_mem, 1GB): VACUUM uses at most 1GB for dead tuples up to PostgreSQL 16; bounds the four workers on 17+".into(),
     );
     p("autovacuum_naptime", "10s".into(), "seed §4".into());
     p(

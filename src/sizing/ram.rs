@@ -166,7 +166,9 @@ pub fn budget(plan: &Plan, role: Role) -> HostBudget {
         ram_needed_gib: needed,
         ram_free_gib: SignedGib(ram.0 as i64 - needed.0 as i64),
         // Rounded to the nearest percent.
-        ram_used_percent: (needed.0.saturating_mul(100) + ram.0 / 2).checked_div(ram.0).unwrap_or(0),
+        ram_used_percent: (needed.0.saturating_mul(100) + ram.0 / 2)
+            .checked_div(ram.0)
+            .unwrap_or(0),
         items,
     }
 }
@@ -219,7 +221,18 @@ fn synapse_items(plan: &Plan, items: &mut Items) {
 
 fn patroni_items(plan: &Plan, items: &mut Items) {
     let mem = postgres::memory(plan);
-    let conns = plan.postgres.max_connections;
+    let c = connections::connections(plan);
+    // Backends that can exist: Synapse reaches PostgreSQL only through PgBouncer, so at
+    // most its server connections plus the reserved direct ones, and never more than
+    // max_connections.
+    let backends = c
+        .pgbouncer_server_connections
+        .saturating_add(c.postgres_reserved_total)
+        .min(plan.postgres.max_connections);
+    let backends_why = format!(
+        "{backends} backends = min(max_connections {}, PgBouncer's {} server connections + {} reserved)",
+        plan.postgres.max_connections, c.pgbouncer_server_connections, c.postgres_reserved_total
+    );
     items.add(
         "shared_buffers",
         Category::Database,
@@ -232,31 +245,30 @@ fn patroni_items(plan: &Plan, items: &mut Items) {
         "work_mem, worst case",
         Category::Database,
         1,
-        Gib::from_kb(mem.work_mem_kb.saturating_mul(conns)),
-        format!("max_connections {conns} × work_mem {} (one sort or hash per backend)", postgres::format_kb(mem.work_mem_kb)),
-        "PostgreSQL docs, work_mem; PGTune sizes work_mem so this stays within (RAM − shared_buffers) / 3",
+        Gib::from_kb(mem.work_mem_kb.saturating_mul(backends)),
+        format!("{backends_why} × work_mem {} (one sort or hash each at once)", postgres::format_kb(mem.work_mem_kb)),
+        "PostgreSQL docs, work_mem; PGTune sizes work_mem so max_connections × 3 of them fit in RAM − shared_buffers",
     );
     items.add(
         "Per-connection overhead",
         Category::Database,
         1,
-        Gib::from_mib(conns as f64 * a::PG_BACKEND_OVERHEAD_MIB.value),
+        Gib::from_mib(backends as f64 * a::PG_BACKEND_OVERHEAD_MIB.value),
         format!(
-            "max_connections {conns} × {} MiB",
+            "{backends} backends × {} MiB",
             a::PG_BACKEND_OVERHEAD_MIB.value
         ),
         a::PG_BACKEND_OVERHEAD_MIB.source,
     );
-    let mwm = Gib::from_kb(mem.maintenance_work_mem_kb);
     items.add(
         "Autovacuum workers",
         Category::Database,
         mem.autovacuum_max_workers,
-        mwm,
+        Gib::from_kb(mem.autovacuum_work_mem_kb),
         format!(
-            "autovacuum_max_workers {} × maintenance_work_mem {} (autovacuum_work_mem = -1 uses it)",
+            "autovacuum_max_workers {} × autovacuum_work_mem {}",
             mem.autovacuum_max_workers,
-            postgres::format_kb(mem.maintenance_work_mem_kb)
+            postgres::format_kb(mem.autovacuum_work_mem_kb)
         ),
         "PostgreSQL docs, autovacuum_work_mem; seed §4 autovacuum block",
     );
@@ -264,7 +276,7 @@ fn patroni_items(plan: &Plan, items: &mut Items) {
         "One manual maintenance operation",
         Category::Database,
         1,
-        mwm,
+        Gib::from_kb(mem.maintenance_work_mem_kb),
         format!(
             "maintenance_work_mem {} (CREATE INDEX, VACUUM by hand)",
             postgres::format_kb(mem.maintenance_work_mem_kb)
@@ -324,8 +336,9 @@ fn monitoring_items(plan: &Plan, items: &mut Items) {
         1,
         Gib::from_gib(gib),
         format!(
-            "0.5 GiB + ({} Synapse processes × 10,000 + {hosts} hosts × 2,500 = {series} series) × 8 KiB",
-            plan.synapse_process_count()
+            "0.5 GiB + ({} Synapse processes × 10,000 + {hosts} hosts × 2,500 = {} series) × 8 KiB",
+            plan.synapse_process_count(),
+            crate::report::group(series as u64)
         ),
         a::PROM_SERIES_PER_SYNAPSE_PROCESS.source,
     );
@@ -368,10 +381,12 @@ mod tests {
             names_and_gib(&b),
             [
                 ("shared_buffers", "16"),
-                // 500 × 32513 kB = 15.5 GiB.
-                ("work_mem, worst case", "15.5"),
-                ("Per-connection overhead", "4.88"),
-                ("Autovacuum workers", "8"),
+                // 75 backends (60 PgBouncer + 15 reserved) × 32513 kB = 2.33 GiB.
+                ("work_mem, worst case", "2.33"),
+                // 75 × 10 MiB.
+                ("Per-connection overhead", "0.73"),
+                // 4 × autovacuum_work_mem 1GB.
+                ("Autovacuum workers", "4"),
                 ("One manual maintenance operation", "2"),
                 ("etcd member (Patroni's DCS)", "0.5"),
                 ("Patroni daemon (Python)", "0.25"),
@@ -381,7 +396,26 @@ mod tests {
             ]
             .map(|(a, b)| (a.to_string(), b.to_string()))
         );
-        assert_eq!(b.ram_needed_gib, Gib(4948));
+        assert_eq!(b.ram_needed_gib, Gib(2816));
+        // Backends are bounded by max_connections when it is the smaller.
+        let p = Plan::default()
+            .with_text("postgres.max-connections", "40")
+            .unwrap();
+        let w = budget(&p, Role::Patroni)
+            .items
+            .into_iter()
+            .find(|i| i.name == "Per-connection overhead")
+            .unwrap();
+        assert_eq!(w.formula, "40 backends × 10 MiB");
+        // A bigger PgBouncer pool means more backends.
+        let p = Plan::default()
+            .with_text("pgbouncer.default-pool-size", "200")
+            .unwrap();
+        // 225 backends: work_mem 6.98 GiB (+4.65), overhead 2.20 GiB (+1.47).
+        assert_eq!(
+            budget(&p, Role::Patroni).ram_needed_gib,
+            Gib(2816 + 465 + 147)
+        );
     }
 
     #[test]

@@ -16,10 +16,12 @@ pub fn Status() -> impl IntoView {
             {move || {
                 let c = state.computed.get();
                 let c = &c.0;
+                let s = c.report.summary;
+                let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
                 view! {
-                    <span class="pill error" title="Errors in the plan's findings">{metric(c, "summary.errors", Unit::Count)} " errors"</span>
-                    <span class="pill warning" title="Warnings">{metric(c, "summary.warnings", Unit::Count)} " warnings"</span>
-                    <span class="pill info" title="Notes">{metric(c, "summary.infos", Unit::Count)} " notes"</span>
+                    <a class="pill error" href="#h-findings">{metric(c, "summary.errors", Unit::Count)} {plural(s.errors, " error", " errors")}</a>
+                    <a class="pill warning" href="#h-findings">{metric(c, "summary.warnings", Unit::Count)} {plural(s.warnings, " warning", " warnings")}</a>
+                    <a class="pill info" href="#h-findings">{metric(c, "summary.infos", Unit::Count)} {plural(s.infos, " note", " notes")}</a>
                 }
             }}
             <Show when=move || state.stale.get()>

@@ -1,0 +1,364 @@
+//! The app in a real headless Chromium: type into inputs, see figures, charts and
+//! findings follow; bad values stay at their field while the page keeps working; every
+//! figure equals the CLI's JSON for the same plan; nothing leaves 127.0.0.1.
+//!
+//! Needs `dist/` (trunk build --release), chromium and chromedriver: scripts/test.sh
+//! provides all three. Missing pieces fail the test with a message.
+
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::Browser;
+use serde_json::Value as Json;
+use synapse_planner::plan::{self, Plan, YamlStyle};
+use synapse_planner::report::lookup;
+
+/// The CLI's JSON report for the default plan with `changes` applied.
+fn cli_json(changes: &[(&str, &str)]) -> Json {
+    let mut plan = Plan::default();
+    for (path, text) in changes {
+        plan = plan
+            .with_text(path, text)
+            .unwrap_or_else(|e| panic!("{path}={text}: {e:?}"));
+    }
+    let file = std::env::temp_dir().join(format!(
+        "sp-browser-plan-{}-{}.yaml",
+        std::process::id(),
+        changes.len()
+    ));
+    std::fs::write(&file, plan::to_yaml(&plan, YamlStyle::Minimal)).expect("write plan");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_synapse-planner"))
+        .args(["report", "--format", "json", "--plan"])
+        .arg(&file)
+        .output()
+        .expect("run synapse-planner");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("CLI JSON")
+}
+
+/// Every `data-metric` on the page has the CLI's value at that path.
+async fn assert_page_matches_cli(b: &Browser, changes: &[(&str, &str)]) {
+    let json = cli_json(changes);
+    let metrics = b.metrics().await;
+    assert!(
+        metrics.len() > 150,
+        "only {} figures on the page",
+        metrics.len()
+    );
+    for (path, value) in &metrics {
+        let shown: Json = serde_json::from_str(value)
+            .unwrap_or_else(|e| panic!("{path}: data-value {value:?}: {e}"));
+        assert_eq!(
+            Some(&shown),
+            lookup(&json, path),
+            "figure {path} differs from the CLI after {changes:?}"
+        );
+    }
+}
+
+async fn codes(b: &Browser) -> Vec<String> {
+    b.metrics()
+        .await
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("findings[") && p.ends_with("].code"))
+        .map(|(_, v)| serde_json::from_str::<String>(&v).expect("code string"))
+        .collect()
+}
+
+async fn chart_svgs(b: &Browser) -> Vec<String> {
+    let v = b
+        .js(
+            "return Array.from(document.querySelectorAll('svg.chart')).map(s => s.outerHTML);",
+            vec![],
+        )
+        .await;
+    serde_json::from_value(v).expect("svg strings")
+}
+
+/// The problems listed under a field.
+async fn field_messages(b: &Browser, path: &str) -> String {
+    b.js(
+        "const el = document.querySelector(`[name=\"${arguments[0]}\"]`); return el.closest('.field').querySelector('.problems').innerText;",
+        vec![Json::from(path)],
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+async fn is_stale(b: &Browser) -> bool {
+    b.js(
+        "return document.getElementById('results').classList.contains('stale');",
+        vec![],
+    )
+    .await
+        == Json::Bool(true)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn default_plan_figures_equal_the_cli_and_charts_render() {
+    let b = Browser::start().await;
+    assert_page_matches_cli(&b, &[]).await;
+    let svgs = chart_svgs(&b).await;
+    assert_eq!(svgs.len(), 2, "RAM and connection charts");
+    for svg in &svgs {
+        assert!(
+            svg.matches("<rect").count() >= 4,
+            "a chart without bars: {}",
+            &svg[..200.min(svg.len())]
+        );
+    }
+    // Every input has a visible label tied to it and is named by its key path.
+    let unlabeled = b
+        .js(
+            "return Array.from(document.querySelectorAll('input, select, textarea')).filter(i => { const l = document.querySelector(`label[for=\"${i.id}\"]`); return !l || !l.innerText.trim() || !i.name; }).map(i => i.name || i.id);",
+            vec![],
+        )
+        .await;
+    assert_eq!(unlabeled, Json::Array(vec![]));
+    let names = b
+        .js(
+            "return Array.from(document.querySelectorAll('[name]')).map(e => e.name);",
+            vec![],
+        )
+        .await;
+    let names: Vec<String> = serde_json::from_value(names).expect("names");
+    for f in plan::fields() {
+        assert!(names.contains(&f.path), "no input named {}", f.path);
+    }
+    assert_eq!(b.severe_console().await, Vec::<String>::new());
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typing_updates_budgets_charts_and_findings() {
+    let b = Browser::start().await;
+    let charts_before = chart_svgs(&b).await;
+
+    b.type_into("synapse.cache-factor", "12").await;
+    b.wait_metric("synapse.ram-per-process-gib", "7.5").await;
+    assert_page_matches_cli(&b, &[("synapse.cache-factor", "12")]).await;
+    let charts_mid = chart_svgs(&b).await;
+    assert_ne!(
+        charts_before[0], charts_mid[0],
+        "the RAM chart follows the cache factor"
+    );
+
+    b.type_into("hosts.synapse.ram-gib", "128").await;
+    b.until("ram-over-budget", || async {
+        codes(&b).await.contains(&"ram-over-budget".to_string())
+    })
+    .await;
+
+    b.type_into("postgres.max-connections", "70").await;
+    b.wait_metric("connections.postgres-available", "55").await;
+    b.until("postgres-connections-short", || async {
+        codes(&b)
+            .await
+            .contains(&"postgres-connections-short".to_string())
+    })
+    .await;
+    let charts_after = chart_svgs(&b).await;
+    assert_ne!(
+        charts_mid[1], charts_after[1],
+        "the connection chart follows max_connections"
+    );
+
+    b.choose("pgbouncer.pool-mode", "statement").await;
+    b.until("pgbouncer-statement-mode", || async {
+        codes(&b)
+            .await
+            .contains(&"pgbouncer-statement-mode".to_string())
+    })
+    .await;
+    b.choose("synapse.redis", "false").await;
+    b.until("workers-without-redis", || async {
+        codes(&b)
+            .await
+            .contains(&"workers-without-redis".to_string())
+    })
+    .await;
+
+    b.type_into("synapse.per-cache-factors", "get_users_in_room: 5.0")
+        .await;
+    b.type_into("synapse.workers.sync", "6").await;
+    b.wait_metric("synapse.process-count", "23").await;
+    assert_page_matches_cli(
+        &b,
+        &[
+            ("synapse.cache-factor", "12"),
+            ("hosts.synapse.ram-gib", "128"),
+            ("postgres.max-connections", "70"),
+            ("pgbouncer.pool-mode", "statement"),
+            ("synapse.redis", "false"),
+            ("synapse.per-cache-factors", "get_users_in_room: 5.0"),
+            ("synapse.workers.sync", "6"),
+        ],
+    )
+    .await;
+    assert_eq!(b.severe_console().await, Vec::<String>::new());
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_values_stay_at_their_field_and_the_page_keeps_working() {
+    let b = Browser::start().await;
+    b.type_into("synapse.cache-factor", "abc").await;
+    b.until("the cache-factor message", || async {
+        field_messages(&b, "synapse.cache-factor")
+            .await
+            .contains("“abc” is not a number")
+    })
+    .await;
+    assert!(is_stale(&b).await, "results are marked stale");
+    let banner = b
+        .js(
+            "return document.querySelector('.stale-banner')?.innerText ?? '';",
+            vec![],
+        )
+        .await;
+    assert!(
+        banner
+            .as_str()
+            .unwrap_or_default()
+            .contains("last valid results"),
+        "{banner}"
+    );
+    // The last good figures are still there, unchanged.
+    assert_page_matches_cli(&b, &[]).await;
+    // What the user typed is kept.
+    let typed = b
+        .js(
+            "return document.querySelector('[name=\"synapse.cache-factor\"]').value;",
+            vec![],
+        )
+        .await;
+    assert_eq!(typed, Json::from("abc"));
+
+    // More bad values: each message at its own field, all at once.
+    b.type_into("users.registered", "").await;
+    b.type_into("hosts.patroni.count", "-1").await;
+    b.type_into("domain", "Not A Domain").await;
+    b.until("three more messages", || async {
+        field_messages(&b, "users.registered")
+            .await
+            .contains("is empty")
+            && field_messages(&b, "hosts.patroni.count")
+                .await
+                .contains("cannot be negative")
+            && field_messages(&b, "domain")
+                .await
+                .contains("capital letters")
+    })
+    .await;
+    let invalid = b
+        .js(
+            "return document.querySelectorAll('.field.invalid').length;",
+            vec![],
+        )
+        .await;
+    assert_eq!(invalid, Json::from(4));
+    let status = b
+        .js(
+            "return document.querySelector('.stale-pill')?.innerText ?? '';",
+            vec![],
+        )
+        .await;
+    assert!(
+        status
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("4 input error"),
+        "{status}"
+    );
+
+    // A valid edit elsewhere is kept while the plan is invalid, and counts once fixed.
+    b.type_into("synapse.workers.sync", "4").await;
+    b.type_into("synapse.cache-factor", "10").await;
+    b.type_into("users.registered", "10000").await;
+    b.type_into("hosts.patroni.count", "3").await;
+    b.type_into("domain", "chat.example.com").await;
+    b.until("fresh results", || async { !is_stale(&b).await })
+        .await;
+    b.wait_metric("synapse.process-count", "21").await;
+    assert_page_matches_cli(&b, &[("synapse.workers.sync", "4")]).await;
+
+    // Hostile text is text: nothing is injected into the page.
+    b.type_into("name", "<img src=x onerror=\"window.pwned=1\">")
+        .await;
+    b.type_into(
+        "synapse.per-cache-factors",
+        "<script>window.pwned=1</script>: 2",
+    )
+    .await;
+    b.until("the factor message", || async {
+        field_messages(&b, "synapse.per-cache-factors")
+            .await
+            .contains("is not a Synapse cache name")
+    })
+    .await;
+    let pwned = b.js("return window.pwned === 1 || document.querySelectorAll('img, script:not([src])').length > 1;", vec![]).await;
+    assert_eq!(pwned, Json::Bool(false));
+    assert_eq!(b.severe_console().await, Vec::<String>::new());
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_request_leaves_loopback() {
+    let b = Browser::start().await;
+    b.type_into("synapse.cp-max", "12").await;
+    b.wait_metric("connections.synapse-pool-total", "240").await;
+    b.client.refresh().await.expect("reload");
+    b.open("").await;
+    let urls = b.requested_urls().await;
+    assert!(
+        urls.iter().any(|u| u.ends_with(".wasm")),
+        "the log saw the wasm module: {urls:?}"
+    );
+    // Network schemes must name our origin; chrome://, data: and blob: never leave the
+    // process (chrome:// is the browser's own new-tab page before the first navigation).
+    let network = |u: &&String| {
+        ["http:", "https:", "ws:", "wss:", "ftp:"]
+            .iter()
+            .any(|s| u.starts_with(s))
+    };
+    let outside: Vec<&String> = urls
+        .iter()
+        .filter(network)
+        .filter(|u| !u.starts_with(&format!("{}/", b.origin)))
+        .collect();
+    assert!(
+        urls.iter().filter(network).count() >= 3,
+        "page, script and module were logged: {urls:?}"
+    );
+    assert!(outside.is_empty(), "requests left 127.0.0.1: {outside:?}");
+    // The app's CSP would also refuse such a request, and say so on the console.
+    let csp = b.js("return document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]')?.content ?? '';", vec![]).await;
+    assert!(
+        csp.as_str()
+            .unwrap_or_default()
+            .starts_with("default-src 'self';"),
+        "{csp}"
+    );
+    assert_eq!(b.severe_console().await, Vec::<String>::new());
+
+    // The detector itself sees a request to another origin (a page without our CSP).
+    // 127.0.0.2 is another origin that still never leaves this machine.
+    b.client
+        .goto("data:text/html,<img src='http://127.0.0.2:9/probe.png'>")
+        .await
+        .expect("probe page");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let probe = b.requested_urls().await;
+    assert!(
+        probe.iter().any(|u| u.starts_with("http://127.0.0.2:9/")),
+        "the log misses outside requests: {probe:?}"
+    );
+    b.close().await;
+}

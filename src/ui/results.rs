@@ -57,7 +57,6 @@ pub fn Results() -> impl IntoView {
 }
 
 fn synapse_section(c: &Computed) -> impl IntoView + use<> {
-    let s = &c.report.synapse;
     view! {
         <section class="card" aria-labelledby="h-synapse">
             <h2 id="h-synapse">"Synapse processes"</h2>
@@ -67,7 +66,7 @@ fn synapse_section(c: &Computed) -> impl IntoView + use<> {
                 <div><dt>"RAM per process"</dt><dd>{metric(c, "synapse.ram-per-process-gib", Unit::Gib)}</dd></div>
                 <div><dt>"RAM, all processes"</dt><dd>{metric(c, "synapse.ram-total-gib", Unit::Gib)}</dd></div>
             </dl>
-            <p class="formula">{s.ram_formula.clone()}</p>
+            <p class="formula">{metric(c, "synapse.ram-formula", Unit::Plain)}</p>
         </section>
     }
 }
@@ -101,8 +100,8 @@ fn ram_section(c: &Computed) -> impl IntoView + use<> {
                         <tr>
                             <th scope="row">
                                 <span class=format!("swatch {}", cat_class(it.category))></span>
-                                {it.name.clone()}
-                                <details class="why"><summary>"how"</summary><p>{it.formula.clone()}</p><p class="source">{it.source.clone()}</p></details>
+                                {metric(c, q("name"), Unit::Plain)}
+                                <details class="why"><summary>"how"</summary><p>{metric(c, q("formula"), Unit::Plain)}</p><p class="source">{metric(c, q("source"), Unit::Plain)}</p></details>
                             </th>
                             <td class="num">{count}{metric(c, q("gib"), Unit::Gib)}</td>
                         </tr>
@@ -112,7 +111,7 @@ fn ram_section(c: &Computed) -> impl IntoView + use<> {
             view! {
                 <details class="host" class:over=over>
                     <summary>
-                        <span class="host-name">{h.label}</span>
+                        <span class="host-name">{metric(c, p("label"), Unit::Plain)}</span>
                         <span class="host-count">{metric(c, p("count"), Unit::Count)} " × " {metric(c, p("ram-gib"), Unit::Count)} " GiB, " {metric(c, p("vcpus"), Unit::Count)} " vCPU"</span>
                         <span class="host-need">"needs " {metric(c, p("ram-needed-gib"), Unit::Gib)} " (" {metric(c, p("ram-used-percent"), Unit::Percent)} ")"</span>
                         <span class="host-free">"free " {metric(c, p("ram-free-gib"), Unit::Gib)}</span>
@@ -218,8 +217,8 @@ fn findings_section(c: &Computed) -> impl IntoView + use<> {
                         <span class=format!("badge {sev}")>{metric(c, format!("findings[{i}].severity"), Unit::Plain)}</span>
                         <span class="message">{metric(c, format!("findings[{i}].message"), Unit::Plain)}</span>
                     </div>
-                    <p class="fix"><strong>"Change: "</strong>{f.fix.clone()}</p>
-                    <p class="whyline"><strong>"Why: "</strong>{f.why.clone()}</p>
+                    <p class="fix"><strong>"Change: "</strong>{metric(c, format!("findings[{i}].fix"), Unit::Plain)}</p>
+                    <p class="whyline"><strong>"Why: "</strong>{metric(c, format!("findings[{i}].why"), Unit::Plain)}</p>
                     <p class="meta"><code>{metric(c, format!("findings[{i}].code"), Unit::Plain)}</code> " · " {paths}</p>
                 </li>
             }
@@ -250,7 +249,7 @@ fn postgres_section(c: &Computed) -> impl IntoView + use<> {
                 <tr>
                     <th scope="row"><code>{p.name}</code></th>
                     <td class="num"><code>{metric(c, format!("postgres.parameters.{}", p.name), Unit::Plain)}</code></td>
-                    <td class="formula">{p.formula.clone()}</td>
+                    <td class="formula">{metric(c, format!("postgres.formulas.{}", p.name), Unit::Plain)}</td>
                 </tr>
             }
         })

@@ -269,6 +269,21 @@ fn valid_text(f: &'static Field, range: Range) -> BoxedStrategy<String> {
         ),
         Kind::Text(TextRule::Name) => name_text(),
         Kind::Text(TextRule::Domain) => domain_text(),
+        Kind::Text(TextRule::DnsSuffix) => "internal|lan|[a-z]{2,8}\\.example".boxed(),
+        // The VIP is derived from the subnet in `raw_in` (the rule relates the two).
+        Kind::Text(TextRule::Subnet) => select(vec![
+            "10.0.1.0/24".to_string(),
+            "10.20.0.0/16".to_string(),
+            "192.168.50.0/24".to_string(),
+            "172.16.0.0/12".to_string(),
+        ])
+        .boxed(),
+        Kind::Text(TextRule::Ipv4) => Just(f.get_text(&Plan::default())).boxed(),
+        Kind::Text(TextRule::Interface) => "eth0|ens[0-9]{1,3}|enp[0-9]s[0-9]|bond0".boxed(),
+        Kind::Text(TextRule::Email) => "[a-z]{1,10}(\\.[a-z]{1,5})?@example\\.(com|org)".boxed(),
+        Kind::Text(TextRule::HostPort) => {
+            "(mail\\.internal|10\\.0\\.1\\.5|smtp\\.example\\.org):(25|465|587)".boxed()
+        }
         Kind::CacheFactors => cache_factors_text(range),
     }
 }
@@ -309,6 +324,35 @@ fn raw_in(range: Range) -> impl Strategy<Value = RawPlan> {
         if cp_min > cp_max {
             raw.set("synapse.cp-min", cp_max.to_string());
             raw.set("synapse.cp-max", cp_min.to_string());
+        }
+        // Port ranges: start strictly below end.
+        for (lo_path, hi_path) in [
+            ("coturn.min-port", "coturn.max-port"),
+            ("livekit.port-range-start", "livekit.port-range-end"),
+        ] {
+            let (lo, hi) = (num(&raw, lo_path), num(&raw, hi_path));
+            let (lo, hi) = (lo.min(hi), lo.max(hi));
+            let (lo, hi) = if lo == hi {
+                if hi < 65535 {
+                    (lo, hi + 1)
+                } else {
+                    (lo - 1, hi)
+                }
+            } else {
+                (lo, hi)
+            };
+            raw.set(lo_path, lo.to_string());
+            raw.set(hi_path, hi.to_string());
+        }
+        // The VIP: offset .10 of whatever subnet was drawn (never a host address).
+        let subnet = raw.get("network.subnet").to_string();
+        if let Some((base, _)) = subnet.split_once('/')
+            && let Ok(ip) = base.parse::<std::net::Ipv4Addr>()
+        {
+            raw.set(
+                "network.vip",
+                std::net::Ipv4Addr::from(u32::from(ip) + 10).to_string(),
+            );
         }
         raw
     })

@@ -28,6 +28,17 @@ pub enum Slot {
     MaxClientConn,
     MinioDrivesPerNode,
     MinioDriveTib,
+    PgVersion,
+    CoturnMinPort,
+    CoturnMaxPort,
+    LivekitPortStart,
+    LivekitPortEnd,
+    Subnet,
+    Vip,
+    Interface,
+    InternalDomain,
+    OpsEmail,
+    SmtpSmarthost,
 }
 
 /// Form groups, in display order.
@@ -39,16 +50,20 @@ pub enum Group {
     Hosts,
     Database,
     ObjectStorage,
+    Calls,
+    Network,
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 8] = [
         Group::Scale,
         Group::Synapse,
         Group::Workers,
         Group::Hosts,
         Group::Database,
         Group::ObjectStorage,
+        Group::Calls,
+        Group::Network,
     ];
 
     pub fn label(self) -> &'static str {
@@ -59,6 +74,8 @@ impl Group {
             Group::Hosts => "Hosts",
             Group::Database => "PostgreSQL and PgBouncer",
             Group::ObjectStorage => "Object storage",
+            Group::Calls => "Calls (TURN and LiveKit)",
+            Group::Network => "Network and operations",
         }
     }
 }
@@ -77,6 +94,16 @@ pub enum TextRule {
     Name,
     /// A DNS name with at least two labels, lowercase.
     Domain,
+    /// A DNS name that may be a single label (`internal`).
+    DnsSuffix,
+    /// An IPv4 network in CIDR form, /8 to /24.
+    Subnet,
+    Ipv4,
+    /// A Linux network interface name.
+    Interface,
+    Email,
+    /// `host:port`.
+    HostPort,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -390,6 +417,94 @@ fn build() -> Vec<Field> {
         },
         "Capacity of each MinIO drive.",
     );
+    push(
+        Slot::PgVersion,
+        "postgres.version",
+        "PostgreSQL version",
+        Group::Database,
+        Kind::Choice(&["15", "16", "17"]),
+        "PostgreSQL major version on the Patroni nodes (15 ships with Debian 12).",
+    );
+    push(
+        Slot::CoturnMinPort,
+        "coturn.min-port",
+        "TURN relay ports from",
+        Group::Calls,
+        int(1024, 65535, "port"),
+        "coturn min-port: first UDP port of the relay range.",
+    );
+    push(
+        Slot::CoturnMaxPort,
+        "coturn.max-port",
+        "TURN relay ports to",
+        Group::Calls,
+        int(1024, 65535, "port"),
+        "coturn max-port: last UDP port of the relay range.",
+    );
+    push(
+        Slot::LivekitPortStart,
+        "livekit.port-range-start",
+        "LiveKit RTC ports from",
+        Group::Calls,
+        int(1024, 65535, "port"),
+        "LiveKit rtc.port_range_start (UDP).",
+    );
+    push(
+        Slot::LivekitPortEnd,
+        "livekit.port-range-end",
+        "LiveKit RTC ports to",
+        Group::Calls,
+        int(1024, 65535, "port"),
+        "LiveKit rtc.port_range_end (UDP).",
+    );
+    push(
+        Slot::Subnet,
+        "network.subnet",
+        "Private subnet",
+        Group::Network,
+        Kind::Text(TextRule::Subnet),
+        "The hosts' private network in CIDR form, /24 or larger (e.g. 10.0.1.0/24).",
+    );
+    push(
+        Slot::Vip,
+        "network.vip",
+        "Virtual IP (keepalived)",
+        Group::Network,
+        Kind::Text(TextRule::Ipv4),
+        "The address clients and PgBouncer reach HAProxy on; it moves between HAProxy nodes.",
+    );
+    push(
+        Slot::Interface,
+        "network.interface",
+        "Private interface",
+        Group::Network,
+        Kind::Text(TextRule::Interface),
+        "The hosts' network interface on the private subnet (keepalived binds the VIP there).",
+    );
+    push(
+        Slot::InternalDomain,
+        "network.internal-domain",
+        "Internal DNS suffix",
+        Group::Network,
+        Kind::Text(TextRule::DnsSuffix),
+        "Hosts are named <role><n>.<suffix>, e.g. patroni1.internal.",
+    );
+    push(
+        Slot::OpsEmail,
+        "ops.email",
+        "Operator e-mail",
+        Group::Network,
+        Kind::Text(TextRule::Email),
+        "Receives alerts; registers the Let's Encrypt account.",
+    );
+    push(
+        Slot::SmtpSmarthost,
+        "ops.smtp-smarthost",
+        "SMTP relay",
+        Group::Network,
+        Kind::Text(TextRule::HostPort),
+        "host:port of the mail relay Alertmanager sends through.",
+    );
     v
 }
 
@@ -417,6 +532,17 @@ impl Field {
             Slot::MaxClientConn => Value::Int(plan.pgbouncer.max_client_conn),
             Slot::MinioDrivesPerNode => Value::Int(plan.minio.drives_per_node),
             Slot::MinioDriveTib => Value::Float(plan.minio.drive_tib),
+            Slot::PgVersion => Value::Text(plan.postgres.version.to_string()),
+            Slot::CoturnMinPort => Value::Int(plan.coturn.min_port),
+            Slot::CoturnMaxPort => Value::Int(plan.coturn.max_port),
+            Slot::LivekitPortStart => Value::Int(plan.livekit.port_range_start),
+            Slot::LivekitPortEnd => Value::Int(plan.livekit.port_range_end),
+            Slot::Subnet => Value::Text(format!("{}/{}", plan.network.subnet, plan.network.prefix)),
+            Slot::Vip => Value::Text(plan.network.vip.to_string()),
+            Slot::Interface => Value::Text(plan.network.interface.clone()),
+            Slot::InternalDomain => Value::Text(plan.network.internal_domain.clone()),
+            Slot::OpsEmail => Value::Text(plan.ops.email.clone()),
+            Slot::SmtpSmarthost => Value::Text(plan.ops.smtp_smarthost.clone()),
         }
     }
 
@@ -453,6 +579,30 @@ impl Field {
             (Slot::MaxClientConn, Value::Int(n)) => plan.pgbouncer.max_client_conn = n,
             (Slot::MinioDrivesPerNode, Value::Int(n)) => plan.minio.drives_per_node = n,
             (Slot::MinioDriveTib, Value::Float(x)) => plan.minio.drive_tib = x,
+            (Slot::PgVersion, Value::Text(s)) => {
+                if let Ok(v) = s.parse() {
+                    plan.postgres.version = v
+                }
+            }
+            (Slot::CoturnMinPort, Value::Int(n)) => plan.coturn.min_port = n,
+            (Slot::CoturnMaxPort, Value::Int(n)) => plan.coturn.max_port = n,
+            (Slot::LivekitPortStart, Value::Int(n)) => plan.livekit.port_range_start = n,
+            (Slot::LivekitPortEnd, Value::Int(n)) => plan.livekit.port_range_end = n,
+            (Slot::Subnet, Value::Text(s)) => {
+                if let Some((addr, prefix)) = super::validate::parse_subnet(&s) {
+                    plan.network.subnet = addr;
+                    plan.network.prefix = prefix;
+                }
+            }
+            (Slot::Vip, Value::Text(s)) => {
+                if let Ok(ip) = s.parse() {
+                    plan.network.vip = ip
+                }
+            }
+            (Slot::Interface, Value::Text(s)) => plan.network.interface = s,
+            (Slot::InternalDomain, Value::Text(s)) => plan.network.internal_domain = s,
+            (Slot::OpsEmail, Value::Text(s)) => plan.ops.email = s,
+            (Slot::SmtpSmarthost, Value::Text(s)) => plan.ops.smtp_smarthost = s,
             _ => {}
         }
     }
@@ -507,6 +657,12 @@ pub fn schema_markdown() -> String {
                 Kind::Float { min, max, unit, .. } => format!("number {min}–{max} {unit}"),
                 Kind::Text(TextRule::Name) => "text, 1–80 characters".to_string(),
                 Kind::Text(TextRule::Domain) => "lowercase DNS name".to_string(),
+                Kind::Text(TextRule::DnsSuffix) => "lowercase DNS name or single label".to_string(),
+                Kind::Text(TextRule::Subnet) => "IPv4 network, CIDR /8–/24".to_string(),
+                Kind::Text(TextRule::Ipv4) => "IPv4 address".to_string(),
+                Kind::Text(TextRule::Interface) => "interface name".to_string(),
+                Kind::Text(TextRule::Email) => "e-mail address".to_string(),
+                Kind::Text(TextRule::HostPort) => "host:port".to_string(),
                 Kind::Choice(keys) => keys
                     .iter()
                     .map(|k| format!("`{k}`"))

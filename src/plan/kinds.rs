@@ -237,6 +237,22 @@ impl Role {
         }
     }
 
+    /// Where this role's hosts live in the subnet: (first offset, how many). Blocks hold
+    /// each role's maximum count, so a host's address never depends on other roles'
+    /// counts. .1 is left for a gateway and .10 is the default VIP.
+    pub fn address_block(self) -> (u32, u32) {
+        match self {
+            Role::Haproxy => (11, 16),
+            Role::Synapse => (27, 1),
+            Role::Patroni => (28, 15),
+            Role::Monitoring => (43, 1),
+            Role::Backup => (44, 1),
+            Role::Minio => (45, 64),
+            Role::Coturn => (109, 64),
+            Role::Livekit => (173, 64),
+        }
+    }
+
     /// Inclusive bounds on the number of hosts, and why when the range is narrow.
     pub fn count_bounds(self) -> (u64, u64, &'static str) {
         match self {
@@ -331,6 +347,18 @@ mod tests {
         }
         for (i, r) in Role::ALL.iter().enumerate() {
             assert_eq!(r.index(), i);
+        }
+    }
+
+    #[test]
+    fn address_blocks_hold_the_maximum_count_and_do_not_overlap() {
+        let mut used = std::collections::BTreeSet::new();
+        for r in Role::ALL {
+            let (first, len) = r.address_block();
+            assert!(u64::from(len) >= r.count_bounds().1, "{r:?}");
+            for o in first..first + len {
+                assert!(o > 10 && o < 255 && used.insert(o), "{r:?} offset {o}");
+            }
         }
     }
 

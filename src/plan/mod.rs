@@ -42,6 +42,10 @@ pub struct Plan {
     pub postgres: Postgres,
     pub pgbouncer: PgBouncer,
     pub minio: Minio,
+    pub coturn: Coturn,
+    pub livekit: Livekit,
+    pub network: Network,
+    pub ops: Ops,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -77,6 +81,8 @@ pub struct Host {
 pub struct Postgres {
     pub max_connections: u64,
     pub storage: Storage,
+    /// PostgreSQL major version on the Patroni nodes (15 is Debian 12's own).
+    pub version: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,6 +97,42 @@ pub struct PgBouncer {
 pub struct Minio {
     pub drives_per_node: u64,
     pub drive_tib: f64,
+}
+
+/// coturn's relay port range (`min-port`/`max-port`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Coturn {
+    pub min_port: u64,
+    pub max_port: u64,
+}
+
+/// LiveKit's RTC UDP port range (`rtc.port_range_start`/`end`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Livekit {
+    pub port_range_start: u64,
+    pub port_range_end: u64,
+}
+
+/// The private network the hosts share. Host addresses are fixed offsets in the
+/// subnet by role ([`Role::address_block`]), so adding a host never moves another.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    pub subnet: std::net::Ipv4Addr,
+    pub prefix: u8,
+    /// keepalived's virtual IP in front of HAProxy.
+    pub vip: std::net::Ipv4Addr,
+    /// The hosts' private interface (keepalived binds the VIP on it).
+    pub interface: String,
+    /// DNS suffix of the hosts' names (`patroni1.internal`).
+    pub internal_domain: String,
+}
+
+/// Who operates the cluster: alert and certificate e-mail.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ops {
+    pub email: String,
+    /// SMTP relay for Alertmanager, `host:port`.
+    pub smtp_smarthost: String,
 }
 
 impl Plan {
@@ -184,6 +226,7 @@ impl Default for Plan {
             postgres: Postgres {
                 max_connections: 500,
                 storage: Storage::Nvme,
+                version: 15,
             },
             pgbouncer: PgBouncer {
                 pool_mode: PoolMode::Transaction,
@@ -194,6 +237,28 @@ impl Default for Plan {
             minio: Minio {
                 drives_per_node: 4,
                 drive_tib: 1.0,
+            },
+            // Seed §4: coturn 49152–65535, LiveKit 50100–50200 (the latter is small:
+            // two ports per participant; the call views flag it).
+            coturn: Coturn {
+                min_port: 49152,
+                max_port: 65535,
+            },
+            livekit: Livekit {
+                port_range_start: 50100,
+                port_range_end: 50200,
+            },
+            // Seed: VIP 10.0.1.10 on a private /24, hosts named <role><n>.internal.
+            network: Network {
+                subnet: std::net::Ipv4Addr::new(10, 0, 1, 0),
+                prefix: 24,
+                vip: std::net::Ipv4Addr::new(10, 0, 1, 10),
+                interface: "eth0".to_string(),
+                internal_domain: "internal".to_string(),
+            },
+            ops: Ops {
+                email: "ops@example.com".to_string(),
+                smtp_smarthost: "mail.internal:25".to_string(),
             },
         }
     }

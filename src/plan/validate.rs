@@ -126,6 +126,68 @@ fn cross_checks(plan: &Plan, problems: &mut Vec<Problem>) {
             .iter()
             .any(|p| p.path == path && p.severity == Severity::Error)
     };
+    for (from, to, lo, hi, what) in [
+        (
+            "coturn.min-port",
+            "coturn.max-port",
+            plan.coturn.min_port,
+            plan.coturn.max_port,
+            "TURN relay",
+        ),
+        (
+            "livekit.port-range-start",
+            "livekit.port-range-end",
+            plan.livekit.port_range_start,
+            plan.livekit.port_range_end,
+            "LiveKit RTC",
+        ),
+    ] {
+        if !has_error(problems, from) && !has_error(problems, to) && lo >= hi {
+            problems.push(Problem::error(
+                from,
+                format!("The {what} port range starts at {lo} but ends at {hi}: the start must be below the end."),
+            ));
+        }
+    }
+    if !has_error(problems, "network.subnet") && !has_error(problems, "network.vip") {
+        let n = &plan.network;
+        let mask = u32::MAX.checked_shl(32 - u32::from(n.prefix)).unwrap_or(0);
+        let vip = u32::from(n.vip);
+        if vip & mask != u32::from(n.subnet) {
+            problems.push(Problem::error(
+                "network.vip",
+                format!(
+                    "The VIP {} is outside the subnet {}/{}.",
+                    n.vip, n.subnet, n.prefix
+                ),
+            ));
+        } else {
+            let offset = vip - u32::from(n.subnet);
+            for role in Role::ALL {
+                let (first, _) = role.address_block();
+                let count = plan.host(role).count as u32;
+                if offset >= first && offset < first + count {
+                    problems.push(Problem::error(
+                        "network.vip",
+                        format!(
+                            "The VIP {} is the address of a {} host (.{first} onward); pick one outside .11–.236, such as .10.",
+                            n.vip,
+                            role.label()
+                        ),
+                    ));
+                }
+            }
+            if offset == 0 || vip == (u32::from(n.subnet) | !mask) {
+                problems.push(Problem::error(
+                    "network.vip",
+                    format!(
+                        "The VIP {} is the subnet's network or broadcast address.",
+                        n.vip
+                    ),
+                ));
+            }
+        }
+    }
     if !has_error(problems, "users.peak-concurrent")
         && !has_error(problems, "users.registered")
         && plan.users.peak_concurrent > plan.users.registered
@@ -326,7 +388,102 @@ fn parse_text(text: &str, rule: TextRule, label: &str) -> Result<String, Vec<Str
             Ok(t.to_string())
         }
         TextRule::Domain => check_domain(t, label).map(|()| t.to_string()),
+        TextRule::DnsSuffix => {
+            // A single label is fine here (`internal`); check it as `x.<suffix>`.
+            check_domain(&format!("x.{t}"), label)
+                .map_err(|e| e.into_iter().map(|m| m.replace("“x.", "“")).collect())
+                .and_then(|()| {
+                    if t.is_empty() {
+                        Err(vec![format!(
+                            "{label} is empty: enter a DNS suffix such as internal."
+                        )])
+                    } else {
+                        Ok(t.to_string())
+                    }
+                })
+        }
+        TextRule::Subnet => match parse_subnet(t) {
+            Some((addr, prefix)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+                let net = std::net::Ipv4Addr::from(u32::from(addr) & mask);
+                if net != addr {
+                    Err(vec![format!(
+                        "{t} is not a network address: write {net}/{prefix}."
+                    )])
+                } else if !(8..=24).contains(&prefix) {
+                    Err(vec![format!(
+                        "{label} must be a /8 to /24 network: host addresses use offsets .11 to .236 of it."
+                    )])
+                } else if !addr.is_private() {
+                    Err(vec![format!(
+                        "{t} is not a private network (10/8, 172.16/12 or 192.168/16)."
+                    )])
+                } else {
+                    Ok(format!("{addr}/{prefix}"))
+                }
+            }
+            None => Err(vec![format!(
+                "“{t}” is not an IPv4 network: write it as 10.0.1.0/24."
+            )]),
+        },
+        TextRule::Ipv4 => match t.parse::<std::net::Ipv4Addr>() {
+            Ok(ip) => Ok(ip.to_string()),
+            Err(_) => Err(vec![format!(
+                "“{t}” is not an IPv4 address such as 10.0.1.10."
+            )]),
+        },
+        TextRule::Interface => {
+            // Linux: at most 15 bytes (IFNAMSIZ − 1), no slash, colon or whitespace.
+            if t.is_empty()
+                || t.len() > 15
+                || !t
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                Err(vec![format!(
+                    "“{t}” is not a Linux interface name (letters, digits, - _ ., at most 15), e.g. eth0 or ens18."
+                )])
+            } else {
+                Ok(t.to_string())
+            }
+        }
+        TextRule::Email => match t.split_once('@') {
+            Some((local, domain))
+                if !local.is_empty()
+                    && local.len() <= 64
+                    && local
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
+                    && check_domain(domain, label).is_ok() =>
+            {
+                Ok(t.to_string())
+            }
+            _ => Err(vec![format!(
+                "“{t}” is not an e-mail address such as ops@example.com."
+            )]),
+        },
+        TextRule::HostPort => {
+            let ok = t.rsplit_once(':').is_some_and(|(host, port)| {
+                port.parse::<u16>().is_ok_and(|p| p > 0)
+                    && (host.parse::<std::net::Ipv4Addr>().is_ok()
+                        || check_domain(&format!("x.{host}"), label).is_ok())
+            });
+            if ok {
+                Ok(t.to_string())
+            } else {
+                Err(vec![format!(
+                    "“{t}” is not host:port, e.g. mail.internal:25."
+                )])
+            }
+        }
     }
+}
+
+/// `10.0.1.0/24` → (10.0.1.0, 24). Only the syntax; `validate` checks the rest.
+pub(crate) fn parse_subnet(t: &str) -> Option<(std::net::Ipv4Addr, u8)> {
+    let (addr, prefix) = t.trim().split_once('/')?;
+    let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32)?;
+    Some((addr.parse().ok()?, prefix))
 }
 
 fn check_domain(t: &str, label: &str) -> Result<(), Vec<String>> {

@@ -326,7 +326,11 @@ pub fn to_yaml(plan: &Plan, style: YamlStyle) -> String {
         let yaml = match value {
             Value::Int(n) => Yaml::Number(n.into()),
             Value::Float(x) => Yaml::Number(x.into()),
-            Value::Text(s) => Yaml::String(s),
+            // A numeric choice (postgres.version) is written as the number people type.
+            Value::Text(s) => match (&f.kind, s.parse::<u64>()) {
+                (Kind::Choice(_), Ok(n)) => Yaml::Number(n.into()),
+                _ => Yaml::String(s),
+            },
             Value::Bool(b) => Yaml::Bool(b),
             Value::Factors(m) => {
                 let mut fm = Mapping::new();

@@ -30,6 +30,8 @@ pub fn PlanForm() -> impl IntoView {
             <Hosts/>
             <Fieldset group=Group::Database/>
             <Fieldset group=Group::ObjectStorage/>
+            <Fieldset group=Group::Calls/>
+            <Fieldset group=Group::Network/>
         </section>
     }
 }

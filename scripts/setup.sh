@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing synapse-planner needs, and nothing twice.
 #
-#   scripts/setup.sh [build|browser]
-#     build    Rust wasm target, trunk, wasm-bindgen-cli, wasm-opt (npm binaryen)
-#     browser  build + Debian chromium and chromium-driver (the default)
+#   scripts/setup.sh [build|browser|validators|all]
+#     build       Rust wasm target, trunk, wasm-bindgen-cli, wasm-opt (npm binaryen)
+#     browser     build + Debian chromium and chromium-driver (the default)
+#     validators  the real tools the bundle is checked with (Debian packages, and a
+#                 Python venv with Synapse, Patroni, ansible-core, yamllint)
+#     all         browser + validators
 #
 # Every step checks the installed version first, so a second run takes seconds.
 # Nothing is downloaded from outside the package registries (crates.io, npm, Debian):
@@ -79,11 +82,43 @@ setup_browser() {
   apt_need chromium chromium-driver
 }
 
+# The real programs the bundle's files are checked with (shared/VALIDATORS.md). The
+# Debian packages' services are never started by the install (policy-rc.d): the tests
+# start what they need inside network namespaces.
+VALIDATOR_APT=(
+  haproxy keepalived pgbouncer postgresql-15 etcd-server pgbackrest coturn redis-server
+  prometheus prometheus-alertmanager chrony pamtester shellcheck iproute2 util-linux procps
+  libpq-dev gcc python3-dev python3-venv
+)
+
+setup_validators() {
+  local created_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod 755 /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  apt_need "${VALIDATOR_APT[@]}"
+  if [ -n "$created_policy" ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
+  local venv="$SP_TOOLS/venv" req="$SP_ROOT/scripts/validators-requirements.txt" stamp
+  stamp="$venv/.installed-$(sha256sum "$req" | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    log "pip install the validators into $venv (about 2 minutes, once)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+    touch "$stamp"
+  fi
+  export SYNAPSE_PLANNER_VENV="$venv"
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case "${1:-browser}" in
     build) setup_build ;;
     browser) setup_browser ;;
-    *) echo "usage: $0 [build|browser]" >&2; exit 2 ;;
+    validators) setup_validators ;;
+    all) setup_browser; setup_validators ;;
+    *) echo "usage: $0 [build|browser|validators|all]" >&2; exit 2 ;;
   esac
   log "ready"
 fi

@@ -5,6 +5,7 @@
 //! no randomness, no hash-map order, and no panic on any input.
 
 pub mod assumptions;
+pub mod bundle;
 pub mod charts;
 pub mod findings;
 pub mod plan;

@@ -1,0 +1,396 @@
+//! System preparation for every host (seed §1): kernel parameters, file limits, time
+//! (chrony, UTC), Docker log rotation, the hosts file, and `prepare-host.sh`, which
+//! installs the files of `hosts/all/` and `hosts/<name>/` on a host.
+
+use super::{Comment, Ctx, File, Scope, ports};
+use crate::assumptions as a;
+use crate::plan::Role;
+
+pub fn files(ctx: &Ctx) -> Vec<File> {
+    let mut out = vec![
+        sysctl(ctx),
+        limits(ctx),
+        systemd_limits(ctx),
+        chrony_client(ctx),
+        docker_daemon(),
+        hosts_append(ctx),
+        prepare_script(ctx),
+    ];
+    out.extend(reserved_ports(ctx));
+    out.extend(chrony_server(ctx));
+    out.extend(huge_pages(ctx));
+    out
+}
+
+fn sysctl(ctx: &Ctx) -> File {
+    let body = format!(
+        "{}\
+# Kernel parameters for every host (seed §1 \"System Tuning\").
+
+# Listen and SYN backlogs: HAProxy and Synapse accept bursts of reconnecting clients.
+net.core.somaxconn = 4096
+net.ipv4.tcp_max_syn_backlog = 4096
+net.core.netdev_max_backlog = 4096
+# Ephemeral ports for outgoing connections (HAProxy → backends, PgBouncer → PostgreSQL).
+# Hosts that relay media reserve their relay ranges out of this (91-reserved-ports.conf).
+net.ipv4.ip_local_port_range = 10000 65535
+net.ipv4.tcp_tw_reuse = 1
+net.ipv4.tcp_fin_timeout = 15
+# System-wide open files; per-process limits are in limits.d and systemd.
+fs.file-max = 2097152
+# Prefer dropping page cache to swapping out PostgreSQL or Synapse.
+vm.swappiness = 10
+",
+        ctx.header(Comment::Hash)
+    );
+    File::new(
+        "hosts/all/etc/sysctl.d/90-synapse-planner.conf",
+        Scope::AllHosts,
+        "Kernel parameters (backlogs, ports, file handles, swappiness); applied by `sysctl --system`.",
+        body,
+    )
+}
+
+fn limits(ctx: &Ctx) -> File {
+    let n = a::NOFILE_LIMIT.value as u64;
+    let body = format!(
+        "{}\
+# Open-file limit for login sessions (seed §1). pam_limits applies `*` to every user
+# but root, so root is listed too. Services started by systemd take theirs from
+# systemd (see /etc/systemd/system.conf.d/90-synapse-planner.conf).
+*     soft  nofile  {n}
+*     hard  nofile  {n}
+root  soft  nofile  {n}
+root  hard  nofile  {n}
+",
+        ctx.header(Comment::Hash)
+    );
+    File::new(
+        "hosts/all/etc/security/limits.d/90-synapse-planner.conf",
+        Scope::AllHosts,
+        "Open-file limits for sessions (pam_limits).",
+        body,
+    )
+}
+
+fn systemd_limits(ctx: &Ctx) -> File {
+    let n = a::NOFILE_LIMIT.value as u64;
+    let body = format!(
+        "{}\
+# systemd services do not read limits.conf: this sets their default open-file limit.
+# Services that need more set LimitNOFILE in their own unit.
+[Manager]
+DefaultLimitNOFILE={n}
+",
+        ctx.header(Comment::Hash)
+    );
+    File::new(
+        "hosts/all/etc/systemd/system.conf.d/90-synapse-planner.conf",
+        Scope::AllHosts,
+        "Default open-file limit for systemd services.",
+        body,
+    )
+}
+
+/// The monitoring host serves time to the others, so clocks agree (Patroni and etcd
+/// need < 100 ms skew, seed §1) even after the cluster loses its internet access.
+fn time_source(ctx: &Ctx) -> String {
+    ctx.topology
+        .first(Role::Monitoring)
+        .map(|h| h.fqdn.clone())
+        .unwrap_or_default()
+}
+
+fn chrony_client(ctx: &Ctx) -> File {
+    let body = format!(
+        "{}\
+# Time for every host but the time source ({source}).
+# While the cluster has internet access, Debian's pool is used as well; once it is cut
+# off, {source} keeps every host on one clock.
+server {source} iburst prefer
+pool 2.debian.pool.ntp.org iburst
+# Step the clock at start if it is off by more than a second (first 3 updates).
+makestep 1 3
+driftfile /var/lib/chrony/chrony.drift
+rtcsync
+# Keep the kernel's leap-second handling and log big corrections.
+leapsectz right/UTC
+logchange 0.1
+",
+        ctx.header(Comment::Hash),
+        source = time_source(ctx),
+    );
+    File::new(
+        "hosts/all/etc/chrony/chrony.conf",
+        Scope::AllHosts,
+        "chrony: time from the cluster's time source (the monitoring host) and, while online, Debian's pool.",
+        body,
+    )
+}
+
+fn chrony_server(ctx: &Ctx) -> Vec<File> {
+    ctx.hosts(Role::Monitoring)
+        .map(|h| {
+            let body = format!(
+                "{}\
+# Time source of the cluster ({name}). Syncs to Debian's pool while online; when the
+# cluster is cut off it keeps serving its own clock (local stratum 10, orphan mode),
+# so every host stays on one time.
+pool 2.debian.pool.ntp.org iburst
+makestep 1 3
+driftfile /var/lib/chrony/chrony.drift
+rtcsync
+leapsectz right/UTC
+logchange 0.1
+# Serve the private subnet.
+allow {subnet}
+local stratum 10 orphan
+",
+                ctx.header(Comment::Hash),
+                name = h.fqdn,
+                subnet = ctx.topology.subnet,
+            );
+            File::new(
+                format!("hosts/{}/etc/chrony/chrony.conf", h.name),
+                Scope::Role(Role::Monitoring),
+                "chrony on the time source: serves the subnet, keeps time when offline.",
+                body,
+            )
+            .for_host(h)
+        })
+        .collect()
+}
+
+fn docker_daemon() -> File {
+    // JSON has no comments, so no header: the README says where it comes from.
+    // Seed §3: json-file logs, 10 MB × 3 per container.
+    let body = "{\n  \"log-driver\": \"json-file\",\n  \"log-opts\": {\n    \"max-size\": \"10m\",\n    \"max-file\": \"3\"\n  }\n}\n";
+    File::new(
+        "hosts/all/etc/docker/daemon.json",
+        Scope::AllHosts,
+        "Docker log rotation: json-file, 10 MB × 3 per container (hosts that run containers).",
+        body.to_string(),
+    )
+}
+
+fn hosts_append(ctx: &Ctx) -> File {
+    let mut body = ctx.header(Comment::Hash);
+    body.push_str(
+        "# Every host of the cluster, for /etc/hosts (prepare-host.sh adds this block).\n",
+    );
+    body.push_str(&format!(
+        "{} vip.{} {}\n",
+        ctx.topology.vip, ctx.topology.suffix, ctx.topology.server_name
+    ));
+    for h in &ctx.topology.hosts {
+        body.push_str(&format!("{} {} {}\n", h.ip, h.fqdn, h.name));
+    }
+    File::new(
+        "hosts/all/hosts.append",
+        Scope::AllHosts,
+        "Lines for /etc/hosts: every host, and the server name on the VIP.",
+        body,
+    )
+}
+
+/// Hosts that relay media reserve their relay ports so the kernel never hands one out
+/// as an ephemeral port (10000–65535 above): a taken port is a failed allocation.
+fn reserved_ports(ctx: &Ctx) -> Vec<File> {
+    let p = ctx.plan;
+    let mut out = Vec::new();
+    for (role, from, to, what) in [
+        (
+            Role::Coturn,
+            p.coturn.min_port,
+            p.coturn.max_port,
+            "coturn relay ports (min-port..max-port)",
+        ),
+        (
+            Role::Livekit,
+            p.livekit.port_range_start,
+            p.livekit.port_range_end,
+            "LiveKit RTC ports (rtc.port_range_start..end)",
+        ),
+    ] {
+        for h in ctx.hosts(role) {
+            let body = format!(
+                "{}# Reserve the {what} so they are never used as ephemeral ports.\nnet.ipv4.ip_local_reserved_ports = {from}-{to}\n",
+                ctx.header(Comment::Hash)
+            );
+            out.push(
+                File::new(
+                    format!("hosts/{}/etc/sysctl.d/91-reserved-ports.conf", h.name),
+                    Scope::Role(role),
+                    format!("Keeps the {what} out of the ephemeral range."),
+                    body,
+                )
+                .for_host(h),
+            );
+        }
+    }
+    out
+}
+
+/// Huge pages for PostgreSQL's shared memory (huge_pages = try in the parameters).
+fn huge_pages(ctx: &Ctx) -> Vec<File> {
+    let mem = crate::sizing::postgres::memory(ctx.plan);
+    if mem.shared_buffers_kb < 2 * 1024 * 1024 {
+        // huge_pages = off below 2GB of shared_buffers (PGTune).
+        return Vec::new();
+    }
+    // 2 MiB pages for shared_buffers plus 3% for PostgreSQL's other shared memory; the
+    // exact need is `postgres -C shared_memory_size_in_huge_pages` (PostgreSQL 15+).
+    let pages = (mem.shared_buffers_kb / 2048) * 103 / 100 + 1;
+    ctx.hosts(Role::Patroni)
+        .map(|h| {
+            let body = format!(
+                "{}\
+# Huge pages for PostgreSQL: shared_buffers {} in 2 MiB pages + 3%.
+# Check with: sudo -u postgres /usr/lib/postgresql/{v}/bin/postgres -D <data dir> -C shared_memory_size_in_huge_pages
+# If PostgreSQL needs more, it starts without huge pages (huge_pages = try).
+vm.nr_hugepages = {pages}
+",
+                ctx.header(Comment::Hash),
+                crate::sizing::postgres::format_kb(mem.shared_buffers_kb),
+                v = ctx.plan.postgres.version,
+            );
+            File::new(
+                format!("hosts/{}/etc/sysctl.d/92-postgresql-hugepages.conf", h.name),
+                Scope::Role(Role::Patroni),
+                "Huge pages reserved for PostgreSQL's shared buffers.",
+                body,
+            )
+            .for_host(h)
+        })
+        .collect()
+}
+
+/// Debian 12 packages each role's services come from (installed by prepare-host.sh
+/// after the bundle's files are in place, keeping those files: --force-confold).
+pub(super) fn role_packages(ctx: &Ctx, role: Role) -> Vec<String> {
+    let v = ctx.plan.postgres.version;
+    let list: &[&str] = match role {
+        // Docker itself comes with the playbook on the Synapse host.
+        Role::Synapse => &[
+            "pgbouncer",
+            "prometheus-pgbouncer-exporter",
+            "postgresql-client",
+        ],
+        Role::Patroni => &[
+            "patroni",
+            "etcd-server",
+            "etcd-client",
+            "pgbackrest",
+            "prometheus-postgres-exporter",
+        ],
+        Role::Minio => &["docker.io"],
+        Role::Haproxy => &["haproxy", "keepalived"],
+        Role::Coturn => &["coturn"],
+        Role::Livekit => &["docker.io", "redis-server", "prometheus-redis-exporter"],
+        Role::Monitoring => &["prometheus", "prometheus-alertmanager", "docker.io"],
+        Role::Backup => &["pgbackrest", "rsync"],
+    };
+    let mut out: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    match role {
+        Role::Patroni => out.insert(0, format!("postgresql-{v}")),
+        Role::Backup => out.push(format!("postgresql-client-{v}")),
+        _ => {}
+    }
+    out
+}
+
+fn prepare_script(ctx: &Ctx) -> File {
+    let names: Vec<&str> = ctx.topology.hosts.iter().map(|h| h.name.as_str()).collect();
+    let mut cases = String::new();
+    for role in Role::ALL {
+        let hosts: Vec<&str> = ctx.hosts(role).map(|h| h.name.as_str()).collect();
+        if hosts.is_empty() {
+            continue;
+        }
+        cases.push_str(&format!(
+            "  {}) packages=\"{}\" ;;\n",
+            hosts.join("|"),
+            role_packages(ctx, role).join(" ")
+        ));
+    }
+    let v = ctx.plan.postgres.version;
+    let pgdg = if v == 15 {
+        String::new()
+    } else {
+        format!(
+            "# PostgreSQL {v} is not in Debian 12: add the PGDG apt repository (or its offline mirror)\n# on Patroni and backup hosts before running this script.\n"
+        )
+    };
+    let body = format!(
+        r##"#!/usr/bin/env bash
+{header}#
+# Prepares one host: UTC, this bundle's files for it, /etc/hosts, kernel parameters,
+# its role's Debian packages, chrony and node_exporter. Run as root on the host, from
+# the unpacked bundle:
+#   sudo ./hosts/all/prepare-host.sh <host name>
+# Host names: {names}
+# Safe to run again: files are replaced, the hosts block is rewritten.
+{pgdg}set -euo pipefail
+
+name="${{1:-}}"
+here="$(cd "$(dirname "${{BASH_SOURCE[0]}}")/.." && pwd)"
+case "$name" in
+{cases}  *) echo "usage: $0 <host name>  (one of: {names})" >&2; exit 2 ;;
+esac
+if [ "$(id -u)" -ne 0 ]; then
+  echo "run as root" >&2
+  exit 1
+fi
+
+# Time: UTC everywhere (seed §1).
+timedatectl set-timezone UTC
+
+# Files for every host, then this host's own (they win where both exist). They go in
+# before the packages, so packages keep them (--force-confold) and services start with
+# them; PostgreSQL's packages, for one, must not create a cluster of their own.
+for tree in "$here/all" "$here/$name"; do
+  for top in etc usr var; do
+    if [ -d "$tree/$top" ]; then
+      cp -a "$tree/$top/." "/$top/"
+    fi
+  done
+done
+
+# /etc/hosts: replace the block between the markers.
+begin="# BEGIN synapse-planner"
+end="# END synapse-planner"
+tmp="$(mktemp)"
+sed "/^$begin\$/,/^$end\$/d" /etc/hosts > "$tmp"
+{{
+  echo "$begin"
+  grep -v '^#' "$here/all/hosts.append"
+  echo "$end"
+}} >> "$tmp"
+cat "$tmp" > /etc/hosts
+rm -f "$tmp"
+
+sysctl --system > /dev/null
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086 # the package list is meant to split into words
+apt-get install -y -q -o Dpkg::Options::=--force-confold chrony prometheus-node-exporter $packages
+
+systemctl daemon-reload
+systemctl restart chrony
+systemctl enable --now prometheus-node-exporter
+
+echo "prepared $name: UTC, files, /etc/hosts, sysctl, chrony, node_exporter on :{node_exporter}, packages: $packages"
+"##,
+        header = ctx.header(Comment::Hash),
+        names = names.join(" "),
+        node_exporter = ports::NODE_EXPORTER,
+    );
+    File::new(
+        "hosts/all/prepare-host.sh",
+        Scope::AllHosts,
+        "Run on each host first: UTC, installs this bundle's files for that host, /etc/hosts, sysctl, its role's packages, chrony, node_exporter.",
+        body,
+    )
+    .script()
+}

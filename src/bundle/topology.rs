@@ -1,0 +1,178 @@
+//! Every host of the plan with its name and address, and the ports services agree on.
+//!
+//! Names follow the seed: `<role><n>.<suffix>` (`patroni1.internal`), and the bare role
+//! for roles that have one host at most (`synapse.internal`). Addresses are fixed
+//! offsets of the subnet per role ([`Role::address_block`]).
+
+use crate::plan::{Plan, Role};
+use std::net::Ipv4Addr;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Host {
+    pub role: Role,
+    /// 1-based index within the role.
+    pub index: u64,
+    /// Short name: `patroni1`, `synapse`.
+    pub name: String,
+    /// `patroni1.internal`.
+    pub fqdn: String,
+    pub ip: Ipv4Addr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topology {
+    /// In role order ([`Role::ALL`]), then index.
+    pub hosts: Vec<Host>,
+    pub vip: Ipv4Addr,
+    /// `10.0.1.0/24`.
+    pub subnet: String,
+    pub interface: String,
+    pub suffix: String,
+    /// The public Matrix server name (`plan.domain`).
+    pub server_name: String,
+}
+
+impl Topology {
+    pub fn new(plan: &Plan) -> Topology {
+        let n = &plan.network;
+        let base = u32::from(n.subnet);
+        let mut hosts = Vec::new();
+        for role in Role::ALL {
+            let (first, _) = role.address_block();
+            let single = role.count_bounds().1 == 1;
+            for i in 1..=plan.host(role).count {
+                let name = if single {
+                    role.key().to_string()
+                } else {
+                    format!("{}{i}", role.key())
+                };
+                hosts.push(Host {
+                    role,
+                    index: i,
+                    fqdn: format!("{name}.{}", n.internal_domain),
+                    name,
+                    // Validation keeps counts within blocks and blocks within the subnet.
+                    ip: Ipv4Addr::from(base.saturating_add(first).saturating_add(i as u32 - 1)),
+                });
+            }
+        }
+        Topology {
+            hosts,
+            vip: n.vip,
+            subnet: format!("{}/{}", n.subnet, n.prefix),
+            interface: n.interface.clone(),
+            suffix: n.internal_domain.clone(),
+            server_name: plan.domain.clone(),
+        }
+    }
+
+    /// The hosts of one role, in index order.
+    pub fn role(&self, role: Role) -> impl Iterator<Item = &Host> {
+        self.hosts.iter().filter(move |h| h.role == role)
+    }
+
+    pub fn first(&self, role: Role) -> Option<&Host> {
+        self.role(role).next()
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+}
+
+/// Ports every generated file agrees on. A port appears here once; files refer to it
+/// by name, and the cross-file test checks the pairs.
+pub mod ports {
+    /// HAProxy's public front ends.
+    pub const HTTPS: u16 = 443;
+    pub const HTTP: u16 = 80;
+    pub const FEDERATION: u16 = 8448;
+    /// HAProxy on the VIP → the current Patroni primary (checked with GET /primary).
+    pub const PG_PRIMARY: u16 = 5432;
+    /// HAProxy on the VIP → the Patroni replicas (GET /replica), read-only.
+    pub const PG_REPLICAS: u16 = 5433;
+    /// HAProxy stats page and its Prometheus endpoint (/metrics).
+    pub const HAPROXY_STATS: u16 = 8404;
+    /// The playbook's Traefik, TLS off, bound on the Synapse host's private address
+    /// (configuring-playbook-own-webserver.md, "Fronting the integrated reverse-proxy").
+    pub const SYNAPSE_WEB: u16 = 81;
+    /// The playbook's federation entrypoint, TLS off, same document.
+    pub const SYNAPSE_FEDERATION: u16 = 8449;
+    pub const PGBOUNCER: u16 = 6432;
+    pub const POSTGRES: u16 = 5432;
+    /// Patroni's REST API (health checks: /primary, /replica).
+    pub const PATRONI_REST: u16 = 8008;
+    pub const ETCD_CLIENT: u16 = 2379;
+    pub const ETCD_PEER: u16 = 2380;
+    pub const MINIO_API: u16 = 9000;
+    pub const MINIO_CONSOLE: u16 = 9001;
+    pub const TURN: u16 = 3478;
+    pub const TURNS: u16 = 5349;
+    pub const LIVEKIT_HTTP: u16 = 7880;
+    pub const LIVEKIT_RTC_TCP: u16 = 7881;
+    pub const LIVEKIT_REDIS: u16 = 6379;
+    pub const LIVEKIT_METRICS: u16 = 6789;
+    pub const PROMETHEUS: u16 = 9090;
+    pub const ALERTMANAGER: u16 = 9093;
+    pub const GRAFANA: u16 = 3000;
+    /// Exporters.
+    pub const NODE_EXPORTER: u16 = 9100;
+    pub const POSTGRES_EXPORTER: u16 = 9187;
+    pub const PGBOUNCER_EXPORTER: u16 = 9127;
+    pub const REDIS_EXPORTER: u16 = 9121;
+    pub const COTURN_METRICS: u16 = 9641;
+    /// Synapse's main-process metrics listener, published on the Synapse host.
+    /// 9100 inside the container (matrix_synapse_metrics_port) would clash with
+    /// node_exporter on the host, so it is published as 9200.
+    pub const SYNAPSE_MAIN_METRICS: u16 = 9200;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_names_and_addresses() {
+        let t = Topology::new(&Plan::default());
+        let names: Vec<(&str, String)> = t
+            .hosts
+            .iter()
+            .map(|h| (h.fqdn.as_str(), h.ip.to_string()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("synapse.internal", "10.0.1.27"),
+                ("patroni1.internal", "10.0.1.28"),
+                ("patroni2.internal", "10.0.1.29"),
+                ("patroni3.internal", "10.0.1.30"),
+                ("minio1.internal", "10.0.1.45"),
+                ("minio2.internal", "10.0.1.46"),
+                ("minio3.internal", "10.0.1.47"),
+                ("minio4.internal", "10.0.1.48"),
+                ("haproxy1.internal", "10.0.1.11"),
+                ("haproxy2.internal", "10.0.1.12"),
+                ("coturn1.internal", "10.0.1.109"),
+                ("coturn2.internal", "10.0.1.110"),
+                ("livekit1.internal", "10.0.1.173"),
+                ("livekit2.internal", "10.0.1.174"),
+                ("monitoring.internal", "10.0.1.43"),
+                ("backup.internal", "10.0.1.44"),
+            ]
+            .map(|(a, b)| (a, b.to_string()))
+        );
+        assert_eq!(t.vip.to_string(), "10.0.1.10");
+    }
+
+    #[test]
+    fn adding_a_host_moves_no_other() {
+        let a = Topology::new(&Plan::default());
+        let p = Plan::default()
+            .with_text("hosts.patroni.count", "5")
+            .unwrap();
+        let b = Topology::new(&p);
+        for h in &a.hosts {
+            assert_eq!(b.by_name(&h.name).map(|x| x.ip), Some(h.ip), "{}", h.name);
+        }
+    }
+}

@@ -372,16 +372,19 @@ fn workers(plan: &Plan, out: &mut Out) {
             format!("Plan about {want} sync workers and watch the sync p95 latency."),
         );
     }
-    let per_process = ram_per_process(plan);
-    let autotune_cap = 2.0;
-    if per_process.as_f64() > a::SYNAPSE_PROCESS_BASE_GIB.value + autotune_cap {
+    let cap = crate::sizing::cache_share(plan);
+    let playbook_cap = 2.0;
+    if cap.as_f64() > playbook_cap {
         out.push(
             Severity::Info,
             "cache-autotuning-cap",
             &["synapse.cache-factor"],
-            format!("The budget allows {per_process} GiB per Synapse process (seed heuristic)."),
-            "The playbook also enables cache auto-tuning: max_cache_memory_usage = min(RAM / 8, 2 GiB) per process (matrix_synapse_cache_autotuning_*, needs jemalloc, which the official image preloads), so caches are evicted before they reach the heuristic's size.",
-            "Nothing to change: the heuristic is the conservative bound. Lower the budget only after measuring resident memory.",
+            format!(
+                "Each Synapse process's caches are capped at {cap} GiB (cache_autotuning.max_cache_memory_usage), the cache share of its {} GiB budget.",
+                ram_per_process(plan)
+            ),
+            "The seed heuristic budgets 0.5 GiB of cache per unit of cache factor. The bundle sets Synapse's cache auto-tuning (it needs jemalloc, which the official image preloads) to evict above that, towards half of it, so processes stay within their budget; the playbook's own default would cap caches at min(RAM / 8, 2 GiB).",
+            "Nothing to change. Once running, compare resident memory with the budget and lower the cache factor if processes stay well below it.",
         );
     }
     let vcpus = plan.host(Role::Synapse).vcpus;

@@ -73,6 +73,14 @@ pub struct SynapseSummary {
     /// All Synapse processes together.
     pub ram_total_gib: Gib,
     pub ram_formula: String,
+    /// Synapse `caches.cache_autotuning.max_cache_memory_usage` per process: the cache
+    /// share of the budget (0.5 GiB × cache factor), so caches cannot outgrow it.
+    pub cache_autotuning_max_gib: Gib,
+    /// `target_cache_memory_usage`: half the maximum, the playbook's own ratio
+    /// (min(RAM/8, 2 GiB) against min(RAM/16, 1 GiB)).
+    pub cache_autotuning_target_gib: Gib,
+    /// `min_cache_ttl`: the playbook's default.
+    pub cache_autotuning_min_ttl: &'static str,
     pub workers: Vec<WorkerCount>,
 }
 
@@ -92,6 +100,12 @@ pub fn ram_per_process(plan: &Plan) -> Gib {
     Gib::from_gib(BASE.value + PER.value * plan.synapse.cache_factor)
 }
 
+/// The cache part of the per-process heuristic: 0.5 GiB × cache factor.
+pub fn cache_share(plan: &Plan) -> Gib {
+    use crate::assumptions::SYNAPSE_PROCESS_PER_FACTOR_GIB as PER;
+    Gib::from_gib(PER.value * plan.synapse.cache_factor)
+}
+
 pub fn synapse_summary(plan: &Plan) -> SynapseSummary {
     let per = ram_per_process(plan);
     let n = plan.synapse_process_count();
@@ -104,6 +118,9 @@ pub fn synapse_summary(plan: &Plan) -> SynapseSummary {
             "{n} processes × (1.5 GiB + 0.5 GiB × cache factor {}) = {n} × {per} GiB",
             plan.synapse.cache_factor
         ),
+        cache_autotuning_max_gib: cache_share(plan),
+        cache_autotuning_target_gib: Gib(cache_share(plan).0 / 2),
+        cache_autotuning_min_ttl: "30s",
         workers: WorkerKind::ALL
             .iter()
             .map(|&k| WorkerCount {
@@ -126,6 +143,8 @@ mod tests {
         let s = synapse_summary(&p);
         assert_eq!(s.ram_per_process_gib, Gib(650));
         assert_eq!(s.ram_total_gib, Gib(13000));
+        assert_eq!(s.cache_autotuning_max_gib, Gib(500));
+        assert_eq!(s.cache_autotuning_target_gib, Gib(250));
         for (factor, per) in [
             ("0.5", Gib(175)),
             ("1", Gib(200)),

@@ -3,6 +3,7 @@
 //! Exit codes: 0 for a valid plan (whatever its findings), 2 for input that cannot be
 //! read or is invalid (with every problem on stderr, each naming its key path).
 
+use crate::bundle::{self, Date, Secrets};
 use crate::plan::{self, Plan, YamlStyle};
 use crate::report::Report;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -23,6 +24,21 @@ struct Cli {
 enum Command {
     /// Print the default plan (the seed's cluster) as a complete YAML plan file.
     ExamplePlan,
+    /// Write the deployment bundle: every config file and script, as one zip.
+    Bundle {
+        /// Plan file (YAML, schema 1); the default plan without it.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Where to write the zip.
+        #[arg(long, value_name = "FILE.zip")]
+        out: PathBuf,
+        /// Named placeholders (CHANGE_ME_…) instead of generated secrets.
+        #[arg(long)]
+        placeholders: bool,
+        /// The date in the files' headers (YYYY-MM-DD); today (UTC) without it.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<String>,
+    },
     /// Print the sizing report for a plan (the default plan without --plan).
     Report {
         /// Plan file (YAML, schema 1).
@@ -52,6 +68,69 @@ pub fn main() -> i32 {
     match cli.command {
         Command::ExamplePlan => {
             print!("{}", plan::to_yaml(&Plan::default(), YamlStyle::Full));
+            0
+        }
+        Command::Bundle {
+            plan,
+            out,
+            placeholders,
+            date,
+        } => {
+            let plan = match load(plan.as_deref()) {
+                Ok(p) => p,
+                Err(code) => return code,
+            };
+            let date = match date {
+                Some(d) => match Date::parse(&d) {
+                    Some(d) => d,
+                    None => {
+                        eprintln!("error: --date: “{d}” is not a date in the form YYYY-MM-DD");
+                        return 2;
+                    }
+                },
+                None => today(),
+            };
+            let secrets = if placeholders {
+                Secrets::placeholders()
+            } else {
+                let mut failed = false;
+                let s = Secrets::generate(|buf| {
+                    if getrandom::fill(buf).is_err() {
+                        failed = true;
+                    }
+                });
+                if failed {
+                    eprintln!(
+                        "error: the operating system's random number generator failed; use --placeholders"
+                    );
+                    return 2;
+                }
+                s
+            };
+            let files = bundle::files(&plan, &date, &secrets);
+            let bytes = match bundle::zip(&files) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("error: cannot build the zip: {e}");
+                    return 2;
+                }
+            };
+            if let Err(e) = std::fs::write(&out, &bytes) {
+                eprintln!("error: {}: cannot write the bundle: {e}", out.display());
+                return 2;
+            }
+            eprintln!(
+                "{}: {} files, {} bytes",
+                out.display(),
+                files.len(),
+                bytes.len()
+            );
+            if !placeholders {
+                eprintln!(
+                    "It holds secrets: encrypt ansible/inventory/host_vars/{}/vault.yml first (README.md, step 1).",
+                    plan.domain
+                );
+            }
             0
         }
         Command::Report { plan, format } => {
@@ -103,4 +182,12 @@ fn load(path: Option<&std::path::Path>) -> Result<Plan, i32> {
             Err(2)
         }
     }
+}
+
+/// Today's date in UTC, from the system clock (the core never reads it).
+fn today() -> Date {
+    let d = time::OffsetDateTime::now_utc().date();
+    let text = format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    // The clock gives a real date; the fallback only guards a clock before year 0.
+    Date::parse(&text).unwrap_or_else(|| Date::parse("1970-01-01").expect("a valid literal date"))
 }

@@ -362,3 +362,132 @@ async fn no_request_leaves_loopback() {
     );
     b.close().await;
 }
+
+/// Entries of a zip: (name, contents), in order.
+fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).expect("entry");
+            let mut text = String::new();
+            e.read_to_string(&mut text).expect("text");
+            (e.name().expect("name").to_string(), text)
+        })
+        .collect()
+}
+
+async fn download_zip(b: &Browser) -> Vec<u8> {
+    for entry in std::fs::read_dir(b.downloads())
+        .expect("downloads")
+        .flatten()
+    {
+        let _ = std::fs::remove_file(entry.path());
+    }
+    b.js(
+        "document.getElementById('download-bundle').click(); return 1;",
+        vec![],
+    )
+    .await;
+    let mut found = None;
+    b.until("the zip in the downloads directory", || {
+        let dir = b.downloads().to_path_buf();
+        let f = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "zip"));
+        found = f.clone();
+        async move { f.is_some() }
+    })
+    .await;
+    std::fs::read(found.expect("zip")).expect("read zip")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bundle_in_the_browser_equals_the_cli_bundle() {
+    let b = Browser::start().await;
+    b.type_into("hosts.patroni.count", "5").await;
+    b.wait_metric("hosts[1].count", "5").await;
+    b.choose("bundle.placeholders", "true").await;
+    let browser_zip = download_zip(&b).await;
+    let entries = unzip(&browser_zip);
+    assert!(entries.len() > 30, "{} files", entries.len());
+    // The date in the headers is the browser's; give the CLI the same.
+    let plan_yaml = &entries
+        .iter()
+        .find(|(n, _)| n == "plan.yaml")
+        .expect("plan.yaml")
+        .1;
+    let date = plan_yaml
+        .split(" on ")
+        .nth(1)
+        .and_then(|s| s.get(..10))
+        .expect("a date in the header")
+        .to_string();
+    let plan = Plan::default()
+        .with_text("hosts.patroni.count", "5")
+        .expect("valid");
+    let dir = std::env::temp_dir().join(format!("sp-browser-bundle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let plan_file = dir.join("plan.yaml");
+    std::fs::write(&plan_file, plan::to_yaml(&plan, YamlStyle::Minimal)).expect("plan");
+    let out = dir.join("cli.zip");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_synapse-planner"))
+        .args(["bundle", "--placeholders", "--date", &date, "--plan"])
+        .arg(&plan_file)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .expect("run the CLI");
+    assert!(status.success());
+    let cli = unzip(&std::fs::read(&out).expect("cli zip"));
+    let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&entries), names(&cli), "same files in the same order");
+    assert_eq!(entries, cli, "same contents");
+    assert!(
+        entries
+            .iter()
+            .any(|(n, _)| n == "hosts/patroni5/etc/patroni/config.yml"
+                || n.starts_with("hosts/patroni5/")),
+        "the fifth Patroni node has its files"
+    );
+
+    // The file list groups by role and previews a file.
+    let scopes = b.js("return Array.from(document.querySelectorAll('.file-list .scope')).map(e => e.dataset.scope);", vec![]).await;
+    let scopes: Vec<String> = serde_json::from_value(scopes).expect("scopes");
+    for want in ["control", "all-hosts", "patroni", "haproxy", "monitoring"] {
+        assert!(
+            scopes.iter().any(|s| s == want),
+            "no {want} group in {scopes:?}"
+        );
+    }
+    b.js("document.querySelector('.file-list button.file[data-path=\"RUNBOOK.md\"]').click(); return 1;", vec![]).await;
+    b.until("the runbook preview", || async {
+        b.js(
+            "return document.querySelector('.preview pre.contents')?.innerText ?? '';",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .contains("# Runbook")
+    })
+    .await;
+
+    // Real secrets: from Web Crypto, the same within the page, none of them placeholders.
+    b.choose("bundle.placeholders", "false").await;
+    let first = unzip(&download_zip(&b).await);
+    let second = unzip(&download_zip(&b).await);
+    assert_eq!(first, second, "one set of secrets per page");
+    let vault = &first
+        .iter()
+        .find(|(n, _)| n.ends_with("/vault.yml"))
+        .expect("vault.yml")
+        .1;
+    assert!(!vault.contains("CHANGE_ME"), "{vault}");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(b.severe_console().await, Vec::<String>::new());
+    b.close().await;
+}

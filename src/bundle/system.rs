@@ -11,6 +11,7 @@ pub fn files(ctx: &Ctx) -> Vec<File> {
         sysctl(ctx),
         limits(ctx),
         systemd_limits(ctx),
+        journald(ctx),
         chrony_client(ctx),
         docker_daemon(),
         hosts_append(ctx),
@@ -88,6 +89,29 @@ DefaultLimitNOFILE={n}
         "hosts/all/etc/systemd/system.conf.d/90-synapse-planner.conf",
         Scope::AllHosts,
         "Default open-file limit for systemd services.",
+        body,
+    )
+}
+
+/// The playbook runs Synapse's containers with `--log-driver=none`: their logs go to
+/// journald, so journald's limits are the log rotation that matters there.
+fn journald(ctx: &Ctx) -> File {
+    let body = format!(
+        "{}\
+# Logs of systemd services, including the playbook's containers (it starts Synapse and
+# its workers with --log-driver=none, so they log to the journal, not to Docker).
+[Journal]
+# At most 4 GiB on disk and one month: enough to investigate an incident, bounded on
+# a busy Synapse host. journald's own default is 10% of the file system, up to 4 GiB.
+SystemMaxUse=4G
+MaxRetentionSec=1month
+",
+        ctx.header(Comment::Hash)
+    );
+    File::new(
+        "hosts/all/etc/systemd/journald.conf.d/90-synapse-planner.conf",
+        Scope::AllHosts,
+        "journald limits: the playbook's Synapse containers log to the journal.",
         body,
     )
 }
@@ -377,6 +401,7 @@ apt-get update -q
 apt-get install -y -q -o Dpkg::Options::=--force-confold chrony prometheus-node-exporter $packages
 
 systemctl daemon-reload
+systemctl restart systemd-journald
 systemctl restart chrony
 systemctl enable --now prometheus-node-exporter
 

@@ -4,12 +4,13 @@
 //! is derived with memos: the validation, and the last good [`Computed`] results,
 //! which stay on screen, marked stale, while the plan has an error.
 
+mod bundle;
 mod form;
 mod metric;
 mod results;
 
 use crate::charts;
-use crate::plan::{RawPlan, Validation, validate};
+use crate::plan::{Plan, RawPlan, Validation, validate};
 use crate::report::Report;
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -49,10 +50,22 @@ impl PartialEq for Shared {
     }
 }
 
+/// The last valid plan, shared; equal when it is the same one.
+#[derive(Clone)]
+pub struct PlanRef(pub Arc<Plan>);
+
+impl PartialEq for PlanRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct State {
     pub raw: RwSignal<RawPlan>,
     pub validation: Memo<Validation>,
+    /// The last plan that validated: what the figures and the bundle are made from.
+    pub valid_plan: Memo<PlanRef>,
     pub computed: Memo<Shared>,
     pub stale: Memo<bool>,
 }
@@ -61,19 +74,23 @@ impl State {
     fn new() -> State {
         let raw = RwSignal::new(RawPlan::default());
         let validation = Memo::new(move |_| raw.with(validate));
-        let computed = Memo::new(move |prev: Option<&Shared>| {
+        let valid_plan = Memo::new(move |prev: Option<&PlanRef>| {
             validation.with(|v| match (&v.plan, prev) {
-                (Some(plan), _) => Shared(Arc::new(Computed::new(Report::new(plan)))),
+                (Some(plan), _) => PlanRef(Arc::new(plan.clone())),
                 (None, Some(prev)) => prev.clone(),
                 // The first plan is the default, which is valid; this arm only guards
                 // against a future default that is not.
-                (None, None) => Shared(Arc::new(Computed::new(Report::new(&Default::default())))),
+                (None, None) => PlanRef(Arc::new(Plan::default())),
             })
+        });
+        let computed = Memo::new(move |_| {
+            valid_plan.with(|p| Shared(Arc::new(Computed::new(Report::new(&p.0)))))
         });
         let stale = Memo::new(move |_| validation.with(|v| v.plan.is_none()));
         State {
             raw,
             validation,
+            valid_plan,
             computed,
             stale,
         }
@@ -100,7 +117,10 @@ fn App() -> impl IntoView {
         </header>
         <main class="layout">
             <form::PlanForm/>
-            <results::Results/>
+            <div class="outputs">
+                <results::Results/>
+                <bundle::BundlePanel/>
+            </div>
         </main>
         <footer class="foot">
             <p>

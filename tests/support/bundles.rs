@@ -22,10 +22,13 @@ pub fn secrets() -> Secrets {
 }
 
 fn plan_file(name: &str) -> Plan {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/plans").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/plans")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let v = plan::from_yaml(&text).validate();
-    v.plan.unwrap_or_else(|| panic!("{name} is invalid: {:?}", v.problems))
+    v.plan
+        .unwrap_or_else(|| panic!("{name} is invalid: {:?}", v.problems))
 }
 
 /// The plans the bundle is checked on: the default, a minimal cluster, a 100k-user one
@@ -52,6 +55,9 @@ pub fn file<'a>(files: &'a [File], path: &str) -> &'a File {
 }
 
 /// Files whose path matches `pred`.
-pub fn matching<'a>(files: &'a [File], pred: impl Fn(&str) -> bool + 'a) -> impl Iterator<Item = &'a File> + 'a {
+pub fn matching<'a>(
+    files: &'a [File],
+    pred: impl Fn(&str) -> bool + 'a,
+) -> impl Iterator<Item = &'a File> + 'a {
     files.iter().filter(move |f| pred(&f.path))
 }

@@ -19,12 +19,16 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 /// The Python virtualenv scripts/setup.sh fills with the PyPI validators (patroni,
 /// ansible-core, yamllint, matrix-synapse).
 pub fn venv() -> PathBuf {
-    std::env::var_os("SYNAPSE_PLANNER_VENV").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"));
-        cache.join("synapse-planner/venv")
-    })
+    std::env::var_os("SYNAPSE_PLANNER_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache")
+                });
+            cache.join("synapse-planner/venv")
+        })
 }
 
 /// The path of a tool, from PATH, the venv or an absolute path; panics with how to
@@ -37,7 +41,11 @@ pub fn tool(name: &str) -> PathBuf {
         for dir in std::env::var("PATH").unwrap_or_default().split(':') {
             c.push(Path::new(dir).join(name));
         }
-        c.extend(["/usr/sbin", "/sbin", "/usr/lib/postgresql/15/bin"].iter().map(|d| Path::new(d).join(name)));
+        c.extend(
+            ["/usr/sbin", "/sbin", "/usr/lib/postgresql/15/bin"]
+                .iter()
+                .map(|d| Path::new(d).join(name)),
+        );
         c
     };
     candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
@@ -55,7 +63,8 @@ pub struct Sandbox {
 impl Sandbox {
     /// A new sandbox with an empty working directory.
     pub fn new(label: &str) -> Sandbox {
-        let dir = std::env::temp_dir().join(format!(
+        // Not under /tmp: the sandbox mounts a private, empty /tmp.
+        let dir = std::path::Path::new("/var/tmp").join(format!(
             "synapse-planner-sandbox-{}-{}-{label}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::SeqCst)
@@ -64,7 +73,12 @@ impl Sandbox {
         std::fs::create_dir_all(&dir).expect("sandbox dir");
         // Daemons that drop privileges (postgres, pgbouncer) must reach their files.
         let _ = Command::new("chmod").arg("755").arg(&dir).status();
-        Sandbox { dir, addrs: Vec::new(), hosts: Vec::new(), interfaces: Vec::new() }
+        Sandbox {
+            dir,
+            addrs: Vec::new(),
+            hosts: Vec::new(),
+            interfaces: Vec::new(),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -103,7 +117,11 @@ impl Sandbox {
     /// Runs `script` with bash inside the namespaces, in the sandbox directory.
     pub fn run(&self, script: &str) -> Output {
         assert!(
-            Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false),
+            Command::new("id")
+                .arg("-u")
+                .output()
+                .map(|o| o.stdout == b"0\n")
+                .unwrap_or(false),
             "validators run in network namespaces and need root (scripts/test.sh runs as root in CI)"
         );
         let mut hosts = String::from("127.0.0.1 localhost\n::1 localhost\n");
@@ -117,7 +135,9 @@ impl Sandbox {
             prelude.push_str(&format!("ip addr add {a}/32 dev lo\n"));
         }
         for i in &self.interfaces {
-            prelude.push_str(&format!("ip link add {i} type bridge\nip link set {i} up\n"));
+            prelude.push_str(&format!(
+                "ip link add {i} type bridge\nip link set {i} up\n"
+            ));
         }
         prelude.push_str(&format!(
             "mount --bind {d}/.sandbox/hosts /etc/hosts\n\
@@ -127,7 +147,17 @@ impl Sandbox {
             d = self.dir.display()
         ));
         Command::new("unshare")
-            .args(["--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "bash", "-c"])
+            .args([
+                "--net",
+                "--mount",
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                "--propagation",
+                "private",
+                "bash",
+                "-c",
+            ])
             .arg(prelude)
             .output()
             .expect("unshare")
@@ -142,10 +172,19 @@ impl Drop for Sandbox {
 
 /// stdout + stderr as one string, for messages.
 pub fn output_text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// Panics with the output unless the command succeeded.
 pub fn assert_ok(o: &Output, what: &str) {
-    assert!(o.status.success(), "{what} failed ({}):\n{}", o.status, output_text(o));
+    assert!(
+        o.status.success(),
+        "{what} failed ({}):\n{}",
+        o.status,
+        output_text(o)
+    );
 }

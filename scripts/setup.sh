@@ -87,8 +87,10 @@ setup_browser() {
 # start what they need inside network namespaces.
 VALIDATOR_APT=(
   haproxy keepalived pgbouncer postgresql-15 etcd-server pgbackrest coturn redis-server
-  prometheus prometheus-alertmanager chrony pamtester shellcheck iproute2 util-linux procps
-  libpq-dev gcc python3-dev python3-venv
+  prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-blackbox-exporter
+  prometheus-postgres-exporter prometheus-pgbouncer-exporter etcd-client patroni rclone rsync
+  chrony pamtester shellcheck jq
+  iproute2 util-linux procps curl openssl systemd libpq-dev gcc python3-dev python3-venv
 )
 
 setup_validators() {

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test:
 #   formatting, clippy (native and wasm32), the release web build, and `cargo test`:
-#   unit, property, snapshot and CLI tests natively, and the browser tests in headless
-#   Chromium against the release build.
+#   unit, property, snapshot and CLI tests natively; the browser tests in headless
+#   Chromium against the release build; and the bundle's files through the real tools
+#   that read them (HAProxy, PostgreSQL, Patroni, PgBouncer, Prometheus, Synapse, …),
+#   each inside a network namespace with only loopback (needs root).
 # Exits non-zero on the first failure.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 setup_browser
+setup_validators
 cd "$SP_ROOT"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }

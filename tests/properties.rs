@@ -332,6 +332,9 @@ fn raw_in(range: Range) -> impl Strategy<Value = RawPlan> {
         ] {
             let (lo, hi) = (num(&raw, lo_path), num(&raw, hi_path));
             let (lo, hi) = (lo.min(hi), lo.max(hi));
+            // Above the services' own ports on those hosts (3478/5349, 6379–7881),
+            // which a relay range must not contain.
+            let (lo, hi) = (lo.max(7882), hi.max(7883));
             let (lo, hi) = if lo == hi {
                 if hi < 65535 {
                     (lo, hi + 1)

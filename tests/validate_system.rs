@@ -52,7 +52,16 @@ fn sysctl_files_apply() {
                 // net.* keys that exist in a fresh namespace are per namespace: write and
                 // read back. The rest (vm.*, fs.*, init-namespace-only net.core.*) the
                 // dry run above has found on the host; writing them would change it.
-                if key.starts_with("net.") {
+                // net.core's buffer ceilings and backlog are global in Linux (only the
+                // initial namespace may write them): the dry run covers them.
+                const GLOBAL: [&str; 5] = [
+                    "net.core.rmem_max",
+                    "net.core.wmem_max",
+                    "net.core.rmem_default",
+                    "net.core.wmem_default",
+                    "net.core.netdev_max_backlog",
+                ];
+                if key.starts_with("net.") && !GLOBAL.contains(&key) {
                     script.push_str(&format!("if [ -e {proc} ]; then\n"));
                     script.push_str(&format!("  {} -q -w '{key}={value}'\n", sysctl.display()));
                     script.push_str(&format!(

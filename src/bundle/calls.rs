@@ -1,7 +1,822 @@
-//! (being written)
+//! Calls: coturn (TURN for 1:1 calls) on each coturn host; LiveKit (the SFU for group
+//! calls) on each LiveKit host, multi-node through its own Redis on the first one.
+//!
+//! Per coturn host: `/etc/turnserver.conf` (coturn 4.6.1, Debian 12) and
+//! `/etc/default/coturn`. Per LiveKit host: `/etc/livekit/livekit.yaml` (livekit-server
+//! v1.13.5, the version matrix-docker-ansible-deploy @ c0681e4 pins through
+//! ansible-role-livekit-server v1.13.5-0), the systemd unit that runs its container, and
+//! a setup script; on `livekit1` also `/etc/redis/redis.conf` (Redis 7.0, Debian 12) and
+//! the Redis exporter's settings. No files when the plan has no such hosts.
+//!
+//! Sources: coturn's `turnserver --help` and example turnserver.conf; Synapse's
+//! `docs/setup/turn/coturn.md` (quotas, denied peers); livekit/livekit v1.13.5
+//! `pkg/config/config.go` and livekit/mediatransportutil `pkg/rtcconfig` (every key and
+//! type of livekit.yaml; the server decodes it strictly); element-hq/lk-jwt-service
+//! README (room auto-creation off); Redis 7.0's redis.conf.
 
-use super::{Ctx, File};
+use super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
+use crate::assumptions as a;
+use crate::plan::Role;
+use std::fmt::Write;
+use std::net::Ipv4Addr;
 
-pub fn files(_ctx: &Ctx) -> Vec<File> {
-    Vec::new()
+/// The LiveKit server version and its image (Docker Hub, the playbook's registry).
+pub(super) const LIVEKIT_VERSION: &str = "v1.13.5";
+const LIVEKIT_IMAGE: &str = "docker.io/livekit/livekit-server";
+/// systemd unit and container name (scripts/certs/distribute.sh restarts `livekit`).
+const LIVEKIT_UNIT: &str = "livekit";
+/// Synapse's coturn guide (docs/setup/turn/coturn.md): 4 streams per video call, so 12
+/// relayed streams = 3 simultaneous relayed calls per user; 1200 per server in total.
+const TURN_USER_QUOTA: u64 = 12;
+const TURN_TOTAL_QUOTA: u64 = 1200;
+
+/// Address ranges no TURN relay may reach: IANA special-purpose IPv4 blocks (RFC 6890),
+/// the list Synapse's coturn guide recommends besides the private ranges. (first, last,
+/// what.) Loopback peers are refused by coturn 4.6 unless `allow-loopback-peers`;
+/// multicast (224.0.0.0 and above) by `no-multicast-peers`; both are listed anyway.
+const SPECIAL_RANGES: &[(&str, &str, &str)] = &[
+    ("0.0.0.0", "0.255.255.255", "\"this\" network"),
+    ("100.64.0.0", "100.127.255.255", "carrier-grade NAT"),
+    ("127.0.0.0", "127.255.255.255", "loopback"),
+    (
+        "169.254.0.0",
+        "169.254.255.255",
+        "link-local (cloud metadata services)",
+    ),
+    ("192.0.0.0", "192.0.0.255", "IETF protocol assignments"),
+    ("192.0.2.0", "192.0.2.255", "documentation (TEST-NET-1)"),
+    ("192.88.99.0", "192.88.99.255", "6to4 relay anycast"),
+    ("198.18.0.0", "198.19.255.255", "benchmarking"),
+    (
+        "198.51.100.0",
+        "198.51.100.255",
+        "documentation (TEST-NET-2)",
+    ),
+    ("203.0.113.0", "203.0.113.255", "documentation (TEST-NET-3)"),
+    ("240.0.0.0", "255.255.255.255", "reserved and broadcast"),
+];
+
+pub fn files(ctx: &Ctx) -> Vec<File> {
+    let mut out = Vec::new();
+    for h in ctx.hosts(Role::Coturn) {
+        out.push(turnserver_conf(ctx, h));
+        out.push(coturn_default(ctx, h));
+    }
+    let redis = ctx.topology.first(Role::Livekit).cloned();
+    for h in ctx.hosts(Role::Livekit) {
+        let redis = redis.as_ref().unwrap_or(h);
+        out.push(livekit_yaml(ctx, h, redis));
+        out.push(livekit_unit(ctx, h, redis));
+        out.push(livekit_setup(ctx, h, redis));
+        if h.name == redis.name {
+            out.push(redis_conf(ctx, h));
+            out.push(redis_exporter(ctx, h));
+        }
+    }
+    out
+}
+
+fn role_file(role: Role, h: &Host, path: &str, about: &str, body: String) -> File {
+    File::new(
+        format!("hosts/{}{path}", h.name),
+        Scope::Role(role),
+        about,
+        body,
+    )
+    .for_host(h)
+}
+
+/// First and last address of an IPv4 network.
+fn network_range(net: Ipv4Addr, prefix: u8) -> (Ipv4Addr, Ipv4Addr) {
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix.min(32)))
+    };
+    let base = u32::from(net) & mask;
+    (Ipv4Addr::from(base), Ipv4Addr::from(base | !mask))
+}
+
+/// The relay ports of the plan's coturn range.
+fn turn_ports(ctx: &Ctx) -> u64 {
+    (ctx.plan.coturn.max_port + 1).saturating_sub(ctx.plan.coturn.min_port)
+}
+
+fn turnserver_conf(ctx: &Ctx, h: &Host) -> File {
+    let t = &ctx.topology;
+    let p = &ctx.plan.coturn;
+    let server = &t.server_name;
+    let (net_first, net_last) = network_range(ctx.plan.network.subnet, ctx.plan.network.prefix);
+    let nofile = a::NOFILE_LIMIT.value as u64;
+    let mut o = ctx.header(Comment::Hash);
+    let _ = write!(
+        o,
+        r#"# coturn 4.6 (Debian 12's package) on {name} ({ip}): TURN/STUN for 1:1 calls. Synapse
+# hands clients short-lived credentials derived from static-auth-secret (its
+# turn_shared_secret) and lists every coturn host as turn:<host>:{turn} and turns:<host>:{turns}.
+# Check after editing: turnserver -c /etc/turnserver.conf --log-file=stdout (coturn never
+# stops on an unknown line; it prints "Bad configuration format" and goes on).
+# This file holds the shared secret: keep it root:turnserver 0640 (the package's
+# dpkg-statoverride), readable by the turnserver user.
+
+# Listeners: STUN/TURN on UDP and TCP {turn}, TURN over TLS (and DTLS) {turns}, on this host's
+# private address only.
+listening-ip={ip}
+listening-port={turn}
+tls-listening-port={turns}
+
+# One address, so no RFC 5780 NAT behaviour discovery (it needs two to answer
+# CHANGE-REQUEST; coturn would warn on every start).
+no-rfc5780
+
+# Relays are allocated on this address. external-ip is what clients are told to send to
+# (XOR-RELAYED-ADDRESS): the same private address, since clients reach this host
+# directly on the intranet. Behind a 1:1 NAT it would be external-ip=<public>/{ip}.
+relay-ip={ip}
+external-ip={ip}
+
+# Relay ports from the plan (coturn.min-port..max-port): one allocation holds one port, so
+# {ports} ports bound the concurrent allocations on this host. 91-reserved-ports.conf keeps
+# them out of the kernel's ephemeral ports. File descriptors: coturn needs about two per
+# session; systemd's default nofile {nofile} allows about {sessions} sessions.
+min-port={min}
+max-port={max}
+
+# Authentication: the TURN REST API scheme (username = expiry:user, password = HMAC of
+# it with the shared secret), as Synapse's turn_shared_secret expects.
+use-auth-secret
+static-auth-secret={secret}
+realm={server}
+# WebRTC clients require the FINGERPRINT attribute.
+fingerprint
+# Nonces expire after 600 s, limiting replays.
+stale-nonce=600
+
+# Quotas (Synapse's coturn guide): 4 streams per video call, so {user_quota} relayed streams
+# is 3 simultaneous relayed calls per user; {total_quota} allocations per server in total.
+user-quota={user_quota}
+total-quota={total_quota}
+
+# TLS for turns: the server name's certificate (scripts/certs/distribute.sh installs it,
+# key readable by the turnserver group). TLS 1.2 and later only.
+cert=/etc/ssl/synapse-planner/{server}/fullchain.pem
+pkey=/etc/ssl/synapse-planner/{server}/privkey.pem
+no-tlsv1
+no-tlsv1_1
+
+# Peers a relay may reach. An authenticated user can make this server send UDP (and,
+# with RFC 6062 TCP relays, open TCP connections) to any address it may reach, from
+# inside the cluster's network: that is what this list is for.
+# Denied: the cluster's own subnet {subnet} (PostgreSQL, PgBouncer, Redis, MinIO, the VIP,
+# SSH and every exporter live there), and the special-purpose ranges below.
+# Allowed: every coturn host's own address (a call where both sides relay goes from
+# one TURN server to the other's relay address; Synapse's guide special-cases the TURN
+# server itself the same way; allowed-peer-ip wins over denied-peer-ip).
+# Not denied, unlike the seed: the rest of 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16.
+# On an intranet the clients themselves are on those ranges, and denying them makes
+# every relayed call fail; the users who get TURN credentials (this homeserver's
+# logged-in users) already reach those networks from their own machines. If clients and servers share
+# one subnet, or part of the intranet must stay out of reach, add denied-peer-ip lines.
+# Ranges, not CIDR: coturn takes <first>-<last>.
+no-multicast-peers
+denied-peer-ip={net_first}-{net_last}
+"#,
+        name = h.name,
+        ip = h.ip,
+        turn = ports::TURN,
+        turns = ports::TURNS,
+        ports = turn_ports(ctx),
+        sessions = nofile / 2,
+        min = p.min_port,
+        max = p.max_port,
+        secret = ctx.secret(SecretId::TurnSharedSecret),
+        user_quota = TURN_USER_QUOTA,
+        total_quota = TURN_TOTAL_QUOTA,
+        subnet = t.subnet,
+    );
+    for (first, last, what) in SPECIAL_RANGES {
+        let _ = writeln!(o, "# {what}\ndenied-peer-ip={first}-{last}");
+    }
+    for c in ctx.hosts(Role::Coturn) {
+        let _ = writeln!(o, "allowed-peer-ip={}", c.ip);
+    }
+    let _ = write!(
+        o,
+        r#"# TCP relays stay allowed (the seed: do NOT set no-tcp-relay); the denied peers above
+# apply to them too.
+
+# Operations: no telnet CLI (it listens on 127.0.0.1:5766 with an empty password by
+# default), no software version in responses, logs to stdout (systemd's journal).
+no-cli
+no-software-attribute
+log-file=stdout
+# No Prometheus exporter: Debian 12's coturn 4.6.1 is built without it ("prometheus" is
+# "Bad configuration format" there). Monitor coturn through node_exporter's systemd
+# unit state and the post-deploy check's TURN probe.
+"#,
+    );
+    role_file(
+        Role::Coturn,
+        h,
+        "/etc/turnserver.conf",
+        "coturn: TURN on 3478/5349 with Synapse's shared secret, relay range from the plan, quotas, peers the relays may not reach.",
+        o,
+    )
+    .secret()
+}
+
+fn coturn_default(ctx: &Ctx, h: &Host) -> File {
+    let body = format!(
+        "{}\
+# Read by Debian's /etc/init.d/coturn only: with systemd, coturn.service runs
+# turnserver -c /etc/turnserver.conf and the package enables it. Set so that the
+# daemon also starts where the SysV script is used.
+TURNSERVER_ENABLED=1
+",
+        ctx.header(Comment::Hash)
+    );
+    role_file(
+        Role::Coturn,
+        h,
+        "/etc/default/coturn",
+        "Enables the coturn daemon for the SysV init script (systemd ignores it).",
+        body,
+    )
+}
+
+fn livekit_ports(ctx: &Ctx) -> u64 {
+    (ctx.plan.livekit.port_range_end + 1).saturating_sub(ctx.plan.livekit.port_range_start)
+}
+
+fn livekit_yaml(ctx: &Ctx, h: &Host, redis: &Host) -> File {
+    let p = &ctx.plan.livekit;
+    let nodes = ctx.hosts(Role::Livekit).count();
+    let mut o = ctx.header(Comment::Hash);
+    let _ = write!(
+        o,
+        r#"# LiveKit SFU {version} on {name} ({ip}), one of {nodes} node(s) sharing rooms through the
+# Redis on {redis_name}. Every key is one of livekit-server {version}'s config keys: the server
+# refuses unknown keys at start. Clients reach the signalling port through HAProxy
+# (wss://{server}/livekit-server, prefix stripped) and send media straight to this host.
+# This file holds the API secret and the Redis password: keep it 0600.
+---
+# HTTP/WebSocket (signalling and the API) on this host's address, and on loopback for
+# local tools. HAProxy's livekit backend sends to {ip}:{port}.
+port: {port}
+bind_addresses:
+  - "{ip}"
+  - "127.0.0.1"
+rtc:
+  # ICE over TCP for clients whose UDP is blocked.
+  tcp_port: {tcp}
+  # UDP media ports from the plan (livekit.port-range-*): {range} ports; each participant
+  # uses about two (one to publish, one to subscribe), so about {participants} participants on this
+  # node at a time. 91-reserved-ports.conf keeps them out of the ephemeral ports.
+  port_range_start: {start}
+  port_range_end: {end}
+  # Intranet: clients reach the node's private address, so it is announced as is and no
+  # STUN lookup of a public address is made (use_external_ip would ask Google's STUN
+  # servers, unreachable once the cluster is offline).
+  node_ip: "{ip}"
+  use_external_ip: false
+# Multi-node: rooms, nodes and the message bus between nodes live in Redis; a room runs
+# on one node, any node accepts its participants and relays them there.
+redis:
+  address: "{redis_ip}:{redis_port}"
+  password: "{redis_password}"
+# API key and secret, shared with the MatrixRTC JWT service on the Synapse host
+# (LIVEKIT_KEY / LIVEKIT_SECRET there). LiveKit wants secrets of 32 characters or more.
+keys:
+  "{key}": "{secret}"
+room:
+  # Only the JWT service creates rooms (for users of this homeserver); without this any
+  # valid token would create one (lk-jwt-service README).
+  auto_create: false
+  # Seconds an empty room is kept, so a reconnecting call finds its room.
+  empty_timeout: 300
+  # Seconds a room is kept after its last participant left.
+  departure_timeout: 20
+# Prometheus metrics on {metrics} (prometheus.port; the top-level prometheus_port is
+# deprecated in {version} and logs a warning).
+prometheus:
+  port: {metrics}
+logging:
+  level: info
+# TURN is coturn's job (its own hosts); LiveKit's embedded TURN stays off.
+turn:
+  enabled: false
+"#,
+        version = LIVEKIT_VERSION,
+        name = h.name,
+        ip = h.ip,
+        redis_name = redis.name,
+        server = ctx.topology.server_name,
+        port = ports::LIVEKIT_HTTP,
+        tcp = ports::LIVEKIT_RTC_TCP,
+        range = livekit_ports(ctx),
+        participants = livekit_ports(ctx) / 2,
+        start = p.port_range_start,
+        end = p.port_range_end,
+        redis_ip = redis.ip,
+        redis_port = ports::LIVEKIT_REDIS,
+        redis_password = ctx.secret(SecretId::LivekitRedisPassword),
+        key = ctx.secret(SecretId::LivekitApiKey),
+        secret = ctx.secret(SecretId::LivekitApiSecret),
+        metrics = ports::LIVEKIT_METRICS,
+    );
+    role_file(
+        Role::Livekit,
+        h,
+        "/etc/livekit/livekit.yaml",
+        "LiveKit SFU config: ports, RTC range and node IP, Redis, API key, rooms, metrics.",
+        o,
+    )
+    .secret()
+}
+
+fn image() -> String {
+    format!("{LIVEKIT_IMAGE}:{LIVEKIT_VERSION}")
+}
+
+fn livekit_unit(ctx: &Ctx, h: &Host, redis: &Host) -> File {
+    let nofile = a::NOFILE_LIMIT.value as u64;
+    let redis_dep = if h.name == redis.name {
+        "# Redis for every LiveKit node runs on this host: start after it.\nAfter=redis-server.service\nWants=redis-server.service\n"
+    } else {
+        ""
+    };
+    let body = format!(
+        r#"{header}# LiveKit SFU {version} on {name}: the pinned upstream image, host networking (the UDP
+# range, TCP {tcp}, {port} and {metrics} are the host's own), the config read-only.
+[Unit]
+Description=LiveKit SFU {version} (container)
+Documentation=https://github.com/livekit/livekit
+Wants=network-online.target
+After=network-online.target docker.service
+Requires=docker.service
+{redis_dep}
+[Service]
+Type=simple
+ExecStartPre=-/usr/bin/docker rm --force {unit}
+# nofile: one descriptor per UDP port of the range, per TCP and WebSocket connection;
+# the seed's {nofile} (dockerd would give the container its own, much higher, default).
+ExecStart=/usr/bin/docker run --rm --name {unit} --network host --ulimit nofile={nofile}:{nofile} --volume /etc/livekit/livekit.yaml:/etc/livekit.yaml:ro {image} --config /etc/livekit.yaml
+# LiveKit closes its rooms on SIGTERM; give it 30 s.
+ExecStop=/usr/bin/docker stop --time 30 {unit}
+Restart=always
+RestartSec=5s
+# The first start may pull the image.
+TimeoutStartSec=300
+
+[Install]
+WantedBy=multi-user.target
+"#,
+        header = ctx.header(Comment::Hash),
+        version = LIVEKIT_VERSION,
+        name = h.name,
+        tcp = ports::LIVEKIT_RTC_TCP,
+        port = ports::LIVEKIT_HTTP,
+        metrics = ports::LIVEKIT_METRICS,
+        unit = LIVEKIT_UNIT,
+        image = image(),
+    );
+    role_file(
+        Role::Livekit,
+        h,
+        &format!("/etc/systemd/system/{LIVEKIT_UNIT}.service"),
+        "systemd unit running the pinned livekit-server container with host networking.",
+        body,
+    )
+}
+
+fn livekit_setup(ctx: &Ctx, h: &Host, redis: &Host) -> File {
+    let redis_part = if h.name == redis.name {
+        format!(
+            r#"
+# LiveKit's Redis and its exporter (packages installed by prepare-host.sh with this
+# bundle's config): restart so they run with it, then check the password works.
+systemctl restart redis-server
+systemctl enable --now prometheus-redis-exporter
+systemctl restart prometheus-redis-exporter
+password="$(awk '$1 == "requirepass" {{ print $2 }}' /etc/redis/redis.conf)"
+if [ "$(REDISCLI_AUTH="$password" redis-cli -h {ip} -p {redis_port} ping)" != "PONG" ]; then
+  echo "Redis on {ip}:{redis_port} does not answer PING with the configured password" >&2
+  exit 1
+fi
+echo "Redis on {ip}:{redis_port}: ok"
+"#,
+            ip = h.ip,
+            redis_port = ports::LIVEKIT_REDIS,
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        r#"#!/usr/bin/env bash
+{header}#
+# Run once on {name}, as root, after prepare-host.sh (which installed this bundle's files and
+# the packages): pulls the pinned LiveKit image, starts LiveKit under systemd and waits
+# until it answers on {ip}:{port}.
+#   sudo /usr/local/sbin/setup-livekit.sh
+set -euo pipefail
+
+image="{image}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "run as root" >&2
+  exit 1
+fi
+{redis_part}
+systemctl enable --now docker
+docker pull "$image"
+systemctl daemon-reload
+systemctl enable {unit}.service
+systemctl restart {unit}.service
+
+# LiveKit answers GET / with "OK" once it runs (bash's /dev/tcp: no curl needed).
+probe() {{
+  timeout 5 bash -c 'exec 3<> "/dev/tcp/$0/$1" && printf "GET / HTTP/1.0\r\n\r\n" >&3 && grep -q "^OK" <&3' "$1" "$2" 2> /dev/null
+}}
+for _ in $(seq 1 60); do
+  if probe {ip} {port}; then
+    echo "LiveKit {version} answers on {ip}:{port}"
+    exit 0
+  fi
+  sleep 2
+done
+echo "LiveKit does not answer on {ip}:{port}: see journalctl -u {unit}" >&2
+exit 1
+"#,
+        header = ctx.header(Comment::Hash),
+        name = h.name,
+        ip = h.ip,
+        port = ports::LIVEKIT_HTTP,
+        image = image(),
+        unit = LIVEKIT_UNIT,
+        version = LIVEKIT_VERSION,
+    );
+    role_file(
+        Role::Livekit,
+        h,
+        "/usr/local/sbin/setup-livekit.sh",
+        "Run once on the LiveKit node: pulls the pinned image, starts LiveKit (and on the first node checks Redis).",
+        body,
+    )
+    .script()
+}
+
+/// Redis's maxmemory: the RAM the budget gives this Redis (assumption livekit-redis-gib).
+fn redis_maxmemory_mb() -> u64 {
+    (a::LIVEKIT_REDIS_GIB.value * 1024.0).round() as u64
+}
+
+fn redis_conf(ctx: &Ctx, h: &Host) -> File {
+    let nodes: Vec<String> = ctx.hosts(Role::Livekit).map(|l| l.name.clone()).collect();
+    let mut o = ctx.header(Comment::Hash);
+    let _ = write!(
+        o,
+        r#"# Redis 7.0 (Debian 12) on {name}: LiveKit's shared state for its nodes ({nodes}):
+# rooms and the node each runs on, node load, and the message bus between nodes. Not
+# Synapse's (Synapse uses the playbook's Valkey on the Synapse host).
+# Debian's redis-server.service runs: redis-server /etc/redis/redis.conf --supervised systemd --daemonize no
+# This file holds the password: the package keeps it redis:redis 0640 (dpkg-statoverride).
+
+# This host's private address for the other LiveKit nodes, loopback for the exporter.
+bind {ip} 127.0.0.1
+port {port}
+protected-mode yes
+requirepass {password}
+
+daemonize no
+pidfile /run/redis/redis-server.pid
+loglevel notice
+# stdout: systemd's journal.
+logfile ""
+dir /var/lib/redis
+
+# No persistence. Everything LiveKit keeps here is live state that its nodes rewrite
+# within seconds (each node re-registers and reports its load every few seconds; a
+# room's entry is recreated when participants join again); calls in progress keep their
+# media, which never passes through Redis. Restoring a snapshot after an outage would
+# bring back rooms and nodes that no longer exist, and writing one every few seconds
+# buys nothing.
+save ""
+appendonly no
+
+# Memory: the {mb} MiB the plan's RAM budget gives this Redis (livekit-redis-gib); LiveKit's
+# data is a few MB. noeviction: when full, writes fail loudly instead of silently
+# dropping the state of a room or a node.
+maxmemory {mb}mb
+maxmemory-policy noeviction
+
+# Connections: each LiveKit node keeps a small pool; Redis's default of 10000 clients
+# plus its own 32 descriptors fits the service's LimitNOFILE=65535.
+maxclients 10000
+tcp-keepalive 300
+timeout 0
+"#,
+        name = h.name,
+        nodes = nodes.join(", "),
+        ip = h.ip,
+        port = ports::LIVEKIT_REDIS,
+        password = ctx.secret(SecretId::LivekitRedisPassword),
+        mb = redis_maxmemory_mb(),
+    );
+    role_file(
+        Role::Livekit,
+        h,
+        "/etc/redis/redis.conf",
+        "Redis for LiveKit's multi-node state: private address + loopback, password, no persistence, memory cap.",
+        o,
+    )
+    .secret()
+}
+
+fn redis_exporter(ctx: &Ctx, h: &Host) -> File {
+    let body = format!(
+        r#"{header}# prometheus-redis-exporter (Debian 12, redis_exporter 1.45) on {name}: LiveKit's Redis
+# metrics for Prometheus on {ip}:{exporter}/metrics. Read by prometheus-redis-exporter.service
+# (EnvironmentFile): ARGS are its flags; REDIS_PASSWORD, the Redis password, is read from
+# the environment so it does not show in the process list. Keep this file 0600.
+ARGS="-redis.addr redis://127.0.0.1:{port} -web.listen-address {ip}:{exporter}"
+REDIS_PASSWORD="{password}"
+"#,
+        header = ctx.header(Comment::Hash),
+        name = h.name,
+        ip = h.ip,
+        port = ports::LIVEKIT_REDIS,
+        exporter = ports::REDIS_EXPORTER,
+        password = ctx.secret(SecretId::LivekitRedisPassword),
+    );
+    role_file(
+        Role::Livekit,
+        h,
+        "/etc/default/prometheus-redis-exporter",
+        "Redis exporter settings: scrapes LiveKit's Redis on loopback, serves metrics on 9121.",
+        body,
+    )
+    .secret()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Date, Secrets, Topology};
+    use super::*;
+    use crate::plan::Plan;
+    use crate::report::Report;
+
+    fn with_ctx<T>(plan: &Plan, f: impl FnOnce(&Ctx) -> T) -> T {
+        let date = Date::parse("2026-11-26").expect("date");
+        let secrets = Secrets::placeholders();
+        let ctx = Ctx {
+            plan,
+            report: Report::new(plan),
+            topology: Topology::new(plan),
+            date: &date,
+            secrets: &secrets,
+        };
+        f(&ctx)
+    }
+
+    fn plan(changes: &[(&str, &str)]) -> Plan {
+        let mut p = Plan::default();
+        for (k, v) in changes {
+            p = p.with_text(k, v).expect("valid change");
+        }
+        p
+    }
+
+    fn contents(files: &[File], path: &str) -> String {
+        files
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("no {path}"))
+            .contents
+            .clone()
+    }
+
+    /// `key=value` (coturn) or `key value` (Redis) settings, in order, comments skipped.
+    fn settings(text: &str, sep: char) -> Vec<(String, String)> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| match l.split_once(sep) {
+                Some((k, v)) => (k.trim().to_string(), v.trim().to_string()),
+                None => (l.trim().to_string(), String::new()),
+            })
+            .collect()
+    }
+
+    fn values(s: &[(String, String)], key: &str) -> Vec<String> {
+        s.iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    #[test]
+    fn network_ranges() {
+        for (net, prefix, first, last) in [
+            ("10.0.1.0", 24, "10.0.1.0", "10.0.1.255"),
+            ("10.0.0.0", 16, "10.0.0.0", "10.0.255.255"),
+            ("10.0.1.77", 24, "10.0.1.0", "10.0.1.255"),
+            ("172.16.0.0", 12, "172.16.0.0", "172.31.255.255"),
+            ("10.0.0.0", 8, "10.0.0.0", "10.255.255.255"),
+            ("0.0.0.0", 0, "0.0.0.0", "255.255.255.255"),
+        ] {
+            let (a, b) = network_range(net.parse().expect("ip"), prefix);
+            assert_eq!(
+                (a.to_string(), b.to_string()),
+                (first.into(), last.into()),
+                "{net}/{prefix}"
+            );
+        }
+    }
+
+    #[test]
+    fn files_per_host_and_none_without_hosts() {
+        for (changes, expect) in [
+            (
+                &[("hosts.coturn.count", "0"), ("hosts.livekit.count", "0")][..],
+                vec![],
+            ),
+            (
+                &[("hosts.coturn.count", "1"), ("hosts.livekit.count", "0")][..],
+                vec![
+                    "hosts/coturn1/etc/turnserver.conf",
+                    "hosts/coturn1/etc/default/coturn",
+                ],
+            ),
+            (
+                &[("hosts.coturn.count", "0"), ("hosts.livekit.count", "2")][..],
+                vec![
+                    "hosts/livekit1/etc/livekit/livekit.yaml",
+                    "hosts/livekit1/etc/systemd/system/livekit.service",
+                    "hosts/livekit1/usr/local/sbin/setup-livekit.sh",
+                    "hosts/livekit1/etc/redis/redis.conf",
+                    "hosts/livekit1/etc/default/prometheus-redis-exporter",
+                    "hosts/livekit2/etc/livekit/livekit.yaml",
+                    "hosts/livekit2/etc/systemd/system/livekit.service",
+                    "hosts/livekit2/usr/local/sbin/setup-livekit.sh",
+                ],
+            ),
+        ] {
+            let p = plan(changes);
+            let files = with_ctx(&p, files);
+            let got: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+            assert_eq!(got, expect, "{changes:?}");
+            for f in &files {
+                let mode = if f.path.ends_with(".sh") {
+                    0o755
+                } else if f.path.ends_with("coturn") || f.path.ends_with(".service") {
+                    0o644
+                } else {
+                    0o600
+                };
+                assert_eq!(f.mode, mode, "{}", f.path);
+            }
+        }
+    }
+
+    #[test]
+    fn coturn_settings_follow_the_plan() {
+        let p = plan(&[("coturn.min-port", "40000"), ("coturn.max-port", "40999")]);
+        let files = with_ctx(&p, files);
+        let s = settings(&contents(&files, "hosts/coturn2/etc/turnserver.conf"), '=');
+        let (turn, turns) = (ports::TURN.to_string(), ports::TURNS.to_string());
+        for (key, want) in [
+            ("listening-ip", vec!["10.0.1.110"]),
+            ("relay-ip", vec!["10.0.1.110"]),
+            ("external-ip", vec!["10.0.1.110"]),
+            ("listening-port", vec![turn.as_str()]),
+            ("tls-listening-port", vec![turns.as_str()]),
+            ("min-port", vec!["40000"]),
+            ("max-port", vec!["40999"]),
+            ("realm", vec!["chat.example.com"]),
+            ("user-quota", vec!["12"]),
+            ("total-quota", vec!["1200"]),
+            (
+                "static-auth-secret",
+                vec![Secrets::placeholders().get(SecretId::TurnSharedSecret)],
+            ),
+            ("allowed-peer-ip", vec!["10.0.1.109", "10.0.1.110"]),
+            ("use-auth-secret", vec![""]),
+            ("no-multicast-peers", vec![""]),
+            ("no-cli", vec![""]),
+            ("no-tcp-relay", vec![]),
+            ("no-loopback-peers", vec![]),
+            ("prometheus", vec![]),
+            (
+                "cert",
+                vec!["/etc/ssl/synapse-planner/chat.example.com/fullchain.pem"],
+            ),
+            (
+                "pkey",
+                vec!["/etc/ssl/synapse-planner/chat.example.com/privkey.pem"],
+            ),
+        ] {
+            assert_eq!(values(&s, key), want, "{key}");
+        }
+        let denied = values(&s, "denied-peer-ip");
+        assert_eq!(
+            denied[0], "10.0.1.0-10.0.1.255",
+            "the cluster's subnet first"
+        );
+        assert_eq!(denied.len(), 1 + SPECIAL_RANGES.len());
+        for d in &denied {
+            let (a, b) = d.split_once('-').expect("a range");
+            let (a, b): (Ipv4Addr, Ipv4Addr) = (a.parse().expect("ip"), b.parse().expect("ip"));
+            assert!(a <= b, "{d}");
+        }
+        // Intranet clients' private ranges outside the cluster subnet stay reachable.
+        for d in [
+            "10.0.0.0-10.255.255.255",
+            "192.168.0.0-192.168.255.255",
+            "172.16.0.0-172.31.255.255",
+        ] {
+            assert!(!denied.contains(&d.to_string()), "{d}");
+        }
+    }
+
+    /// The ports and passwords the LiveKit files agree on.
+    #[test]
+    fn livekit_redis_and_ports_agree() {
+        let p = plan(&[
+            ("livekit.port-range-start", "50000"),
+            ("livekit.port-range-end", "50999"),
+        ]);
+        let files = with_ctx(&p, files);
+        let redis = settings(
+            &contents(&files, "hosts/livekit1/etc/redis/redis.conf"),
+            ' ',
+        );
+        assert_eq!(
+            values(&redis, "port"),
+            vec![ports::LIVEKIT_REDIS.to_string()]
+        );
+        assert_eq!(values(&redis, "bind"), vec!["10.0.1.173 127.0.0.1"]);
+        assert_eq!(values(&redis, "maxmemory"), vec!["512mb"]);
+        let password = values(&redis, "requirepass").remove(0);
+        let secrets = Secrets::placeholders();
+        assert_eq!(password, secrets.get(SecretId::LivekitRedisPassword));
+        for n in ["livekit1", "livekit2"] {
+            let y = contents(&files, &format!("hosts/{n}/etc/livekit/livekit.yaml"));
+            let v: serde_yaml::Value = serde_yaml::from_str(&y).expect("yaml");
+            let get = |path: &str| {
+                path.split('.')
+                    .try_fold(&v, |v, k| v.get(k))
+                    .unwrap_or_else(|| panic!("{n}: no {path}"))
+                    .clone()
+            };
+            let num = |path: &str| get(path).as_u64().unwrap_or_else(|| panic!("{path}"));
+            let text = |path: &str| {
+                get(path)
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{path}"))
+                    .to_string()
+            };
+            assert_eq!(num("port"), u64::from(ports::LIVEKIT_HTTP));
+            assert_eq!(num("rtc.tcp_port"), u64::from(ports::LIVEKIT_RTC_TCP));
+            assert_eq!(num("rtc.port_range_start"), 50000);
+            assert_eq!(num("rtc.port_range_end"), 50999);
+            assert_eq!(num("prometheus.port"), u64::from(ports::LIVEKIT_METRICS));
+            assert_eq!(
+                text("redis.address"),
+                format!("10.0.1.173:{}", ports::LIVEKIT_REDIS)
+            );
+            assert_eq!(text("redis.password"), password);
+            let ip = Topology::new(&p).by_name(n).expect("host").ip.to_string();
+            assert_eq!(text("rtc.node_ip"), ip);
+            assert_eq!(get("rtc.use_external_ip"), serde_yaml::Value::Bool(false));
+            assert_eq!(get("room.auto_create"), serde_yaml::Value::Bool(false));
+            assert_eq!(
+                text(&format!("keys.{}", secrets.get(SecretId::LivekitApiKey))),
+                secrets.get(SecretId::LivekitApiSecret)
+            );
+            let unit = contents(
+                &files,
+                &format!("hosts/{n}/etc/systemd/system/livekit.service"),
+            );
+            assert!(unit.contains(&format!(
+                "{LIVEKIT_IMAGE}:{LIVEKIT_VERSION} --config /etc/livekit.yaml"
+            )));
+            assert!(unit.contains("--volume /etc/livekit/livekit.yaml:/etc/livekit.yaml:ro"));
+            assert_eq!(
+                unit.contains("After=redis-server.service"),
+                n == "livekit1",
+                "{n}"
+            );
+        }
+        let exporter = contents(
+            &files,
+            "hosts/livekit1/etc/default/prometheus-redis-exporter",
+        );
+        assert!(exporter.contains(&format!(
+            "-redis.addr redis://127.0.0.1:{}",
+            ports::LIVEKIT_REDIS
+        )));
+        assert!(exporter.contains(&format!(
+            "-web.listen-address 10.0.1.173:{}",
+            ports::REDIS_EXPORTER
+        )));
+        assert!(exporter.contains(&format!("REDIS_PASSWORD=\"{password}\"")));
+    }
 }

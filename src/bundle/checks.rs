@@ -53,7 +53,7 @@ fn role_ports(role: Role) -> Vec<u16> {
         ],
         Role::Minio => vec![p::MINIO_API, p::MINIO_CONSOLE],
         Role::Haproxy => vec![p::HTTP, p::HTTPS, p::FEDERATION, p::HAPROXY_STATS],
-        Role::Coturn => vec![p::TURN, p::TURNS, p::COTURN_METRICS],
+        Role::Coturn => vec![p::TURN, p::TURNS],
         Role::Livekit => vec![p::LIVEKIT_HTTP, p::LIVEKIT_RTC_TCP, p::LIVEKIT_METRICS],
         Role::Monitoring => vec![p::PROMETHEUS, p::ALERTMANAGER, p::GRAFANA],
         Role::Backup => vec![],
@@ -328,7 +328,7 @@ fn letsencrypt(ctx: &Ctx) -> File {
 {header}#
 # While the cluster still has internet access: a Let's Encrypt certificate for
 # {server}, obtained on this HAProxy node with certbot's standalone server on
-# 127.0.0.1:8888 (HAProxy passes /.well-known/acme-challenge/ to it), then installed
+# 127.0.0.1:{acme} (HAProxy passes /.well-known/acme-challenge/ to it), then installed
 # for HAProxy and copied to every node that terminates TLS (scripts/certs/distribute.sh).
 # Run as root on {first}:
 #   ./scripts/certs/letsencrypt.sh
@@ -343,7 +343,7 @@ pem="/etc/haproxy/certs/$server.pem"
 
 command -v certbot > /dev/null || apt-get install -y -q certbot
 certbot certonly --standalone --non-interactive --agree-tos --email "$email" \
-  --preferred-challenges http --http-01-address 127.0.0.1 --http-01-port 8888 \
+  --preferred-challenges http --http-01-address 127.0.0.1 --http-01-port {acme} \
   --keep-until-expiring -d "$server"
 
 live="/etc/letsencrypt/live/$server"
@@ -366,6 +366,7 @@ echo "HAProxy nodes: {haproxy}"
             .map(|h| h.fqdn.clone())
             .unwrap_or_default(),
         haproxy = haproxy.join(" "),
+        acme = ports::ACME_HTTP01,
     );
     File::new(
         "scripts/certs/letsencrypt.sh",
@@ -473,7 +474,7 @@ cat "$dir/fullchain.pem" "$dir/privkey.pem" > "$tmp"
 for ip in "${{haproxy[@]}}"; do
   ssh "${{ssh_opts[@]}}" "root@$ip" "install -d -m 700 /etc/haproxy/certs"
   scp -q "${{ssh_opts[@]}}" "$tmp" "root@$ip:/etc/haproxy/certs/$server.pem"
-  ssh "${{ssh_opts[@]}}" "root@$ip" "chmod 600 /etc/haproxy/certs/$server.pem && haproxy -c -q -f /etc/haproxy/haproxy.cfg && systemctl reload haproxy"
+  ssh "${{ssh_opts[@]}}" "root@$ip" "chmod 600 /etc/haproxy/certs/$server.pem && haproxy -c -q -f /etc/haproxy/haproxy.cfg && systemctl reload-or-restart haproxy"
   echo "haproxy $ip: installed and reloaded"
 done
 for ip in "${{others[@]}}"; do

@@ -15,6 +15,50 @@ fn host_names(ctx: &Ctx, role: Role) -> String {
     }
 }
 
+/// The scripts under /usr/local/sbin the hosts of `role` get, with the hosts that have
+/// each: `setup-patroni.sh (patroni1, patroni2, patroni3)`.
+fn role_scripts(ctx: &Ctx, files: &[File], role: Role) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for h in ctx.hosts(role) {
+        let prefix = format!("hosts/{}/usr/local/sbin/", h.name);
+        for f in files.iter().filter(|f| f.path.starts_with(&prefix)) {
+            let name = f.path[prefix.len()..].to_string();
+            match out.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, hosts)) => hosts.push(h.name.clone()),
+                None => out.push((name, vec![h.name.clone()])),
+            }
+        }
+    }
+    out
+}
+
+/// "Then run …" for a role's setup scripts (those named setup-*), or nothing.
+fn setup_sentence(ctx: &Ctx, files: &[File], role: Role) -> String {
+    let list = setup_list(ctx, files, role);
+    if list.is_empty() {
+        String::new()
+    } else {
+        format!(" Then run {list}.")
+    }
+}
+
+/// "`/usr/local/sbin/setup-x.sh` on each" for a role's setup scripts, or "".
+fn setup_list(ctx: &Ctx, files: &[File], role: Role) -> String {
+    let all = ctx.hosts(role).count();
+    let scripts: Vec<String> = role_scripts(ctx, files, role)
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("setup-") || n.contains("-setup-"))
+        .map(|(n, hosts)| {
+            if hosts.len() == all && all > 1 {
+                format!("`/usr/local/sbin/{n}` on each")
+            } else {
+                format!("`/usr/local/sbin/{n}` on {}", hosts.join(", "))
+            }
+        })
+        .collect();
+    scripts.join(", then ")
+}
+
 pub fn readme(ctx: &Ctx, files: &[File]) -> File {
     let t = &ctx.topology;
     let r = &ctx.report;
@@ -102,18 +146,24 @@ pub fn readme(ctx: &Ctx, files: &[File]) -> File {
         ),
         format!(
             "**Certificates.** HAProxy needs one to start: `./scripts/certs/internal-ca.sh` then `./scripts/certs/distribute.sh scripts/certs/ca`. While the cluster is online, replace it with Let's Encrypt: `./scripts/certs/letsencrypt.sh` on {} and distribute it the same way.",
-            host_names(ctx, Role::Haproxy)
+            t.first(Role::Haproxy).map(|h| h.name.as_str()).unwrap_or("the first HAProxy host")
         ),
         format!(
-            "**Database tier** ({}): etcd on every Patroni host first, then Patroni, one node after the other, starting with the first; the first becomes the primary and bootstraps the cluster (creating the `synapse` database with the C collation Synapse requires). Check with `curl -s http://{}:{}/cluster`.",
+            "**Database tier** ({}): run {}, one host after the other, the first one first. It starts etcd, then Patroni (the first node bootstraps the cluster and creates the `synapse` database with the C collation Synapse requires; the others clone it) and the exporter. Check with `curl -s http://{}:{}/cluster`: one leader, the others streaming.",
             host_names(ctx, Role::Patroni),
+            setup_list(ctx, files, Role::Patroni),
             t.first(Role::Patroni).map(|h| h.fqdn.as_str()).unwrap_or(""),
             ports::PATRONI_REST
         ),
-        format!("**Backups** ({}): create the pgBackRest stanza and enable the schedule (see the files under `hosts/backup/`).", host_names(ctx, Role::Backup)),
         format!(
-            "**Object storage** ({}): start MinIO on every node at once (the pool forms when all are up), then run the bucket, user and policy script.",
-            host_names(ctx, Role::Minio)
+            "**Backups, straight away** ({}): SSH keys between the hosts (`backup/exchange-ssh-keys.sh` from the control machine), then the pgBackRest stanza, a first full backup and the schedule.{} Until the stanza exists WAL archiving fails and WAL piles up on the Patroni hosts, so leave no gap. `backup/RESTORE.md` has the restore procedures.",
+            host_names(ctx, Role::Backup),
+            setup_sentence(ctx, files, Role::Backup)
+        ),
+        format!(
+            "**Object storage** ({}): every drive mounted at /data1…, then start MinIO on every node at once (the pool forms when all are up): `systemctl enable --now minio`.{}",
+            host_names(ctx, Role::Minio),
+            setup_sentence(ctx, files, Role::Minio)
         ),
         format!(
             "**Edge** ({}): HAProxy and keepalived. The VIP {} comes up on the first node; PostgreSQL's primary is then reachable on {}:{}, MinIO on {}:{}.",
@@ -125,21 +175,24 @@ pub fn readme(ctx: &Ctx, files: &[File]) -> File {
             ports::MINIO_API
         ),
         format!(
-            "**PgBouncer** on {}: `systemctl restart pgbouncer`; Synapse will reach it on port {}.",
+            "**PgBouncer** on {}: Synapse reaches it on port {}.{}",
             host_names(ctx, Role::Synapse),
-            ports::PGBOUNCER
+            ports::PGBOUNCER,
+            setup_sentence(ctx, files, Role::Synapse)
         ),
         format!(
             "**Synapse with the playbook.** In a checkout of matrix-docker-ansible-deploy (the version this bundle targets sets `matrix_playbook_migration_validated_version`), copy `ansible/inventory/` over `inventory/`, fetch the roles (`just roles`), then run `ansible-playbook -i inventory/hosts setup.yml --ask-vault-pass --tags=install-all,ensure-matrix-users-created,start`."
         ),
         format!(
-            "**Calls**: coturn on {}; LiveKit on {} (its Redis on the first LiveKit host).",
+            "**Calls**: coturn on {} (started by its package with this bundle's configuration); LiveKit on {} (its Redis on the first LiveKit host).{}",
             host_names(ctx, Role::Coturn),
-            host_names(ctx, Role::Livekit)
+            host_names(ctx, Role::Livekit),
+            setup_sentence(ctx, files, Role::Livekit)
         ),
         format!(
-            "**Monitoring** on {}: Prometheus, Alertmanager, Grafana. Every Synapse process and exporter is a scrape target.",
-            host_names(ctx, Role::Monitoring)
+            "**Monitoring** on {}: Prometheus, Alertmanager, the blackbox exporter and Grafana; every Synapse process and exporter is a scrape target.{} Put the dashboards you want in /etc/grafana/dashboards (see the README there).",
+            host_names(ctx, Role::Monitoring),
+            setup_sentence(ctx, files, Role::Monitoring)
         ),
         "**Check everything**: `./scripts/post-deploy-check.sh`, then work through `CHECKLIST.md`. `RUNBOOK.md` has the fixes for the common problems.".to_string(),
     ];
@@ -221,7 +274,14 @@ pub fn checklist(ctx: &Ctx) -> File {
         ("A restore was tested (critical)", "Restore the database to a scratch host with the restore procedure, including truncating e2e_one_time_keys_json, and a media restore.".into()),
         ("/etc/hosts is right on every host", "prepare-host.sh wrote it; the pre-deploy check resolves every name from every host.".into()),
         ("Firewall rules survive a reboot", "Reboot one host of each role and run the post-deploy check again.".into()),
-        ("Certificates are valid and on every node", format!("`openssl s_client -connect {}:{} -servername {domain}` shows the expected chain and expiry.", t.vip, ports::HTTPS)),
+        (
+            "Certificates are valid and on every node",
+            format!(
+                "`openssl s_client -connect {}:{} -servername {domain}` shows the expected chain and expiry; the alerts CertificateExpiringSoon (21 days), CertificateExpiringCritical (7 days) and TlsProbeFailed watch it from then on.",
+                t.vip,
+                ports::HTTPS
+            ),
+        ),
         ("Time is synchronised", "The post-deploy check reads chrony's offset on every host (limit 0.1 s).".into()),
         ("Log rotation is configured", "Docker's json-file logs rotate at 10 MB × 3 (hosts/all/etc/docker/daemon.json and the playbook's Docker options).".into()),
         ("Alert rules are loaded and an alert reaches a human", format!("Stop a worker; the alert reaches {}.", ctx.plan.ops.email)),

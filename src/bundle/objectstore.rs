@@ -1,7 +1,865 @@
-//! (being written)
+//! MinIO, the S3 store for Synapse's media (seed §4 "MinIO Configuration", corrected):
+//! per node `/etc/default/minio` and a systemd unit that runs the pinned MinIO image
+//! with Docker; on the first node the bucket/user/policy setup script with its policy
+//! and the `synapse` user's key; on every node a health check for cron or by hand.
+//!
+//! Facts below are read from MinIO's source at the pinned release
+//! (minio/minio `cmd/endpoint-ellipses.go`, `internal/config/storageclass/
+//! storage-class.go`, `internal/auth/credentials.go`) and mc's at the pinned mc release
+//! (minio/mc `cmd/*.go`; the command/flag table in tests/data/mc-tree-*.json).
 
-use super::{Ctx, File};
+use super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
+use crate::plan::Role;
 
-pub fn files(_ctx: &Ctx) -> Vec<File> {
-    Vec::new()
+/// The last MinIO server release published as an image (quay.io). MinIO's community
+/// edition has since moved to source-only distribution (minio/minio README): a newer
+/// server must be built from source.
+pub const MINIO_IMAGE: &str = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
+/// The MinIO client the scripts run (as a container: Debian's `mc` is Midnight
+/// Commander). Its command/flag table is tests/data/mc-tree-RELEASE.2025-08-13T08-35-41Z.json.
+pub const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z";
+/// Synapse's bucket and MinIO user (shared decision, COMMON brief).
+pub const BUCKET: &str = "synapse-media";
+pub const SYNAPSE_USER: &str = "synapse";
+/// The IAM policy attached to `synapse`.
+pub const POLICY: &str = "synapse-media-rw";
+/// MinIO's root user: not MinIO's well-known default `minioadmin` (seed), which
+/// scanners try first. 3–20 characters (internal/auth/credentials.go).
+pub const ROOT_USER: &str = "minio-root";
+/// Where the first node keeps the policy and the `synapse` user's key.
+pub const POLICY_PATH: &str = "/etc/minio/synapse-media-policy.json";
+pub const SYNAPSE_ENV_PATH: &str = "/etc/minio/synapse-user.env";
+pub const SETUP_SCRIPT: &str = "/usr/local/sbin/minio-setup-bucket.sh";
+pub const HEALTH_SCRIPT: &str = "/usr/local/sbin/minio-health-check.sh";
+/// Prometheus job that scrapes MinIO (monitoring.rs uses the same name; the console
+/// reads its graphs from Prometheus by this job id).
+pub const PROMETHEUS_JOB: &str = "minio";
+
+pub fn files(ctx: &Ctx) -> Vec<File> {
+    let mut out = Vec::new();
+    for h in ctx.hosts(Role::Minio) {
+        out.push(env_file(ctx, h));
+        out.push(unit(ctx, h));
+        out.push(health_script(ctx, h));
+    }
+    if let Some(first) = ctx.topology.first(Role::Minio) {
+        out.push(policy_json(first));
+        out.push(synapse_env(ctx, first));
+        out.push(setup_script(ctx, first));
+    }
+    out
+}
+
+/// How the pool is laid out: MinIO's three modes (single-node single-drive, single-node
+/// multi-drive, multi-node multi-drive), from the plan's node and drive counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// One node, one drive: no erasure coding, no healing, no redundancy.
+    SingleDrive,
+    /// One node, several drives: erasure coded across the drives.
+    SingleNode { drives: u64 },
+    /// Several nodes.
+    Distributed { nodes: u64, drives: u64 },
+}
+
+impl Layout {
+    pub fn new(nodes: u64, drives: u64) -> Layout {
+        match (nodes, drives) {
+            (0 | 1, 0 | 1) => Layout::SingleDrive,
+            (0 | 1, d) => Layout::SingleNode { drives: d },
+            (n, d) => Layout::Distributed {
+                nodes: n,
+                drives: d.max(1),
+            },
+        }
+    }
+
+    pub fn of(ctx: &Ctx) -> Layout {
+        Layout::new(
+            ctx.plan.host(Role::Minio).count,
+            ctx.plan.minio.drives_per_node,
+        )
+    }
+
+    pub fn nodes(self) -> u64 {
+        match self {
+            Layout::Distributed { nodes, .. } => nodes,
+            _ => 1,
+        }
+    }
+
+    pub fn drives_per_node(self) -> u64 {
+        match self {
+            Layout::SingleDrive => 1,
+            Layout::SingleNode { drives } | Layout::Distributed { drives, .. } => drives,
+        }
+    }
+
+    pub fn total_drives(self) -> u64 {
+        self.nodes().saturating_mul(self.drives_per_node())
+    }
+}
+
+/// `{1...n}`, or the bare number when n is 1 (MinIO expands `{a...b}` to a..=b).
+fn ellipsis(n: u64) -> String {
+    if n <= 1 {
+        "1".to_string()
+    } else {
+        format!("{{1...{n}}}")
+    }
+}
+
+/// MINIO_VOLUMES: `http://minio{1...N}.<suffix>:9000/data{1...D}` for a distributed
+/// pool; `/data{1...D}` on one node; `/data1` for a single drive.
+pub fn volumes(layout: Layout, suffix: &str) -> String {
+    match layout {
+        Layout::SingleDrive => "/data1".to_string(),
+        Layout::SingleNode { drives } => format!("/data{}", ellipsis(drives)),
+        Layout::Distributed { nodes, drives } => format!(
+            "http://minio{}.{suffix}:{}/data{}",
+            ellipsis(nodes),
+            ports::MINIO_API,
+            ellipsis(drives)
+        ),
+    }
+}
+
+/// The erasure layout MinIO derives for one pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Erasure {
+    /// Drives per erasure set.
+    pub set_size: u64,
+    pub sets: u64,
+    /// MinIO's default STANDARD parity for that set size (EC:M).
+    pub parity: u64,
+}
+
+impl Erasure {
+    /// Data drives per set (K).
+    pub fn data(self) -> u64 {
+        self.set_size - self.parity
+    }
+
+    /// Drives of one set on one node: MinIO spreads each set evenly over the nodes.
+    fn per_node(self, nodes: u64) -> u64 {
+        if nodes >= self.set_size {
+            1
+        } else {
+            self.set_size / nodes.max(1)
+        }
+    }
+
+    /// Nodes that may fail with every object still readable (K drives of each set).
+    pub fn node_loss_for_reads(self, nodes: u64) -> u64 {
+        self.parity / self.per_node(nodes)
+    }
+
+    /// Nodes that may fail with writes still accepted: writes need K drives, K + 1
+    /// when parity is half the set (MinIO's write quorum).
+    pub fn node_loss_for_writes(self, nodes: u64) -> u64 {
+        let spare = if self.parity * 2 == self.set_size {
+            self.parity.saturating_sub(1)
+        } else {
+            self.parity
+        };
+        spare / self.per_node(nodes)
+    }
+}
+
+/// MinIO's supported erasure set sizes (cmd/endpoint-ellipses.go `setSizes`).
+const SET_SIZES: std::ops::RangeInclusive<u64> = 2..=16;
+
+/// MinIO's default parity per set size (storageclass.DefaultParityBlocks).
+pub fn default_parity(set_size: u64) -> u64 {
+    match set_size {
+        0 | 1 => 0,
+        2 | 3 => 1,
+        4 | 5 => 2,
+        6 | 7 => 3,
+        _ => 4,
+    }
+}
+
+/// The set size MinIO picks for one pool given as one ellipsis argument (the port of
+/// `getSetIndexes` for a single pool, no MINIO_ERASURE_SET_DRIVE_COUNT): the divisors
+/// of the drive count within 2..=16 that are symmetric with the pattern MinIO checks
+/// last (the host range for a distributed pool, the drive range on one node), then the
+/// largest such size (fewest sets). None when MinIO refuses the layout, or for a
+/// single drive (no erasure coding).
+pub fn erasure(layout: Layout) -> Option<Erasure> {
+    let total = layout.total_drives();
+    let pattern = match layout {
+        Layout::SingleDrive => return None,
+        Layout::SingleNode { drives } => drives,
+        Layout::Distributed { nodes, .. } => nodes,
+    };
+    if total < *SET_SIZES.start() {
+        return None;
+    }
+    let candidates: Vec<u64> = SET_SIZES
+        .filter(|&s| total.is_multiple_of(s))
+        .filter(|&s| {
+            if pattern > s {
+                pattern.is_multiple_of(s)
+            } else {
+                s.is_multiple_of(pattern)
+            }
+        })
+        .collect();
+    let largest = *candidates.last()?;
+    let set_size = if total < largest {
+        total
+    } else {
+        // commonSetDriveCount: the size giving the fewest sets, the largest on ties.
+        let mut best = 0;
+        let mut fewest = total / candidates[0];
+        for &c in &candidates {
+            if total / c <= fewest {
+                fewest = total / c;
+                best = c;
+            }
+        }
+        best
+    };
+    if !SET_SIZES.contains(&set_size) {
+        return None;
+    }
+    Some(Erasure {
+        set_size,
+        sets: total / set_size,
+        parity: default_parity(set_size),
+    })
+}
+
+/// The data mount points of one node: `/data1` … `/dataD`.
+pub fn mounts(layout: Layout) -> Vec<String> {
+    (1..=layout.drives_per_node())
+        .map(|i| format!("/data{i}"))
+        .collect()
+}
+
+/// What the layout means, for the env file's comment (one `# ` line each).
+fn layout_notes(ctx: &Ctx, layout: Layout) -> Vec<String> {
+    let tib = ctx.plan.minio.drive_tib;
+    let raw = layout.total_drives() as f64 * tib;
+    let mut notes = vec![format!(
+        "Pool: {} node(s) × {} drive(s) of {tib} TiB = {} drives, {raw} TiB raw.",
+        layout.nodes(),
+        layout.drives_per_node(),
+        layout.total_drives()
+    )];
+    match (layout, erasure(layout)) {
+        (Layout::SingleDrive, _) => notes.extend([
+            "Single-node single-drive mode: MinIO stores objects as plain files on /data1,"
+                .to_string(),
+            "with no erasure coding, no bitrot healing and no redundancy: a failed drive or"
+                .to_string(),
+            "host loses the media until it is restored from backup (the backup host's media"
+                .to_string(),
+            "snapshots). It cannot grow into a distributed pool in place: a distributed"
+                .to_string(),
+            "deployment needs at least 4 drives (MinIO's deployment guide) and a new pool."
+                .to_string(),
+        ]),
+        (_, None) => notes.extend([
+            "MINIO REFUSES THIS LAYOUT: the drive count has no erasure set size (2–16 drives)"
+                .to_string(),
+            "that divides it symmetrically over the nodes (cmd/endpoint-ellipses.go).".to_string(),
+            "Change hosts.minio.count or minio.drives-per-node.".to_string(),
+        ]),
+        (l, Some(e)) => {
+            let usable = raw * e.data() as f64 / e.set_size as f64;
+            notes.push(format!(
+                "MinIO forms {} erasure set(s) of {} drives with its default parity EC:{} for",
+                e.sets, e.set_size, e.parity
+            ));
+            notes.push(format!(
+                "that size: {} data + {} parity drives per set, ≈ {:.2} TiB usable.",
+                e.data(),
+                e.parity,
+                usable
+            ));
+            if let Layout::Distributed { nodes, .. } = l {
+                notes.push(format!(
+                    "Survives {} node(s) down for reads and {} for writes.",
+                    e.node_loss_for_reads(nodes),
+                    e.node_loss_for_writes(nodes)
+                ));
+                if l.total_drives() < 4 {
+                    notes.push("MinIO's deployment guide asks for at least 4 drives in a distributed pool.".to_string());
+                }
+            } else {
+                notes.push(
+                    "One node: it survives drive failures, not the loss of the host.".to_string(),
+                );
+            }
+        }
+    }
+    notes
+}
+
+fn env_file(ctx: &Ctx, h: &Host) -> File {
+    let layout = Layout::of(ctx);
+    let notes: String = layout_notes(ctx, layout)
+        .iter()
+        .map(|l| format!("# {l}\n"))
+        .collect();
+    let monitoring = ctx
+        .topology
+        .first(Role::Monitoring)
+        .map(|m| m.ip.to_string())
+        .unwrap_or_default();
+    let body = format!(
+        r#"{header}#
+# MinIO on {fqdn}. Read by systemd (EnvironmentFile= of minio.service, which passes
+# these variables into the container) and sourced by the scripts in /usr/local/sbin.
+# Same values on every node: MinIO refuses to join nodes whose settings differ.
+#
+{notes}#
+# Drives: one XFS filesystem per drive (MinIO's recommendation: XFS, no RAID or LVM
+# underneath, one mount per drive), mounted at {mounts} by UUID or
+# label in /etc/fstab. minio.service refuses to start while one is not mounted, so
+# MinIO never writes into the root filesystem's empty directory.
+
+# Every drive of the pool, with MinIO's {{1...n}} ellipsis over hosts and drives.
+MINIO_VOLUMES="{volumes}"
+# S3 API on :{api} (all addresses; HAProxy's VIP balances the nodes), console on :{console}.
+MINIO_OPTS="--console-address :{console}"
+MINIO_ROOT_USER={root_user}
+MINIO_ROOT_PASSWORD={root_password}
+# Prometheus scrapes /minio/v2/metrics/cluster without a bearer token (private network).
+MINIO_PROMETHEUS_AUTH_TYPE=public
+# The console draws its usage graphs from Prometheus, from this job's series.
+MINIO_PROMETHEUS_URL=http://{monitoring}:{prometheus}
+MINIO_PROMETHEUS_JOB_ID={job}
+# Not set: MINIO_SERVER_URL (only for presigned links behind a proxy; the console then
+# talks to the local node) and MINIO_SITE_REGION (MinIO's default us-east-1 is the
+# signing region the S3 storage provider uses when the playbook's
+# matrix_synapse_ext_synapse_s3_storage_provider_config_region_name is empty).
+"#,
+        header = ctx.header(Comment::Hash),
+        fqdn = h.fqdn,
+        mounts = mounts(layout).join(", "),
+        volumes = volumes(layout, &ctx.topology.suffix),
+        api = ports::MINIO_API,
+        console = ports::MINIO_CONSOLE,
+        root_user = ROOT_USER,
+        root_password = ctx.secret(SecretId::MinioRootPassword),
+        prometheus = ports::PROMETHEUS,
+        job = PROMETHEUS_JOB,
+    );
+    File::new(
+        format!("hosts/{}/etc/default/minio", h.name),
+        Scope::Role(Role::Minio),
+        "MinIO environment: the pool's drives (ellipsis), root credentials, console and metrics settings.",
+        body,
+    )
+    .for_host(h)
+    .secret()
+}
+
+/// Variables minio.service passes from its EnvironmentFile into the container.
+pub const CONTAINER_ENV: &[&str] = &[
+    "MINIO_ROOT_USER",
+    "MINIO_ROOT_PASSWORD",
+    "MINIO_PROMETHEUS_AUTH_TYPE",
+    "MINIO_PROMETHEUS_URL",
+    "MINIO_PROMETHEUS_JOB_ID",
+];
+
+fn unit(ctx: &Ctx, h: &Host) -> File {
+    let layout = Layout::of(ctx);
+    let mounts = mounts(layout);
+    let asserts: String = mounts
+        .iter()
+        .map(|m| format!("AssertPathIsMountPoint={m}\n"))
+        .collect();
+    let volumes: String = mounts
+        .iter()
+        .map(|m| format!("  --volume {m}:{m} \\\n"))
+        .collect();
+    let env: String = CONTAINER_ENV
+        .iter()
+        .map(|v| format!("  --env {v} \\\n"))
+        .collect();
+    let body = format!(
+        r#"{header}#
+# MinIO server on {fqdn}: the pinned image with Docker, host networking (S3 API
+# :{api}, console :{console}), one bind mount per data drive.
+# Install: sudo systemctl daemon-reload && sudo systemctl enable --now minio
+# Start every node within a few minutes: each waits for the others to form the pool.
+[Unit]
+Description=MinIO object storage ({image})
+Documentation=https://github.com/minio/minio
+Requires=docker.service
+After=docker.service network-online.target
+Wants=network-online.target
+RequiresMountsFor={mount_list}
+{asserts}
+[Service]
+EnvironmentFile=/etc/default/minio
+# A container left over from a crash would block the name.
+ExecStartPre=-/usr/bin/docker rm --force minio
+# Credentials reach the container by name (--env NAME takes the value systemd set from
+# the EnvironmentFile), never on the command line. $MINIO_OPTS splits into words,
+# ${{MINIO_VOLUMES}} stays one argument.
+ExecStart=/usr/bin/docker run --rm --name minio --network host \
+{volumes}{env}  {image} server $MINIO_OPTS ${{MINIO_VOLUMES}}
+ExecStop=/usr/bin/docker stop --time 30 minio
+Restart=always
+RestartSec=10
+# The first start pulls the image: no start timeout (Type=simple returns at once anyway).
+TimeoutStartSec=infinity
+TimeoutStopSec=60
+
+[Install]
+WantedBy=multi-user.target
+"#,
+        header = ctx.header(Comment::Hash),
+        fqdn = h.fqdn,
+        api = ports::MINIO_API,
+        console = ports::MINIO_CONSOLE,
+        image = MINIO_IMAGE,
+        mount_list = mounts.join(" "),
+    );
+    File::new(
+        format!("hosts/{}/etc/systemd/system/minio.service", h.name),
+        Scope::Role(Role::Minio),
+        "systemd unit running the pinned MinIO image with Docker, host networking and the data drives.",
+        body,
+    )
+    .for_host(h)
+}
+
+/// The least-privilege policy for `synapse`: its bucket only. synapse-s3-storage-provider
+/// uploads with boto3 (PutObject, multipart for large files: create/upload part/complete
+/// are s3:PutObject, abort is s3:AbortMultipartUpload), downloads with GetObject, and its
+/// `s3_media_upload` tool lists and deletes.
+pub fn policy_document() -> String {
+    format!(
+        r#"{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{
+      "Sid": "SynapseMediaBucket",
+      "Effect": "Allow",
+      "Action": [
+        "s3:GetBucketLocation",
+        "s3:ListBucket",
+        "s3:ListBucketMultipartUploads"
+      ],
+      "Resource": [
+        "arn:aws:s3:::{BUCKET}"
+      ]
+    }},
+    {{
+      "Sid": "SynapseMediaObjects",
+      "Effect": "Allow",
+      "Action": [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts"
+      ],
+      "Resource": [
+        "arn:aws:s3:::{BUCKET}/*"
+      ]
+    }}
+  ]
+}}
+"#
+    )
+}
+
+fn policy_json(first: &Host) -> File {
+    // JSON has no comments, so no header: the README and the setup script say where it
+    // comes from.
+    File::new(
+        format!("hosts/{}{POLICY_PATH}", first.name),
+        Scope::Role(Role::Minio),
+        format!(
+            "IAM policy `{POLICY}`: read/write/delete in bucket {BUCKET} only (no other bucket, no admin)."
+        ),
+        policy_document(),
+    )
+    .for_host(first)
+}
+
+fn synapse_env(ctx: &Ctx, first: &Host) -> File {
+    let body = format!(
+        "{}# The MinIO user Synapse's S3 storage provider signs with (vault: {}).\n\
+         # Read by {SETUP_SCRIPT}.\n\
+         MINIO_SYNAPSE_ACCESS_KEY={SYNAPSE_USER}\n\
+         MINIO_SYNAPSE_SECRET_KEY={}\n",
+        ctx.header(Comment::Hash),
+        SecretId::MinioSynapseSecretKey.vault_var(),
+        ctx.secret(SecretId::MinioSynapseSecretKey),
+    );
+    File::new(
+        format!("hosts/{}{SYNAPSE_ENV_PATH}", first.name),
+        Scope::Role(Role::Minio),
+        "Access and secret key of the MinIO user `synapse`, for the bucket setup script.",
+        body,
+    )
+    .for_host(first)
+    .secret()
+}
+
+/// The shell function every script runs mc through: the pinned mc image on the host
+/// network, a throw-away config directory, /etc/minio readable inside. `MC_TIMEOUT`
+/// bounds each call.
+fn mc_function() -> String {
+    format!(
+        r#"MC_IMAGE="{MC_IMAGE}"
+mc_config="$(mktemp -d)"
+trap 'rm -rf "$mc_config"' EXIT
+# mc in a container: Debian's `mc` is Midnight Commander. The aliases live in a
+# throw-away directory, so no credentials stay on disk after the script.
+mc() {{
+  timeout "${{MC_TIMEOUT:-120}}" docker run --rm --interactive --network host \
+    --volume "$mc_config:/mc" --volume /etc/minio:/etc/minio:ro \
+    "$MC_IMAGE" --config-dir /mc "$@"
+}}
+"#
+    )
+}
+
+fn setup_script(ctx: &Ctx, first: &Host) -> File {
+    let body = format!(
+        r#"#!/usr/bin/env bash
+{header}#
+# Creates what Synapse needs on the MinIO cluster, and checks it, as root on {fqdn}
+# once every node's minio.service runs:
+#   sudo {SETUP_SCRIPT}
+# Safe to run again: the bucket is kept (mb --ignore-existing), the policy replaced,
+# the user's key set again, an attachment already in place is accepted.
+#
+#  1. alias `cluster` = this node's S3 API with the root user (keys read from stdin,
+#     never on a command line);
+#  2. bucket {BUCKET}, anonymous access off: Synapse serves media itself, so nothing in
+#     the bucket is public (the seed's deprecated top-level "policy" command to make it
+#     downloadable is a no-op stub since 2022, and public media would be wrong anyway);
+#  3. policy {POLICY} from {POLICY_PATH}: this bucket only;
+#  4. user {SYNAPSE_USER} with its key from {SYNAPSE_ENV_PATH}, policy attached (the
+#     seed's `readwrite` would grant every bucket and bucket administration);
+#  5. as {SYNAPSE_USER}: write, read and delete one object; listing all buckets must fail.
+# mc runs from the pinned image {MC_IMAGE}: pull it while online.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "run as root (reads /etc/default/minio)" >&2
+  exit 1
+fi
+for f in /etc/default/minio {SYNAPSE_ENV_PATH} {POLICY_PATH}; do
+  [ -r "$f" ] || {{ echo "missing $f: install this bundle's files for {name} first" >&2; exit 1; }}
+done
+# shellcheck source=/dev/null
+. /etc/default/minio
+# shellcheck source=/dev/null
+. {SYNAPSE_ENV_PATH}
+
+{mc}
+url="http://127.0.0.1:{api}"
+printf '%s\n%s\n' "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" | mc alias set cluster "$url" > /dev/null
+echo "waiting until the cluster has write quorum (at most 10 minutes)"
+MC_TIMEOUT=600 mc ready cluster > /dev/null
+
+mc mb --ignore-existing "cluster/{BUCKET}"
+mc anonymous set private "cluster/{BUCKET}"
+mc admin policy create cluster {POLICY} {POLICY_PATH}
+printf '%s\n%s\n' "$MINIO_SYNAPSE_ACCESS_KEY" "$MINIO_SYNAPSE_SECRET_KEY" | mc admin user add cluster > /dev/null
+mc admin policy attach cluster {POLICY} --user "$MINIO_SYNAPSE_ACCESS_KEY"
+mc admin user info cluster "$MINIO_SYNAPSE_ACCESS_KEY"
+mc anonymous get "cluster/{BUCKET}"
+
+# The user's view: exactly what Synapse will be able to do.
+printf '%s\n%s\n' "$MINIO_SYNAPSE_ACCESS_KEY" "$MINIO_SYNAPSE_SECRET_KEY" | mc alias set synapse-check "$url" > /dev/null
+probe="synapse-check/{BUCKET}/.synapse-planner-setup-probe"
+echo "written by {SETUP_SCRIPT}" | mc pipe "$probe" > /dev/null
+mc stat "$probe" > /dev/null
+mc rm "$probe" > /dev/null
+if mc ls synapse-check/ > /dev/null 2>&1; then
+  echo "FAIL: user {SYNAPSE_USER} can list every bucket: the policy is broader than {BUCKET}" >&2
+  exit 1
+fi
+echo "OK: bucket {BUCKET}, policy {POLICY}, user {SYNAPSE_USER} can write, read and delete there and nothing else"
+"#,
+        header = ctx.header(Comment::Hash),
+        fqdn = first.fqdn,
+        name = first.name,
+        mc = mc_function(),
+        api = ports::MINIO_API,
+    );
+    File::new(
+        format!("hosts/{}{SETUP_SCRIPT}", first.name),
+        Scope::Role(Role::Minio),
+        "Run once on the first MinIO node: bucket synapse-media, least-privilege policy, user synapse, then checks them as that user.",
+        body,
+    )
+    .for_host(first)
+    .script()
+}
+
+fn health_script(ctx: &Ctx, h: &Host) -> File {
+    let layout = Layout::of(ctx);
+    let erasure_check = match layout {
+        Layout::SingleDrive => {
+            "# Single drive: no erasure sets and nothing to heal; the drive's state is all.\n"
+                .to_string()
+        }
+        _ => r#"# Erasure sets, from the background heal status: a drive counts as ready when it is
+# "ok" and not healing; one missing from the list (its node is offline) counts as not.
+per_set="$(jq -c '.info.backend.totalDrivesPerSet // []' <<< "$info")"
+heal="$(mc admin heal --json cluster/)" || { echo "CRITICAL: no heal status from $url" >&2; exit 2; }
+if [ "$(jq -r '.status' <<< "$heal")" != "success" ]; then
+  echo "CRITICAL: heal status failed: $(jq -r '.error // empty' <<< "$heal")" >&2
+  exit 2
+fi
+sets="$(jq -r --argjson per "$per_set" '
+  (.HealInfo.sc_parity.STANDARD // 0) as $m
+  | .HealInfo.sets // []
+  | .[]
+  | ([.disks[]? | select(.state == "ok" and (.healing | not))] | length) as $ready
+  | ($per[.pool_index] // (.disks | length)) as $n
+  | "\(.pool_index + 1) \(.set_index + 1) \($n) \($ready) \($m)"' <<< "$heal")"
+while read -r pool eset n ready parity; do
+  [ -n "$pool" ] || continue
+  down=$((n - ready))
+  if [ "$down" -gt "$parity" ]; then
+    say "CRITICAL: pool $pool set $eset: $down of $n drives not ready, parity $parity: objects are unreadable"
+    status=2
+  elif [ "$down" -gt 0 ]; then
+    say "DEGRADED: pool $pool set $eset: $down of $n drives not ready (tolerates $parity)"
+    [ "$status" -ge 1 ] || status=1
+  else
+    say "ok: pool $pool set $eset: $n of $n drives ready, tolerates $parity"
+  fi
+done <<< "$sets"
+"#
+        .to_string(),
+    };
+    let body = format!(
+        r#"#!/usr/bin/env bash
+{header}#
+# MinIO health for cron or by hand, on any MinIO node (it asks the whole cluster):
+#   sudo {HEALTH_SCRIPT} [--quiet] [URL]       (URL default http://127.0.0.1:{api})
+# Exit 0: every node online, every drive ok, no healing.
+# Exit 1: degraded (a node or drive offline or healing) but every erasure set still
+#         has quorum.
+# Exit 2: MinIO does not answer, or an erasure set lost quorum (more drives out than
+#         its parity).
+# Prometheus alerts on the same facts (MinIO rules); this is the view from the node.
+# Cron example (/etc/cron.d/minio-health-check, logs to syslog):
+#   */15 * * * * root {HEALTH_SCRIPT} --quiet 2>&1 | logger -t minio-health
+# Needs jq (Debian package) and the pinned mc image {MC_IMAGE} (pull it while online).
+set -euo pipefail
+
+quiet=""
+url="http://127.0.0.1:{api}"
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=1 ;;
+    http://*|https://*) url="$arg" ;;
+    *) echo "usage: $0 [--quiet] [URL]" >&2; exit 2 ;;
+  esac
+done
+say() {{
+  if [ -z "$quiet" ] || [[ "$1" != ok:* ]]; then
+    echo "$1"
+  fi
+}}
+command -v jq > /dev/null || {{ echo "jq is missing: apt-get install jq" >&2; exit 2; }}
+# shellcheck source=/dev/null
+. /etc/default/minio
+
+{mc}
+printf '%s\n%s\n' "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" | mc alias set cluster "$url" > /dev/null \
+  || {{ echo "CRITICAL: cannot reach MinIO at $url" >&2; exit 2; }}
+
+status=0
+info="$(mc admin info --json cluster)" || {{ echo "CRITICAL: no answer from $url" >&2; exit 2; }}
+if [ "$(jq -r '.status' <<< "$info")" != "success" ]; then
+  echo "CRITICAL: $(jq -r '.error // "admin info failed"' <<< "$info")" >&2
+  exit 2
+fi
+offline_nodes="$(jq -r '[.info.servers[]? | select(.state != "online") | .endpoint] | join(" ")' <<< "$info")"
+bad_drives="$(jq -r '[.info.servers[]?.drives[]? | select(.state != "ok") | "\(.endpoint // .path) (\(.state))"] | join(" ")' <<< "$info")"
+healing="$(jq -r '[.info.servers[]?.drives[]? | select(.healing == true) | (.endpoint // .path)] | join(" ")' <<< "$info")"
+if [ -n "$offline_nodes" ]; then say "DEGRADED: nodes offline: $offline_nodes"; status=1; fi
+if [ -n "$bad_drives" ]; then say "DEGRADED: drives not ok: $bad_drives"; status=1; fi
+if [ -n "$healing" ]; then say "DEGRADED: drives healing: $healing"; status=1; fi
+say "ok: $(jq -r '"\(.info.backend.onlineDisks // 0) drives online, \(.info.backend.offlineDisks // 0) offline"' <<< "$info")"
+
+{erasure_check}
+exit "$status"
+"#,
+        header = ctx.header(Comment::Hash),
+        mc = mc_function(),
+        api = ports::MINIO_API,
+    );
+    File::new(
+        format!("hosts/{}{HEALTH_SCRIPT}", h.name),
+        Scope::Role(Role::Minio),
+        "MinIO health/heal check (nodes, drives, erasure-set quorum); exit 0 ok, 1 degraded, 2 down or quorum lost.",
+        body,
+    )
+    .for_host(h)
+    .script()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_layout(
+        nodes: u64,
+        drives: u64,
+        volumes_want: &str,
+        erasure_want: Option<(u64, u64, u64)>,
+    ) {
+        let l = Layout::new(nodes, drives);
+        assert_eq!(volumes(l, "internal"), volumes_want, "{nodes}×{drives}");
+        assert_eq!(
+            erasure(l).map(|e| (e.set_size, e.sets, e.parity)),
+            erasure_want,
+            "{nodes}×{drives}"
+        );
+    }
+
+    #[test]
+    fn layouts() {
+        // (nodes, drives, MINIO_VOLUMES, (set size, sets, parity))
+        check_layout(1, 1, "/data1", None);
+        check_layout(1, 4, "/data{1...4}", Some((4, 1, 2)));
+        check_layout(1, 2, "/data{1...2}", Some((2, 1, 1)));
+        check_layout(
+            4,
+            4,
+            "http://minio{1...4}.internal:9000/data{1...4}",
+            Some((16, 1, 4)),
+        );
+        check_layout(
+            8,
+            8,
+            "http://minio{1...8}.internal:9000/data{1...8}",
+            Some((16, 4, 4)),
+        );
+        check_layout(
+            8,
+            4,
+            "http://minio{1...8}.internal:9000/data{1...4}",
+            Some((16, 2, 4)),
+        );
+        check_layout(
+            4,
+            1,
+            "http://minio{1...4}.internal:9000/data1",
+            Some((4, 1, 2)),
+        );
+        check_layout(
+            3,
+            1,
+            "http://minio{1...3}.internal:9000/data1",
+            Some((3, 1, 1)),
+        );
+        check_layout(
+            6,
+            2,
+            "http://minio{1...6}.internal:9000/data{1...2}",
+            Some((12, 1, 4)),
+        );
+        check_layout(
+            5,
+            4,
+            "http://minio{1...5}.internal:9000/data{1...4}",
+            Some((10, 2, 4)),
+        );
+        // 17 nodes × 1 drive: 17 is prime, no set size 2..16 divides it.
+        check_layout(17, 1, "http://minio{1...17}.internal:9000/data1", None);
+        // 7 × 2 = 14: set size 14 is symmetric with 7 nodes.
+        check_layout(
+            7,
+            2,
+            "http://minio{1...7}.internal:9000/data{1...2}",
+            Some((14, 1, 4)),
+        );
+    }
+
+    #[test]
+    fn ellipsis_expands_to_the_plans_drive_count() {
+        for (n, d) in [(1, 1), (1, 3), (4, 4), (8, 4), (16, 16)] {
+            let v = volumes(Layout::new(n, d), "x");
+            let count = |s: &str| {
+                s.find("...").map_or(1, |i| {
+                    let open = s[..i].rfind('{').unwrap();
+                    let close = i + s[i..].find('}').unwrap();
+                    let a: u64 = s[open + 1..i].parse().unwrap();
+                    let b: u64 = s[i + 3..close].parse().unwrap();
+                    b - a + 1
+                })
+            };
+            let (hosts, drives) = match v.rfind("/data") {
+                Some(i) => (count(&v[..i]), count(&v[i..])),
+                None => unreachable!(),
+            };
+            assert_eq!(hosts * drives, n * d, "{v}");
+        }
+    }
+
+    #[test]
+    fn node_loss() {
+        // (nodes, drives, reads, writes)
+        for (n, d, reads, writes) in [
+            (4, 4, 1, 1),
+            (8, 4, 2, 2),
+            (8, 8, 2, 2),
+            (4, 1, 2, 1),
+            (2, 2, 1, 0),
+        ] {
+            let e = erasure(Layout::new(n, d)).unwrap();
+            assert_eq!(
+                (e.node_loss_for_reads(n), e.node_loss_for_writes(n)),
+                (reads, writes),
+                "{n}×{d}: {e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn default_parity_table() {
+        for (size, parity) in [
+            (2, 1),
+            (3, 1),
+            (4, 2),
+            (5, 2),
+            (6, 3),
+            (7, 3),
+            (8, 4),
+            (16, 4),
+        ] {
+            assert_eq!(default_parity(size), parity, "{size}");
+        }
+    }
+
+    #[test]
+    fn policy_is_json_for_the_bucket_only() {
+        let v: serde_json::Value = serde_json::from_str(&policy_document()).unwrap();
+        let mut resources = Vec::new();
+        for s in v["Statement"].as_array().unwrap() {
+            assert_eq!(s["Effect"], "Allow");
+            for r in s["Resource"].as_array().unwrap() {
+                resources.push(r.as_str().unwrap().to_string());
+            }
+        }
+        assert_eq!(
+            resources,
+            ["arn:aws:s3:::synapse-media", "arn:aws:s3:::synapse-media/*"]
+        );
+    }
+
+    #[test]
+    fn root_user_length_is_one_minio_accepts() {
+        assert!((3..=20).contains(&ROOT_USER.len()));
+    }
 }

@@ -30,8 +30,8 @@ const SYNAPSE_DB_USER: &str = "synapse";
 /// Element Web's path on the server name (docs/configuring-playbook-client-element-web.md,
 /// "Adjusting the Element Web URL"); `/` then redirects to it.
 const ELEMENT_PATH: &str = "/element";
-/// HAProxy routes this path to the LiveKit nodes (shared decision).
-const LIVEKIT_PATH: &str = "/livekit-server";
+/// HAProxy routes this path to the LiveKit nodes.
+use super::topology::LIVEKIT_PATH;
 
 /// Seed §3 values (the user's deployment notes) as (per_second in hundredths, burst).
 const SEED_RC_MESSAGE: (u64, u64) = (1000, 50);

@@ -236,9 +236,16 @@ fn reserved_ports(ctx: &Ctx) -> Vec<File> {
             "LiveKit RTC ports (rtc.port_range_start..end)",
         ),
     ] {
+        // LiveKit moves many UDP packets per socket: its docs and the playbook's role
+        // raise the socket buffer ceilings to 7.5 MB (LiveKit warns below that).
+        let buffers = if role == Role::Livekit {
+            "# UDP socket buffers for media (LiveKit's recommendation; it warns below this).\nnet.core.rmem_max = 7500000\nnet.core.wmem_max = 7500000\n"
+        } else {
+            ""
+        };
         for h in ctx.hosts(role) {
             let body = format!(
-                "{}# Reserve the {what} so they are never used as ephemeral ports.\nnet.ipv4.ip_local_reserved_ports = {from}-{to}\n",
+                "{}# Reserve the {what} so they are never used as ephemeral ports.\nnet.ipv4.ip_local_reserved_ports = {from}-{to}\n{buffers}",
                 ctx.header(Comment::Hash)
             );
             out.push(
@@ -307,12 +314,20 @@ pub(super) fn role_packages(ctx: &Ctx, role: Role) -> Vec<String> {
             "pgbackrest",
             "prometheus-postgres-exporter",
         ],
-        Role::Minio => &["docker.io"],
+        // jq: the MinIO health check reads mc's JSON.
+        Role::Minio => &["docker.io", "jq"],
         Role::Haproxy => &["haproxy", "keepalived"],
         Role::Coturn => &["coturn"],
         Role::Livekit => &["docker.io", "redis-server", "prometheus-redis-exporter"],
-        Role::Monitoring => &["prometheus", "prometheus-alertmanager", "docker.io"],
-        Role::Backup => &["pgbackrest", "rsync"],
+        // The blackbox exporter probes what has no metrics of its own (coturn, TLS expiry).
+        Role::Monitoring => &[
+            "prometheus",
+            "prometheus-alertmanager",
+            "prometheus-blackbox-exporter",
+            "docker.io",
+        ],
+        // rclone copies the MinIO bucket (MinIO's mc is not packaged in Debian).
+        Role::Backup => &["pgbackrest", "rsync", "rclone"],
     };
     let mut out: Vec<String> = list.iter().map(|s| s.to_string()).collect();
     match role {
@@ -378,6 +393,15 @@ for tree in "$here/all" "$here/$name"; do
       cp -a "$tree/$top/." "/$top/"
     fi
   done
+done
+# Packages record the owner and mode some files need (/etc/turnserver.conf for the
+# turnserver group, /etc/redis/redis.conf for redis): the copy above made them root's,
+# so give them back. On a first run nothing is recorded yet; the packages set them.
+dpkg-statoverride --list | while read -r user group mode path; do
+  if [ -e "$path" ]; then
+    chown "$user:$group" "$path"
+    chmod "$mode" "$path"
+  fi
 done
 
 # /etc/hosts: replace the block between the markers.

@@ -80,6 +80,10 @@ impl Topology {
     }
 }
 
+/// The public path HAProxy routes to the LiveKit nodes (prefix stripped), as the
+/// playbook's own reverse proxy does for its LiveKit (configuring-playbook-matrix-rtc.md).
+pub const LIVEKIT_PATH: &str = "/livekit-server";
+
 /// Ports every generated file agrees on. A port appears here once; files refer to it
 /// by name, and the cross-file test checks the pairs.
 pub mod ports {
@@ -120,7 +124,12 @@ pub mod ports {
     pub const POSTGRES_EXPORTER: u16 = 9187;
     pub const PGBOUNCER_EXPORTER: u16 = 9127;
     pub const REDIS_EXPORTER: u16 = 9121;
-    pub const COTURN_METRICS: u16 = 9641;
+    /// The blackbox exporter on the monitoring host, loopback only (its default port):
+    /// probes coturn (Debian's coturn has no metrics) and the TLS certificates' expiry.
+    pub const BLACKBOX: u16 = 9115;
+    /// certbot's standalone HTTP-01 server on the HAProxy node's loopback; HAProxy sends
+    /// /.well-known/acme-challenge/ there.
+    pub const ACME_HTTP01: u16 = 8888;
     /// Synapse's main-process metrics listener, published on the Synapse host.
     /// 9100 inside the container (matrix_synapse_metrics_port) would clash with
     /// node_exporter on the host, so it is published as 9200.

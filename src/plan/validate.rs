@@ -149,6 +149,38 @@ fn cross_checks(plan: &Plan, problems: &mut Vec<Problem>) {
             ));
         }
     }
+    // Relay ranges must not swallow the services' own ports on those hosts.
+    for (from, lo, hi, fixed) in [
+        (
+            "coturn.min-port",
+            plan.coturn.min_port,
+            plan.coturn.max_port,
+            &[(3478u64, "TURN"), (5349, "TURN over TLS")][..],
+        ),
+        (
+            "livekit.port-range-start",
+            plan.livekit.port_range_start,
+            plan.livekit.port_range_end,
+            &[
+                (7880, "LiveKit's HTTP/WebSocket"),
+                (7881, "LiveKit's RTC over TCP"),
+                (6789, "LiveKit's metrics"),
+                (6379, "LiveKit's Redis"),
+            ][..],
+        ),
+    ] {
+        if has_error(problems, from) || lo >= hi {
+            continue;
+        }
+        for (port, what) in fixed {
+            if (lo..=hi).contains(port) {
+                problems.push(Problem::error(
+                    from,
+                    format!("The range {lo}–{hi} contains port {port}, {what} port on the same hosts: start the range above it."),
+                ));
+            }
+        }
+    }
     if !has_error(problems, "network.subnet") && !has_error(problems, "network.vip") {
         let n = &plan.network;
         let mask = u32::MAX.checked_shl(32 - u32::from(n.prefix)).unwrap_or(0);

@@ -325,10 +325,17 @@ fn haproxy_items(plan: &Plan, items: &mut Items) {
     items.assumed(Category::Service, a::KEEPALIVED_GIB);
 }
 
+/// Active Prometheus series the plan produces: Synapse processes × 10,000 + hosts ×
+/// 2,500 (both assumptions). The bundle sizes Prometheus' retention from it too.
+pub fn prometheus_series(plan: &Plan) -> u64 {
+    let hosts: u64 = Role::ALL.iter().map(|&r| plan.host(r).count).sum();
+    (plan.synapse_process_count() as f64 * a::PROM_SERIES_PER_SYNAPSE_PROCESS.value
+        + hosts as f64 * a::PROM_SERIES_PER_HOST.value) as u64
+}
+
 fn monitoring_items(plan: &Plan, items: &mut Items) {
     let hosts: u64 = Role::ALL.iter().map(|&r| plan.host(r).count).sum();
-    let series = plan.synapse_process_count() as f64 * a::PROM_SERIES_PER_SYNAPSE_PROCESS.value
-        + hosts as f64 * a::PROM_SERIES_PER_HOST.value;
+    let series = prometheus_series(plan) as f64;
     let gib = a::PROM_BASE_GIB.value + series * a::PROM_KIB_PER_SERIES.value / (1024.0 * 1024.0);
     items.add(
         "Prometheus",

@@ -39,6 +39,20 @@ enum Command {
         #[arg(long, value_name = "YYYY-MM-DD")]
         date: Option<String>,
     },
+    /// Print a link that opens the plan in synapse-planner (never with secrets).
+    ShareUrl {
+        /// Plan file (YAML, schema 1); the default plan without it.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Where the app is served.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080/")]
+        base: String,
+    },
+    /// Print the plan a link holds, as a plan file (YAML).
+    OpenUrl {
+        /// The link, or just its fragment.
+        url: String,
+    },
     /// Print the sizing report for a plan (the default plan without --plan).
     Report {
         /// Plan file (YAML, schema 1).
@@ -133,6 +147,42 @@ pub fn main() -> i32 {
             }
             0
         }
+        Command::ShareUrl { plan, base } => {
+            let plan = match load(plan.as_deref()) {
+                Ok(p) => p,
+                Err(code) => return code,
+            };
+            println!("{}", plan::link::url(&base, &plan));
+            0
+        }
+        Command::OpenUrl { url } => match plan::link::decode(&url) {
+            Ok(opened) => {
+                if let Some(note) = &opened.note {
+                    eprintln!("note: {note}");
+                }
+                let v = opened.validate();
+                for p in &v.problems {
+                    eprintln!("link: {p}");
+                }
+                match v.plan {
+                    Some(p) => {
+                        print!("{}", plan::to_yaml(&p, YamlStyle::Full));
+                        0
+                    }
+                    None => {
+                        eprintln!(
+                            "error: the link's plan is invalid ({} errors)",
+                            v.errors().count()
+                        );
+                        2
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
         Command::Report { plan, format } => {
             let plan = match load(plan.as_deref()) {
                 Ok(p) => p,

@@ -1502,3 +1502,62 @@ fn yaml_lookalikes_round_trip() {
         ),
     ]);
 }
+
+// ---------------------------------------------------------------------------------
+// Share links
+// ---------------------------------------------------------------------------------
+
+/// A link damaged the ways links get damaged: cut short, a character changed, text
+/// pasted into it.
+fn damaged_link() -> impl Strategy<Value = String> {
+    (valid_plan(), 0usize..2000, any::<char>(), 0u8..3).prop_map(|(p, at, c, how)| {
+        let l = plan::link::encode(&p);
+        let at = at % (l.len() + 1);
+        let at = (0..=at).rev().find(|i| l.is_char_boundary(*i)).unwrap_or(0);
+        match how {
+            0 => l[..at].to_string(),
+            1 => {
+                let mut s = l.clone();
+                s.insert(at, c);
+                s
+            }
+            _ => {
+                let mut chars: Vec<char> = l.chars().collect();
+                if !chars.is_empty() {
+                    let i = at % chars.len();
+                    chars[i] = c;
+                }
+                chars.into_iter().collect()
+            }
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// plan → link → plan is the identity, and the link stays short.
+    #[test]
+    fn links_round_trip(p in valid_plan()) {
+        let l = plan::link::encode(&p);
+        prop_assert!(l.len() <= 1500, "{} characters", l.len());
+        let opened = plan::link::decode(&format!("https://planner.example/#{l}")).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(opened.note.as_deref(), None);
+        prop_assert_eq!(opened.validate().plan, Some(p));
+    }
+
+    /// Any text as a fragment: a plan or an error, never a panic.
+    #[test]
+    fn any_fragment_is_judged_not_panicked_on(
+        s in prop_oneof![
+            any::<String>(),
+            "[0-9]{1,3}\\.[0-9]{1,3}\\.[A-Za-z0-9_\\-]{0,400}",
+            damaged_link(),
+        ]
+    ) {
+        if let Ok(opened) = plan::link::decode(&s) {
+            let v = opened.validate();
+            check_problems_well_formed(&v.problems, true).or_fail()?;
+        }
+    }
+}

@@ -136,7 +136,7 @@ pub(super) struct Job {
 }
 
 /// The pgBackRest part of the schedule: a full on Sunday at 01:30 UTC, a differential
-/// on the other days at 01:30, an incremental every other hour at :30. Exactly one
+/// on the other days at 01:30, an incremental at :30 every hour but 01:30. Exactly one
 /// backup starts each hour, so they never compete for pgBackRest's lock by design.
 pub(super) fn backup_jobs() -> Vec<Job> {
     let all_days: Vec<u8> = (0..7).collect();
@@ -1361,22 +1361,10 @@ directory (`MEDIA_S3_TARGET=/scratch/s3 MEDIA_LOCAL_TARGET=/scratch/local MEDIA_
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::{Date, Secrets, Topology};
-    use crate::plan::Plan;
-    use crate::report::Report;
 
-    fn with_ctx<T>(plan: &Plan, f: impl FnOnce(&Ctx) -> T) -> T {
-        let date = Date::parse("2026-11-26").expect("date");
-        let secrets = Secrets::placeholders();
-        let ctx = Ctx {
-            plan,
-            report: Report::new(plan),
-            topology: Topology::new(plan),
-            date: &date,
-            secrets: &secrets,
-        };
-        f(&ctx)
-    }
+    use crate::plan::Plan;
+
+    use crate::bundle::with_ctx;
 
     fn plan(changes: &[(&str, &str)]) -> Plan {
         let mut p = Plan::default();
@@ -1402,7 +1390,7 @@ mod tests {
                     .or_insert(0) += 1;
             }
         }
-        // Full weekly, diff daily on the other days, incr every other hour.
+        // Full weekly, diff daily on the other days, incr every hour but 01:30.
         assert_eq!(kinds.get("full"), Some(&1));
         assert_eq!(kinds.get("diff"), Some(&6));
         assert_eq!(kinds.get("incr"), Some(&(7 * 23)));

@@ -578,23 +578,11 @@ net.ipv4.ip_nonlocal_bind = 1
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Date, Secrets, Topology};
+    use super::super::Topology;
     use super::*;
     use crate::plan::Plan;
-    use crate::report::Report;
 
-    fn with_ctx<T>(plan: &Plan, f: impl FnOnce(&Ctx) -> T) -> T {
-        let date = Date::parse("2026-11-26").expect("date");
-        let secrets = Secrets::placeholders();
-        let ctx = Ctx {
-            plan,
-            report: Report::new(plan),
-            topology: Topology::new(plan),
-            date: &date,
-            secrets: &secrets,
-        };
-        f(&ctx)
-    }
+    use crate::bundle::with_ctx;
 
     fn plan(changes: &[(&str, &str)]) -> Plan {
         let mut p = Plan::default();

@@ -255,6 +255,22 @@ pub fn files(plan: &Plan, date: &Date, secrets: &Secrets) -> Vec<File> {
     out
 }
 
+/// A context for one plan with placeholder secrets and a fixed date, for the
+/// generators' unit tests.
+#[cfg(test)]
+pub(crate) fn with_ctx<R>(plan: &Plan, f: impl FnOnce(&Ctx) -> R) -> R {
+    let date = Date::parse("2026-11-26").expect("a valid date");
+    let secrets = Secrets::placeholders();
+    let ctx = Ctx {
+        plan,
+        report: Report::new(plan),
+        topology: Topology::new(plan),
+        date: &date,
+        secrets: &secrets,
+    };
+    f(&ctx)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1196,21 +1196,10 @@ fn vault_yml(ctx: &Ctx, used: &BTreeSet<SecretId>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::{Date, Secrets, Topology};
+
     use crate::report::Report;
 
-    fn with_ctx<T>(plan: &Plan, f: impl FnOnce(&Ctx) -> T) -> T {
-        let date = Date::parse("2026-11-26").unwrap();
-        let secrets = Secrets::placeholders();
-        let ctx = Ctx {
-            plan,
-            report: Report::new(plan),
-            topology: Topology::new(plan),
-            date: &date,
-            secrets: &secrets,
-        };
-        f(&ctx)
-    }
+    use crate::bundle::with_ctx;
 
     fn plan(edits: &[(&str, &str)]) -> Plan {
         let mut p = Plan::default();

@@ -1115,22 +1115,10 @@ echo "@NAME@: PgBouncer on @IP@:@PORT@ and 127.0.0.1:@PORT@, exporter on @IP@:@E
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::{Date, Secrets, Topology};
-    use crate::plan::Plan;
-    use crate::report::Report;
 
-    fn with_ctx<T>(plan: &Plan, f: impl FnOnce(&Ctx) -> T) -> T {
-        let date = Date::parse("2026-11-26").expect("date");
-        let secrets = Secrets::placeholders();
-        let ctx = Ctx {
-            plan,
-            report: Report::new(plan),
-            topology: Topology::new(plan),
-            date: &date,
-            secrets: &secrets,
-        };
-        f(&ctx)
-    }
+    use crate::plan::Plan;
+
+    use crate::bundle::with_ctx;
 
     fn plan(changes: &[(&str, &str)]) -> Plan {
         let mut p = Plan::default();

@@ -15,6 +15,8 @@
 
 mod fields;
 mod kinds;
+pub mod link;
+pub mod session;
 mod validate;
 mod yaml;
 
@@ -298,6 +300,16 @@ impl RawPlan {
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// From saved text by key path (browser storage): keys the schema lacks are dropped,
+    /// missing ones take the defaults. The text itself is kept as it was, valid or not.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> RawPlan {
+        let mut raw = RawPlan::default();
+        for (k, v) in pairs {
+            raw.set(k, v);
+        }
+        raw
     }
 }
 

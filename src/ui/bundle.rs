@@ -27,11 +27,12 @@ fn web_secrets() -> Option<Secrets> {
     ok.then_some(s)
 }
 
-fn download(name: &str, bytes: &[u8]) -> Result<(), String> {
+/// Hands bytes to the browser as a download named `name`.
+pub(super) fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
     let array = js_sys::Uint8Array::from(bytes);
     let parts = js_sys::Array::of1(&array);
     let props = web_sys::BlobPropertyBag::new();
-    props.set_type("application/zip");
+    props.set_type(mime);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &props)
         .map_err(|_| "cannot create the file")?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)
@@ -116,7 +117,7 @@ pub fn BundlePanel() -> impl IntoView {
                         .with_untracked(|p| p.0.name.clone())
                         .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-")
                 );
-                match download(&name, &bytes) {
+                match download(&name, &bytes, "application/zip") {
                     Ok(()) => message.set(format!(
                         "{name}: {} files, {} bytes",
                         fs.0.len(),

@@ -17,13 +17,13 @@ fn fields_of(group: Group) -> impl Iterator<Item = &'static Field> {
 #[component]
 pub fn PlanForm() -> impl IntoView {
     let state = expect_context::<State>();
-    let reset = move |_| state.raw.set(Default::default());
+    let _ = state;
     view! {
         <section class="inputs" aria-label="Plan inputs">
             <div class="inputs-head">
                 <h2>"Plan"</h2>
-                <button type="button" class="ghost" on:click=reset>"Reset to default"</button>
             </div>
+            <super::share::ShareBar/>
             <Fieldset group=Group::Scale/>
             <Fieldset group=Group::Synapse/>
             <Fieldset group=Group::Workers/>

@@ -8,6 +8,7 @@ mod bundle;
 mod form;
 mod metric;
 mod results;
+mod share;
 
 use crate::charts;
 use crate::plan::{Plan, RawPlan, Validation, validate};
@@ -68,11 +69,17 @@ pub struct State {
     pub valid_plan: Memo<PlanRef>,
     pub computed: Memo<Shared>,
     pub stale: Memo<bool>,
+    /// Messages at the top of the page (link problems, imports, copies).
+    pub notices: RwSignal<Vec<(crate::Severity, String)>>,
+    /// Another tab saved a different plan: its plan, until the user chooses.
+    pub conflict: RwSignal<Option<RawPlan>>,
+    /// This tab's identity in the browser's storage.
+    pub tab: StoredValue<String>,
 }
 
 impl State {
-    fn new() -> State {
-        let raw = RwSignal::new(RawPlan::default());
+    fn new(start: RawPlan) -> State {
+        let raw = RwSignal::new(start);
         let validation = Memo::new(move |_| raw.with(validate));
         let valid_plan = Memo::new(move |prev: Option<&PlanRef>| {
             validation.with(|v| match (&v.plan, prev) {
@@ -93,6 +100,9 @@ impl State {
             valid_plan,
             computed,
             stale,
+            notices: RwSignal::new(Vec::new()),
+            conflict: RwSignal::new(None),
+            tab: StoredValue::new(share::new_tab_id()),
         }
     }
 }
@@ -104,8 +114,11 @@ pub fn mount() {
 
 #[component]
 fn App() -> impl IntoView {
-    let state = State::new();
+    let start = crate::plan::session::start(&share::location_hash(), share::saved_plan());
+    let state = State::new(start.raw);
+    state.notices.set(start.messages);
     provide_context(state);
+    share::install(state);
     view! {
         <a class="skip" href="#results">"Skip to results"</a>
         <header class="top">
@@ -115,6 +128,7 @@ fn App() -> impl IntoView {
             </div>
             <results::Status/>
         </header>
+        <share::Notices/>
         <main class="layout">
             <form::PlanForm/>
             <div class="outputs">

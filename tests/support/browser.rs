@@ -173,6 +173,8 @@ impl Browser {
                     "download.default_directory": downloads,
                     "download.prompt_for_download": false,
                     "download.directory_upgrade": true,
+                    // Several downloads from one page (the tests download more than once).
+                    "profile.default_content_setting_values.automatic_downloads": 1,
                 },
             },
             "goog:loggingPrefs": { "performance": "ALL", "browser": "ALL" },
@@ -197,12 +199,21 @@ impl Browser {
         b
     }
 
-    /// Opens the app at `suffix` (e.g. "" or "#…") and waits for the first figures.
+    /// Opens the app at `suffix` (e.g. "" or "#…") and waits for the first figures. A
+    /// fragment is a fresh load (the app reads it when it starts), not a hash change.
     pub async fn open(&self, suffix: &str) {
         self.client
             .goto(&format!("{}/{suffix}", self.origin))
             .await
             .expect("goto");
+        if suffix.starts_with('#') {
+            self.client.refresh().await.expect("reload");
+        }
+        self.open_loaded().await;
+    }
+
+    /// Waits for the app's first figures on the current page.
+    pub async fn open_loaded(&self) {
         self.client
             .wait()
             .at_most(Duration::from_secs(20))

@@ -1,0 +1,316 @@
+//! Share links: a plan in a URL fragment.
+//!
+//! Format: `#<format>.<rules>.<payload>`, e.g. `#1.1.eJwrTs…`
+//! * `format` (1): how the payload is encoded. Format 1: the plan file with defaults
+//!   left out (`YamlStyle::Minimal`, which names its own `schema:`), deflated, in
+//!   URL-safe base64 without padding. Using the plan-file schema means a link and a file
+//!   are read, migrated and validated by the same code.
+//! * `rules` (1): the version of the sizing rules the link was made with. Opening a link
+//!   made with older rules says so: the plan is the same, its figures may not be.
+//!
+//! A link never carries a secret: plans have none (secrets exist only in the bundle).
+//! Decoding is total: any string gives a plan or a message, bounded in time and memory.
+
+use super::validate::Problem;
+use super::{FileRead, Plan, YamlStyle, from_yaml, to_yaml};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::io::{Read, Write};
+
+/// The encoding this build writes.
+pub const LINK_FORMAT: u32 = 1;
+
+/// The version of the sizing rules (formulas, assumptions, findings). Bump it when a
+/// change makes the same plan give different figures, and say what changed in
+/// [`RULE_CHANGES`].
+pub const RULES_VERSION: u32 = 1;
+
+/// What each rules version changed, for the note shown when an older link is opened.
+pub const RULE_CHANGES: &[(u32, &str)] = &[(1, "first published rules")];
+
+/// Longest fragment accepted: far above any real plan (≤ 1,500 characters), small
+/// enough that a hostile link costs nothing to refuse.
+pub const MAX_FRAGMENT: usize = 16 * 1024;
+
+/// Largest inflated payload: a deflate bomb stops here.
+const MAX_INFLATED: u64 = 256 * 1024;
+
+/// A link's contents: the plan file's text plus the file-level problems of reading it,
+/// and a note when the link's rules are older than this build's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Opened {
+    pub file: FileRead,
+    pub rules: u32,
+    /// Set when the link was made with older rules: what may differ.
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("the link has no plan in it (nothing after #)")]
+    Empty,
+    #[error("the link is {0} characters long; a plan link is at most {MAX_FRAGMENT}")]
+    TooLong(usize),
+    #[error(
+        "the link does not start with a format number such as “1.1.”: it may be cut short or not a synapse-planner link"
+    )]
+    NotALink,
+    #[error(
+        "the link is format {0}, made by a newer synapse-planner; this one reads format {LINK_FORMAT}"
+    )]
+    NewerFormat(u32),
+    #[error(
+        "the link was made with rules version {0}, newer than this build's {RULES_VERSION}: open it with a newer synapse-planner"
+    )]
+    NewerRules(u32),
+    #[error("the link is damaged: {0}")]
+    Damaged(String),
+}
+
+/// The fragment (without `#`) for a plan.
+pub fn encode(plan: &Plan) -> String {
+    let yaml = to_yaml(plan, YamlStyle::Minimal);
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = z.write_all(yaml.as_bytes());
+    let bytes = z.finish().unwrap_or_default();
+    format!(
+        "{LINK_FORMAT}.{RULES_VERSION}.{}",
+        URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// A full URL: `base` (without a fragment) + `#` + the fragment.
+pub fn url(base: &str, plan: &Plan) -> String {
+    let base = base.split('#').next().unwrap_or(base);
+    format!("{base}#{}", encode(plan))
+}
+
+/// Reads a fragment (with or without the leading `#`, or a whole URL). Never panics;
+/// validation of the plan itself is left to the caller (`Opened::file.validate()`).
+pub fn decode(input: &str) -> Result<Opened, LinkError> {
+    let fragment = match input.split_once('#') {
+        Some((_, f)) => f,
+        None => input,
+    };
+    let fragment = fragment.trim();
+    if fragment.is_empty() {
+        return Err(LinkError::Empty);
+    }
+    if fragment.len() > MAX_FRAGMENT {
+        return Err(LinkError::TooLong(fragment.len()));
+    }
+    let mut parts = fragment.splitn(3, '.');
+    let (Some(format), Some(rules), Some(payload)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(LinkError::NotALink);
+    };
+    let format: u32 = format.parse().map_err(|_| LinkError::NotALink)?;
+    let rules: u32 = rules.parse().map_err(|_| LinkError::NotALink)?;
+    if format > LINK_FORMAT {
+        return Err(LinkError::NewerFormat(format));
+    }
+    if format == 0 {
+        return Err(LinkError::NotALink);
+    }
+    if rules > RULES_VERSION {
+        return Err(LinkError::NewerRules(rules));
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|e| LinkError::Damaged(format!("not base64 ({e})")))?;
+    let mut text = String::new();
+    let mut reader = flate2::read::DeflateDecoder::new(&bytes[..]).take(MAX_INFLATED + 1);
+    reader
+        .read_to_string(&mut text)
+        .map_err(|e| LinkError::Damaged(format!("cannot be unpacked ({e})")))?;
+    if text.len() as u64 > MAX_INFLATED {
+        return Err(LinkError::Damaged(format!(
+            "it unpacks to more than {MAX_INFLATED} bytes"
+        )));
+    }
+    let file = from_yaml(&text);
+    let note = (rules < RULES_VERSION).then(|| {
+        let changes: Vec<&str> = RULE_CHANGES.iter().filter(|(v, _)| *v > rules).map(|(_, c)| *c).collect();
+        format!(
+            "This link was made with rules version {rules}; this build uses {RULES_VERSION}, so its figures may differ: {}.",
+            changes.join("; ")
+        )
+    });
+    Ok(Opened { file, rules, note })
+}
+
+impl Opened {
+    /// File problems and validation problems, and the plan when there is no error.
+    pub fn validate(&self) -> super::Validation {
+        self.file.validate()
+    }
+
+    /// Problems as sentences (for a message at the top of the page).
+    pub fn problems(&self) -> Vec<Problem> {
+        self.validate().problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_plan_link_is_short() {
+        let f = encode(&Plan::default());
+        assert!(f.len() <= 60, "{} characters: {f}", f.len());
+        assert!(f.starts_with("1.1."));
+        let opened = decode(&f).unwrap();
+        assert_eq!(opened.validate().plan, Some(Plan::default()));
+        assert_eq!(opened.note, None);
+    }
+
+    /// A plan with every field away from its default, as a user who changes everything.
+    fn everything_changed() -> Plan {
+        use super::super::fields::{Kind, TextRule};
+        let mut raw = super::super::RawPlan::default();
+        for f in super::super::fields() {
+            let text = match f.kind {
+                // A field with one allowed value (hosts.synapse.count) stays.
+                Kind::Int { min, max, .. } if min == max => min.to_string(),
+                Kind::Int { min, max, .. } => {
+                    let d: u64 = f.get_text(&Plan::default()).parse().unwrap_or(min);
+                    if d < max {
+                        (d + 1).to_string()
+                    } else {
+                        (d - 1).to_string()
+                    }
+                }
+                Kind::Float { .. } => "3.75".to_string(),
+                Kind::Choice(keys) => {
+                    let d = f.get_text(&Plan::default());
+                    keys.iter()
+                        .find(|k| **k != d)
+                        .map(|k| k.to_string())
+                        .unwrap_or(d)
+                }
+                Kind::Bool => (f.get_text(&Plan::default()) != "true").to_string(),
+                Kind::CacheFactors => {
+                    "get_users_in_room: 5.0\nget_room_events: 2.0\n_get_state_group_delta: 2.0"
+                        .into()
+                }
+                Kind::Text(TextRule::Name) => "Acme production cluster (Berlin, 2027)".into(),
+                Kind::Text(TextRule::Domain) => "matrix.acme-corporation.example".into(),
+                Kind::Text(TextRule::DnsSuffix) => "corp.acme.example".into(),
+                Kind::Text(TextRule::Subnet) => "10.20.0.0/16".into(),
+                Kind::Text(TextRule::Ipv4) => "10.20.0.10".into(),
+                Kind::Text(TextRule::Interface) => "ens18".into(),
+                Kind::Text(TextRule::Email) => "matrix-operations@acme-corporation.example".into(),
+                Kind::Text(TextRule::HostPort) => "smtp.acme-corporation.example:587".into(),
+            };
+            raw.set(&f.path, text);
+        }
+        // Keep the cross-field rules: peak ≤ registered, cp_min ≤ cp_max, ranges above ports.
+        raw.set("users.peak-concurrent", "2501");
+        raw.set("coturn.min-port", "49153");
+        raw.set("livekit.port-range-start", "50101");
+        let v = super::super::validate(&raw);
+        v.plan.unwrap_or_else(|| panic!("{:?}", v.problems))
+    }
+
+    #[test]
+    fn a_plan_with_every_field_changed_fits_in_1500() {
+        let p = everything_changed();
+        let defaults = Plan::default();
+        for f in super::super::fields() {
+            let fixed = matches!(f.kind, super::super::Kind::Int { min, max, .. } if min == max);
+            assert!(
+                fixed || f.get(&p) != f.get(&defaults),
+                "{} was not changed",
+                f.path
+            );
+        }
+        let link = encode(&p);
+        assert!(link.len() <= 1500, "{} characters", link.len());
+        // The same plan is a frozen fixture (tests/links/), written as a plan file.
+        let fixture = include_str!("../../tests/plans/everything-changed.yaml");
+        assert_eq!(
+            super::super::from_yaml(fixture).validate().plan.as_ref(),
+            Some(&p),
+            "{}",
+            to_yaml(&p, YamlStyle::Minimal)
+        );
+        assert_eq!(decode(&link).unwrap().validate().plan, Some(p));
+    }
+
+    #[test]
+    fn accepts_whole_urls_and_hash() {
+        let p = Plan::default()
+            .with_text("synapse.workers.sync", "7")
+            .unwrap();
+        let u = url("http://127.0.0.1:8080/index.html#old", &p);
+        assert!(u.starts_with("http://127.0.0.1:8080/index.html#1.1."));
+        for input in [
+            u.clone(),
+            u.split_once('#').unwrap().1.to_string(),
+            format!("#{}", encode(&p)),
+        ] {
+            assert_eq!(
+                decode(&input).unwrap().validate().plan,
+                Some(p.clone()),
+                "{input}"
+            );
+        }
+    }
+
+    fn err(input: &str) -> String {
+        decode(input)
+            .map(|_| "ok".to_string())
+            .unwrap_or_else(|e| e.to_string())
+    }
+
+    #[test]
+    fn bad_links_say_why() {
+        let good = encode(
+            &Plan::default()
+                .with_text("hosts.patroni.count", "5")
+                .unwrap(),
+        );
+        assert_eq!(err(""), "the link has no plan in it (nothing after #)");
+        assert_eq!(err("#"), "the link has no plan in it (nothing after #)");
+        assert!(err("hello").starts_with("the link does not start with a format number"));
+        assert!(err("1.1").starts_with("the link does not start with a format number"));
+        assert_eq!(
+            err("9.1.abc"),
+            "the link is format 9, made by a newer synapse-planner; this one reads format 1"
+        );
+        assert!(err("1.7.abc").starts_with("the link was made with rules version 7"));
+        assert!(err("1.1.%%%").starts_with("the link is damaged: not base64"));
+        assert!(
+            err(&good[..good.len() - 6]).starts_with("the link is damaged"),
+            "truncated: {}",
+            err(&good[..good.len() - 6])
+        );
+        assert!(err(&"A".repeat(20_000)).starts_with("the link is 20000 characters long"));
+        assert!(err("1.1.<script>alert(1)</script>").starts_with("the link is damaged"));
+    }
+
+    #[test]
+    fn deflate_bombs_stop() {
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&vec![b'a'; 10_000_000]).unwrap();
+        let bomb = format!("1.1.{}", URL_SAFE_NO_PAD.encode(z.finish().unwrap()));
+        assert!(bomb.len() < MAX_FRAGMENT, "{}", bomb.len());
+        assert_eq!(
+            err(&bomb),
+            "the link is damaged: it unpacks to more than 262144 bytes"
+        );
+    }
+
+    #[test]
+    fn a_link_that_is_yaml_but_not_a_plan_is_read_like_a_file() {
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(b"schema: 1\nusers:\n  registered: lots\n")
+            .unwrap();
+        let link = format!("1.1.{}", URL_SAFE_NO_PAD.encode(z.finish().unwrap()));
+        let v = decode(&link).unwrap().validate();
+        assert!(v.plan.is_none());
+        assert_eq!(v.problems[0].path, "users.registered");
+    }
+}

@@ -84,14 +84,21 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
             Role::Synapse => (
                 vec!["synapse.cache-factor", "synapse.workers"],
                 format!(
-                    ", lower synapse.cache-factor (each unit is 0.5 GiB × {} processes = {} GiB), or run fewer workers",
+                    ", lower synapse.cache-factor (each unit is {} GiB × {} processes = {} GiB), or run fewer workers",
+                    plan.assume(&a::SYNAPSE_PROCESS_PER_FACTOR_GIB),
                     plan.synapse_process_count(),
-                    crate::sizing::Gib(50 * plan.synapse_process_count())
+                    crate::sizing::Gib::from_gib(
+                        plan.assume(&a::SYNAPSE_PROCESS_PER_FACTOR_GIB)
+                            * plan.synapse_process_count() as f64
+                    )
                 ),
             ),
             Role::Patroni => (
                 vec!["pgbouncer.default-pool-size"],
-                ", or lower pgbouncer.default-pool-size (each backend budgets work_mem plus 10 MiB)".to_string(),
+                format!(
+                    ", or lower pgbouncer.default-pool-size (each backend budgets work_mem plus {} MiB)",
+                    plan.assume(&a::PG_BACKEND_OVERHEAD_MIB)
+                ),
             ),
             Role::Minio => (vec!["minio.drive-tib"], String::new()),
             _ => (vec![], String::new()),
@@ -117,7 +124,7 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
                 format!("The items on the host add up to more than its memory; {biggest}. Under load the kernel's OOM killer ends a process."),
                 format!("Raise {ram_path} to {}{lever}.", fits(100)),
             );
-        } else if b.ram_used_percent > TIGHT_PERCENT && role != Role::Minio {
+        } else if b.ram_used_percent > tight_percent(plan) && role != Role::Minio {
             // MinIO's figure is already its whole-node guidance, headroom included.
             out.push(
                 Severity::Warning,
@@ -131,13 +138,16 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
                     b.ram_free_gib
                 ),
                 format!("Above 90% there is no room for page cache, load spikes or a rolling upgrade; {biggest}."),
-                format!("Raise {ram_path} to {}{lever}.", fits(TIGHT_PERCENT)),
+                format!("Raise {ram_path} to {}{lever}.", fits(tight_percent(plan))),
             );
         }
     }
 }
 
-const TIGHT_PERCENT: u64 = (a::TIGHT_RAM_SHARE.value * 100.0) as u64;
+/// The tight-RAM threshold of this plan, in percent.
+fn tight_percent(plan: &Plan) -> u64 {
+    (plan.assume(&a::TIGHT_RAM_SHARE) * 100.0) as u64
+}
 
 /// The least RAM (whole GiB) at which one host of `role` needs at most `percent` of it.
 /// Needs grow with RAM for some roles (PostgreSQL's shared_buffers is RAM/4), so this
@@ -353,7 +363,7 @@ fn workers(plan: &Plan, out: &mut Out) {
     } else {
         1
     };
-    let per = a::SYNC_USERS_PER_WORKER.value as u64;
+    let per = (plan.assume(&a::SYNC_USERS_PER_WORKER) as u64).max(1);
     if plan.users.peak_concurrent > sync_capable.saturating_mul(per) {
         let want = plan.users.peak_concurrent.div_ceil(per);
         out.push(

@@ -19,6 +19,23 @@ pub struct Report {
     pub postgres: PostgresReport,
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// Every constant the figures rest on, as this plan sets it.
+    pub assumptions: Vec<AssumptionUsed>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AssumptionUsed {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub value: f64,
+    pub default: f64,
+    pub unit: &'static str,
+    pub source: &'static str,
+    /// The plan sets it to something else than its default.
+    pub overridden: bool,
+    /// A plan may override it (`assumptions.<id>`).
+    pub overridable: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -86,6 +103,21 @@ impl Report {
             },
             findings,
             summary,
+            assumptions: crate::assumptions::all()
+                .map(|a| {
+                    let value = plan.assume(a);
+                    AssumptionUsed {
+                        id: a.id,
+                        label: a.label,
+                        value,
+                        default: a.value,
+                        unit: a.unit,
+                        source: a.source,
+                        overridden: value != a.value,
+                        overridable: a.overridable(),
+                    }
+                })
+                .collect(),
         }
     }
 

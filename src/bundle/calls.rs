@@ -465,8 +465,8 @@ exit 1
 }
 
 /// Redis's maxmemory: the RAM the budget gives this Redis (assumption livekit-redis-gib).
-fn redis_maxmemory_mb() -> u64 {
-    (a::LIVEKIT_REDIS_GIB.value * 1024.0).round() as u64
+fn redis_maxmemory_mb(ctx: &Ctx) -> u64 {
+    (ctx.plan.assume(&a::LIVEKIT_REDIS_GIB) * 1024.0).round() as u64
 }
 
 fn redis_conf(ctx: &Ctx, h: &Host) -> File {
@@ -519,7 +519,7 @@ timeout 0
         ip = h.ip,
         port = ports::LIVEKIT_REDIS,
         password = ctx.secret(SecretId::LivekitRedisPassword),
-        mb = redis_maxmemory_mb(),
+        mb = redis_maxmemory_mb(ctx),
     );
     role_file(
         Role::Livekit,

@@ -74,7 +74,7 @@ fn haproxy_cfg(ctx: &Ctx, h: &Host) -> File {
     let server = &t.server_name;
     let maxconn = ctx.report.connections.haproxy_maxconn;
     let peak = ctx.report.plan.users_peak_concurrent;
-    let per_user = a::HAPROXY_CONNS_PER_USER.value;
+    let per_user = ctx.plan.assume(&a::HAPROXY_CONNS_PER_USER);
     let nofile = a::NOFILE_LIMIT.value as u64;
     let vcpus = ctx.plan.host(Role::Haproxy).vcpus;
     let nbthread = threads(ctx);

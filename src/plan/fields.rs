@@ -39,6 +39,8 @@ pub enum Slot {
     InternalDomain,
     OpsEmail,
     SmtpSmarthost,
+    /// Index into `crate::assumptions::all()`.
+    Assumption(usize),
 }
 
 /// Form groups, in display order.
@@ -52,10 +54,11 @@ pub enum Group {
     ObjectStorage,
     Calls,
     Network,
+    Assumptions,
 }
 
 impl Group {
-    pub const ALL: [Group; 8] = [
+    pub const ALL: [Group; 9] = [
         Group::Scale,
         Group::Synapse,
         Group::Workers,
@@ -64,6 +67,7 @@ impl Group {
         Group::ObjectStorage,
         Group::Calls,
         Group::Network,
+        Group::Assumptions,
     ];
 
     pub fn label(self) -> &'static str {
@@ -76,6 +80,7 @@ impl Group {
             Group::ObjectStorage => "Object storage",
             Group::Calls => "Calls (TURN and LiveKit)",
             Group::Network => "Network and operations",
+            Group::Assumptions => "Assumptions",
         }
     }
 }
@@ -505,6 +510,25 @@ fn build() -> Vec<Field> {
         Kind::Text(TextRule::HostPort),
         "host:port of the mail relay Alertmanager sends through.",
     );
+    // Every overridable constant of the engine, defaulting to its documented value.
+    for (i, a) in crate::assumptions::all().enumerate() {
+        if !a.overridable() {
+            continue;
+        }
+        push(
+            Slot::Assumption(i),
+            &format!("assumptions.{}", a.id),
+            a.label,
+            Group::Assumptions,
+            Kind::Float {
+                min: 0.0,
+                max: a.max(),
+                unit: a.unit,
+                soft: None,
+            },
+            a.source,
+        );
+    }
     v
 }
 
@@ -543,6 +567,13 @@ impl Field {
             Slot::InternalDomain => Value::Text(plan.network.internal_domain.clone()),
             Slot::OpsEmail => Value::Text(plan.ops.email.clone()),
             Slot::SmtpSmarthost => Value::Text(plan.ops.smtp_smarthost.clone()),
+            Slot::Assumption(i) => Value::Float(
+                plan.assumptions
+                    .get(i)
+                    .copied()
+                    .or_else(|| crate::assumptions::all().nth(i).map(|a| a.value))
+                    .unwrap_or(0.0),
+            ),
         }
     }
 
@@ -603,6 +634,11 @@ impl Field {
             (Slot::InternalDomain, Value::Text(s)) => plan.network.internal_domain = s,
             (Slot::OpsEmail, Value::Text(s)) => plan.ops.email = s,
             (Slot::SmtpSmarthost, Value::Text(s)) => plan.ops.smtp_smarthost = s,
+            (Slot::Assumption(i), Value::Float(x)) => {
+                if let Some(v) = plan.assumptions.get_mut(i) {
+                    *v = x;
+                }
+            }
             _ => {}
         }
     }

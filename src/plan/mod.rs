@@ -48,6 +48,9 @@ pub struct Plan {
     pub livekit: Livekit,
     pub network: Network,
     pub ops: Ops,
+    /// The value of every constant of [`crate::assumptions::all`], in that order: the
+    /// default unless the plan overrides it (`assumptions.<id>`).
+    pub assumptions: Vec<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -154,6 +157,14 @@ impl Plan {
     /// Main process + every worker.
     pub fn synapse_process_count(&self) -> u64 {
         1 + self.worker_count()
+    }
+
+    /// A constant of the engine as this plan sets it: its override, or its default.
+    pub fn assume(&self, a: &crate::assumptions::Assumption) -> f64 {
+        crate::assumptions::all()
+            .position(|x| x.id == a.id)
+            .and_then(|i| self.assumptions.get(i).copied())
+            .unwrap_or(a.value)
     }
 }
 
@@ -262,6 +273,7 @@ impl Default for Plan {
                 email: "ops@example.com".to_string(),
                 smtp_smarthost: "mail.internal:25".to_string(),
             },
+            assumptions: crate::assumptions::all().map(|a| a.value).collect(),
         }
     }
 }

@@ -40,10 +40,10 @@ pub struct Connections {
     pub haproxy_maxconn: u64,
 }
 
-fn reserved(a: Assumption) -> Reserved {
+fn reserved(plan: &Plan, a: Assumption) -> Reserved {
     Reserved {
         name: a.label,
-        count: a.value as u64,
+        count: plan.assume(&a) as u64,
         source: a.source,
     }
 }
@@ -54,7 +54,7 @@ pub fn haproxy_maxconn(plan: &Plan) -> u64 {
     let want = plan
         .users
         .peak_concurrent
-        .saturating_mul(a::HAPROXY_CONNS_PER_USER.value as u64)
+        .saturating_mul(plan.assume(&a::HAPROXY_CONNS_PER_USER) as u64)
         .max(2000);
     want.div_ceil(1000).saturating_mul(1000)
 }
@@ -70,11 +70,11 @@ pub fn connections(plan: &Plan) -> Connections {
             .saturating_add(plan.pgbouncer.reserve_pool_size),
     );
     let reserved = vec![
-        reserved(a::PG_SUPERUSER_RESERVED),
-        reserved(a::PG_PATRONI_CONNS),
-        reserved(a::PG_EXPORTER_CONNS),
-        reserved(a::PG_BACKUP_CONNS),
-        reserved(a::PG_ADMIN_CONNS),
+        reserved(plan, a::PG_SUPERUSER_RESERVED),
+        reserved(plan, a::PG_PATRONI_CONNS),
+        reserved(plan, a::PG_EXPORTER_CONNS),
+        reserved(plan, a::PG_BACKUP_CONNS),
+        reserved(plan, a::PG_ADMIN_CONNS),
     ];
     let reserved_total: u64 = reserved.iter().map(|r| r.count).sum();
     Connections {

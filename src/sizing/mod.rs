@@ -97,13 +97,13 @@ pub fn ram_per_process(plan: &Plan) -> Gib {
     use crate::assumptions::{
         SYNAPSE_PROCESS_BASE_GIB as BASE, SYNAPSE_PROCESS_PER_FACTOR_GIB as PER,
     };
-    Gib::from_gib(BASE.value + PER.value * plan.synapse.cache_factor)
+    Gib::from_gib(plan.assume(&BASE) + plan.assume(&PER) * plan.synapse.cache_factor)
 }
 
 /// The cache part of the per-process heuristic: 0.5 GiB × cache factor.
 pub fn cache_share(plan: &Plan) -> Gib {
     use crate::assumptions::SYNAPSE_PROCESS_PER_FACTOR_GIB as PER;
-    Gib::from_gib(PER.value * plan.synapse.cache_factor)
+    Gib::from_gib(plan.assume(&PER) * plan.synapse.cache_factor)
 }
 
 pub fn synapse_summary(plan: &Plan) -> SynapseSummary {
@@ -115,7 +115,9 @@ pub fn synapse_summary(plan: &Plan) -> SynapseSummary {
         ram_per_process_gib: per,
         ram_total_gib: per.times(n),
         ram_formula: format!(
-            "{n} processes × (1.5 GiB + 0.5 GiB × cache factor {}) = {n} × {per} GiB",
+            "{n} processes × ({} GiB + {} GiB × cache factor {}) = {n} × {per} GiB",
+            plan.assume(&crate::assumptions::SYNAPSE_PROCESS_BASE_GIB),
+            plan.assume(&crate::assumptions::SYNAPSE_PROCESS_PER_FACTOR_GIB),
             plan.synapse.cache_factor
         ),
         cache_autotuning_max_gib: cache_share(plan),

@@ -86,9 +86,12 @@ pub struct HostBudget {
     pub items: Vec<Item>,
 }
 
-struct Items(Vec<Item>);
+struct Items<'a> {
+    plan: &'a Plan,
+    items: Vec<Item>,
+}
 
-impl Items {
+impl Items<'_> {
     fn add(
         &mut self,
         name: impl Into<String>,
@@ -101,7 +104,7 @@ impl Items {
         if count == 0 {
             return;
         }
-        self.0.push(Item {
+        self.items.push(Item {
             name: name.into(),
             category,
             count,
@@ -114,12 +117,13 @@ impl Items {
 
     /// An item whose size is an assumption, stated as such.
     fn assumed(&mut self, category: Category, a: Assumption) {
+        let value = self.plan.assume(&a);
         self.add(
             a.label,
             category,
             1,
-            Gib::from_gib(a.value),
-            format!("{} {}", a.value, a.unit),
+            Gib::from_gib(value),
+            format!("{value} {}", a.unit),
             a.source,
         );
     }
@@ -131,7 +135,10 @@ pub fn budgets(plan: &Plan) -> Vec<HostBudget> {
 
 pub fn budget(plan: &Plan, role: Role) -> HostBudget {
     let host = plan.host(role);
-    let mut items = Items(Vec::new());
+    let mut items = Items {
+        plan,
+        items: Vec::new(),
+    };
     if host.count > 0 {
         match role {
             Role::Synapse => synapse_items(plan, &mut items),
@@ -154,7 +161,7 @@ pub fn budget(plan: &Plan, role: Role) -> HostBudget {
             items.assumed(Category::System, a::OS_RESERVE_GIB);
         }
     }
-    let items = items.0;
+    let items = items.items;
     let needed = items.iter().fold(Gib(0), |acc, i| acc.plus(i.gib));
     let ram = Gib(host.ram_gib.saturating_mul(100));
     HostBudget {
@@ -176,7 +183,9 @@ pub fn budget(plan: &Plan, role: Role) -> HostBudget {
 fn synapse_items(plan: &Plan, items: &mut Items) {
     let per = ram_per_process(plan);
     let formula = format!(
-        "1.5 GiB + 0.5 GiB × cache factor {} = {per} GiB each",
+        "{} GiB + {} GiB × cache factor {} = {per} GiB each",
+        plan.assume(&a::SYNAPSE_PROCESS_BASE_GIB),
+        plan.assume(&a::SYNAPSE_PROCESS_PER_FACTOR_GIB),
         plan.synapse.cache_factor
     );
     let source = a::SYNAPSE_PROCESS_BASE_GIB.source;
@@ -208,13 +217,18 @@ fn synapse_items(plan: &Plan, items: &mut Items) {
         .pgbouncer
         .max_client_conn
         .saturating_add(c.pgbouncer_server_connections);
-    let mib = a::PGBOUNCER_BASE_MIB.value + conns as f64 * a::PGBOUNCER_PER_CONN_KIB.value / 1024.0;
+    let mib = plan.assume(&a::PGBOUNCER_BASE_MIB)
+        + conns as f64 * plan.assume(&a::PGBOUNCER_PER_CONN_KIB) / 1024.0;
     items.add(
         "PgBouncer",
         Category::Service,
         1,
         Gib::from_mib(mib),
-        format!("64 MiB + ({conns} client and server connections) × 8 KiB"),
+        format!(
+            "{} MiB + ({conns} client and server connections) × {} KiB",
+            plan.assume(&a::PGBOUNCER_BASE_MIB),
+            plan.assume(&a::PGBOUNCER_PER_CONN_KIB)
+        ),
         a::PGBOUNCER_PER_CONN_KIB.source,
     );
 }
@@ -253,10 +267,10 @@ fn patroni_items(plan: &Plan, items: &mut Items) {
         "Per-connection overhead",
         Category::Database,
         1,
-        Gib::from_mib(backends as f64 * a::PG_BACKEND_OVERHEAD_MIB.value),
+        Gib::from_mib(backends as f64 * plan.assume(&a::PG_BACKEND_OVERHEAD_MIB)),
         format!(
             "{backends} backends × {} MiB",
-            a::PG_BACKEND_OVERHEAD_MIB.value
+            plan.assume(&a::PG_BACKEND_OVERHEAD_MIB)
         ),
         a::PG_BACKEND_OVERHEAD_MIB.source,
     );
@@ -289,7 +303,7 @@ fn patroni_items(plan: &Plan, items: &mut Items) {
         "postgres_exporter",
         Category::Service,
         1,
-        Gib::from_gib(a::EXPORTER_GIB.value),
+        Gib::from_gib(plan.assume(&a::EXPORTER_GIB)),
         "0.1 GiB",
         a::EXPORTER_GIB.source,
     );
@@ -318,8 +332,11 @@ fn haproxy_items(plan: &Plan, items: &mut Items) {
         "HAProxy",
         Category::Service,
         1,
-        Gib::from_mib(maxconn as f64 * a::HAPROXY_PER_CONN_KIB.value / 1024.0),
-        format!("maxconn {maxconn} × 64 KiB"),
+        Gib::from_mib(maxconn as f64 * plan.assume(&a::HAPROXY_PER_CONN_KIB) / 1024.0),
+        format!(
+            "maxconn {maxconn} × {} KiB",
+            plan.assume(&a::HAPROXY_PER_CONN_KIB)
+        ),
         a::HAPROXY_PER_CONN_KIB.source,
     );
     items.assumed(Category::Service, a::KEEPALIVED_GIB);
@@ -329,23 +346,28 @@ fn haproxy_items(plan: &Plan, items: &mut Items) {
 /// 2,500 (both assumptions). The bundle sizes Prometheus' retention from it too.
 pub fn prometheus_series(plan: &Plan) -> u64 {
     let hosts: u64 = Role::ALL.iter().map(|&r| plan.host(r).count).sum();
-    (plan.synapse_process_count() as f64 * a::PROM_SERIES_PER_SYNAPSE_PROCESS.value
-        + hosts as f64 * a::PROM_SERIES_PER_HOST.value) as u64
+    (plan.synapse_process_count() as f64 * plan.assume(&a::PROM_SERIES_PER_SYNAPSE_PROCESS)
+        + hosts as f64 * plan.assume(&a::PROM_SERIES_PER_HOST)) as u64
 }
 
 fn monitoring_items(plan: &Plan, items: &mut Items) {
     let hosts: u64 = Role::ALL.iter().map(|&r| plan.host(r).count).sum();
     let series = prometheus_series(plan) as f64;
-    let gib = a::PROM_BASE_GIB.value + series * a::PROM_KIB_PER_SERIES.value / (1024.0 * 1024.0);
+    let gib = plan.assume(&a::PROM_BASE_GIB)
+        + series * plan.assume(&a::PROM_KIB_PER_SERIES) / (1024.0 * 1024.0);
     items.add(
         "Prometheus",
         Category::Service,
         1,
         Gib::from_gib(gib),
         format!(
-            "0.5 GiB + ({} Synapse processes × 10,000 + {hosts} hosts × 2,500 = {} series) × 8 KiB",
+            "{} GiB + ({} Synapse processes × {} + {hosts} hosts × {} = {} series) × {} KiB",
+            plan.assume(&a::PROM_BASE_GIB),
             plan.synapse_process_count(),
-            crate::report::group(series as u64)
+            crate::report::group(plan.assume(&a::PROM_SERIES_PER_SYNAPSE_PROCESS) as u64),
+            crate::report::group(plan.assume(&a::PROM_SERIES_PER_HOST) as u64),
+            crate::report::group(series as u64),
+            plan.assume(&a::PROM_KIB_PER_SERIES)
         ),
         a::PROM_SERIES_PER_SYNAPSE_PROCESS.source,
     );

@@ -1,30 +1,9 @@
-//! Every constant the sizing engine rests on, with its value and its source.
-//!
-//! A constant that comes from a document says so; one that is our own estimate says
-//! "assumption" and why. The report lists them so a reader can check any figure.
+//! RAM, connections and capacity constants of the budgets (issue 2's engine).
 
-use serde::Serialize;
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Assumption {
-    pub id: &'static str,
-    pub label: &'static str,
-    pub value: f64,
-    pub unit: &'static str,
-    /// A URL or a short citation; "assumption: …" when it is an estimate of ours.
-    pub source: &'static str,
-}
-
-macro_rules! assumptions {
-    ($($name:ident = $id:literal, $label:literal, $value:expr, $unit:literal, $source:literal;)*) => {
-        $(pub const $name: Assumption = Assumption { id: $id, label: $label, value: $value, unit: $unit, source: $source };)*
-        /// All of them, in a fixed order.
-        pub const ALL: &[Assumption] = &[$($name),*];
-    };
-}
+use super::Assumption;
 
 assumptions! {
+    group RAM;
     SYNAPSE_PROCESS_BASE_GIB = "synapse-process-base-gib", "RAM per Synapse process, fixed part", 1.5, "GiB",
         "seed deployment notes §3 'Cache Factor Formula': RAM ≈ 1.5 GB + 0.5 GB × cache_factor per process";
     SYNAPSE_PROCESS_PER_FACTOR_GIB = "synapse-process-per-factor-gib", "RAM per Synapse process per unit of cache factor", 0.5, "GiB",
@@ -110,16 +89,6 @@ pub fn minio_ram_guidance_gib(tib_per_node: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_unique_and_sourced() {
-        let mut ids = std::collections::BTreeSet::new();
-        for a in ALL {
-            assert!(ids.insert(a.id), "duplicate {}", a.id);
-            assert!(!a.source.is_empty());
-            assert!(a.value.is_finite() && a.value >= 0.0);
-        }
-    }
 
     #[test]
     fn minio_table() {

@@ -1,0 +1,7 @@
+//! Call capacity constants (TURN, LiveKit).
+
+use super::Assumption;
+
+assumptions! {
+    group CALLS;
+}

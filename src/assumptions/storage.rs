@@ -1,0 +1,7 @@
+//! Storage growth constants (database, media, WAL, backups).
+
+use super::Assumption;
+
+assumptions! {
+    group STORAGE;
+}

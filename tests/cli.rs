@@ -198,7 +198,7 @@ fn invalid_plans_exit_2_naming_every_bad_key() {
             ],
         ),
         (
-            "schema: 1\nusers:\n  registered: 100\n  peak-concurrent: 500\nsynapse:\n  cp-min: 20\n  cp-max: 10\nhosts:\n  synapse:\n    count: 2\n  haproxy:\n    ram-gib: ''\npostgres:\n  storage: tape\n",
+            "schema: 1\nusers:\n  registered: 100\n  peak-concurrent: 500\nactivity:\n  daily-active-users: 50\nsynapse:\n  cp-min: 20\n  cp-max: 10\nhosts:\n  synapse:\n    count: 2\n  haproxy:\n    ram-gib: ''\npostgres:\n  storage: tape\n",
             &[
                 "users.peak-concurrent",
                 "synapse.cp-min",

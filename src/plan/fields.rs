@@ -1,6 +1,6 @@
 //! The schema as data: one [`Field`] per key path.
 
-use super::{Plan, PoolMode, Role, Storage, WorkerKind};
+use super::{Federation, Plan, PoolMode, Role, Storage, WorkerKind};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -41,6 +41,26 @@ pub enum Slot {
     SmtpSmarthost,
     /// Index into `crate::assumptions::all()`.
     Assumption(usize),
+    HostDiskGib(Role),
+    MinioParity,
+    DailyActiveUsers,
+    MessagesPerUserDay,
+    UploadsPerUserDay,
+    UploadMib,
+    Federation,
+    Months,
+    LocalMediaDays,
+    RemoteMediaDays,
+    FullBackups,
+    MediaSnapshots,
+    PrometheusDays,
+    Concurrent1to1,
+    RelayedShare,
+    TurnKbps,
+    GroupRooms,
+    ParticipantsPerRoom,
+    GroupKbps,
+    SimulcastLayers,
 }
 
 /// Form groups, in display order.
@@ -52,19 +72,21 @@ pub enum Group {
     Hosts,
     Database,
     ObjectStorage,
+    Activity,
     Calls,
     Network,
     Assumptions,
 }
 
 impl Group {
-    pub const ALL: [Group; 9] = [
+    pub const ALL: [Group; 10] = [
         Group::Scale,
         Group::Synapse,
         Group::Workers,
         Group::Hosts,
         Group::Database,
         Group::ObjectStorage,
+        Group::Activity,
         Group::Calls,
         Group::Network,
         Group::Assumptions,
@@ -78,6 +100,7 @@ impl Group {
             Group::Hosts => "Hosts",
             Group::Database => "PostgreSQL and PgBouncer",
             Group::ObjectStorage => "Object storage",
+            Group::Activity => "Activity and retention",
             Group::Calls => "Calls (TURN and LiveKit)",
             Group::Network => "Network and operations",
             Group::Assumptions => "Assumptions",
@@ -343,6 +366,14 @@ fn build() -> Vec<Field> {
             int(1, 1024, "vCPUs"),
             "Virtual CPUs of each host of this role.",
         );
+        push(
+            Slot::HostDiskGib(role),
+            &format!("hosts.{}.disk-gib", role.key()),
+            &format!("{} data disk per host", role.label()),
+            Group::Hosts,
+            int(1, 10_000_000, "GiB"),
+            "The data volume of each host of this role (PostgreSQL's on Patroni, the repository on backup, the TSDB on monitoring).",
+        );
     }
     push(
         Slot::PgMaxConnections,
@@ -421,6 +452,178 @@ fn build() -> Vec<Field> {
             soft: None,
         },
         "Capacity of each MinIO drive.",
+    );
+    push(
+        Slot::MinioParity,
+        "minio.parity",
+        "MinIO parity drives",
+        Group::ObjectStorage,
+        int(0, 8, "drives"),
+        "Parity drives per erasure set (EC:n); 0 = MinIO's default for the set size.",
+    );
+    push(
+        Slot::DailyActiveUsers,
+        "activity.daily-active-users",
+        "Daily active users",
+        Group::Activity,
+        int(0, 100_000_000, "users"),
+        "Users who use the server on a day.",
+    );
+    push(
+        Slot::MessagesPerUserDay,
+        "activity.messages-per-user-day",
+        "Messages per active user per day",
+        Group::Activity,
+        Kind::Float {
+            min: 0.0,
+            max: 100_000.0,
+            unit: "messages",
+            soft: None,
+        },
+        "Events each active user sends a day (messages, reactions, edits).",
+    );
+    push(
+        Slot::UploadsPerUserDay,
+        "activity.uploads-per-user-day",
+        "Uploads per active user per day",
+        Group::Activity,
+        Kind::Float {
+            min: 0.0,
+            max: 10_000.0,
+            unit: "files",
+            soft: None,
+        },
+        "Files, images and voice messages each active user uploads a day.",
+    );
+    push(
+        Slot::UploadMib,
+        "activity.upload-mib",
+        "Average upload size",
+        Group::Activity,
+        Kind::Float {
+            min: 0.0,
+            max: 100_000.0,
+            unit: "MiB",
+            soft: None,
+        },
+        "Mean size of an upload.",
+    );
+    push(
+        Slot::Federation,
+        "activity.federation",
+        "Federation",
+        Group::Activity,
+        Kind::Choice(Federation::KEYS),
+        "none: closed server; small: a few partner servers; open: members join large public rooms.",
+    );
+    push(
+        Slot::Months,
+        "activity.months",
+        "Months to plan for",
+        Group::Activity,
+        int(1, 120, "months"),
+        "How far ahead the storage view looks.",
+    );
+    push(
+        Slot::LocalMediaDays,
+        "retention.local-media-days",
+        "Local media kept",
+        Group::Activity,
+        int(0, 36_500, "days"),
+        "media_retention.local_media_lifetime; 0 keeps local media forever.",
+    );
+    push(
+        Slot::RemoteMediaDays,
+        "retention.remote-media-days",
+        "Remote media cached",
+        Group::Activity,
+        int(0, 36_500, "days"),
+        "media_retention.remote_media_lifetime; 0 keeps remote media forever.",
+    );
+    push(
+        Slot::FullBackups,
+        "retention.full-backups",
+        "pgBackRest full backups kept",
+        Group::Activity,
+        int(1, 52, "backups"),
+        "repo1-retention-full: weekly fulls kept, with their WAL.",
+    );
+    push(
+        Slot::MediaSnapshots,
+        "retention.media-snapshots",
+        "Media snapshots kept",
+        Group::Activity,
+        int(1, 365, "snapshots"),
+        "Daily hard-linked media snapshots on the backup host.",
+    );
+    push(
+        Slot::PrometheusDays,
+        "retention.prometheus-days",
+        "Prometheus retention",
+        Group::Activity,
+        int(1, 3650, "days"),
+        "How long Prometheus keeps metrics.",
+    );
+    push(
+        Slot::Concurrent1to1,
+        "calls.concurrent-1to1",
+        "Concurrent 1:1 calls",
+        Group::Calls,
+        int(0, 1_000_000, "calls"),
+        "1:1 (TURN) calls at the busiest moment.",
+    );
+    push(
+        Slot::RelayedShare,
+        "calls.relayed-share",
+        "Share of 1:1 calls relayed",
+        Group::Calls,
+        Kind::Float {
+            min: 0.0,
+            max: 1.0,
+            unit: "ratio",
+            soft: None,
+        },
+        "Calls that go through TURN because the peers cannot reach each other (0–1).",
+    );
+    push(
+        Slot::TurnKbps,
+        "calls.turn-kbps",
+        "Relayed stream bitrate",
+        Group::Calls,
+        int(1, 100_000, "kbit/s"),
+        "Bitrate of one relayed stream (video ~2000, audio ~40).",
+    );
+    push(
+        Slot::GroupRooms,
+        "calls.group-rooms",
+        "Concurrent group calls",
+        Group::Calls,
+        int(0, 100_000, "rooms"),
+        "LiveKit rooms at the busiest moment.",
+    );
+    push(
+        Slot::ParticipantsPerRoom,
+        "calls.participants-per-room",
+        "Participants per group call",
+        Group::Calls,
+        int(1, 10_000, "participants"),
+        "People in each group call.",
+    );
+    push(
+        Slot::GroupKbps,
+        "calls.group-kbps",
+        "Published video bitrate",
+        Group::Calls,
+        int(1, 100_000, "kbit/s"),
+        "Top-layer bitrate of one published video track.",
+    );
+    push(
+        Slot::SimulcastLayers,
+        "calls.simulcast-layers",
+        "Simulcast layers",
+        Group::Calls,
+        int(1, 3, "layers"),
+        "Layers each publisher sends (LiveKit forwards one per subscriber).",
     );
     push(
         Slot::PgVersion,
@@ -567,6 +770,26 @@ impl Field {
             Slot::InternalDomain => Value::Text(plan.network.internal_domain.clone()),
             Slot::OpsEmail => Value::Text(plan.ops.email.clone()),
             Slot::SmtpSmarthost => Value::Text(plan.ops.smtp_smarthost.clone()),
+            Slot::HostDiskGib(r) => Value::Int(plan.hosts[r.index()].disk_gib),
+            Slot::MinioParity => Value::Int(plan.minio.parity),
+            Slot::DailyActiveUsers => Value::Int(plan.activity.daily_active_users),
+            Slot::MessagesPerUserDay => Value::Float(plan.activity.messages_per_user_day),
+            Slot::UploadsPerUserDay => Value::Float(plan.activity.uploads_per_user_day),
+            Slot::UploadMib => Value::Float(plan.activity.upload_mib),
+            Slot::Federation => Value::Text(plan.activity.federation.key().to_string()),
+            Slot::Months => Value::Int(plan.activity.months),
+            Slot::LocalMediaDays => Value::Int(plan.retention.local_media_days),
+            Slot::RemoteMediaDays => Value::Int(plan.retention.remote_media_days),
+            Slot::FullBackups => Value::Int(plan.retention.full_backups),
+            Slot::MediaSnapshots => Value::Int(plan.retention.media_snapshots),
+            Slot::PrometheusDays => Value::Int(plan.retention.prometheus_days),
+            Slot::Concurrent1to1 => Value::Int(plan.calls.concurrent_1to1),
+            Slot::RelayedShare => Value::Float(plan.calls.relayed_share),
+            Slot::TurnKbps => Value::Int(plan.calls.turn_kbps),
+            Slot::GroupRooms => Value::Int(plan.calls.group_rooms),
+            Slot::ParticipantsPerRoom => Value::Int(plan.calls.participants_per_room),
+            Slot::GroupKbps => Value::Int(plan.calls.group_kbps),
+            Slot::SimulcastLayers => Value::Int(plan.calls.simulcast_layers),
             Slot::Assumption(i) => Value::Float(
                 plan.assumptions
                     .get(i)
@@ -634,6 +857,30 @@ impl Field {
             (Slot::InternalDomain, Value::Text(s)) => plan.network.internal_domain = s,
             (Slot::OpsEmail, Value::Text(s)) => plan.ops.email = s,
             (Slot::SmtpSmarthost, Value::Text(s)) => plan.ops.smtp_smarthost = s,
+            (Slot::HostDiskGib(r), Value::Int(n)) => plan.hosts[r.index()].disk_gib = n,
+            (Slot::MinioParity, Value::Int(n)) => plan.minio.parity = n,
+            (Slot::DailyActiveUsers, Value::Int(n)) => plan.activity.daily_active_users = n,
+            (Slot::MessagesPerUserDay, Value::Float(x)) => plan.activity.messages_per_user_day = x,
+            (Slot::UploadsPerUserDay, Value::Float(x)) => plan.activity.uploads_per_user_day = x,
+            (Slot::UploadMib, Value::Float(x)) => plan.activity.upload_mib = x,
+            (Slot::Federation, Value::Text(s)) => {
+                if let Some(f) = Federation::from_key(&s) {
+                    plan.activity.federation = f
+                }
+            }
+            (Slot::Months, Value::Int(n)) => plan.activity.months = n,
+            (Slot::LocalMediaDays, Value::Int(n)) => plan.retention.local_media_days = n,
+            (Slot::RemoteMediaDays, Value::Int(n)) => plan.retention.remote_media_days = n,
+            (Slot::FullBackups, Value::Int(n)) => plan.retention.full_backups = n,
+            (Slot::MediaSnapshots, Value::Int(n)) => plan.retention.media_snapshots = n,
+            (Slot::PrometheusDays, Value::Int(n)) => plan.retention.prometheus_days = n,
+            (Slot::Concurrent1to1, Value::Int(n)) => plan.calls.concurrent_1to1 = n,
+            (Slot::RelayedShare, Value::Float(x)) => plan.calls.relayed_share = x,
+            (Slot::TurnKbps, Value::Int(n)) => plan.calls.turn_kbps = n,
+            (Slot::GroupRooms, Value::Int(n)) => plan.calls.group_rooms = n,
+            (Slot::ParticipantsPerRoom, Value::Int(n)) => plan.calls.participants_per_room = n,
+            (Slot::GroupKbps, Value::Int(n)) => plan.calls.group_kbps = n,
+            (Slot::SimulcastLayers, Value::Int(n)) => plan.calls.simulcast_layers = n,
             (Slot::Assumption(i), Value::Float(x)) => {
                 if let Some(v) = plan.assumptions.get_mut(i) {
                     *v = x;

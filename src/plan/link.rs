@@ -1,10 +1,12 @@
 //! Share links: a plan in a URL fragment.
 //!
 //! Format: `#<format>.<rules>.<payload>`, e.g. `#1.1.eJwrTs…`
-//! * `format` (1): how the payload is encoded. Format 1: the plan file with defaults
-//!   left out (`YamlStyle::Minimal`, which names its own `schema:`), deflated, in
-//!   URL-safe base64 without padding. Using the plan-file schema means a link and a file
-//!   are read, migrated and validated by the same code.
+//! * `format` (1): how the payload is encoded. Format 1: `code=value` pairs joined by
+//!   `;` for the fields that differ from their defaults, where `code` is the field's
+//!   number in [`FORMAT_1_KEYS`] (frozen: new fields are appended, none is ever removed or
+//!   renumbered) and the value is the field's text as in a plan file, with `%`, `;`, `=`
+//!   and line breaks percent-escaped; then deflated and URL-safe base64 without padding.
+//!   The values go through the same validation as a plan file's.
 //! * `rules` (1): the version of the sizing rules the link was made with. Opening a link
 //!   made with older rules says so: the plan is the same, its figures may not be.
 //!
@@ -12,7 +14,7 @@
 //! Decoding is total: any string gives a plan or a message, bounded in time and memory.
 
 use super::validate::Problem;
-use super::{FileRead, Plan, YamlStyle, from_yaml, to_yaml};
+use super::{FileRead, Plan, RawPlan, field, fields};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::io::{Read, Write};
@@ -67,12 +69,191 @@ pub enum LinkError {
     Damaged(String),
 }
 
+/// Format 1's field codes: a field's code is its index here. Append only: a link made
+/// today must open to the same plan in every later version (tests/links/).
+pub const FORMAT_1_KEYS: &[&str] = &[
+    "name",
+    "domain",
+    "users.registered",
+    "users.peak-concurrent",
+    "synapse.cache-factor",
+    "synapse.per-cache-factors",
+    "synapse.cp-min",
+    "synapse.cp-max",
+    "synapse.redis",
+    "synapse.workers.sync",
+    "synapse.workers.client-reader",
+    "synapse.workers.federation-reader",
+    "synapse.workers.federation-sender",
+    "synapse.workers.room",
+    "synapse.workers.generic",
+    "synapse.workers.pusher",
+    "synapse.workers.appservice",
+    "synapse.workers.user-dir",
+    "synapse.workers.background",
+    "synapse.workers.media-repository",
+    "synapse.workers.stream-writer-events",
+    "synapse.workers.stream-writer-typing",
+    "synapse.workers.stream-writer-to-device",
+    "synapse.workers.stream-writer-account-data",
+    "synapse.workers.stream-writer-receipts",
+    "synapse.workers.stream-writer-presence",
+    "synapse.workers.stream-writer-push-rules",
+    "synapse.workers.stream-writer-device-lists",
+    "hosts.synapse.count",
+    "hosts.synapse.ram-gib",
+    "hosts.synapse.vcpus",
+    "hosts.synapse.disk-gib",
+    "hosts.patroni.count",
+    "hosts.patroni.ram-gib",
+    "hosts.patroni.vcpus",
+    "hosts.patroni.disk-gib",
+    "hosts.minio.count",
+    "hosts.minio.ram-gib",
+    "hosts.minio.vcpus",
+    "hosts.minio.disk-gib",
+    "hosts.haproxy.count",
+    "hosts.haproxy.ram-gib",
+    "hosts.haproxy.vcpus",
+    "hosts.haproxy.disk-gib",
+    "hosts.coturn.count",
+    "hosts.coturn.ram-gib",
+    "hosts.coturn.vcpus",
+    "hosts.coturn.disk-gib",
+    "hosts.livekit.count",
+    "hosts.livekit.ram-gib",
+    "hosts.livekit.vcpus",
+    "hosts.livekit.disk-gib",
+    "hosts.monitoring.count",
+    "hosts.monitoring.ram-gib",
+    "hosts.monitoring.vcpus",
+    "hosts.monitoring.disk-gib",
+    "hosts.backup.count",
+    "hosts.backup.ram-gib",
+    "hosts.backup.vcpus",
+    "hosts.backup.disk-gib",
+    "postgres.max-connections",
+    "postgres.storage",
+    "pgbouncer.pool-mode",
+    "pgbouncer.default-pool-size",
+    "pgbouncer.reserve-pool-size",
+    "pgbouncer.max-client-conn",
+    "minio.drives-per-node",
+    "minio.drive-tib",
+    "minio.parity",
+    "activity.daily-active-users",
+    "activity.messages-per-user-day",
+    "activity.uploads-per-user-day",
+    "activity.upload-mib",
+    "activity.federation",
+    "activity.months",
+    "retention.local-media-days",
+    "retention.remote-media-days",
+    "retention.full-backups",
+    "retention.media-snapshots",
+    "retention.prometheus-days",
+    "calls.concurrent-1to1",
+    "calls.relayed-share",
+    "calls.turn-kbps",
+    "calls.group-rooms",
+    "calls.participants-per-room",
+    "calls.group-kbps",
+    "calls.simulcast-layers",
+    "postgres.version",
+    "coturn.min-port",
+    "coturn.max-port",
+    "livekit.port-range-start",
+    "livekit.port-range-end",
+    "network.subnet",
+    "network.vip",
+    "network.interface",
+    "network.internal-domain",
+    "ops.email",
+    "ops.smtp-smarthost",
+    "assumptions.synapse-process-base-gib",
+    "assumptions.synapse-process-per-factor-gib",
+    "assumptions.valkey-gib",
+    "assumptions.reverse-proxy-companion-gib",
+    "assumptions.web-clients-gib",
+    "assumptions.pgbouncer-base-mib",
+    "assumptions.pgbouncer-per-connection-kib",
+    "assumptions.os-reserve-gib",
+    "assumptions.pg-backend-overhead-mib",
+    "assumptions.etcd-gib",
+    "assumptions.patroni-gib",
+    "assumptions.exporter-gib",
+    "assumptions.pgbackrest-gib",
+    "assumptions.pgbackrest-repo-gib",
+    "assumptions.rsync-gib",
+    "assumptions.haproxy-per-connection-kib",
+    "assumptions.haproxy-connections-per-user",
+    "assumptions.keepalived-gib",
+    "assumptions.coturn-gib",
+    "assumptions.livekit-gib",
+    "assumptions.livekit-redis-gib",
+    "assumptions.prometheus-series-per-synapse-process",
+    "assumptions.prometheus-series-per-host",
+    "assumptions.prometheus-kib-per-series",
+    "assumptions.prometheus-base-gib",
+    "assumptions.grafana-gib",
+    "assumptions.alertmanager-gib",
+    "assumptions.pg-exporter-connections",
+    "assumptions.pg-backup-connections",
+    "assumptions.pg-patroni-connections",
+    "assumptions.pg-admin-connections",
+    "assumptions.sync-users-per-worker",
+    "assumptions.tight-ram-share",
+];
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            ';' => out.push_str("%3B"),
+            '=' => out.push_str("%3D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn unescape(text: &str) -> Result<String, LinkError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let code = rest
+            .get(i + 1..i + 3)
+            .ok_or_else(|| LinkError::Damaged("a cut escape (%)".into()))?;
+        out.push(match code {
+            "25" => '%',
+            "3B" => ';',
+            "3D" => '=',
+            "0A" => '\n',
+            _ => return Err(LinkError::Damaged(format!("an unknown escape %{code}"))),
+        });
+        rest = &rest[i + 3..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// The fragment (without `#`) for a plan.
 pub fn encode(plan: &Plan) -> String {
-    let yaml = to_yaml(plan, YamlStyle::Minimal);
+    let defaults = Plan::default();
+    let pairs: Vec<String> = fields()
+        .iter()
+        .filter(|f| f.get(plan) != f.get(&defaults))
+        .filter_map(|f| {
+            let code = FORMAT_1_KEYS.iter().position(|k| *k == f.path)?;
+            Some(format!("{code}={}", escape(&f.get_text(plan))))
+        })
+        .collect();
     let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     // Writing to a Vec cannot fail.
-    let _ = z.write_all(yaml.as_bytes());
+    let _ = z.write_all(pairs.join(";").as_bytes());
     let bytes = z.finish().unwrap_or_default();
     format!(
         "{LINK_FORMAT}.{RULES_VERSION}.{}",
@@ -129,7 +310,7 @@ pub fn decode(input: &str) -> Result<Opened, LinkError> {
             "it unpacks to more than {MAX_INFLATED} bytes"
         )));
     }
-    let file = from_yaml(&text);
+    let file = read_pairs(&text)?;
     let note = (rules < RULES_VERSION).then(|| {
         let changes: Vec<&str> = RULE_CHANGES.iter().filter(|(v, _)| *v > rules).map(|(_, c)| *c).collect();
         format!(
@@ -138,6 +319,34 @@ pub fn decode(input: &str) -> Result<Opened, LinkError> {
         )
     });
     Ok(Opened { file, rules, note })
+}
+
+/// Format 1's payload to a raw plan: defaults, then each pair's text. A code this build
+/// does not know (a newer version's field) is a warning; broken syntax is damage.
+fn read_pairs(text: &str) -> Result<FileRead, LinkError> {
+    let mut raw = RawPlan::default();
+    let mut problems = Vec::new();
+    for pair in text.split(';').filter(|p| !p.is_empty()) {
+        let (code, value) = pair
+            .split_once('=')
+            .ok_or_else(|| LinkError::Damaged("a field without a value".into()))?;
+        let code: usize = code
+            .parse()
+            .map_err(|_| LinkError::Damaged(format!("“{code}” is not a field code")))?;
+        let value = unescape(value)?;
+        match FORMAT_1_KEYS.get(code).filter(|k| field(k).is_some()) {
+            Some(path) => {
+                raw.set(path, value);
+            }
+            None => problems.push(Problem::warning(
+                "",
+                format!(
+                    "The link has a field this version does not know (code {code}); it is ignored."
+                ),
+            )),
+        }
+    }
+    Ok(FileRead { raw, problems })
 }
 
 impl Opened {
@@ -182,7 +391,13 @@ mod tests {
                         (d - 1).to_string()
                     }
                 }
-                Kind::Float { .. } => "3.75".to_string(),
+                Kind::Float { max, .. } => {
+                    if max >= 3.75 {
+                        "3.75".to_string()
+                    } else {
+                        "0.75".to_string()
+                    }
+                }
                 Kind::Choice(keys) => {
                     let d = f.get_text(&Plan::default());
                     keys.iter()
@@ -228,6 +443,7 @@ mod tests {
         }
         let link = encode(&p);
         assert!(link.len() <= 1500, "{} characters", link.len());
+        eprintln!("every field changed: {} characters", link.len());
         assert_eq!(decode(&link).unwrap().validate().plan, Some(p));
     }
 
@@ -296,13 +512,52 @@ mod tests {
     }
 
     #[test]
-    fn a_link_that_is_yaml_but_not_a_plan_is_read_like_a_file() {
+    fn every_field_has_a_frozen_code() {
+        for f in fields() {
+            assert!(
+                FORMAT_1_KEYS.contains(&f.path.as_str()),
+                "{} has no link code: append it to FORMAT_1_KEYS",
+                f.path
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for k in FORMAT_1_KEYS {
+            assert!(seen.insert(k), "{k} twice");
+        }
+    }
+
+    #[test]
+    fn escapes_round_trip() {
+        for t in [
+            "a;b=c%d\ne",
+            "%3B",
+            "plain",
+            "",
+            "get_users_in_room: 5\nget_room_events: 2",
+        ] {
+            assert_eq!(unescape(&escape(t)).unwrap(), t);
+        }
+        assert!(unescape("%4").is_err());
+        assert!(unescape("%ZZ").is_err());
+    }
+
+    fn link_of(payload: &str) -> String {
         let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-        z.write_all(b"schema: 1\nusers:\n  registered: lots\n")
-            .unwrap();
-        let link = format!("1.1.{}", URL_SAFE_NO_PAD.encode(z.finish().unwrap()));
-        let v = decode(&link).unwrap().validate();
+        z.write_all(payload.as_bytes()).unwrap();
+        format!("1.1.{}", URL_SAFE_NO_PAD.encode(z.finish().unwrap()))
+    }
+
+    #[test]
+    fn a_link_with_bad_values_is_read_like_a_file() {
+        // Code 2 is users.registered.
+        let v = decode(&link_of("2=lots")).unwrap().validate();
         assert!(v.plan.is_none());
         assert_eq!(v.problems[0].path, "users.registered");
+        // An unknown code is a warning, the rest still counts.
+        let o = decode(&link_of("2=20000;9999=x")).unwrap();
+        assert_eq!(o.validate().plan.map(|p| p.users.registered), Some(20000));
+        assert_eq!(o.file.problems.len(), 1);
+        assert!(decode(&link_of("2")).is_err());
+        assert!(decode(&link_of("x=1")).is_err());
     }
 }

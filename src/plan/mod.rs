@@ -44,6 +44,9 @@ pub struct Plan {
     pub postgres: Postgres,
     pub pgbouncer: PgBouncer,
     pub minio: Minio,
+    pub activity: Activity,
+    pub retention: Retention,
+    pub calls: Calls,
     pub coturn: Coturn,
     pub livekit: Livekit,
     pub network: Network,
@@ -80,6 +83,11 @@ pub struct Host {
     pub count: u64,
     pub ram_gib: u64,
     pub vcpus: u64,
+    /// The data disk of each host: PostgreSQL's volume on Patroni hosts, the pgBackRest
+    /// repository and media snapshots on the backup host, Prometheus' TSDB on the
+    /// monitoring host, the local media cache and Docker on the Synapse host; the
+    /// system disk elsewhere (MinIO's data drives are `minio.*`).
+    pub disk_gib: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -102,6 +110,83 @@ pub struct PgBouncer {
 pub struct Minio {
     pub drives_per_node: u64,
     pub drive_tib: f64,
+    /// Parity drives per erasure set; 0 = MinIO's default for the set size.
+    pub parity: u64,
+}
+
+/// How the users use the server: drives storage growth.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activity {
+    pub daily_active_users: u64,
+    pub messages_per_user_day: f64,
+    pub uploads_per_user_day: f64,
+    /// Average size of an upload, MiB.
+    pub upload_mib: f64,
+    pub federation: Federation,
+    /// How far ahead the storage view looks.
+    pub months: u64,
+}
+
+/// How much the server federates: remote events and media land in its database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Federation {
+    None,
+    Small,
+    Open,
+}
+
+impl Federation {
+    pub const KEYS: &'static [&'static str] = &["none", "small", "open"];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Federation::None => "none",
+            Federation::Small => "small",
+            Federation::Open => "open",
+        }
+    }
+
+    pub fn from_key(s: &str) -> Option<Federation> {
+        match s {
+            "none" => Some(Federation::None),
+            "small" => Some(Federation::Small),
+            "open" => Some(Federation::Open),
+            _ => None,
+        }
+    }
+}
+
+/// How long things are kept.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retention {
+    /// Synapse's media_retention.local_media_lifetime in days; 0 = forever.
+    pub local_media_days: u64,
+    /// remote_media_lifetime in days; 0 = forever.
+    pub remote_media_days: u64,
+    /// pgBackRest full backups kept (repo1-retention-full).
+    pub full_backups: u64,
+    /// Hard-linked media snapshots kept on the backup host.
+    pub media_snapshots: u64,
+    /// Prometheus' retention.
+    pub prometheus_days: u64,
+}
+
+/// What calls the plan must carry at once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calls {
+    /// 1:1 calls at the busiest moment.
+    pub concurrent_1to1: u64,
+    /// Share of 1:1 calls that go through TURN (the rest connect directly).
+    pub relayed_share: f64,
+    /// Bitrate of one relayed stream, kbit/s.
+    pub turn_kbps: u64,
+    /// Group calls (LiveKit rooms) at the busiest moment.
+    pub group_rooms: u64,
+    pub participants_per_room: u64,
+    /// Bitrate of one published video track at its top layer, kbit/s.
+    pub group_kbps: u64,
+    /// Simulcast layers each publisher sends (1–3).
+    pub simulcast_layers: u64,
 }
 
 /// coturn's relay port range (`min-port`/`max-port`).
@@ -202,21 +287,22 @@ impl Default for Plan {
         ] {
             workers[kind.index()] = n;
         }
-        let host = |count, ram_gib, vcpus| Host {
+        let host = |count, ram_gib, vcpus, disk_gib| Host {
             count,
             ram_gib,
             vcpus,
+            disk_gib,
         };
-        let mut hosts = [host(1, 8, 2); Role::ALL.len()];
+        let mut hosts = [host(1, 8, 2, 50); Role::ALL.len()];
         for (role, h) in [
-            (Role::Synapse, host(1, 160, 32)),
-            (Role::Patroni, host(3, 64, 16)),
-            (Role::Minio, host(4, 32, 8)),
-            (Role::Haproxy, host(2, 8, 4)),
-            (Role::Coturn, host(2, 8, 4)),
-            (Role::Livekit, host(2, 16, 8)),
-            (Role::Monitoring, host(1, 16, 4)),
-            (Role::Backup, host(1, 16, 4)),
+            (Role::Synapse, host(1, 160, 32, 500)),
+            (Role::Patroni, host(3, 64, 16, 2000)),
+            (Role::Minio, host(4, 32, 8, 100)),
+            (Role::Haproxy, host(2, 8, 4, 50)),
+            (Role::Coturn, host(2, 8, 4, 50)),
+            (Role::Livekit, host(2, 16, 8, 50)),
+            (Role::Monitoring, host(1, 16, 4, 500)),
+            (Role::Backup, host(1, 16, 4, 8000)),
         ] {
             hosts[role.index()] = h;
         }
@@ -250,6 +336,37 @@ impl Default for Plan {
             minio: Minio {
                 drives_per_node: 4,
                 drive_tib: 1.0,
+                parity: 0,
+            },
+            // Half the registered users active on a day; a moderately chatty
+            // organisation. Stated defaults, not measurements: change them to yours.
+            activity: Activity {
+                daily_active_users: 5000,
+                messages_per_user_day: 30.0,
+                uploads_per_user_day: 1.0,
+                upload_mib: 2.0,
+                federation: Federation::Small,
+                months: 36,
+            },
+            // Seed §3 media retention (local 90d, remote 14d); the bundle's backup and
+            // monitoring defaults.
+            retention: Retention {
+                local_media_days: 90,
+                remote_media_days: 14,
+                full_backups: 2,
+                media_snapshots: 7,
+                prometheus_days: 30,
+            },
+            // 1% of peak users in a 1:1 call, a third of them relayed; five group
+            // rooms of eight.
+            calls: Calls {
+                concurrent_1to1: 25,
+                relayed_share: 0.3,
+                turn_kbps: 2000,
+                group_rooms: 5,
+                participants_per_room: 8,
+                group_kbps: 1700,
+                simulcast_layers: 3,
             },
             // Seed §4: coturn 49152–65535, LiveKit 50100–50200 (the latter is small:
             // two ports per participant; the call views flag it).

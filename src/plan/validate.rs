@@ -232,6 +232,18 @@ fn cross_checks(plan: &Plan, problems: &mut Vec<Problem>) {
             ),
         ));
     }
+    if !has_error(problems, "activity.daily-active-users")
+        && !has_error(problems, "users.registered")
+        && plan.activity.daily_active_users > plan.users.registered
+    {
+        problems.push(Problem::error(
+            "activity.daily-active-users",
+            format!(
+                "Daily active users ({}) cannot exceed registered users ({}).",
+                plan.activity.daily_active_users, plan.users.registered
+            ),
+        ));
+    }
     if !has_error(problems, "synapse.cp-min")
         && !has_error(problems, "synapse.cp-max")
         && plan.synapse.cp_min > plan.synapse.cp_max

@@ -30,6 +30,7 @@ pub fn PlanForm() -> impl IntoView {
             <Hosts/>
             <Fieldset group=Group::Database/>
             <Fieldset group=Group::ObjectStorage/>
+            <Fieldset group=Group::Activity/>
             <Fieldset group=Group::Calls/>
             <Fieldset group=Group::Network/>
         </section>
@@ -57,11 +58,12 @@ fn Fieldset(group: Group) -> impl IntoView {
 fn Hosts() -> impl IntoView {
     let role_fields = |role: Role| {
         fields_of(Group::Hosts)
-            .filter(move |f| matches!(f.slot, Slot::HostCount(r) | Slot::HostRamGib(r) | Slot::HostVcpus(r) if r == role))
+            .filter(move |f| matches!(f.slot, Slot::HostCount(r) | Slot::HostRamGib(r) | Slot::HostVcpus(r) | Slot::HostDiskGib(r) if r == role))
             .map(|f| {
                 let short = match f.slot {
                     Slot::HostCount(_) => "Hosts",
                     Slot::HostRamGib(_) => "RAM each",
+                    Slot::HostDiskGib(_) => "Disk each",
                     _ => "vCPUs each",
                 };
                 view! { <FieldInput field=f label=short.to_string()/> }

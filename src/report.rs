@@ -17,6 +17,11 @@ pub struct Report {
     pub hosts: Vec<HostBudget>,
     pub connections: Connections,
     pub postgres: PostgresReport,
+    pub storage: sizing::storage::Storage,
+    pub object_storage: sizing::objectstore::ObjectStorage,
+    pub calls: sizing::calls::Calls,
+    /// The worst single host of each deployed role, lost.
+    pub failures: Vec<sizing::failures::Failure>,
     pub findings: Vec<Finding>,
     pub summary: Summary,
     /// Every constant the figures rest on, as this plan sets it.
@@ -78,7 +83,21 @@ impl Report {
     pub fn new(plan: &Plan) -> Report {
         let hosts = sizing::ram::budgets(plan);
         let connections = sizing::connections::connections(plan);
-        let findings = findings::evaluate(plan, &hosts, &connections);
+        let storage = sizing::storage::storage(plan);
+        let object_storage = sizing::objectstore::object_storage(plan);
+        let calls = sizing::calls::calls(plan);
+        let failures = sizing::failures::failures(plan);
+        let findings = findings::evaluate(
+            plan,
+            &findings::Inputs {
+                hosts: &hosts,
+                connections: &connections,
+                storage: &storage,
+                object_storage: &object_storage,
+                calls: &calls,
+                failures: &failures,
+            },
+        );
         let count = |s| findings.iter().filter(|f| f.severity == s).count();
         let summary = Summary {
             errors: count(crate::Severity::Error),
@@ -101,6 +120,10 @@ impl Report {
                 parameters: params.clone(),
                 formulas: params,
             },
+            storage,
+            object_storage,
+            calls,
+            failures,
             findings,
             summary,
             assumptions: crate::assumptions::all()

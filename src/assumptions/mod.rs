@@ -43,16 +43,21 @@ macro_rules! assumptions {
 }
 
 mod calls;
+mod objectstore;
 mod ram;
 mod storage;
 
 pub use calls::*;
+pub use objectstore::*;
 pub use ram::*;
 pub use storage::*;
 
-/// Every constant, in a fixed order: RAM and connections, storage, calls.
+/// Every constant, in a fixed order: RAM and connections, storage, object storage, calls.
 pub fn all() -> impl Iterator<Item = &'static Assumption> {
-    RAM.iter().chain(STORAGE.iter()).chain(CALLS.iter())
+    RAM.iter()
+        .chain(STORAGE.iter())
+        .chain(OBJECT_STORE.iter())
+        .chain(CALLS.iter())
 }
 
 /// The constant with this id.

@@ -1425,7 +1425,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
             ],
         ),
     ];
-    if objectstore::erasure(objectstore::Layout::of(ctx)).is_some() {
+    if objectstore::erasure(objectstore::Layout::of(ctx.plan)).is_some() {
         storage.push(alert(
             // MinIO's own sample rule (docs/metrics/prometheus/alerts.md).
             "MinioErasureSetQuorumLost",

@@ -203,6 +203,8 @@ pub const FORMAT_1_KEYS: &[&str] = &[
     "assumptions.pg-admin-connections",
     "assumptions.sync-users-per-worker",
     "assumptions.tight-ram-share",
+    // Storage assumptions (src/assumptions/storage.rs), appended here.
+    // Object storage and calls assumptions (src/assumptions/{objectstore,calls}.rs), appended here.
 ];
 
 fn escape(text: &str) -> String {

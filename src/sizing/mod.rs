@@ -1,9 +1,13 @@
 //! The sizing engine: RAM per host role, the database connection chain and the
 //! PostgreSQL parameters, from a validated [`Plan`]. Pure and deterministic.
 
+pub mod calls;
 pub mod connections;
+pub mod failures;
+pub mod objectstore;
 pub mod postgres;
 pub mod ram;
+pub mod storage;
 
 pub use connections::{Connections, Reserved};
 pub use ram::{Category, HostBudget, Item};

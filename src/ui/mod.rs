@@ -5,10 +5,12 @@
 //! which stay on screen, marked stale, while the plan has an error.
 
 mod bundle;
+mod capacity;
 mod form;
 mod metric;
 mod results;
 mod share;
+mod storage;
 
 use crate::charts;
 use crate::plan::{Plan, RawPlan, Validation, validate};

@@ -50,6 +50,10 @@ pub fn Results() -> impl IntoView {
                     {connections_section(c)}
                     {findings_section(c)}
                     {postgres_section(c)}
+                    {super::storage::storage_view(c)}
+                    {super::capacity::object_storage_view(c)}
+                    {super::capacity::calls_view(c)}
+                    {super::capacity::failures_view(c)}
                 }
             }}
         </section>

@@ -4,6 +4,9 @@
 //! Text and axes are drawn in a sentinel colour that is then replaced by
 //! `currentColor`, so the chart follows the page's light or dark theme.
 
+pub mod capacity;
+pub mod storage;
+
 use crate::report::Report;
 use crate::sizing::Category;
 use plotters::prelude::*;

@@ -7,6 +7,9 @@ use crate::plan::{Plan, PoolMode, Role, WorkerKind};
 use crate::sizing::{Connections, HostBudget, postgres, ram_per_process};
 use serde::Serialize;
 
+mod capacity;
+mod storage;
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Finding {
@@ -22,10 +25,11 @@ pub struct Finding {
     pub fix: String,
 }
 
-struct Out(Vec<Finding>);
+/// The findings being collected; each check module pushes into it.
+pub(crate) struct Out(Vec<Finding>);
 
 impl Out {
-    fn push(
+    pub(crate) fn push(
         &mut self,
         severity: Severity,
         code: &'static str,
@@ -46,18 +50,29 @@ impl Out {
 }
 
 /// Thousands separators for counts in sentences.
-fn n(x: u64) -> String {
+pub(crate) fn n(x: u64) -> String {
     crate::report::group(x)
 }
 
-pub fn evaluate(plan: &Plan, hosts: &[HostBudget], c: &Connections) -> Vec<Finding> {
+/// What the checks read besides the plan: the sections of the report.
+pub struct Inputs<'a> {
+    pub hosts: &'a [HostBudget],
+    pub connections: &'a Connections,
+    pub storage: &'a crate::sizing::storage::Storage,
+    pub object_storage: &'a crate::sizing::objectstore::ObjectStorage,
+    pub calls: &'a crate::sizing::calls::Calls,
+    pub failures: &'a [crate::sizing::failures::Failure],
+}
+
+pub fn evaluate(plan: &Plan, i: &Inputs<'_>) -> Vec<Finding> {
     let mut out = Out(Vec::new());
-    ram(plan, hosts, &mut out);
-    connection_chain(plan, c, &mut out);
+    ram(plan, i.hosts, &mut out);
+    connection_chain(plan, i.connections, &mut out);
     workers(plan, &mut out);
     availability(plan, &mut out);
     postgres_memory(plan, &mut out);
-    calls(plan, &mut out);
+    storage::check(plan, i.storage, &mut out);
+    capacity::check(plan, i.object_storage, i.calls, i.failures, &mut out);
     let mut v = out.0;
     // Errors first; within a severity, the order the checks run (stable sort).
     v.sort_by_key(|f| f.severity);
@@ -483,29 +498,6 @@ fn postgres_memory(plan: &Plan, out: &mut Out) {
             ),
             "PGTune divides the memory left after shared_buffers by (max_connections + workers) × 3; with this many connections for this RAM, sorts spill to disk.",
             "Lower postgres.max-connections (PgBouncer needs only its server connections) or add RAM to the Patroni hosts.",
-        );
-    }
-}
-
-fn calls(plan: &Plan, out: &mut Out) {
-    if plan.host(Role::Coturn).count == 0 {
-        out.push(
-            Severity::Info,
-            "calls-turn-off",
-            &["hosts.coturn.count"],
-            "No TURN server: 1:1 calls between clients behind NAT will fail.".to_string(),
-            "Clients behind symmetric NAT or strict firewalls need a relay (Synapse docs, turn-howto.md).",
-            "Plan at least one coturn host if users call each other.",
-        );
-    }
-    if plan.host(Role::Livekit).count == 0 {
-        out.push(
-            Severity::Info,
-            "calls-livekit-off",
-            &["hosts.livekit.count"],
-            "No LiveKit: Element Call group calls are off.".to_string(),
-            "MatrixRTC group calls need an SFU (the playbook's matrix_rtc_enabled + LiveKit).",
-            "Plan LiveKit hosts if users need group calls.",
         );
     }
 }

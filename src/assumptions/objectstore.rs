@@ -1,0 +1,7 @@
+//! Object storage constants (MinIO).
+
+use super::Assumption;
+
+assumptions! {
+    group OBJECT_STORE;
+}

@@ -1,0 +1,1 @@
+//! Charts of object storage and call capacity.

@@ -1,5 +1,6 @@
 //! Native benchmark: the full report (validation + sizing + findings + JSON) for the
-//! default plan and a 100k-user plan. Run: `cargo bench --bench report`.
+//! default plan and a 100k-user plan, and the same with every chart the page draws.
+//! Run: `cargo bench --bench report`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -27,9 +28,14 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let v = plan::validate(black_box(&raw));
                 let r = Report::new(v.plan.as_ref().expect("valid plan"));
+                use synapse_planner::charts;
                 black_box((
-                    synapse_planner::charts::ram_chart(&r, 640),
-                    synapse_planner::charts::connections_chart(&r, 640),
+                    r.to_json_value(),
+                    charts::ram_chart(&r, 640),
+                    charts::connections_chart(&r, 640),
+                    charts::storage::storage_chart(&r, 640),
+                    charts::capacity::calls_chart(&r, 640),
+                    charts::capacity::object_storage_chart(&r, 640),
                 ))
             })
         });

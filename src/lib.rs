@@ -7,6 +7,8 @@
 pub mod assumptions;
 pub mod bundle;
 pub mod charts;
+pub mod compare;
+pub mod explain;
 pub mod findings;
 pub mod plan;
 pub mod report;

@@ -231,6 +231,10 @@ impl Report {
         for p in &self.postgres.parameters {
             let _ = writeln!(o, "  {:<34} = {:<8}  # {}", p.name, p.value, p.formula);
         }
+        self.storage_text(&mut o);
+        self.object_storage_text(&mut o);
+        self.calls_text(&mut o);
+        self.failures_text(&mut o);
         let _ = writeln!(
             o,
             "\nFINDINGS ({}, {}, {})",
@@ -244,6 +248,122 @@ impl Report {
             let _ = writeln!(o, "      fix: {}", f.fix);
         }
         o
+    }
+}
+
+impl Report {
+    fn storage_text(&self, o: &mut String) {
+        use std::fmt::Write;
+        let s = &self.storage;
+        let _ = writeln!(
+            o,
+            "\nSTORAGE OVER {} MONTHS (a disk is full at {} %)",
+            s.months, s.full_percent
+        );
+        for d in &s.disks {
+            let full = match d.month_full {
+                Some(m) => format!("full in month {m}"),
+                None => "does not fill".to_string(),
+            };
+            let _ = writeln!(
+                o,
+                "  {:<40} {:>9} GiB: now {} GiB, +{} GiB/month, month {} {} GiB ({} %); {full}",
+                d.label,
+                crate::findings::n(d.capacity_gib.round() as u64),
+                d.now_gib,
+                d.growth_gib_per_month,
+                s.months,
+                d.end_gib,
+                d.end_percent
+            );
+        }
+    }
+
+    fn object_storage_text(&self, o: &mut String) {
+        use std::fmt::Write;
+        let m = &self.object_storage;
+        let _ = writeln!(o, "\nOBJECT STORAGE (MinIO, {})", m.layout);
+        if let Some(problem) = &m.problem {
+            let _ = writeln!(o, "  refused: {problem}");
+            return;
+        }
+        let _ = writeln!(
+            o,
+            "  {} × {} drives of {} TiB = {} TiB raw; {} of {} drives, EC:{}: {} TiB usable",
+            m.nodes,
+            m.drives_per_node,
+            m.drive_tib,
+            m.raw_tib,
+            plural(m.sets as usize, "set", "sets"),
+            m.set_size,
+            m.parity,
+            m.usable_tib
+        );
+        let _ = writeln!(
+            o,
+            "  read quorum {}, write quorum {}; survives {} drive(s) ({} for writes) and {} node(s) ({} for writes) down",
+            m.read_quorum,
+            m.write_quorum,
+            m.drive_failures_tolerated,
+            m.drive_failures_tolerated_for_writes,
+            m.node_failures_tolerated,
+            m.node_failures_tolerated_for_writes
+        );
+    }
+
+    fn calls_text(&self, o: &mut String) {
+        use std::fmt::Write;
+        let (t, l) = (&self.calls.turn, &self.calls.livekit);
+        let _ = writeln!(o, "\nCALLS");
+        if t.nodes == 0 {
+            let _ = writeln!(o, "  TURN     no coturn host");
+        } else {
+            let _ = writeln!(
+                o,
+                "  TURN     {} relayed calls → {} allocations per node of {} (limited by {}; {} by bandwidth); {} Mbit/s per node",
+                t.relayed_calls,
+                t.allocations_per_node,
+                t.max_allocations_per_node,
+                t.limited_by,
+                t.max_allocations_by_bandwidth_per_node,
+                t.relay_mbps_per_node
+            );
+        }
+        if l.nodes == 0 {
+            let _ = writeln!(o, "  LiveKit  no LiveKit host");
+        } else {
+            let _ = writeln!(
+                o,
+                "  LiveKit  {} rooms × {} participants → {} per node, {} of {} UDP ports, {} Mbit/s out; largest room {}",
+                l.rooms,
+                l.participants_per_room,
+                l.participants_per_node,
+                l.ports_needed_per_node,
+                l.port_range,
+                l.egress_mbps_per_node,
+                if l.largest_room_fits {
+                    "fits one node"
+                } else {
+                    "does not fit one node"
+                }
+            );
+        }
+    }
+
+    fn failures_text(&self, o: &mut String) {
+        use std::fmt::Write;
+        let _ = writeln!(o, "\nLOSING ONE HOST (the worst of each role)");
+        for f in &self.failures {
+            let _ = writeln!(
+                o,
+                "  {:<12} {:<10} {:<9} N+1: {}  {}",
+                f.host,
+                f.role,
+                f.verdict,
+                if f.n_plus_one { "yes" } else { "no " },
+                f.why
+            );
+        }
     }
 }
 
@@ -298,6 +418,8 @@ pub fn display(value: &serde_json::Value, unit: Unit) -> String {
         },
         (J::Number(n), Unit::Percent) => format!("{n} %"),
         (J::String(s), _) => s.clone(),
+        (J::Bool(true), _) => "yes".to_string(),
+        (J::Bool(false), _) => "no".to_string(),
         (J::Null, _) => "—".to_string(),
         (other, _) => other.to_string(),
     }
@@ -336,6 +458,8 @@ mod tests {
         assert_eq!(display(&json!(83), Unit::Percent), "83 %");
         assert_eq!(display(&json!("16GB"), Unit::Plain), "16GB");
         assert_eq!(display(&serde_json::Value::Null, Unit::Count), "—");
+        assert_eq!(display(&json!(true), Unit::Plain), "yes");
+        assert_eq!(display(&json!(false), Unit::Plain), "no");
     }
 
     #[test]

@@ -15,30 +15,7 @@ use synapse_planner::report::lookup;
 
 /// The CLI's JSON report for the default plan with `changes` applied.
 fn cli_json(changes: &[(&str, &str)]) -> Json {
-    let mut plan = Plan::default();
-    for (path, text) in changes {
-        plan = plan
-            .with_text(path, text)
-            .unwrap_or_else(|e| panic!("{path}={text}: {e:?}"));
-    }
-    let file = std::env::temp_dir().join(format!(
-        "sp-browser-plan-{}-{}.yaml",
-        std::process::id(),
-        changes.len()
-    ));
-    std::fs::write(&file, plan::to_yaml(&plan, YamlStyle::Minimal)).expect("write plan");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_synapse-planner"))
-        .args(["report", "--format", "json", "--plan"])
-        .arg(&file)
-        .output()
-        .expect("run synapse-planner");
-    let _ = std::fs::remove_file(&file);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("CLI JSON")
+    browser::cli_report(&browser::plan_with(changes))
 }
 
 /// Every `data-metric` on the page has the CLI's value at that path.
@@ -61,13 +38,19 @@ async fn assert_page_matches_cli(b: &Browser, changes: &[(&str, &str)]) {
     }
 }
 
+/// The findings' codes, read on the findings view; the budgets view is shown again
+/// afterwards (the other helpers read its figures).
 async fn codes(b: &Browser) -> Vec<String> {
-    b.metrics()
+    b.select_view("findings").await;
+    let codes = b
+        .metrics()
         .await
         .into_iter()
         .filter(|(p, _)| p.starts_with("findings[") && p.ends_with("].code"))
         .map(|(_, v)| serde_json::from_str::<String>(&v).expect("code string"))
-        .collect()
+        .collect();
+    b.select_view("budgets").await;
+    codes
 }
 
 async fn chart_svgs(b: &Browser) -> Vec<String> {
@@ -114,21 +97,26 @@ async fn default_plan_figures_equal_the_cli_and_charts_render() {
             &svg[..200.min(svg.len())]
         );
     }
-    // Every input has a visible label tied to it and is named by its key path.
-    let unlabeled = b
-        .js(
-            "return Array.from(document.querySelectorAll('input, select, textarea')).filter(i => { const l = document.querySelector(`label[for=\"${i.id}\"]`); return !l || !l.innerText.trim() || !i.name; }).map(i => i.name || i.id);",
-            vec![],
-        )
-        .await;
-    assert_eq!(unlabeled, Json::Array(vec![]));
-    let names = b
-        .js(
-            "return Array.from(document.querySelectorAll('[name]')).map(e => e.name);",
-            vec![],
-        )
-        .await;
-    let names: Vec<String> = serde_json::from_value(names).expect("names");
+    // Every input has a visible label tied to it and is named by its key path (the
+    // assumptions' fields are on their own view).
+    let mut names: Vec<String> = Vec::new();
+    for view in ["budgets", "assumptions"] {
+        b.select_view(view).await;
+        let v = b
+            .js(
+                "return Array.from(document.querySelectorAll('[name]')).map(e => e.name);",
+                vec![],
+            )
+            .await;
+        names.extend(serde_json::from_value::<Vec<String>>(v).expect("names"));
+        let unlabeled = b
+            .js(
+                "return Array.from(document.querySelectorAll('input, select, textarea')).filter(i => { const l = document.querySelector(`label[for=\"${i.id}\"]`); return !l || !l.innerText.trim() || !i.name; }).map(i => i.name || i.id);",
+                vec![],
+            )
+            .await;
+        assert_eq!(unlabeled, Json::Array(vec![]), "on {view}");
+    }
     for f in plan::fields() {
         assert!(names.contains(&f.path), "no input named {}", f.path);
     }
@@ -410,6 +398,7 @@ async fn bundle_in_the_browser_equals_the_cli_bundle() {
     let b = Browser::start().await;
     b.type_into("hosts.patroni.count", "5").await;
     b.wait_metric("hosts[1].count", "5").await;
+    b.select_view("bundle").await;
     b.choose("bundle.placeholders", "true").await;
     let browser_zip = download_zip(&b).await;
     let entries = unzip(&browser_zip);

@@ -1,7 +1,9 @@
 //! Frozen share links: links made by earlier versions must keep opening to the same
 //! plan. tests/links/format-1.tsv holds links written by the first release (format 1,
-//! rules 1, schema 1) next to the plan each must open to; a change that breaks one of
-//! them breaks links people have already sent.
+//! rules 1, schema 1); tests/links/format-1/<name>.yaml holds, frozen too, the plan each
+//! must open to ("default" is schema 1's default plan). The named plans in tests/plans/
+//! may evolve; these copies never do. A change that breaks one of them breaks links
+//! people have already sent.
 
 use synapse_planner::plan::{self, Plan, link};
 
@@ -18,8 +20,9 @@ fn frozen_links_open_to_their_plans() {
         let want = if name == "default" {
             Plan::default()
         } else {
-            let text = std::fs::read_to_string(dir.join("plans").join(format!("{name}.yaml")))
-                .expect("plan file");
+            let text =
+                std::fs::read_to_string(dir.join("links/format-1").join(format!("{name}.yaml")))
+                    .expect("plan file");
             plan::from_yaml(&text)
                 .validate()
                 .plan

@@ -46,7 +46,7 @@ impl OrFail for Result<(), String> {
     }
 }
 
-/// Every finding code `src/findings.rs` can emit.
+/// Every finding code `src/findings/` can emit.
 const CODES: &[&str] = &[
     "ram-over-budget",
     "ram-tight",
@@ -72,6 +72,28 @@ const CODES: &[&str] = &[
     "postgres-work-mem-floor",
     "calls-turn-off",
     "calls-livekit-off",
+    "storage-full-now",
+    "storage-fills-soon",
+    "storage-fills",
+    "backup-retention-impossible",
+    "remote-media-forever",
+    "media-retention-keeps-minio",
+    "minio-layout-refused",
+    "minio-parity-invalid",
+    "minio-single-node",
+    "minio-node-loss-stops-writes",
+    "calls-turn-needed",
+    "turn-port-range-short",
+    "turn-file-descriptors-short",
+    "turn-bandwidth-over",
+    "turn-not-n-plus-one",
+    "calls-livekit-needed",
+    "livekit-ports-short",
+    "livekit-port-range-small",
+    "livekit-bandwidth-over",
+    "livekit-room-too-large",
+    "livekit-not-n-plus-one",
+    "livekit-redis-single",
 ];
 
 // ---------------------------------------------------------------------------------
@@ -291,7 +313,7 @@ fn valid_text(f: &'static Field, range: Range) -> BoxedStrategy<String> {
 }
 
 /// A raw plan whose every field is within its kind's bounds and which keeps the
-/// cross-field rules (peak ≤ registered, cp_min ≤ cp_max) by construction. Half the
+/// cross-field rules (peak and daily active ≤ registered, cp_min ≤ cp_max) by construction. Half the
 /// plans are realistic throughout, a third stray in a few fields, the rest anywhere.
 fn valid_raw() -> impl Strategy<Value = RawPlan> {
     prop_oneof![
@@ -320,6 +342,13 @@ fn raw_in(range: Range) -> impl Strategy<Value = RawPlan> {
             raw.set(
                 "users.peak-concurrent",
                 (peak % (registered + 1)).to_string(),
+            );
+        }
+        let dau = num(&raw, "activity.daily-active-users");
+        if dau > registered {
+            raw.set(
+                "activity.daily-active-users",
+                (dau % (registered + 1)).to_string(),
             );
         }
         let (cp_min, cp_max) = (num(&raw, "synapse.cp-min"), num(&raw, "synapse.cp-max"));

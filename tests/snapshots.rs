@@ -70,8 +70,15 @@ fn default_plan() {
         &p,
         &[
             ("warning", "pgbouncer-transaction-pooling"),
+            // The backup repository (hourly incrementals) and MinIO fill within the
+            // 36 months planned; LiveKit keeps the seed's 50100-50200 range.
+            ("warning", "storage-fills"),
+            ("warning", "storage-fills"),
+            ("warning", "livekit-port-range-small"),
             ("info", "cache-autotuning-cap"),
             ("info", "event-persisters-fixed"),
+            ("info", "media-retention-keeps-minio"),
+            ("info", "livekit-redis-single"),
         ],
     );
 }
@@ -84,7 +91,11 @@ fn plan_100k() {
         &p,
         &[
             ("warning", "pgbouncer-transaction-pooling"),
+            ("warning", "storage-fills"),
+            ("warning", "livekit-port-range-small"),
             ("info", "event-persisters-fixed"),
+            ("info", "media-retention-keeps-minio"),
+            ("info", "livekit-redis-single"),
         ],
     );
 }
@@ -104,6 +115,8 @@ fn plan_minimal() {
             ("warning", "pgbouncer-transaction-pooling"),
             ("warning", "quorum-single-member"),
             ("warning", "haproxy-single"),
+            ("warning", "minio-single-node"),
+            ("info", "media-retention-keeps-minio"),
             ("info", "calls-turn-off"),
             ("info", "calls-livekit-off"),
         ],
@@ -119,8 +132,12 @@ fn plan_odd_counts() {
         &[
             ("warning", "pgbouncer-transaction-pooling"),
             ("warning", "haproxy-single"),
+            ("warning", "storage-fills"),
+            ("warning", "livekit-port-range-small"),
             ("info", "cache-autotuning-cap"),
             ("info", "event-persisters-fixed"),
+            ("info", "media-retention-keeps-minio"),
+            ("info", "livekit-redis-single"),
         ],
     );
 }
@@ -136,8 +153,13 @@ fn plan_overcommitted() {
             ("error", "pgbouncer-clients-short"),
             ("error", "postgres-connections-short"),
             ("warning", "pgbouncer-transaction-pooling"),
+            ("warning", "storage-fills"),
+            ("warning", "storage-fills"),
+            ("warning", "livekit-port-range-small"),
             ("info", "cache-autotuning-cap"),
             ("info", "event-persisters-fixed"),
+            ("info", "media-retention-keeps-minio"),
+            ("info", "livekit-redis-single"),
         ],
     );
 }

@@ -7,7 +7,9 @@
 //!   traffic with credentials derived from the shared secret: to its own relay and an
 //!   intranet client address (allowed), to the VIP and loopback (refused), and a wrong
 //!   secret refused. The relay port range is checked against the plan here (coturn
-//!   accepts anything).
+//!   accepts anything). The quotas are the report's (`calls.turn.user-quota`,
+//!   `total-quota`), and coturn enforces user-quota: a user's allocation past it is
+//!   refused with 486 Allocation Quota Reached.
 //! * Redis: `redis-server` started with the file, PING with and without the password,
 //!   the settings it runs with, the Redis exporter scraping it with its settings file,
 //!   SHUTDOWN NOSAVE.
@@ -30,6 +32,7 @@ use serde_yaml::Value as Y;
 use std::net::Ipv4Addr;
 use synapse_planner::bundle::{File, SecretId, Topology};
 use synapse_planner::plan::{Plan, Role};
+use synapse_planner::report::Report;
 
 fn host_file<'a>(files: &'a [File], host: &str, path: &str) -> &'a File {
     file(files, &format!("hosts/{host}{path}"))
@@ -908,4 +911,107 @@ fn livekit_setup_script_passes_bash_n_and_shellcheck() {
             .expect("shellcheck");
         assert_ok(&sc, &format!("{name}/{host}: shellcheck"));
     });
+}
+
+/// The quotas coturn runs with are the report's, on every coturn host of every named
+/// plan; and coturn enforces the per-user quota: on each plan's first coturn host one
+/// user asks for more allocations than user-quota, and exactly user-quota succeed
+/// (coturn's own log), the rest answered 486 Allocation Quota Reached.
+#[test]
+fn coturn_runs_with_the_computed_quotas() {
+    let turnserver = tool("turnserver");
+    let uclient = tool("turnutils_uclient");
+    let peer = tool("turnutils_peer");
+    let openssl = tool("openssl");
+    let mut enforced = 0;
+    let n = every_plan_hosts(Role::Coturn, |name, plan, files, host, first| {
+        let turn = Report::new(plan).calls.turn;
+        let f = host_file(files, host, "/etc/turnserver.conf");
+        let s = turn_settings(&f.contents);
+        assert_eq!(
+            turn_value(&s, "user-quota"),
+            turn.user_quota.to_string(),
+            "{name}/{host}: user-quota is calls.turn.user-quota"
+        );
+        assert_eq!(
+            turn_value(&s, "total-quota"),
+            turn.total_quota.to_string(),
+            "{name}/{host}: total-quota is calls.turn.total-quota"
+        );
+        // total-quota never promises more than the relay ports or the descriptors.
+        let ports = plan.coturn.max_port + 1 - plan.coturn.min_port;
+        assert!(turn.total_quota <= ports, "{name}/{host}");
+        assert!(turn.user_quota >= 1 && turn.user_quota <= turn.total_quota);
+        assert!(
+            f.contents.contains(&format!(
+                "allows about {} sessions",
+                turn.sessions_by_file_descriptors
+            )),
+            "{name}/{host}: the descriptor comment is the report's"
+        );
+        if !first {
+            return;
+        }
+        let t = Topology::new(plan);
+        let ip = t.by_name(host).expect("host").ip;
+        let client = intranet_client(plan);
+        let sb = Sandbox::new("coturn-quota").with_addrs([ip, client]);
+        let conf = sb.write("turnserver.conf", &f.contents);
+        let ssl = sb.dir().join("etc-ssl");
+        let certs = ssl.join(format!("synapse-planner/{}", t.server_name));
+        let secret = secrets().get(SecretId::TurnSharedSecret).to_string();
+        // turnutils_uclient opens two allocations per client (measured: -m 6 → 12).
+        let clients = turn.user_quota / 2 + 1;
+        let script = format!(
+            r#"set -e
+mkdir -p {certs} {d}/var-lib-turn
+{openssl} req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj /CN={server} -keyout {certs}/privkey.pem -out {certs}/fullchain.pem 2> /dev/null
+mount --bind {ssl} /etc/ssl
+if [ -f /var/lib/turn/turndb ]; then cp /var/lib/turn/turndb {d}/var-lib-turn/; fi
+mount --bind {d}/var-lib-turn /var/lib/turn
+set +e
+{turnserver} -c {conf} --log-file=stdout --verbose --pidfile={d}/turn.pid > {d}/turn.log 2>&1 &
+turn=$!
+for _ in $(seq 1 50); do ss -Hlun | grep -q '{ip}:3478 ' && break; sleep 0.1; done
+{peer} -L {client} -p 3480 > /dev/null 2>&1 &
+sleep 0.3
+timeout 30 {uclient} -W {secret} -u quota-user -m {clients} -n 2 -z 5 -c -X -e {client} -r 3480 {ip} > {d}/uclient.out 2>&1
+kill $turn
+wait $turn
+exit 0
+"#,
+            certs = certs.display(),
+            ssl = ssl.display(),
+            d = sb.dir().display(),
+            server = t.server_name,
+            openssl = openssl.display(),
+            turnserver = turnserver.display(),
+            uclient = uclient.display(),
+            peer = peer.display(),
+            conf = conf.display(),
+        );
+        let out = sb.run(&script);
+        let read = |f: &str| std::fs::read_to_string(sb.dir().join(f)).unwrap_or_default();
+        let (log, uout) = (read("turn.log"), read("uclient.out"));
+        assert_ok(&out, &format!("{name}/{host}: coturn quota run\n{uout}"));
+        let granted = log
+            .lines()
+            .filter(|l| l.contains(":quota-user>") && l.contains("ALLOCATE processed, success"))
+            .count() as u64;
+        assert_eq!(
+            granted, turn.user_quota,
+            "{name}/{host}: allocations granted to one user\n{uout}"
+        );
+        assert!(
+            uout.contains("error 486 (Allocation Quota Reached)"),
+            "{name}/{host}: no 486 past user-quota:\n{uout}"
+        );
+        enforced += 1;
+    });
+    assert!(n >= 4, "only {n} coturn hosts over the named plans");
+    assert!(
+        enforced >= 3,
+        "user-quota enforced on only {enforced} plans"
+    );
 }

@@ -21,6 +21,8 @@ use synapse_planner::bundle::{File, Topology};
 use synapse_planner::plan::{Plan, Role};
 
 const MON: &str = "hosts/monitoring";
+/// The coturn allocations script on each coturn host (monitoring.rs).
+const COTURN_SCRIPT: &str = "/usr/local/sbin/coturn-allocations-metric.sh";
 
 fn monitoring_files(files: &[File]) -> Vec<&File> {
     matching(files, |p| p.starts_with("hosts/monitoring/")).collect()
@@ -164,8 +166,10 @@ fn prometheus_starts_with_every_target_and_rule_group() {
             .find(|(k, _)| k == "ARGS")
             .map(|(_, v)| v)
             .unwrap();
+        // The plan's retention.prometheus-days.
+        let retention = format!("{}d", plan.retention.prometheus_days);
         assert!(
-            args.contains("--storage.tsdb.retention.time=30d"),
+            args.contains(&format!("--storage.tsdb.retention.time={retention} ")),
             "{name}: {args}"
         );
         // The generated ARGS verbatim: :9090 is all addresses of the sandbox's network
@@ -283,7 +287,8 @@ fn prometheus_starts_with_every_target_and_rule_group() {
         );
         // The ARGS took effect.
         assert_eq!(
-            flags["data"]["storage.tsdb.retention.time"], "30d",
+            flags["data"]["storage.tsdb.retention.time"],
+            retention.as_str(),
             "{name}"
         );
         assert!(
@@ -469,11 +474,20 @@ fn grafana_unit_and_env() {
 fn scripts_pass_bash_n_and_shellcheck() {
     for (name, plan) in named_plans() {
         let files = bundle(&plan);
-        let scripts: Vec<&File> = monitoring_files(&files)
-            .into_iter()
-            .filter(|f| f.path.ends_with(".sh"))
-            .collect();
+        // The monitoring host's, and the allocations script on each coturn host.
+        let scripts: Vec<&File> = matching(&files, |p| {
+            p.ends_with(".sh") && (p.starts_with(&format!("{MON}/")) || p.ends_with(COTURN_SCRIPT))
+        })
+        .collect();
         assert!(!scripts.is_empty(), "{name}");
+        assert_eq!(
+            scripts
+                .iter()
+                .filter(|f| f.path.ends_with(COTURN_SCRIPT))
+                .count() as u64,
+            plan.host(Role::Coturn).count,
+            "{name}: an allocations script per coturn host"
+        );
         for f in scripts {
             assert_eq!(f.mode, 0o755, "{}", f.path);
             let sb = Sandbox::new("monitoring-sh");
@@ -912,7 +926,12 @@ fn rule_metrics(files: &[File], prefix: &str) -> std::collections::BTreeSet<Stri
                     .chars()
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                     .collect();
-                out.insert(name);
+                // A name starts a token; inside another name or a quoted label value
+                // (exported_job="pg_dump") it is none.
+                let before = rest[..i].chars().last();
+                if !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '"') {
+                    out.insert(name);
+                }
                 rest = &rest[i + 1..];
             }
         }
@@ -1019,7 +1038,7 @@ fn rules_use_metrics_the_exporters_have() {
     }
     // The backup metrics: written by the backup host's scripts (write_metrics), each
     // with the labels job and type.
-    let backup = rule_metrics(&files, "synapse_planner_");
+    let backup = rule_metrics(&files, "synapse_planner_backup_");
     assert_eq!(backup.len(), 3, "{backup:?}");
     let scripts: String = matching(&files, |p| {
         p.starts_with("hosts/backup/usr/local/sbin/") && p.ends_with(".sh")
@@ -1391,4 +1410,1031 @@ exit 0
         ],
         "{text}"
     );
+}
+
+// ---------------------------------------------------------------------------------
+// Alerts from the plan's budgets: rules/budgets.yml and rules/disks.yml
+
+/// One alerting rule of a generated rule file.
+struct Rule {
+    expr: String,
+    for_: String,
+    severity: String,
+    summary: String,
+    description: String,
+}
+
+/// The rules of `rules/<group>.yml`, by alert name, in file order.
+fn rules_of(files: &[File], group: &str) -> Vec<(String, Rule)> {
+    let f = file(files, &format!("{MON}/etc/prometheus/rules/{group}.yml"));
+    let y: serde_yaml::Value = serde_yaml::from_str(&f.contents).unwrap();
+    let text = |v: &serde_yaml::Value| v.as_str().unwrap_or_default().to_string();
+    y["groups"][0]["rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                text(&r["alert"]),
+                Rule {
+                    expr: text(&r["expr"]),
+                    for_: text(&r["for"]),
+                    severity: text(&r["labels"]["severity"]),
+                    summary: text(&r["annotations"]["summary"]),
+                    description: text(&r["annotations"]["description"]),
+                },
+            )
+        })
+        .collect()
+}
+
+/// `{{ $labels.x }}` filled in, the only template syntax the rules use.
+fn render(template: &str, labels: &[(&str, String)]) -> String {
+    let mut out = template.to_string();
+    for (k, v) in labels {
+        out = out.replace(&format!("{{{{ $labels.{k} }}}}"), v);
+    }
+    out
+}
+
+/// A YAML single-quoted scalar.
+fn yq(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// One promtool test case: input series, evaluation time, the alert, and the labels it
+/// must fire with (None: must stay silent).
+struct PromCase {
+    name: String,
+    series: Vec<(String, String)>,
+    eval: &'static str,
+    alert: String,
+    fires: Option<Vec<(&'static str, String)>>,
+}
+
+/// A promtool test file for `rule_file` (same directory) with `cases`; the expected
+/// annotations are the rule's, rendered with the expected labels.
+fn promtool_tests(
+    rule_file: &str,
+    step: &str,
+    rules: &[(String, Rule)],
+    cases: &[PromCase],
+) -> String {
+    let mut o = format!("rule_files:\n  - {rule_file}\nevaluation_interval: {step}\ntests:\n");
+    for c in cases {
+        let rule = &rules
+            .iter()
+            .find(|(n, _)| *n == c.alert)
+            .unwrap_or_else(|| panic!("no rule {}", c.alert))
+            .1;
+        o.push_str(&format!(
+            "  - name: {}\n    interval: 1m\n    input_series:\n",
+            yq(&c.name)
+        ));
+        for (series, values) in &c.series {
+            o.push_str(&format!(
+                "      - series: {}\n        values: {}\n",
+                yq(series),
+                yq(values)
+            ));
+        }
+        o.push_str(&format!(
+            "    alert_rule_test:\n      - eval_time: {}\n        alertname: {}\n",
+            c.eval, c.alert
+        ));
+        match &c.fires {
+            None => o.push_str("        exp_alerts: []\n"),
+            Some(labels) => {
+                o.push_str(&format!(
+                    "        exp_alerts:\n          - exp_labels:\n              severity: {}\n",
+                    rule.severity
+                ));
+                for (k, v) in labels {
+                    o.push_str(&format!("              {k}: {}\n", yq(v)));
+                }
+                o.push_str(&format!(
+                    "            exp_annotations:\n              summary: {}\n              description: {}\n",
+                    yq(&render(&rule.summary, labels)),
+                    yq(&render(&rule.description, labels))
+                ));
+            }
+        }
+    }
+    o
+}
+
+/// The thresholds the budget rules must have, computed here from the report on their
+/// own (issue 5, item 7), not from the generator's code.
+struct Expected {
+    pg_usable: u64,
+    pg_warn: u64,
+    pg_max: u64,
+    process_bytes: u64,
+    /// (set size, parity, read quorum, write quorum) with erasure coding.
+    erasure: Option<(u64, u64, u64, u64)>,
+    /// (limit, warning above, critical at) with coturn hosts.
+    turn: Option<(u64, u64, u64)>,
+}
+
+fn expected(plan: &Plan) -> Expected {
+    let r = synapse_planner::report::Report::new(plan);
+    let c = &r.connections;
+    let pg_usable = c.postgres_available.max(1) as u64;
+    let os = &r.object_storage;
+    let t = &r.calls.turn;
+    let ports = plan.coturn.max_port + 1 - plan.coturn.min_port;
+    // coturn's total-quota (0 = none), unless the report's max-allocations-per-node is
+    // lower (ports or file descriptors run out first); the ports when neither is set.
+    let limit = match (t.total_quota, t.max_allocations_per_node) {
+        (q, m) if m > 0 && (q == 0 || m < q) => m,
+        (q, _) if q > 0 => q,
+        _ => ports,
+    };
+    Expected {
+        pg_usable,
+        // 80 % of the usable connections, floored: "above 80 %" of a count.
+        pg_warn: pg_usable * 80 / 100,
+        pg_max: c.postgres_max_connections,
+        // synapse.ram-per-process-gib (hundredths of a GiB) in bytes.
+        process_bytes: r.synapse.ram_per_process_gib.0 * (1 << 30) / 100,
+        erasure: (os.parity > 0 && os.parity < os.set_size).then_some((
+            os.set_size,
+            os.parity,
+            os.read_quorum,
+            os.write_quorum,
+        )),
+        turn: (plan.host(Role::Coturn).count > 0).then_some((
+            limit,
+            limit * 80 / 100,
+            (limit * 95).div_ceil(100),
+        )),
+    }
+}
+
+/// The budget rules, for every named plan: each expression compares with the number
+/// this test computes from the report, and the annotations quote it and name the plan
+/// keys; then promtool runs this test's own series (just below and just above each
+/// threshold) against the generated rule files, inside the sandbox. A rule whose
+/// threshold drifts from the report fails here.
+#[test]
+fn budget_rules_follow_the_report() {
+    let promtool = tool("promtool");
+    for (name, plan) in named_plans() {
+        let files = bundle(&plan);
+        let topo = Topology::new(&plan);
+        let e = expected(&plan);
+        let budgets = rules_of(&files, "budgets");
+        let disks = rules_of(&files, "disks");
+        let rule = |n: &str| -> &Rule {
+            &budgets
+                .iter()
+                .chain(disks.iter())
+                .find(|(r, _)| r == n)
+                .unwrap_or_else(|| panic!("{name}: no rule {n}"))
+                .1
+        };
+        let synapse_sum =
+            r#"sum by (instance) (pg_stat_activity_count{job="postgres",datname="synapse"})"#;
+        let mut want_exprs = vec![
+            (
+                "PostgresSynapseConnectionsHigh",
+                format!("{synapse_sum} > {}", e.pg_warn),
+            ),
+            (
+                "PostgresSynapseConnectionsExhausted",
+                format!("{synapse_sum} >= {}", e.pg_usable),
+            ),
+            (
+                "PostgresMaxConnectionsNotAsPlanned",
+                format!(
+                    r#"max by (instance) (pg_settings_max_connections{{job="postgres"}}) != {}"#,
+                    e.pg_max
+                ),
+            ),
+        ];
+        // Every Synapse process: the `job` labels of prometheus.yml's synapse targets.
+        let syn = topo.first(Role::Synapse).unwrap();
+        let prom: serde_yaml::Value = serde_yaml::from_str(
+            &file(&files, &format!("{MON}/etc/prometheus/prometheus.yml")).contents,
+        )
+        .unwrap();
+        let mut jobs: Vec<String> = Vec::new();
+        for j in prom["scrape_configs"].as_sequence().unwrap() {
+            if j["job_name"] == "synapse" {
+                for c in j["static_configs"].as_sequence().unwrap() {
+                    let job = c["labels"]["job"].as_str().unwrap().to_string();
+                    if !jobs.contains(&job) {
+                        jobs.push(job);
+                    }
+                }
+            }
+        }
+        assert_eq!(jobs[0], "master", "{name}");
+        want_exprs.push((
+            "SynapseProcessOverRamBudget",
+            format!(
+                r#"process_resident_memory_bytes{{job=~"{}",instance="{}"}} > {}"#,
+                jobs.join("|"),
+                syn.fqdn,
+                e.process_bytes
+            ),
+        ));
+        if let Some((set, parity, _, _)) = e.erasure {
+            want_exprs.push((
+                "MinioErasureSetAtParity",
+                format!(
+                    r#"{set} - max by (pool, set) (minio_cluster_health_erasure_set_online_drives{{job="minio"}}) >= {parity}"#
+                ),
+            ));
+        }
+        if let Some((_, warn, crit)) = e.turn {
+            want_exprs.push((
+                "CoturnAllocationsHigh",
+                format!(r#"synapse_planner_coturn_relay_allocations{{job="node"}} > {warn}"#),
+            ));
+            want_exprs.push((
+                "CoturnAllocationsAtQuota",
+                format!(r#"synapse_planner_coturn_relay_allocations{{job="node"}} >= {crit}"#),
+            ));
+        }
+        for (n, want) in &want_exprs {
+            assert_eq!(&rule(n).expr, want, "{name}: {n}");
+        }
+        // Only with erasure coding, only with coturn.
+        let has = |n: &str| budgets.iter().any(|(r, _)| r == n);
+        assert_eq!(
+            has("MinioErasureSetAtParity"),
+            e.erasure.is_some(),
+            "{name}"
+        );
+        assert_eq!(has("CoturnAllocationsHigh"), e.turn.is_some(), "{name}");
+        assert_eq!(has("CoturnAllocationsUnknown"), e.turn.is_some(), "{name}");
+
+        // The annotations quote the numbers and name the plan keys to change.
+        let quote = |n: &str, numbers: &[u64], keys: &[&str]| {
+            let r = rule(n);
+            let text = format!("{} {}", r.summary, r.description);
+            for x in numbers {
+                assert!(
+                    text.contains(&x.to_string()),
+                    "{name}: {n} does not say {x}"
+                );
+            }
+            for k in keys {
+                assert!(text.contains(k), "{name}: {n} does not name {k}");
+            }
+            assert!(
+                r.description.contains("Why: ") && r.description.contains("Change: "),
+                "{name}: {n}"
+            );
+        };
+        quote(
+            "PostgresSynapseConnectionsHigh",
+            &[e.pg_warn, e.pg_usable, e.pg_max],
+            &["postgres.max-connections", "pgbouncer.default-pool-size"],
+        );
+        quote(
+            "PostgresSynapseConnectionsExhausted",
+            &[e.pg_usable],
+            &["postgres.max-connections", "pgbouncer.reserve-pool-size"],
+        );
+        quote(
+            "PostgresMaxConnectionsNotAsPlanned",
+            &[e.pg_max],
+            &["postgres.max-connections"],
+        );
+        quote(
+            "SynapseProcessOverRamBudget",
+            &[],
+            &[
+                "assumptions.synapse-process-base-gib",
+                "synapse.cache-factor",
+                "an assumption",
+                "cache_autotuning",
+            ],
+        );
+        if let Some((set, parity, rq, wq)) = e.erasure {
+            quote(
+                "MinioErasureSetAtParity",
+                &[set, parity, rq, wq],
+                &["minio.parity"],
+            );
+        }
+        if let Some((limit, warn, crit)) = e.turn {
+            quote(
+                "CoturnAllocationsHigh",
+                &[limit, warn],
+                &["hosts.coturn.count"],
+            );
+            quote(
+                "CoturnAllocationsAtQuota",
+                &[limit, crit],
+                &["hosts.coturn.count"],
+            );
+        }
+
+        // promtool on this test's own series.
+        let mut cases = Vec::new();
+        let pg = topo.first(Role::Patroni).unwrap();
+        let on_pg = vec![("instance", pg.fqdn.clone())];
+        let conns = |n: u64| {
+            vec![(
+                format!(
+                    r#"pg_stat_activity_count{{job="postgres",instance="{}",datname="synapse",state="idle"}}"#,
+                    pg.fqdn
+                ),
+                format!("{n}x20"),
+            )]
+        };
+        let mut pair = |alert: &str,
+                        above: Vec<(String, String)>,
+                        below: Vec<(String, String)>,
+                        eval: &'static str,
+                        labels: Vec<(&'static str, String)>| {
+            cases.push(PromCase {
+                name: format!("{alert} just above"),
+                series: above,
+                eval,
+                alert: alert.to_string(),
+                fires: Some(labels),
+            });
+            cases.push(PromCase {
+                name: format!("{alert} just below"),
+                series: below,
+                eval,
+                alert: alert.to_string(),
+                fires: None,
+            });
+        };
+        pair(
+            "PostgresSynapseConnectionsHigh",
+            conns(e.pg_warn + 1),
+            conns(e.pg_warn),
+            "20m",
+            on_pg.clone(),
+        );
+        pair(
+            "PostgresSynapseConnectionsExhausted",
+            conns(e.pg_usable),
+            conns(e.pg_usable - 1),
+            "20m",
+            on_pg.clone(),
+        );
+        let max_conn = |v: u64| {
+            vec![(
+                format!(
+                    r#"pg_settings_max_connections{{job="postgres",instance="{}"}}"#,
+                    pg.fqdn
+                ),
+                format!("{v}x40"),
+            )]
+        };
+        pair(
+            "PostgresMaxConnectionsNotAsPlanned",
+            max_conn(e.pg_max - 1),
+            max_conn(e.pg_max),
+            "40m",
+            on_pg.clone(),
+        );
+        let main = |v: u64| {
+            vec![(
+                format!(
+                    r#"process_resident_memory_bytes{{job="master",instance="{}",index="0"}}"#,
+                    syn.fqdn
+                ),
+                format!("{v}x40"),
+            )]
+        };
+        pair(
+            "SynapseProcessOverRamBudget",
+            main(e.process_bytes + 1),
+            main(e.process_bytes),
+            "40m",
+            vec![
+                ("job", "master".to_string()),
+                ("instance", syn.fqdn.clone()),
+                ("index", "0".to_string()),
+            ],
+        );
+        if let Some((set, parity, _, _)) = e.erasure {
+            let m = topo.first(Role::Minio).unwrap();
+            let online = |v: u64| {
+                vec![(
+                    format!(
+                        r#"minio_cluster_health_erasure_set_online_drives{{job="minio",instance="{}",pool="0",set="0"}}"#,
+                        m.fqdn
+                    ),
+                    format!("{v}x10"),
+                )]
+            };
+            pair(
+                "MinioErasureSetAtParity",
+                online(set - parity),
+                online(set - parity + 1),
+                "10m",
+                vec![("pool", "0".to_string()), ("set", "0".to_string())],
+            );
+        }
+        if let Some((_, warn, crit)) = e.turn {
+            let c = topo.first(Role::Coturn).unwrap();
+            let allocations = |v: u64| {
+                vec![(
+                    format!(
+                        r#"synapse_planner_coturn_relay_allocations{{job="node",instance="{}"}}"#,
+                        c.fqdn
+                    ),
+                    format!("{v}x10"),
+                )]
+            };
+            let on_c = vec![("job", "node".to_string()), ("instance", c.fqdn.clone())];
+            pair(
+                "CoturnAllocationsHigh",
+                allocations(warn + 1),
+                allocations(warn),
+                "10m",
+                on_c.clone(),
+            );
+            pair(
+                "CoturnAllocationsAtQuota",
+                allocations(crit),
+                allocations(crit - 1),
+                "10m",
+                on_c,
+            );
+        }
+        let budget_tests = promtool_tests("budgets.yml", "1m", &budgets, &cases);
+
+        // Disks: the root filesystem of the role's first host (every data path is below
+        // it), or MinIO's first drive, losing a 1 TiB disk's worth in 60 days: full in
+        // 29.8 days at the start (fires after the 12 h `for`), 30.2 at the end (silent).
+        let mut disk_cases = Vec::new();
+        for (role, alert) in [
+            (Role::Synapse, "SynapseDiskFillsWithin30Days"),
+            (Role::Patroni, "PostgresDiskFillsWithin30Days"),
+            (Role::Minio, "MinioDriveFillsWithin30Days"),
+            (Role::Monitoring, "PrometheusDiskFillsWithin30Days"),
+            (Role::Backup, "BackupDiskFillsWithin30Days"),
+        ] {
+            let Some(h) = topo.first(role) else {
+                assert!(!disks.iter().any(|(n, _)| n == alert), "{name}: {alert}");
+                continue;
+            };
+            let r = rule(alert);
+            assert!(
+                r.expr
+                    .starts_with("predict_linear(node_filesystem_avail_bytes{")
+                    && r.expr.ends_with("}[6h], 30 * 86400) < 0")
+                    && r.for_ == "12h",
+                "{name}: {alert}: {} for {}",
+                r.expr,
+                r.for_
+            );
+            let mount = if role == Role::Minio { "/data1" } else { "/" };
+            let per_min: u64 = (1 << 40) / 86_400;
+            let day = per_min * 1_440;
+            let fs = |start: u64| {
+                vec![(
+                    format!(
+                        r#"node_filesystem_avail_bytes{{job="node",instance="{}",device="/dev/sda1",fstype="ext4",mountpoint="{mount}"}}"#,
+                        h.fqdn
+                    ),
+                    format!("{start}-{per_min}x780"),
+                )]
+            };
+            disk_cases.push(PromCase {
+                name: format!("{alert} 29.8 days"),
+                series: fs(day * 298 / 10),
+                eval: "13h",
+                alert: alert.to_string(),
+                fires: Some(vec![
+                    ("job", "node".to_string()),
+                    ("instance", h.fqdn.clone()),
+                    ("device", "/dev/sda1".to_string()),
+                    ("fstype", "ext4".to_string()),
+                    ("mountpoint", mount.to_string()),
+                ]),
+            });
+            disk_cases.push(PromCase {
+                name: format!("{alert} 30.2 days"),
+                series: fs(day * 302 / 10 + per_min * 780),
+                eval: "13h",
+                alert: alert.to_string(),
+                fires: None,
+            });
+        }
+        let disk_tests = promtool_tests("disks.yml", "10m", &disks, &disk_cases);
+
+        let sb = Sandbox::new("budget-rules");
+        for g in ["budgets", "disks"] {
+            let f = file(&files, &format!("{MON}/etc/prometheus/rules/{g}.yml"));
+            sb.write(&format!("{g}.yml"), &f.contents);
+        }
+        sb.write("budgets.test.yml", &budget_tests);
+        sb.write("disks.test.yml", &disk_tests);
+        let p = promtool.display();
+        let out = sb.run(&format!(
+            "set -e\n{p} check rules budgets.yml disks.yml\n{p} test rules budgets.test.yml\n{p} test rules disks.test.yml\n"
+        ));
+        assert_ok(
+            &out,
+            &format!("{name}: promtool on the budget rules\n{budget_tests}\n{disk_tests}"),
+        );
+        assert_eq!(
+            output_text(&out).matches("SUCCESS").count(),
+            4,
+            "{name}: {}",
+            output_text(&out)
+        );
+    }
+}
+
+/// The disk rules watch where the other generated files put the data: PostgreSQL's
+/// data_dir (Patroni), the pgBackRest repository and the backup scripts' directories,
+/// MinIO's drives (MINIO_VOLUMES), Prometheus' TSDB (Debian's default
+/// --storage.tsdb.path), the playbook's /matrix (the media store the backup copies).
+#[test]
+fn disk_rules_watch_the_data_the_other_files_place() {
+    let prometheus = tool("prometheus");
+    let help = std::process::Command::new(&prometheus)
+        .arg("--help")
+        .output()
+        .expect("prometheus --help");
+    let help = output_text(&help);
+    let tsdb = help
+        .split("--storage.tsdb.path=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("Debian's default --storage.tsdb.path")
+        .trim_end_matches('/')
+        .to_string();
+    for (name, plan) in named_plans() {
+        let files = bundle(&plan);
+        let topo = Topology::new(&plan);
+        let disks = rules_of(&files, "disks");
+        // The mountpoint=~ alternatives and instance=~ hosts of a rule.
+        let matcher = |alert: &str, label: &str| -> Vec<String> {
+            let expr = &disks
+                .iter()
+                .find(|(n, _)| n == alert)
+                .unwrap_or_else(|| panic!("{name}: no {alert}"))
+                .1
+                .expr;
+            expr.split(&format!("{label}=~\""))
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or_else(|| panic!("{name}: {alert}: no {label}"))
+                .split('|')
+                .map(str::to_string)
+                .collect()
+        };
+        // A path is watched when its filesystem's mount point can be any directory
+        // from / down to the path itself (`under`: down to a watched directory above it).
+        let check = |alert: &str, path: &str, under: bool| {
+            let mounts = matcher(alert, "mountpoint");
+            let mut p = if under {
+                mounts
+                    .iter()
+                    .filter(|m| {
+                        m.as_str() == "/"
+                            || path == m.as_str()
+                            || path.starts_with(&format!("{m}/"))
+                    })
+                    .max_by_key(|m| m.len())
+                    .unwrap_or_else(|| panic!("{name}: {alert} watches nothing above {path}"))
+                    .clone()
+            } else {
+                path.to_string()
+            };
+            loop {
+                assert!(
+                    mounts.contains(&p),
+                    "{name}: {alert} does not watch {p} (for {path}): {mounts:?}"
+                );
+                match p.rsplit_once('/') {
+                    Some(("", _)) if p != "/" => p = "/".to_string(),
+                    Some((parent, _)) if !parent.is_empty() => p = parent.to_string(),
+                    _ => break,
+                }
+            }
+        };
+        let watched = |alert: &str, path: &str| check(alert, path, false);
+        let hosts_of =
+            |role| -> Vec<String> { topo.role(role).map(|h| h.fqdn.clone()).collect::<Vec<_>>() };
+        for (alert, role) in [
+            ("SynapseDiskFillsWithin30Days", Role::Synapse),
+            ("PostgresDiskFillsWithin30Days", Role::Patroni),
+            ("MinioDriveFillsWithin30Days", Role::Minio),
+            ("PrometheusDiskFillsWithin30Days", Role::Monitoring),
+            ("BackupDiskFillsWithin30Days", Role::Backup),
+        ] {
+            assert_eq!(
+                matcher(alert, "instance"),
+                hosts_of(role),
+                "{name}: {alert}"
+            );
+        }
+        // Patroni's data_dir.
+        let p1 = topo.first(Role::Patroni).unwrap();
+        let cfg: serde_yaml::Value = serde_yaml::from_str(
+            &file(&files, &format!("hosts/{}/etc/patroni/config.yml", p1.name)).contents,
+        )
+        .unwrap();
+        let data_dir = cfg["postgresql"]["data_dir"].as_str().unwrap();
+        watched("PostgresDiskFillsWithin30Days", data_dir);
+        // The backup host's repository and directories.
+        let b = topo.first(Role::Backup).unwrap();
+        let conf = &file(&files, &format!("hosts/{}/etc/pgbackrest.conf", b.name)).contents;
+        let repo = conf
+            .lines()
+            .find_map(|l| l.strip_prefix("repo1-path="))
+            .expect("repo1-path");
+        watched("BackupDiskFillsWithin30Days", repo);
+        for (script, var) in [
+            ("backup-media.sh", "MEDIA_BACKUP_ROOT"),
+            ("pg-dump-synapse.sh", "PGDUMP_DIR"),
+        ] {
+            let text = &file(&files, &format!("hosts/{}/usr/local/sbin/{script}", b.name)).contents;
+            let dir = text
+                .split(&format!("${{{var}:-"))
+                .nth(1)
+                .and_then(|r| r.split('}').next())
+                .unwrap_or_else(|| panic!("{name}: {script} has no default {var}"));
+            watched("BackupDiskFillsWithin30Days", dir);
+        }
+        // The media store the backup copies from the Synapse host is under /matrix.
+        let media = &file(
+            &files,
+            &format!("hosts/{}/usr/local/sbin/backup-media.sh", b.name),
+        )
+        .contents;
+        assert!(
+            media.contains("/matrix/synapse/storage/media-store"),
+            "{name}"
+        );
+        check(
+            "SynapseDiskFillsWithin30Days",
+            "/matrix/synapse/storage/media-store",
+            true,
+        );
+        // Prometheus' TSDB: /etc/default/prometheus sets no other path.
+        let args = args_of(&files, &format!("{MON}/etc/default/prometheus"));
+        assert!(!args.contains("--storage.tsdb.path"), "{name}: {args}");
+        watched("PrometheusDiskFillsWithin30Days", &tsdb);
+        // MinIO: exactly the drives of MINIO_VOLUMES (`/data{1...D}` or `/data1`).
+        let m1 = topo.first(Role::Minio).unwrap();
+        let env = &file(&files, &format!("hosts/{}/etc/default/minio", m1.name)).contents;
+        let volumes = env
+            .lines()
+            .find_map(|l| l.strip_prefix("MINIO_VOLUMES="))
+            .unwrap()
+            .trim_matches('"');
+        let drives = volumes.rsplit("/data").next().unwrap();
+        let count: u64 = match drives.strip_prefix("{1...") {
+            Some(n) => n.trim_end_matches('}').parse().unwrap(),
+            None => 1,
+        };
+        let want: Vec<String> = (1..=count).map(|i| format!("/data{i}")).collect();
+        assert_eq!(
+            matcher("MinioDriveFillsWithin30Days", "mountpoint"),
+            want,
+            "{name}: {volumes}"
+        );
+        assert_eq!(count, plan.minio.drives_per_node.max(1), "{name}");
+    }
+}
+
+/// The coturn allocations units on each coturn host: systemd-analyze verify on the
+/// service, the timer and coturn.service (Debian's, with the drop-in), with the script
+/// at its path; the drop-in pulls in the timer, the timer runs the service every 15 s.
+#[test]
+fn coturn_allocation_units_verify() {
+    let analyze = tool("systemd-analyze");
+    // Debian's coturn.service, which the drop-in extends.
+    tool("/lib/systemd/system/coturn.service");
+    for (name, plan) in named_plans() {
+        let files = bundle(&plan);
+        let topo = Topology::new(&plan);
+        let hosts: Vec<_> = topo.role(Role::Coturn).collect();
+        let units: Vec<&File> = matching(&files, |p| {
+            p.starts_with("hosts/coturn") && p.contains("/etc/systemd/system/")
+        })
+        .collect();
+        assert_eq!(units.len(), 3 * hosts.len(), "{name}");
+        for h in hosts {
+            let f = |p: &str| file(&files, &format!("hosts/{}{p}", h.name));
+            let unit = "synapse-planner-coturn-allocations";
+            let service = f(&format!("/etc/systemd/system/{unit}.service"));
+            let timer = f(&format!("/etc/systemd/system/{unit}.timer"));
+            let drop_in =
+                f("/etc/systemd/system/coturn.service.d/synapse-planner-allocations.conf");
+            let script = f(COTURN_SCRIPT);
+            assert!(
+                drop_in
+                    .contents
+                    .contains(&format!("\nWants={unit}.timer\n")),
+                "{name}"
+            );
+            assert!(timer.contents.contains("\nOnUnitActiveSec=15s\n"), "{name}");
+            assert!(
+                service
+                    .contents
+                    .contains(&format!("\nExecStart={COTURN_SCRIPT}\n")),
+                "{name}"
+            );
+            // The script counts the plan's relay range.
+            for line in [
+                format!("min_port={}\n", plan.coturn.min_port),
+                format!("max_port={}\n", plan.coturn.max_port),
+            ] {
+                assert!(script.contents.contains(&line), "{name}: {line}");
+            }
+            let sb = Sandbox::new("coturn-units");
+            let dir = sb.dir().display().to_string();
+            sb.write("unit/service", &service.contents);
+            sb.write("unit/timer", &timer.contents);
+            sb.write("unit/drop-in", &drop_in.contents);
+            sb.write("unit/script", &script.contents);
+            let out = sb.run(&format!(
+                "set -e\n\
+                 mkdir -p ov/sys/u ov/sys/w ov/sbin/u ov/sbin/w\n\
+                 mount -t overlay overlay -o lowerdir=/etc/systemd/system,upperdir={dir}/ov/sys/u,workdir={dir}/ov/sys/w /etc/systemd/system\n\
+                 mount -t overlay overlay -o lowerdir=/usr/local/sbin,upperdir={dir}/ov/sbin/u,workdir={dir}/ov/sbin/w /usr/local/sbin\n\
+                 install -m 0755 unit/script {COTURN_SCRIPT}\n\
+                 install -m 0644 unit/service /etc/systemd/system/{unit}.service\n\
+                 install -m 0644 unit/timer /etc/systemd/system/{unit}.timer\n\
+                 install -D -m 0644 unit/drop-in /etc/systemd/system/coturn.service.d/synapse-planner-allocations.conf\n\
+                 {a} verify /etc/systemd/system/{unit}.timer /etc/systemd/system/{unit}.service coturn.service 2>&1\n\
+                 # The control: verify reads the drop-in (a bad key in it is reported).\n\
+                 echo 'NoSuchKey=1' >> /etc/systemd/system/coturn.service.d/synapse-planner-allocations.conf\n\
+                 echo CONTROL $({a} verify coturn.service 2>&1 | grep -c 'synapse-planner-allocations.conf.*NoSuchKey')\n",
+                a = analyze.display(),
+            ));
+            assert_ok(&out, &format!("{name}: systemd-analyze verify {unit}"));
+            let text = output_text(&out);
+            assert_eq!(text.trim(), "CONTROL 1", "{name}: {text}");
+        }
+    }
+}
+
+/// One live run on the default plan: coturn started with the bundle's turnserver.conf
+/// on coturn1's address, relay allocations made with coturn's own test client, then the
+/// generated allocations script (as root, like its service) writes the count into
+/// node_exporter's textfile directory; Debian's node_exporter (on coturn1's address,
+/// textfile and filesystem collectors) and Prometheus with the generated config and
+/// rules pick it up. The figure must equal the allocations coturn logged, Prometheus
+/// must store it with job node and instance coturn1 (what the rules select), the
+/// staleness rule must see the file, and CoturnAllocationsUnknown must be pending for
+/// coturn2 only (its metric is absent). Also: Debian's coturn has no Prometheus option.
+#[test]
+fn coturn_allocations_reach_the_rules_end_to_end() {
+    let prometheus = tool("prometheus");
+    let node_exporter = tool("prometheus-node-exporter");
+    let turnserver = tool("turnserver");
+    let uclient = tool("turnutils_uclient");
+    let jq = tool("jq");
+    let plan = Plan::default();
+    let files = bundle(&plan);
+    let topo = Topology::new(&plan);
+    let coturn: Vec<_> = topo.role(Role::Coturn).collect();
+    assert!(coturn.len() >= 2, "the default plan has two coturn hosts");
+    let (c1, c2) = (coturn[0], coturn[1]);
+    let conf = file(&files, &format!("hosts/{}/etc/turnserver.conf", c1.name));
+    let secret = conf
+        .contents
+        .lines()
+        .find_map(|l| l.strip_prefix("static-auth-secret="))
+        .unwrap();
+    let prom_args = args_of(&files, &format!("{MON}/etc/default/prometheus"));
+    let budgets = rules_of(&files, "budgets");
+    let rule = |n: &str| budgets.iter().find(|(r, _)| r == n).unwrap().1.expr.clone();
+    // The rules' selectors, with the threshold left out.
+    let high = rule("CoturnAllocationsHigh");
+    let selector = high.split(" > ").next().unwrap().to_string();
+    let unknown = rule("CoturnAllocationsUnknown");
+    let stale = unknown
+        .split(" or ")
+        .find(|p| p.starts_with("time() - "))
+        .unwrap()
+        .split(" > ")
+        .next()
+        .unwrap()
+        .to_string();
+
+    let sb = Sandbox::new("coturn-allocations").with_addrs([c1.ip]);
+    let conf_path = sb.write("turnserver.conf", &conf.contents);
+    let script = sb.write(
+        "coturn-allocations-metric.sh",
+        &file(&files, &format!("hosts/{}{COTURN_SCRIPT}", c1.name)).contents,
+    );
+    let mut s = install_prometheus_dir(&sb, &files);
+    s.push_str(&format!(
+        r#"textfile=/var/lib/prometheus/node-exporter
+mount -t tmpfs tmpfs "$textfile"
+mkdir -p var-lib-turn data
+if [ -f /var/lib/turn/turndb ]; then cp /var/lib/turn/turndb var-lib-turn/; fi
+mount --bind "$PWD/var-lib-turn" /var/lib/turn
+set +e
+echo "PROMETHEUS_OPTION $({turnserver} -h 2>&1 | grep -ci prometheus)"
+wait_for() {{
+  for _ in $(seq 1 300); do "$@" > /dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "timed out: $*"
+  return 1
+}}
+q() {{ curl -sfG http://127.0.0.1:9090/api/v1/query --data-urlencode "query=$1"; }}
+value() {{ sed -n 's/^synapse_planner_coturn_relay_allocations \([0-9]*\)$/\1/p' "$textfile/synapse_planner_coturn_relay_allocations.prom"; }}
+# Before coturn runs: 0.
+bash {script} || {{ echo "script failed"; exit 1; }}
+echo "BEFORE $(value)"
+{turnserver} -c {conf} -v --log-file=stdout --pidfile="$PWD/turn.pid" > turn.log 2>&1 &
+wait_for sh -c "ss -Hlun | grep -q '{c1ip}:3478 '" || {{ cat turn.log; exit 1; }}
+# Clients in pairs sending to each other through their relays (-y), no RTCP (-c),
+# hanging on after the last packet (-h) so the allocations stay.
+{uclient} -W {secret} -u alice -y -c -h -m 4 -n 1000 -z 100 {c1ip} > uclient.log 2>&1 &
+logged() {{ grep -c 'ALLOCATE processed, success' turn.log; }}
+settled() {{
+  bash {script} && [ "$(value)" -gt 0 ] && [ "$(value)" = "$(logged)" ] && sleep 1 \
+    && bash {script} && [ "$(value)" = "$(logged)" ]
+}}
+wait_for settled || {{ tail -20 turn.log; tail uclient.log; cat "$textfile"/*.prom; exit 1; }}
+echo "LOGGED $(logged)"
+echo "FILE $(value)"
+echo "MODE $(stat -c %a "$textfile/synapse_planner_coturn_relay_allocations.prom")"
+echo "LEFTOVER $(find "$textfile" -name '.*' | wc -l)"
+{node_exporter} --web.listen-address={c1ip}:9100 --collector.disable-defaults --collector.textfile --collector.filesystem > node.log 2>&1 &
+{prometheus} --config.file=/etc/prometheus/prometheus.yml --storage.tsdb.path="$PWD/data" {prom_args} > prom.log 2>&1 &
+stored() {{ [ "$(q '{selector}' | {jq} -r '.data.result | length')" = 1 ]; }}
+pending() {{
+  curl -sf http://127.0.0.1:9090/api/v1/alerts | {jq} -e '[.data.alerts[] | select(.labels.alertname == "CoturnAllocationsUnknown") | .labels.instance] == ["{c2}"]'
+}}
+wait_for stored || {{ cat prom.log; exit 1; }}
+wait_for pending || {{ curl -s http://127.0.0.1:9090/api/v1/alerts; exit 1; }}
+echo "STORED $(q '{selector}')"
+echo "STALE $(q '{stale}')"
+echo "FILESYSTEM $(q 'node_filesystem_avail_bytes{{instance="{c1fqdn}"}}' | {jq} -c '[.data.result[].metric | keys] | unique')"
+echo "ALERTS $(curl -sf http://127.0.0.1:9090/api/v1/alerts | {jq} -c '[.data.alerts[] | select(.labels.alertname | startswith("CoturnAllocations")) | [.labels.alertname, .labels.instance, .state]]')"
+exit 0
+"#,
+        turnserver = turnserver.display(),
+        uclient = uclient.display(),
+        node_exporter = node_exporter.display(),
+        prometheus = prometheus.display(),
+        jq = jq.display(),
+        script = script.display(),
+        conf = conf_path.display(),
+        c1ip = c1.ip,
+        c1fqdn = c1.fqdn,
+        c2 = c2.fqdn,
+    ));
+    let out = sb.run(&s);
+    let text = output_text(&out);
+    assert_ok(&out, "coturn allocations end to end");
+    let line = |key: &str| -> &str {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no {key} line:\n{text}"))
+    };
+    assert_eq!(line("PROMETHEUS_OPTION"), "0", "{text}");
+    assert_eq!(line("BEFORE"), "0", "{text}");
+    let n: u64 = line("LOGGED").parse().unwrap();
+    assert!(n >= 2, "{text}");
+    assert_eq!(line("FILE"), n.to_string(), "{text}");
+    assert_eq!(line("MODE"), "644", "{text}");
+    assert_eq!(line("LEFTOVER"), "0", "no temporary file left: {text}");
+    // Stored as the rules select it: job node, instance coturn1, the script's figure.
+    let stored: serde_json::Value = serde_json::from_str(line("STORED")).unwrap();
+    let r = &stored["data"]["result"][0];
+    assert_eq!(r["metric"]["job"], "node", "{text}");
+    assert_eq!(r["metric"]["instance"], c1.fqdn.as_str(), "{text}");
+    assert_eq!(r["value"][1], n.to_string(), "{text}");
+    // The staleness part sees the file, seconds old.
+    let stale: serde_json::Value = serde_json::from_str(line("STALE")).unwrap();
+    let ages = stale["data"]["result"].as_array().unwrap();
+    assert_eq!(ages.len(), 1, "{text}");
+    assert_eq!(ages[0]["metric"]["instance"], c1.fqdn.as_str(), "{text}");
+    let age: f64 = ages[0]["value"][1].as_str().unwrap().parse().unwrap();
+    assert!(age < 300.0, "{text}");
+    // node_exporter's filesystem series carry the labels the disk rules match on.
+    let fs = line("FILESYSTEM");
+    for label in ["device", "fstype", "mountpoint", "instance", "job"] {
+        assert!(fs.contains(&format!("\"{label}\"")), "{fs}");
+    }
+    // No allocation alert for coturn1 (far below the quota); coturn2 has no metric.
+    let alerts: serde_json::Value = serde_json::from_str(line("ALERTS")).unwrap();
+    assert_eq!(
+        alerts,
+        serde_json::json!([["CoturnAllocationsUnknown", c2.fqdn, "pending"]]),
+        "{text}"
+    );
+}
+
+/// The metrics the budget rules read exist where they come from: postgres_exporter
+/// 0.11 (Debian 12) scraped live in front of PostgreSQL with the plan's
+/// max_connections; MinIO's v2 cluster metrics at the pinned release
+/// (tests/data/minio-metrics-v2-<release>.txt); process_resident_memory_bytes in the
+/// registry Synapse's metrics listener serves (the validators' venv).
+#[test]
+fn budget_rules_use_metrics_the_exporters_have() {
+    let pg_exporter = tool("prometheus-postgres-exporter");
+    let python = sandbox::venv().join("bin/python");
+    tool(&python.display().to_string());
+    let plan = Plan::default();
+    let files = bundle(&plan);
+
+    // postgres_exporter against a PostgreSQL with the plan's max_connections.
+    let bin = format!("/usr/lib/postgresql/{}/bin", plan.postgres.version);
+    let initdb = tool(&format!("{bin}/initdb"));
+    let pg_ctl = tool(&format!("{bin}/pg_ctl"));
+    let sb = Sandbox::new("pg-exporter-metrics");
+    let out = sb.run(&format!(
+        "set -e\n\
+         mkdir pgdata && chown postgres pgdata\n\
+         runuser -u postgres -- {initdb} -D $PWD/pgdata -A trust > /dev/null\n\
+         runuser -u postgres -- {pg_ctl} -D $PWD/pgdata -l $PWD/pgdata/pg.log -w -o '-c max_connections={max} -c listen_addresses=127.0.0.1 -c unix_socket_directories=/run/postgresql' start > /dev/null\n\
+         runuser -u postgres -- psql -h /run/postgresql -XAtq -c 'CREATE DATABASE synapse'\n\
+         DATA_SOURCE_NAME='postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable' {exporter} --web.listen-address=127.0.0.1:9187 > exporter.log 2>&1 &\n\
+         for i in $(seq 1 100); do curl -sf http://127.0.0.1:9187/metrics > metrics.txt && grep -q '^pg_up 1' metrics.txt && break; sleep 0.1; done\n\
+         cat metrics.txt\n",
+        initdb = initdb.display(),
+        pg_ctl = pg_ctl.display(),
+        exporter = pg_exporter.display(),
+        max = plan.postgres.max_connections,
+    ));
+    assert_ok(&out, "postgres_exporter");
+    let metrics = String::from_utf8_lossy(&out.stdout).to_string();
+    let pg = rule_metrics(&files, "pg_");
+    assert!(pg.len() >= 5, "{pg:?}");
+    for m in &pg {
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l.starts_with(&format!("{m}{{")) || l.starts_with(&format!("{m} "))),
+            "postgres_exporter 0.11 exports no {m}"
+        );
+    }
+    // Per database and state, as the connection rules sum them.
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("pg_stat_activity_count{")
+                && l.contains("datname=\"synapse\"")
+                && l.contains("state=\"idle\"")),
+        "{metrics}"
+    );
+    // max_connections as PostgreSQL runs it: PostgresMaxConnectionsNotAsPlanned is
+    // silent with the plan's value.
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("pg_settings_max_connections{")
+                && l.ends_with(&format!(" {}", plan.postgres.max_connections))),
+        "{metrics}"
+    );
+
+    // MinIO: the pinned release's metric names.
+    let image = files
+        .iter()
+        .find_map(|f| {
+            f.contents.split("quay.io/minio/minio:").nth(1).map(|r| {
+                r.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+                    .next()
+                    .unwrap()
+            })
+        })
+        .expect("the MinIO image");
+    let names_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/data/minio-metrics-v2-{image}.txt"));
+    let names = std::fs::read_to_string(&names_path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (see tests/data/MONITORING-README.md)",
+            names_path.display()
+        )
+    });
+    let minio = rule_metrics(&files, "minio_");
+    assert!(
+        minio.contains("minio_cluster_health_erasure_set_online_drives"),
+        "{minio:?}"
+    );
+    for m in &minio {
+        assert!(
+            names.lines().any(|l| l == m),
+            "MinIO {image} exports no {m}"
+        );
+    }
+
+    // Synapse: its metrics listener serves synapse.metrics.RegistryProxy
+    // (synapse/app/_base.py listen_metrics), which holds prometheus_client's process
+    // collector.
+    let out = Sandbox::new("synapse-registry").run(&format!(
+        "{} -c 'import synapse.metrics\nfrom prometheus_client import generate_latest\nprint(generate_latest(synapse.metrics.RegistryProxy).decode())'\n",
+        python.display()
+    ));
+    assert_ok(&out, "Synapse's registry");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("process_resident_memory_bytes ")),
+        "{}",
+        output_text(&out)
+    );
+    assert!(rule_metrics(&files, "process_").contains("process_resident_memory_bytes"));
 }

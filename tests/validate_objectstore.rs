@@ -4,7 +4,11 @@
 //! scripts through bash -n and shellcheck, every `mc` command and flag against the
 //! pinned mc's command table, the policy JSON, and the health check's verdicts on a
 //! healthy, a degraded and a broken cluster (mc replaced by canned answers). Every tool
-//! that could touch the network runs inside the Sandbox.
+//! that could touch the network runs inside the Sandbox. Besides the named plans, the
+//! env and unit checks run on plans that set `minio.parity` (the largest parity each
+//! layout accepts): MINIO_STORAGE_CLASS_STANDARD must be a value MinIO's
+//! storageclass.parseStorageClass and ValidateParity accept for the set the
+//! MINIO_VOLUMES expand to, and must reach the container.
 
 #[path = "support/bundles.rs"]
 mod bundles;
@@ -17,6 +21,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use synapse_planner::bundle::{File, Topology};
 use synapse_planner::plan::{Plan, Role};
+use synapse_planner::report::Report;
 
 /// The mc release the scripts pin, and its command/flag table built from mc's source at
 /// that tag (tests/data/mc-tree-extract.py).
@@ -176,6 +181,53 @@ fn set_sizes(total: u64, patterns: &[u64]) -> Vec<u64> {
         .collect()
 }
 
+/// The named plans, and each of them with `minio.parity` set to the largest parity its
+/// layout takes (0 stays unset for a single drive).
+fn plans() -> Vec<(String, Plan)> {
+    let mut v: Vec<(String, Plan)> = named_plans()
+        .into_iter()
+        .map(|(n, p)| (n.to_string(), p))
+        .collect();
+    for (name, plan) in named_plans() {
+        let max = Report::new(&plan).object_storage.max_parity;
+        if max == 0 {
+            continue;
+        }
+        let p = plan
+            .with_text("minio.parity", &max.to_string())
+            .expect("a valid parity");
+        v.push((format!("{name}+EC:{max}"), p));
+    }
+    v
+}
+
+/// MinIO's parseStorageClass and ValidateParity (internal/config/storageclass/
+/// storage-class.go at the pinned release): `EC:<n>`, exactly two sections, scheme EC,
+/// a non-negative integer, at most half the set size.
+fn minio_accepts_storage_class(value: &str, set_size: u64) -> Result<u64, String> {
+    let parts: Vec<&str> = value.split(':').collect();
+    if parts.len() != 2 {
+        return Err(format!("{value}: not two sections"));
+    }
+    if parts[0] != "EC" {
+        return Err(format!("{value}: unsupported scheme {}", parts[0]));
+    }
+    let n: i64 = parts[1]
+        .parse()
+        .map_err(|_| format!("{value}: parity is not an integer"))?;
+    if n < 0 {
+        return Err(format!("{value}: negative parity"));
+    }
+    let n = n as u64;
+    if n > set_size / 2 {
+        return Err(format!(
+            "{value}: parity {n} should be less than or equal to {}",
+            set_size / 2
+        ));
+    }
+    Ok(n)
+}
+
 fn minio_files(files: &[File]) -> Vec<&File> {
     matching(files, |p| p.starts_with("hosts/minio")).collect()
 }
@@ -186,7 +238,7 @@ fn env_files_follow_systemd_bash_and_minio_rules() {
         .lines()
         .map(str::to_string)
         .collect();
-    for (plan_name, plan) in named_plans() {
+    for (plan_name, plan) in plans() {
         let files = bundle(&plan);
         let topo = Topology::new(&plan);
         let nodes = plan.host(Role::Minio).count;
@@ -280,6 +332,46 @@ fn env_files_follow_systemd_bash_and_minio_rules() {
                     "{plan_name}: no erasure set size fits {total} drives over {nodes} nodes"
                 );
             }
+            // The parity: set exactly when the plan sets it, to a value MinIO accepts
+            // for the set its volumes make (the largest size set_sizes allows).
+            let report = Report::new(&plan);
+            match m.get("MINIO_STORAGE_CLASS_STANDARD") {
+                None => assert_eq!(plan.minio.parity, 0, "{plan_name}: parity not written"),
+                Some(v) => {
+                    let total = nodes * drives;
+                    let size = if total == 1 {
+                        1
+                    } else {
+                        *set_sizes(total, &patterns)
+                            .last()
+                            .unwrap_or_else(|| panic!("{plan_name}: no set size"))
+                    };
+                    let parity = minio_accepts_storage_class(v, size)
+                        .unwrap_or_else(|e| panic!("{plan_name}: MinIO refuses {e}"));
+                    assert_eq!(parity, plan.minio.parity, "{plan_name}");
+                    assert_eq!(parity, report.object_storage.parity, "{plan_name}");
+                    assert_eq!(size, report.object_storage.set_size, "{plan_name}");
+                }
+            }
+            // The layout comment is the report's.
+            let os = &report.object_storage;
+            assert!(
+                f.contents.contains(&format!(
+                    "{} drives, {} TiB raw.",
+                    os.total_drives, os.raw_tib
+                )),
+                "{plan_name}: pool line"
+            );
+            if os.layout != "single-drive" {
+                assert!(
+                    f.contents.contains(&format!(
+                        "{} data + {} parity drives per set, {} TiB usable; reads need {} drives of a set,",
+                        os.data_drives, os.parity, os.usable_tib, os.read_quorum
+                    )),
+                    "{plan_name}: erasure lines are the report's:\n{}",
+                    f.contents
+                );
+            }
             // MinIO refuses to join nodes whose settings differ.
             match &first {
                 None => first = Some(vars),
@@ -362,13 +454,39 @@ fn environment_parser_rejects_what_systemd_would() {
     assert!(set_sizes(17, &[1, 17]).is_empty());
 }
 
+#[test]
+fn storage_class_check_refuses_what_minio_refuses() {
+    // (value, set size, accepted parity)
+    for (value, size, want) in [
+        ("EC:4", 16, Some(4)),
+        ("EC:8", 16, Some(8)),
+        ("EC:9", 16, None),
+        ("EC:2", 4, Some(2)),
+        ("EC:3", 4, None),
+        ("EC:1", 1, None),
+        ("EC:0", 1, Some(0)),
+        ("RS:2", 4, None),
+        ("EC:2:1", 4, None),
+        ("EC:-1", 4, None),
+        ("EC:x", 4, None),
+    ] {
+        assert_eq!(
+            minio_accepts_storage_class(value, size).ok(),
+            want,
+            "{value} on a set of {size}"
+        );
+    }
+    // Every plan of plans() that sets a parity is covered by the env check.
+    assert!(plans().iter().filter(|(_, p)| p.minio.parity > 0).count() >= 3);
+}
+
 /// `systemd-analyze verify` on every minio.service, with /usr/bin/docker and
 /// docker.service stubbed in the sandbox's private mount namespace (overlays: the host
 /// is untouched). Any message fails; the unit mounts exactly the env file's drives.
 #[test]
 fn units_pass_systemd_analyze_verify() {
     let analyze = tool("systemd-analyze");
-    for (plan_name, plan) in named_plans() {
+    for (plan_name, plan) in plans() {
         let files = bundle(&plan);
         let topo = Topology::new(&plan);
         for h in topo.role(Role::Minio) {

@@ -15,16 +15,22 @@ use std::fmt::Write;
 const STANZA: &str = CLUSTER;
 /// Debian's pgbackrest package creates it (owned by postgres, 0750).
 const REPO_PATH: &str = "/var/lib/pgbackrest";
-/// Full backups kept. A full runs weekly and WAL is kept as far back as the oldest
-/// full: see [`restore_window_days`].
-pub(super) const FULL_RETENTION: u64 = 2;
+/// Full backups kept (`repo1-retention-full`): the plan's `retention.full-backups`
+/// (default 2). A full runs weekly and WAL is kept as far back as the oldest full: see
+/// [`restore_window_days`]. The storage view sizes the repository from the same value.
+pub(super) fn full_retention(ctx: &Ctx) -> u64 {
+    ctx.plan.retention.full_backups
+}
 /// Differential backups kept (with the incrementals that depend on them): a week of
 /// dailies, so a restore within the week starts from a recent diff instead of
 /// replaying a week of WAL. Older points restore from a full plus WAL.
 pub(super) const DIFF_RETENTION: u64 = 7;
-/// Daily media snapshots kept (the seed's 7): hard links make an unchanged file cost
-/// nothing, so a week of history costs about the media uploaded that week.
-pub(super) const MEDIA_SNAPSHOTS: u64 = 7;
+/// Daily media snapshots kept: the plan's `retention.media-snapshots` (default the
+/// seed's 7). Hard links make an unchanged file cost nothing, so a week of history
+/// costs about the media that changed that week (the storage view counts it).
+pub(super) fn media_snapshots(ctx: &Ctx) -> u64 {
+    ctx.plan.retention.media_snapshots
+}
 /// Weekly pg_dump files kept: two weeks.
 pub(super) const PGDUMP_KEEP: u64 = 2;
 const MEDIA_ROOT: &str = "/var/backups/synapse-media";
@@ -262,10 +268,10 @@ log-level-file=detail
 ",
         name = h.name,
         cipher = ctx.secret(SecretId::PgbackrestCipherPass),
-        full = FULL_RETENTION,
+        full = full_retention(ctx),
         diff = DIFF_RETENTION,
-        min = restore_window_days(FULL_RETENTION).0,
-        max = restore_window_days(FULL_RETENTION).1,
+        min = restore_window_days(full_retention(ctx)).0,
+        max = restore_window_days(full_retention(ctx)).1,
         process_max = repo_process_max(ctx),
         standby = if backup_from_standby(ctx) {
             "# Copy the files from a standby (any of the nodes below that is one): the primary\n# only starts and stops the backup.\nbackup-standby=y"
@@ -705,7 +711,7 @@ fn media_values(ctx: &Ctx, h: &Host) -> Vec<(&'static str, String)> {
     values.extend([
         ("@NAME@", h.name.clone()),
         ("@ROOT@", MEDIA_ROOT.to_string()),
-        ("@KEEP@", MEDIA_SNAPSHOTS.to_string()),
+        ("@KEEP@", media_snapshots(ctx).to_string()),
         ("@RCLONE_CONF@", RCLONE_CONF.to_string()),
         ("@BUCKET@", BUCKET.to_string()),
         (
@@ -1331,7 +1337,7 @@ that the newest events are there, and restore one media snapshot into a scratch
 directory (`MEDIA_S3_TARGET=/scratch/s3 MEDIA_LOCAL_TARGET=/scratch/local MEDIA_OWNER= restore-media.sh`).
 ",
         server = t.server_name,
-        full = FULL_RETENTION,
+        full = full_retention(ctx),
         diff = DIFF_RETENTION,
         dump_from = if backup_from_standby(ctx) {
             format!("a standby ({}:{})", t.vip, ports::PG_REPLICAS)
@@ -1339,9 +1345,9 @@ directory (`MEDIA_S3_TARGET=/scratch/s3 MEDIA_LOCAL_TARGET=/scratch/local MEDIA_
             format!("the primary ({}:{})", t.vip, ports::PG_PRIMARY)
         },
         dumps = PGDUMP_KEEP,
-        media = MEDIA_SNAPSHOTS,
-        window_min = restore_window_days(FULL_RETENTION).0,
-        window_max = restore_window_days(FULL_RETENTION).1,
+        media = media_snapshots(ctx),
+        window_min = restore_window_days(full_retention(ctx)).0,
+        window_max = restore_window_days(full_retention(ctx)).1,
         others_stop = if others.is_empty() {
             "none in this plan".to_string()
         } else {
@@ -1433,13 +1439,17 @@ mod tests {
         for (fulls, window) in [(1, (0, 7)), (2, (7, 14)), (4, (21, 28))] {
             assert_eq!(restore_window_days(fulls), window, "{fulls}");
         }
-        // The bundle's choice: never less than a week back.
-        assert_eq!(restore_window_days(FULL_RETENTION), (7, 14));
-        // A week of dailies (6 diffs between fulls) and of media snapshots.
-        for (kept, at_least) in [(DIFF_RETENTION, 6), (MEDIA_SNAPSHOTS, 7), (PGDUMP_KEEP, 2)] {
-            assert!(kept >= at_least, "{kept}");
-        }
+        // The default plan's choice: never less than a week back.
         with_ctx(&Plan::default(), |ctx| {
+            assert_eq!(restore_window_days(full_retention(ctx)), (7, 14));
+            // A week of dailies (6 diffs between fulls) and of media snapshots.
+            for (kept, at_least) in [
+                (DIFF_RETENTION, 6),
+                (media_snapshots(ctx), 7),
+                (PGDUMP_KEEP, 2),
+            ] {
+                assert!(kept >= at_least, "{kept}");
+            }
             let f = files(ctx)
                 .into_iter()
                 .find(|f| f.path == "hosts/backup/etc/pgbackrest.conf")
@@ -1447,6 +1457,29 @@ mod tests {
             assert!(f.contents.contains("\nrepo1-retention-full=2\n"));
             assert!(f.contents.contains("\nrepo1-retention-diff=7\n"));
             assert_eq!(f.mode, 0o600);
+        });
+        // The plan's retention reaches the files.
+        let p = plan(&[
+            ("retention.full-backups", "4"),
+            ("retention.media-snapshots", "30"),
+        ]);
+        with_ctx(&p, |ctx| {
+            let all = files(ctx);
+            let get = |path: &str| {
+                all.iter()
+                    .find(|f| f.path == path)
+                    .map(|f| f.contents.clone())
+                    .unwrap_or_default()
+            };
+            assert!(get("hosts/backup/etc/pgbackrest.conf").contains("\nrepo1-retention-full=4\n"));
+            assert!(
+                get("hosts/backup/usr/local/sbin/backup-media.sh")
+                    .contains("keep=\"${MEDIA_SNAPSHOTS:-30}\"")
+            );
+            let doc = get("backup/RESTORE.md");
+            assert!(doc.contains("| 4 fulls |"), "{doc}");
+            assert!(doc.contains("last **21 days** (up to 28"), "{doc}");
+            assert!(doc.contains("| 30 snapshots |"), "{doc}");
         });
     }
 

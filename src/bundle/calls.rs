@@ -25,10 +25,6 @@ pub(super) const LIVEKIT_VERSION: &str = "v1.13.5";
 const LIVEKIT_IMAGE: &str = "docker.io/livekit/livekit-server";
 /// systemd unit and container name (scripts/certs/distribute.sh restarts `livekit`).
 const LIVEKIT_UNIT: &str = "livekit";
-/// Synapse's coturn guide (docs/setup/turn/coturn.md): 4 streams per video call, so 12
-/// relayed streams = 3 simultaneous relayed calls per user; 1200 per server in total.
-const TURN_USER_QUOTA: u64 = 12;
-const TURN_TOTAL_QUOTA: u64 = 1200;
 
 /// Address ranges no TURN relay may reach: IANA special-purpose IPv4 blocks (RFC 6890),
 /// the list Synapse's coturn guide recommends besides the private ranges. (first, last,
@@ -97,17 +93,12 @@ fn network_range(net: Ipv4Addr, prefix: u8) -> (Ipv4Addr, Ipv4Addr) {
     (Ipv4Addr::from(base), Ipv4Addr::from(base | !mask))
 }
 
-/// The relay ports of the plan's coturn range.
-fn turn_ports(ctx: &Ctx) -> u64 {
-    (ctx.plan.coturn.max_port + 1).saturating_sub(ctx.plan.coturn.min_port)
-}
-
 fn turnserver_conf(ctx: &Ctx, h: &Host) -> File {
     let t = &ctx.topology;
     let p = &ctx.plan.coturn;
     let server = &t.server_name;
     let (net_first, net_last) = network_range(ctx.plan.network.subnet, ctx.plan.network.prefix);
-    let nofile = a::NOFILE_LIMIT.value as u64;
+    let turn = &ctx.report.calls.turn;
     let mut o = ctx.header(Comment::Hash);
     let _ = write!(
         o,
@@ -138,7 +129,9 @@ external-ip={ip}
 # Relay ports from the plan (coturn.min-port..max-port): one allocation holds one port, so
 # {ports} ports bound the concurrent allocations on this host. 91-reserved-ports.conf keeps
 # them out of the kernel's ephemeral ports. File descriptors: coturn needs about two per
-# session; systemd's default nofile {nofile} allows about {sessions} sessions.
+# session; systemd's default nofile {nofile} allows about {sessions} sessions (coturn prints
+# the same figure at start). The plan's peak puts {need} allocations on this host
+# (calls.turn.allocations-per-node).
 min-port={min}
 max-port={max}
 
@@ -152,8 +145,12 @@ fingerprint
 # Nonces expire after 600 s, limiting replays.
 stale-nonce=600
 
-# Quotas (Synapse's coturn guide): 4 streams per video call, so {user_quota} relayed streams
-# is 3 simultaneous relayed calls per user; {total_quota} allocations per server in total.
+# Quotas, from the plan's report (calls.turn). user-quota: Synapse's coturn guide allows
+# {user_calls} simultaneous relayed calls per user at {user_streams} streams per video call = {user_quota}
+# allocations per user. total-quota: the most this host can hold, the smaller of its {ports}
+# relay ports and the {sessions} sessions its descriptors allow: past it coturn answers
+# 486 Allocation Quota Reached and the client's ICE uses another coturn host, instead of
+# this one running out of ports or descriptors. (The guide's 1200 is an example.)
 user-quota={user_quota}
 total-quota={total_quota}
 
@@ -185,13 +182,17 @@ denied-peer-ip={net_first}-{net_last}
         ip = h.ip,
         turn = ports::TURN,
         turns = ports::TURNS,
-        ports = turn_ports(ctx),
-        sessions = nofile / 2,
+        ports = turn.relay_ports_per_node,
+        nofile = turn.nofile,
+        sessions = turn.sessions_by_file_descriptors,
+        need = turn.allocations_per_node,
         min = p.min_port,
         max = p.max_port,
         secret = ctx.secret(SecretId::TurnSharedSecret),
-        user_quota = TURN_USER_QUOTA,
-        total_quota = TURN_TOTAL_QUOTA,
+        user_calls = ctx.plan.assume(&a::TURN_USER_CALLS),
+        user_streams = ctx.plan.assume(&a::TURN_ALLOCATIONS_PER_USER_CALL),
+        user_quota = turn.user_quota,
+        total_quota = turn.total_quota,
         subnet = t.subnet,
     );
     for (first, last, what) in SPECIAL_RANGES {
@@ -244,13 +245,10 @@ TURNSERVER_ENABLED=1
     )
 }
 
-fn livekit_ports(ctx: &Ctx) -> u64 {
-    (ctx.plan.livekit.port_range_end + 1).saturating_sub(ctx.plan.livekit.port_range_start)
-}
-
 fn livekit_yaml(ctx: &Ctx, h: &Host, redis: &Host) -> File {
     let p = &ctx.plan.livekit;
     let nodes = ctx.hosts(Role::Livekit).count();
+    let lk = &ctx.report.calls.livekit;
     let mut o = ctx.header(Comment::Hash);
     let _ = write!(
         o,
@@ -270,8 +268,9 @@ rtc:
   # ICE over TCP for clients whose UDP is blocked.
   tcp_port: {tcp}
   # UDP media ports from the plan (livekit.port-range-*): {range} ports; each participant
-  # uses about two (one to publish, one to subscribe), so about {participants} participants on this
-  # node at a time. 91-reserved-ports.conf keeps them out of the ephemeral ports.
+  # uses two (one to publish, one to subscribe), so {participants} participants on this node at
+  # a time; the plan's peak puts {need} here ({need_ports} ports, calls.livekit). 91-reserved-ports.conf
+  # keeps them out of the ephemeral ports.
   port_range_start: {start}
   port_range_end: {end}
   # Intranet: clients reach the node's private address, so it is announced as is and no
@@ -296,6 +295,14 @@ room:
   empty_timeout: 300
   # Seconds a room is kept after its last participant left.
   departure_timeout: 20
+# Where a new room runs: the node with the fewest rooms (LiveKit's default picks a random
+# node: kind any, sort_by random, pkg/config/config.go). The plan's sizing spreads rooms
+# evenly, ⌈rooms / nodes⌉ = {rooms_per_node} per node; this keeps placement close to that (each
+# node reports its room count every 2 s, node_stats_config.stats_update_interval).
+node_selector:
+  kind: any
+  sort_by: rooms
+  algorithm: lowest
 # Prometheus metrics on {metrics} (prometheus.port; the top-level prometheus_port is
 # deprecated in {version} and logs a warning).
 prometheus:
@@ -313,8 +320,10 @@ turn:
         server = ctx.topology.server_name,
         port = ports::LIVEKIT_HTTP,
         tcp = ports::LIVEKIT_RTC_TCP,
-        range = livekit_ports(ctx),
-        participants = livekit_ports(ctx) / 2,
+        range = lk.port_range,
+        participants = lk.participants_supported_per_node,
+        need = lk.participants_per_node,
+        need_ports = lk.ports_needed_per_node,
         start = p.port_range_start,
         end = p.port_range_end,
         redis_ip = redis.ip,
@@ -323,6 +332,7 @@ turn:
         key = ctx.secret(SecretId::LivekitApiKey),
         secret = ctx.secret(SecretId::LivekitApiSecret),
         metrics = ports::LIVEKIT_METRICS,
+        rooms_per_node = lk.rooms_per_node,
     );
     role_file(
         Role::Livekit,
@@ -679,8 +689,9 @@ mod tests {
             ("min-port", vec!["40000"]),
             ("max-port", vec!["40999"]),
             ("realm", vec!["chat.example.com"]),
+            // The report's quotas: 3 calls × 4 streams; min(1,000 relay ports, 32,500 sessions).
             ("user-quota", vec!["12"]),
-            ("total-quota", vec!["1200"]),
+            ("total-quota", vec!["1000"]),
             (
                 "static-auth-secret",
                 vec![Secrets::placeholders().get(SecretId::TurnSharedSecret)],
@@ -775,6 +786,9 @@ mod tests {
             assert_eq!(text("rtc.node_ip"), ip);
             assert_eq!(get("rtc.use_external_ip"), serde_yaml::Value::Bool(false));
             assert_eq!(get("room.auto_create"), serde_yaml::Value::Bool(false));
+            assert_eq!(text("node_selector.kind"), "any");
+            assert_eq!(text("node_selector.sort_by"), "rooms");
+            assert_eq!(text("node_selector.algorithm"), "lowest");
             assert_eq!(
                 text(&format!("keys.{}", secrets.get(SecretId::LivekitApiKey))),
                 secrets.get(SecretId::LivekitApiSecret)

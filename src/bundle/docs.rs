@@ -270,7 +270,15 @@ pub fn checklist(ctx: &Ctx) -> File {
             "Patroni failover tested",
             format!("`patronictl switchover` (and once a hard stop of the primary): Synapse reconnects through PgBouncer and {}:{}.", t.vip, ports::PG_PRIMARY),
         ),
-        ("Backups run", "pgBackRest `info` shows a recent full, diff and incr backup; the media snapshots exist.".into()),
+        (
+            "Backups run",
+            format!(
+                "pgBackRest `info` shows a recent full, diff and incr backup and never more than {} fulls (retention.full-backups {} + the one being taken); the media snapshots exist, at most {} (retention.media-snapshots).",
+                ctx.plan.retention.full_backups.saturating_add(1),
+                ctx.plan.retention.full_backups,
+                ctx.plan.retention.media_snapshots
+            ),
+        ),
         ("A restore was tested (critical)", "Restore the database to a scratch host with the restore procedure, including truncating e2e_one_time_keys_json, and a media restore.".into()),
         ("/etc/hosts is right on every host", "prepare-host.sh wrote it; the pre-deploy check resolves every name from every host.".into()),
         ("Firewall rules survive a reboot", "Reboot one host of each role and run the post-deploy check again.".into()),

@@ -25,6 +25,16 @@
 //! the jobs' own `job` label stored as `exported_job`. Group `backup` alerts on a
 //! failed job, on a backup late against backup.rs's cron schedule (thresholds computed
 //! from it, [`schedule_gap_s`]), and on results that never arrived (absent()).
+//!
+//! Budgets (issue 5, item 7). Groups `budgets` and `disks` alert on the plan's own
+//! numbers: PostgreSQL connections above 80 % of the usable count, a Synapse process
+//! above its RAM budget, MinIO drives offline at or above parity, coturn allocations
+//! near total-quota, disks full within 30 days at the current growth. Every threshold
+//! is a figure of the report ([`budgets`]), written into its rule with a comment that
+//! says where it comes from. coturn's allocations come from a script on each coturn
+//! host, run by a systemd timer, that writes [`COTURN_ALLOCATIONS`] for node_exporter's
+//! textfile collector (coturn itself has no metrics here). Prometheus keeps metrics for
+//! the plan's `retention.prometheus-days`.
 
 use super::workers::{self, Worker};
 use super::{Comment, Ctx, File, Host, Scope, SecretId, objectstore, ports};
@@ -39,9 +49,6 @@ pub const SCRAPE_INTERVAL_S: u64 = 15;
 /// Prometheus's storage doc (docs/storage.md, "Operational aspects"): a sample takes
 /// 1–2 bytes on disk after compression; the upper end, for safety.
 pub const BYTES_PER_SAMPLE: f64 = 2.0;
-/// 30 days: a month of history to compare a working day with the same day weeks ago,
-/// twice Prometheus's 15-day default. The size cap below follows from it.
-pub const RETENTION_DAYS: u64 = 30;
 /// Headroom of the size cap over the estimate (the series counts are assumptions).
 pub const SIZE_HEADROOM: f64 = 1.25;
 /// Patroni's default `maximum_lag_on_failover` (1 MiB): a replica further behind is not
@@ -140,6 +147,7 @@ pub fn files(ctx: &Ctx) -> Vec<File> {
         grafana_dashboards_readme(ctx, h),
         setup_script(ctx, h),
     ]);
+    out.extend(coturn_metric_files(ctx));
     out
 }
 
@@ -413,10 +421,24 @@ pub fn disk_bytes_per_day(series: u64) -> f64 {
     series as f64 / SCRAPE_INTERVAL_S as f64 * 86_400.0 * BYTES_PER_SAMPLE
 }
 
-/// `--storage.tsdb.retention.size`, whole GiB: the retention's estimate × headroom.
-pub fn retention_size_gib(series: u64) -> u64 {
-    let bytes = disk_bytes_per_day(series) * RETENTION_DAYS as f64 * SIZE_HEADROOM;
-    (bytes / (1024.0 * 1024.0 * 1024.0)).ceil().max(1.0) as u64
+/// `--storage.tsdb.retention.time` in days: the plan's `retention.prometheus-days`
+/// (default 30: a month of history to compare a working day with the same day weeks
+/// ago, twice Prometheus's 15-day default).
+pub fn retention_days(ctx: &Ctx) -> u64 {
+    ctx.plan.retention.prometheus_days
+}
+
+/// `--storage.tsdb.retention.size`, whole GiB: the estimate for `days` of retention ×
+/// headroom.
+pub fn retention_size_gib(series: u64, days: u64) -> u64 {
+    let bytes = disk_bytes_per_day(series) * days as f64 * SIZE_HEADROOM;
+    let gib = (bytes / (1024.0 * 1024.0 * 1024.0)).ceil();
+    // Finite for every valid plan (series and days are bounded); saturates otherwise.
+    if gib.is_finite() {
+        gib.max(1.0) as u64
+    } else {
+        u64::MAX
+    }
 }
 
 fn prometheus_ram_item(ctx: &Ctx) -> Option<String> {
@@ -524,7 +546,8 @@ fn haproxy_password(ctx: &Ctx, h: &Host) -> File {
 fn prometheus_default(ctx: &Ctx, h: &Host) -> File {
     let series = series_estimate(ctx);
     let per_day = disk_bytes_per_day(series) / 1e9;
-    let size = retention_size_gib(series);
+    let days = retention_days(ctx);
+    let size = retention_size_gib(series, days);
     let ram = prometheus_ram_item(ctx).unwrap_or_default();
     let body = format!(
         r#"{header}# Arguments of Debian's prometheus.service (ExecStart=/usr/bin/prometheus $ARGS).
@@ -536,7 +559,7 @@ fn prometheus_default(ctx: &Ctx, h: &Host) -> File {
 #   {series} series / {interval} s scrape interval = {rate} samples/s
 #   × 86,400 s × {bps} bytes per sample (Prometheus docs/storage.md: 1–2 after compression)
 #   ≈ {per_day:.2} GB a day, {month:.0} GB for {days} days.
-# Time-based retention is {days} days; the size cap ({size} GiB = that estimate × {headroom})
+# Time-based retention is {days} days (the plan's retention.prometheus-days); the size cap ({size} GiB = that estimate × {headroom})
 # only bites if the series estimate was low, and keeps Prometheus from filling the disk.
 # /var/lib/prometheus needs {size} GiB free plus ~10% for the WAL and compaction.
 ARGS="--storage.tsdb.retention.time={days}d --storage.tsdb.retention.size={size}GB --web.listen-address=:{port}"
@@ -545,8 +568,7 @@ ARGS="--storage.tsdb.retention.time={days}d --storage.tsdb.retention.size={size}
         interval = SCRAPE_INTERVAL_S,
         rate = series / SCRAPE_INTERVAL_S,
         bps = BYTES_PER_SAMPLE,
-        month = per_day * RETENTION_DAYS as f64,
-        days = RETENTION_DAYS,
+        month = per_day * days as f64,
         headroom = SIZE_HEADROOM,
         port = ports::PROMETHEUS,
     );
@@ -703,6 +725,17 @@ pub struct Alert {
     pub summary: String,
     pub description: String,
     pub cases: Vec<Case>,
+    /// Where the expression's threshold comes from (a comment above the rule in its
+    /// file): set on every rule whose threshold the report computes.
+    pub threshold: Option<String>,
+}
+
+impl Alert {
+    /// The comment saying where the threshold comes from.
+    fn because(mut self, note: impl Into<String>) -> Alert {
+        self.threshold = Some(note.into());
+        self
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -711,6 +744,9 @@ pub struct Group {
     pub name: &'static str,
     pub about: &'static str,
     pub alerts: Vec<Alert>,
+    /// promtool's evaluation_interval in the group's unit tests (a duration): 1m, or
+    /// coarser where the cases span many hours.
+    pub test_step: &'static str,
 }
 
 fn s(series: &str, values: &str) -> (String, String) {
@@ -761,6 +797,7 @@ fn alert(
         summary: summary.into(),
         description: description.into(),
         cases,
+        threshold: None,
     }
 }
 
@@ -781,6 +818,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
     // --- hosts and scraping ---------------------------------------------------------
     groups.push(Group {
         name: "hosts",
+        test_step: "1m",
         about: "Scrape targets, hosts (node_exporter), clocks, disks, memory, Prometheus itself.",
         alerts: vec![
             alert(
@@ -847,7 +885,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
             ),
             alert(
                 "DiskSpaceLow",
-                r#"node_filesystem_avail_bytes{fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*"} / node_filesystem_size_bytes < 0.15 and node_filesystem_readonly == 0"#,
+                format!(r#"node_filesystem_avail_bytes{{fstype!~"{NOT_DISKS}"}} / node_filesystem_size_bytes < 0.15 and node_filesystem_readonly == 0"#),
                 "10m",
                 Warning,
                 "{{ $labels.mountpoint }} on {{ $labels.instance }} has less than 15% free",
@@ -856,7 +894,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
             ),
             alert(
                 "DiskSpaceCritical",
-                r#"node_filesystem_avail_bytes{fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*"} / node_filesystem_size_bytes < 0.05 and node_filesystem_readonly == 0"#,
+                format!(r#"node_filesystem_avail_bytes{{fstype!~"{NOT_DISKS}"}} / node_filesystem_size_bytes < 0.05 and node_filesystem_readonly == 0"#),
                 "5m",
                 Critical,
                 "{{ $labels.mountpoint }} on {{ $labels.instance }} has less than 5% free",
@@ -915,6 +953,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
     // --- Synapse ---------------------------------------------------------------------
     groups.push(Group {
         name: "synapse",
+        test_step: "1m",
         about: "Synapse processes, requests, federation sending, event processing.",
         alerts: vec![
             alert(
@@ -1032,13 +1071,11 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
     });
 
     // --- database -----------------------------------------------------------------------
-    let c = &ctx.report.connections;
-    let available = c.postgres_available.max(1);
-    let warn_conns = (available as f64 * 0.9).floor() as i64;
     let patroni = ctx.plan.host(Role::Patroni).count.max(1);
     let quorum = patroni / 2 + 1;
     groups.push(Group {
         name: "database",
+        test_step: "1m",
         about: "PostgreSQL, Patroni, etcd, PgBouncer.",
         alerts: vec![
             alert(
@@ -1076,27 +1113,6 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
                     eval: "25m",
                     fires: vec![l(&[("instance", "patroni1.internal")])],
                 }],
-            ),
-            alert(
-                "PostgresSynapseConnectionsHigh",
-                format!(r#"sum by (instance) (pg_stat_activity_count{{datname="synapse"}}) > {warn_conns}"#),
-                "10m",
-                Warning,
-                format!("{{{{ $labels.instance }}}} has more than {warn_conns} connections to the synapse database"),
-                format!(
-                    "Connections to the synapse database on {{{{ $labels.instance }}}} exceed 90% of the {available} the plan leaves for PgBouncer (max_connections {} − {} reserved). PgBouncer's pools (default_pool_size + reserve_pool_size) should stay well below.",
-                    c.postgres_max_connections, c.postgres_reserved_total
-                ),
-                vec![conn_case(warn_conns + 5, "synapse")],
-            ),
-            alert(
-                "PostgresSynapseConnectionsExhausted",
-                format!(r#"sum by (instance) (pg_stat_activity_count{{datname="synapse"}}) >= {available}"#),
-                "5m",
-                Critical,
-                format!("{{{{ $labels.instance }}}} has used up the {available} connections the plan leaves for Synapse"),
-                "Connections to the synapse database have taken the reserve for superuser, Patroni, postgres_exporter, pgBackRest and admin sessions: the next of those may be refused. Lower PgBouncer's pool sizes or raise max_connections.".to_string(),
-                vec![conn_case(available + 2, "synapse")],
             ),
             alert(
                 "PostgresConnectionsNearMax",
@@ -1271,6 +1287,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
     // --- edge: HAProxy and the VIP ----------------------------------------------------------
     groups.push(Group {
         name: "edge",
+        test_step: "1m",
         about: "HAProxy backends and the keepalived VIP.",
         alerts: vec![
             alert(
@@ -1444,6 +1461,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
     }
     groups.push(Group {
         name: "objectstore",
+        test_step: "1m",
         about: "MinIO nodes, drives, erasure sets, capacity.",
         alerts: storage,
     });
@@ -1548,6 +1566,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
     if !calls.is_empty() {
         groups.push(Group {
             name: "calls",
+            test_step: "1m",
             about: "coturn (blackbox probes), LiveKit and LiveKit's Redis.",
             alerts: calls,
         });
@@ -1589,6 +1608,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
     );
     groups.push(Group {
         name: "tls",
+        test_step: "1m",
         about: "TLS handshakes with HAProxy on the VIP and the expiry of every certificate the blackbox exporter is served.",
         alerts: vec![
             alert(
@@ -1632,6 +1652,9 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
     if let Some(b) = ctx.topology.first(Role::Backup) {
         groups.push(backup_group(&b.fqdn));
     }
+
+    // --- the plan's budgets -----------------------------------------------------------
+    groups.extend(budget_groups(ctx));
     groups
 }
 
@@ -1709,6 +1732,7 @@ fn backup_group(fqdn: &str) -> Group {
 
     Group {
         name: "backup",
+        test_step: "1m",
         about: "Backups on the backup host (pgBackRest, media snapshots, pg_dump): failed, late against the cron schedule, or never reported.",
         alerts: vec![
             alert(
@@ -2096,22 +2120,6 @@ fn send_buckets(le05: &str, le1: &str, le25: &str) -> Vec<(String, String)> {
     vec![b("0.5", le05), b("1", le1), b("2.5", le25), b("+Inf", le25)]
 }
 
-fn conn_case(bad: i64, db: &str) -> Case {
-    let c = |inst: &str, n: i64| {
-        s(
-            &format!(
-                r#"pg_stat_activity_count{{job="postgres",instance="{inst}",datname="{db}",state="active"}}"#
-            ),
-            &format!("{n}x15"),
-        )
-    };
-    Case {
-        series: vec![c("patroni1.internal", bad), c("patroni2.internal", 1)],
-        eval: "15m",
-        fires: vec![l(&[("instance", "patroni1.internal")])],
-    }
-}
-
 fn etcd_up(members: u64, up: u64) -> Vec<(String, String)> {
     (1..=members)
         .map(|i| {
@@ -2121,6 +2129,1087 @@ fn etcd_up(members: u64, up: u64) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------
+// Alerts from the plan's budgets (issue 5, item 7)
+//
+// Each threshold is a number of the report (or of the plan it is computed from),
+// written into the rule with a comment saying where it comes from; the unit tests put
+// series just below and just above it. tests/validate_monitoring.rs recomputes every
+// threshold from the report on its own and runs promtool on its own series against
+// the generated rules, so a rule whose threshold drifts from the report fails there.
+
+/// PostgresSynapseConnectionsHigh: above this share (%) of the usable connections
+/// (issue 5: "Postgres connections above 80 % of the computed usable count").
+pub const CONNECTIONS_WARN_PERCENT: u64 = 80;
+/// A coturn node's relay allocations: warning above this share (%) of its limit…
+pub const TURN_WARN_PERCENT: u64 = 80;
+/// …critical at or above this one.
+pub const TURN_CRIT_PERCENT: u64 = 95;
+/// The disk alerts' horizon (issue 5: "disk full within 30 days at the current growth").
+pub const DISK_HORIZON_DAYS: u64 = 30;
+/// The growth the disk alerts extrapolate: predict_linear's least-squares fit over the
+/// last 6 hours (Prometheus docs, querying/functions.md, `predict_linear`).
+pub const DISK_WINDOW: &str = "6h";
+/// DISK_WINDOW and DISK_FOR in words, for the annotations.
+const DISK_WINDOW_TEXT: &str = "6 hours";
+const DISK_FOR_TEXT: &str = "12 hours";
+/// The disk alerts' `for`: twice the window. A burst of writes (a full backup, a
+/// pg_dump, a bulk upload, a restore test) steepens the fitted slope for as long as it
+/// is inside the window, i.e. the window plus the burst, so 12 h lets bursts of up to
+/// 6 h pass; steady growth still alerts with weeks to spare (12 h of 30 days). Where
+/// growth follows the working day, the 6 h fit is steeper by day than the day's
+/// average: the alert comes early rather than late.
+pub const DISK_FOR: &str = "12h";
+/// Filesystems that are no disk (node_exporter lists them too).
+pub const NOT_DISKS: &str = "tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*";
+
+/// The relay allocations of a coturn node, written for node_exporter's textfile
+/// collector by [`COTURN_METRIC_SCRIPT`] (Debian 12's coturn exports no metrics).
+pub const COTURN_ALLOCATIONS: &str = "synapse_planner_coturn_relay_allocations";
+pub const COTURN_METRIC_SCRIPT: &str = "/usr/local/sbin/coturn-allocations-metric.sh";
+/// The systemd service and timer that run the script (`<unit>.service`, `<unit>.timer`).
+pub const COTURN_METRIC_UNIT: &str = "synapse-planner-coturn-allocations";
+/// The drop-in that makes coturn.service pull the timer in.
+pub const COTURN_DROP_IN: &str =
+    "/etc/systemd/system/coturn.service.d/synapse-planner-allocations.conf";
+/// The timer runs the script every scrape interval; a file older than 5 minutes (20
+/// runs missed) means the timer or the script stopped.
+pub const COTURN_METRIC_STALE_S: u64 = 300;
+
+/// The playbook's data root on the Synapse host (`matrix_base_data_path`,
+/// roles/custom/matrix-base/defaults/main.yml): the media store
+/// (/matrix/synapse/storage/media-store), Valkey, Traefik, logs.
+const MATRIX_BASE: &str = "/matrix";
+/// Docker's data root (images and container layers of the playbook and Grafana).
+const DOCKER_ROOT: &str = "/var/lib/docker";
+/// etcd's data (postgres.rs: ETCD_DATA_DIR=/var/lib/etcd/default).
+const ETCD_DATA: &str = "/var/lib/etcd";
+/// Prometheus' TSDB: Debian's default --storage.tsdb.path.
+const PROMETHEUS_TSDB: &str = "/var/lib/prometheus/metrics2";
+/// Grafana's data (grafana.service mounts it into the container).
+const GRAFANA_DATA: &str = "/var/lib/grafana";
+/// backup.rs: the pgBackRest repository (repo1-path), the media snapshots and the
+/// pg_dump directory on the backup host.
+const PGBACKREST_REPO: &str = "/var/lib/pgbackrest";
+const MEDIA_SNAPSHOTS: &str = "/var/backups/synapse-media";
+const PGDUMP_DIR: &str = "/var/backups/synapse-pgdump";
+
+const GIB: u64 = 1 << 30;
+const TIB: f64 = (1u64 << 40) as f64;
+
+/// `{{ $labels.<name> }}`.
+fn lbl(name: &str) -> String {
+    format!("{{{{ $labels.{name} }}}}")
+}
+
+/// `floor(n × percent / 100)`.
+fn percent_floor(n: u64, percent: u64) -> u64 {
+    n.saturating_mul(percent) / 100
+}
+
+/// `ceil(n × percent / 100)`.
+fn percent_ceil(n: u64, percent: u64) -> u64 {
+    n.saturating_mul(percent).div_ceil(100)
+}
+
+/// The thresholds of the budget alerts, each from the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Budgets {
+    /// connections.postgres-available (at least 1).
+    pub pg_usable: u64,
+    /// PostgresSynapseConnectionsHigh fires above this: 80 % of `pg_usable`, floored.
+    pub pg_warn: u64,
+    /// connections.postgres-max-connections.
+    pub pg_max_connections: u64,
+    /// synapse.ram-per-process-gib in bytes.
+    pub synapse_process_bytes: u64,
+    /// object-storage.set-size and .parity; None without erasure coding.
+    pub erasure: Option<(u64, u64)>,
+    /// The allocations one coturn node can hold and what bounds it; None without coturn.
+    pub turn: Option<TurnLimit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TurnLimit {
+    pub limit: u64,
+    /// What the limit is, for the annotations.
+    pub what: String,
+    /// Fires above this (80 %, floored)…
+    pub warn: u64,
+    /// …and critical at or above this (95 %, rounded up).
+    pub crit: u64,
+}
+
+/// The budget thresholds of the plan.
+pub fn budgets(ctx: &Ctx) -> Budgets {
+    let c = &ctx.report.connections;
+    let pg_usable = c.postgres_available.max(1) as u64;
+    let os = &ctx.report.object_storage;
+    let t = &ctx.report.calls.turn;
+    let ports = (ctx.plan.coturn.max_port + 1).saturating_sub(ctx.plan.coturn.min_port);
+    let (limit, what) = turn_limit(t.total_quota, t.max_allocations_per_node, ports);
+    Budgets {
+        pg_usable,
+        pg_warn: percent_floor(pg_usable, CONNECTIONS_WARN_PERCENT),
+        pg_max_connections: c.postgres_max_connections,
+        synapse_process_bytes: gib_bytes(ctx.report.synapse.ram_per_process_gib),
+        // Parity below the set size: anything else is a layout MinIO refuses (an error
+        // finding), with no set to watch.
+        erasure: (os.parity > 0 && os.parity < os.set_size).then_some((os.set_size, os.parity)),
+        turn: (ctx.hosts(Role::Coturn).next().is_some() && limit > 0).then(|| TurnLimit {
+            limit,
+            what,
+            warn: percent_floor(limit, TURN_WARN_PERCENT),
+            crit: percent_ceil(limit, TURN_CRIT_PERCENT).max(1),
+        }),
+    }
+}
+
+/// The allocations one coturn node can hold, and what sets it: coturn refuses an
+/// allocation beyond `total-quota` with 486 (coturn 4.6.1 src/server/ns_turn_server.c,
+/// inc_quota; 0 = no quota: examples/etc/turnserver.conf, "Total allocation quota.
+/// default value is 0 (no quota)"); the report's calls.turn.max-allocations-per-node is
+/// lower when the relay ports or file descriptors run out first (each allocation holds
+/// one relay port); 0 there = not computed. With neither, the relay ports.
+pub fn turn_limit(total_quota: u64, max_per_node: u64, ports: u64) -> (u64, String) {
+    match (total_quota, max_per_node) {
+        (q, m) if m > 0 && (q == 0 || m < q) => (
+            m,
+            format!(
+                "calls.turn.max-allocations-per-node: the relay ports (coturn.min-port..coturn.max-port) or file descriptors run out {}",
+                if q == 0 {
+                    "(no total-quota)".to_string()
+                } else {
+                    format!("before total-quota {q}")
+                }
+            ),
+        ),
+        (q, _) if q > 0 => (
+            q,
+            "coturn's total-quota (calls.turn.total-quota)".to_string(),
+        ),
+        _ => (
+            ports,
+            format!("the {ports} relay ports coturn.min-port..coturn.max-port (no total-quota)"),
+        ),
+    }
+}
+
+/// A report GiB figure (hundredths) in bytes, rounded down.
+fn gib_bytes(g: crate::sizing::Gib) -> u64 {
+    (u128::from(g.0) * u128::from(GIB) / 100).min(u128::from(u64::MAX)) as u64
+}
+
+/// The directories whose filesystems a role's disk alert watches, and what they hold.
+pub fn data_paths(ctx: &Ctx, role: Role) -> Vec<String> {
+    match role {
+        Role::Synapse => vec![MATRIX_BASE.into(), DOCKER_ROOT.into()],
+        Role::Patroni => vec![super::postgres::data_dir(ctx), ETCD_DATA.into()],
+        Role::Minio => objectstore::mounts(objectstore::Layout::of(ctx.plan)),
+        Role::Monitoring => vec![PROMETHEUS_TSDB.into(), GRAFANA_DATA.into()],
+        Role::Backup => vec![
+            PGBACKREST_REPO.into(),
+            MEDIA_SNAPSHOTS.into(),
+            PGDUMP_DIR.into(),
+        ],
+        Role::Haproxy | Role::Coturn | Role::Livekit => Vec::new(),
+    }
+}
+
+/// The mount points that may hold `paths`: each path and every directory above it
+/// (node_exporter names a filesystem by its mount point; the data may be on a volume
+/// of its own or on one above it, the root filesystem at worst). MinIO's drives are
+/// mount points themselves (minio.service requires them mounted): exactly those.
+pub fn mount_points(role: Role, paths: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in paths {
+        let mut found = vec![p.clone()];
+        if role != Role::Minio {
+            let mut cur = p.as_str();
+            while let Some((parent, _)) = cur.rsplit_once('/') {
+                found.push(if parent.is_empty() { "/" } else { parent }.to_string());
+                cur = parent;
+            }
+        }
+        for m in found.into_iter().rev() {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// The disk of one host of the role in bytes: a MinIO drive (minio.drive-tib), else
+/// hosts.<role>.disk-gib.
+fn disk_bytes(ctx: &Ctx, role: Role) -> u64 {
+    if role == Role::Minio {
+        let b = ctx.plan.minio.drive_tib * TIB;
+        if b.is_finite() {
+            b.max(0.0).min(u64::MAX as f64) as u64
+        } else {
+            0
+        }
+    } else {
+        ctx.plan.host(role).disk_gib.saturating_mul(GIB)
+    }
+}
+
+/// What the plan's own forecast says of the role's disk (report
+/// storage.months-until-full), as a sentence; empty when the report has no forecast
+/// for it.
+fn forecast(ctx: &Ctx, role: Role) -> String {
+    let s = &ctx.report.storage;
+    // MinIO's forecast is the pool's usable capacity; the others' one host's disk.
+    let what = if role == Role::Minio {
+        "the MinIO pool's usable capacity"
+    } else {
+        "this disk"
+    };
+    match s.months_until_full.get(role.key()) {
+        Some(Some(m)) => format!(
+            " The plan forecasts {what} full in month {m} (storage.months-until-full.{}, from activity.* and retention.*): if the alert comes much earlier, growth outruns the plan's activity figures.",
+            role.key()
+        ),
+        Some(None) => format!(
+            " The plan forecasts {what} not full within its {} months (storage.months-until-full.{}, from activity.* and retention.*): growth outruns the plan's activity figures, or something else writes here.",
+            s.months,
+            role.key()
+        ),
+        None => String::new(),
+    }
+}
+
+/// One role's disk alert: (alert name, what the disk holds, why it matters, what to change).
+fn disk_texts(ctx: &Ctx, role: Role) -> Option<(&'static str, &'static str, String, String)> {
+    let p = ctx.plan;
+    let disk = |r: Role| format!("hosts.{}.disk-gib = {} GiB", r.key(), p.host(r).disk_gib);
+    Some(match role {
+        Role::Patroni => (
+            "PostgresDiskFillsWithin30Days",
+            "PostgreSQL's data directory (pg_wal included) and etcd's data",
+            format!(
+                "PostgreSQL stops (PANIC) when it cannot write WAL, and Patroni's etcd when it cannot write its log; the plan sizes this volume at {}",
+                disk(role)
+            ),
+            format!(
+                "find what grows (du -sh {}/*: tables and indexes, or WAL held for a lagging replica or a failing archive_command, see PgBackRestCheckFailed), then grow the volume and set hosts.{}.disk-gib to its size, and compare activity.daily-active-users and activity.messages-per-user-day with the real traffic",
+                super::postgres::data_dir(ctx),
+                role.key()
+            ),
+        ),
+        Role::Minio => (
+            "MinioDriveFillsWithin30Days",
+            "a MinIO drive (its erasure-coded share of every object)",
+            format!(
+                "MinIO stops writing to a full drive, and uploads fail once a set has no room; the plan sizes each drive at minio.drive-tib = {} TiB",
+                p.minio.drive_tib
+            ),
+            "add drives or a server pool (minio.drives-per-node, minio.drive-tib, hosts.minio.count), or keep media for less time (retention.local-media-days, retention.remote-media-days); compare activity.uploads-per-user-day and activity.upload-mib with the real uploads".to_string(),
+        ),
+        Role::Backup => (
+            "BackupDiskFillsWithin30Days",
+            "the pgBackRest repository, the media snapshots and the pg_dumps",
+            format!(
+                "backups fail when it is full (PgBackRestBackupFailed, MediaBackupFailed, PgDumpFailed) and WAL archiving stops (the primary's pg_wal then grows); the plan sizes it at {}",
+                disk(role)
+            ),
+            format!(
+                "keep fewer backups (retention.full-backups = {}, retention.media-snapshots = {}) or grow the volume and set hosts.{}.disk-gib to its size",
+                p.retention.full_backups,
+                p.retention.media_snapshots,
+                role.key()
+            ),
+        ),
+        Role::Monitoring => (
+            "PrometheusDiskFillsWithin30Days",
+            "Prometheus' TSDB and Grafana's data",
+            format!(
+                "Prometheus stops ingesting, and every alert goes blind, when it cannot write; its size cap (/etc/default/prometheus) should stop it first, so something else may grow here; the plan sizes it at {}",
+                disk(role)
+            ),
+            format!(
+                "keep metrics for less time (retention.prometheus-days = {}) or grow the volume and set hosts.{}.disk-gib to its size",
+                p.retention.prometheus_days,
+                role.key()
+            ),
+        ),
+        Role::Synapse => (
+            "SynapseDiskFillsWithin30Days",
+            "the playbook's data (the local media store, Valkey, logs) and Docker's images",
+            format!(
+                "Synapse cannot store uploads and thumbnails, and Docker cannot pull or start containers, on a full disk; the plan sizes it at {}",
+                disk(role)
+            ),
+            format!(
+                "keep media for less time (retention.local-media-days, retention.remote-media-days), remove unused images (docker image prune), or grow the volume and set hosts.{}.disk-gib to its size",
+                role.key()
+            ),
+        ),
+        Role::Haproxy | Role::Coturn | Role::Livekit => return None,
+    })
+}
+
+/// The rule groups of the plan's budgets: `budgets` (connections, RAM per process,
+/// parity, TURN allocations) and `disks` (full within 30 days, per role).
+fn budget_groups(ctx: &Ctx) -> Vec<Group> {
+    use Severity::{Critical, Warning};
+    let b = budgets(ctx);
+    let c = &ctx.report.connections;
+    let mut alerts = Vec::new();
+    let inst = lbl("instance");
+
+    // --- PostgreSQL connections ---------------------------------------------------
+    if let Some(pg) = ctx.topology.first(Role::Patroni) {
+        let reserved: Vec<String> = c
+            .postgres_reserved
+            .iter()
+            .map(|r| format!("{} {}", r.name, r.count))
+            .collect();
+        let usable = format!(
+            "postgres.max-connections {} − {} reserved ({})",
+            c.postgres_max_connections,
+            c.postgres_reserved_total,
+            reserved.join(", ")
+        );
+        let pools = format!(
+            "{} PgBouncer server connections = pgbouncer.default-pool-size {} + pgbouncer.reserve-pool-size {} per PgBouncer",
+            c.pgbouncer_server_connections,
+            ctx.plan.pgbouncer.default_pool_size,
+            ctx.plan.pgbouncer.reserve_pool_size
+        );
+        let synapse_conns =
+            r#"sum by (instance) (pg_stat_activity_count{job="postgres",datname="synapse"})"#;
+        // pg_stat_activity_count (postgres_exporter 0.11) has one series per database and
+        // state; the case splits the connections over two states so the sum counts.
+        let conns = |n: u64, other: u64| -> Vec<(String, String)> {
+            let series = |db: &str, state: &str, v: u64| {
+                s(
+                    &format!(
+                        r#"pg_stat_activity_count{{job="postgres",instance="{}",datname="{db}",state="{state}"}}"#,
+                        pg.fqdn
+                    ),
+                    &format!("{v}x15"),
+                )
+            };
+            vec![
+                series("synapse", "active", n / 2),
+                series("synapse", "idle", n - n / 2),
+                // Other databases (Patroni's, the exporter's) do not count.
+                series("postgres", "idle", other),
+            ]
+        };
+        let on_pg = l(&[("instance", &pg.fqdn)]);
+        alerts.push(
+            alert(
+                "PostgresSynapseConnectionsHigh",
+                format!("{synapse_conns} > {}", b.pg_warn),
+                "10m",
+                Warning,
+                format!(
+                    "{inst} has more than {} connections to the synapse database ({CONNECTIONS_WARN_PERCENT} % of the {} the plan leaves for it)",
+                    b.pg_warn, b.pg_usable
+                ),
+                format!(
+                    "Connections to the synapse database on {inst} (PgBouncer's server connections, and the weekly pg_dump on a standby) have exceeded {} for 10 minutes: {CONNECTIONS_WARN_PERCENT} % of the {} usable connections the plan computes ({usable}). Why: the plan sizes PgBouncer to stay below that ({pools}); more means the pools are bigger than planned, or clients connect to the synapse database around PgBouncer, and at {} the reserve of the admin, backup and monitoring connections is next. Change: see who holds them (SELECT usename, client_addr, state, count(*) FROM pg_stat_activity WHERE datname = 'synapse' GROUP BY 1, 2, 3); if Synapse needs them, raise postgres.max-connections in the plan (Patroni applies it with a restart), or lower pgbouncer.default-pool-size and pgbouncer.reserve-pool-size.",
+                    b.pg_warn, b.pg_usable, b.pg_usable
+                ),
+                vec![
+                    Case {
+                        series: conns(b.pg_warn + 1, 40),
+                        eval: "15m",
+                        fires: vec![on_pg.clone()],
+                    },
+                    silent(conns(b.pg_warn, 40), "15m"),
+                ],
+            )
+            .because(format!(
+                "Threshold {} = floor({CONNECTIONS_WARN_PERCENT} % × {}): report connections.postgres-available = {usable}.",
+                b.pg_warn, b.pg_usable
+            )),
+        );
+        alerts.push(
+            alert(
+                "PostgresSynapseConnectionsExhausted",
+                format!("{synapse_conns} >= {}", b.pg_usable),
+                "5m",
+                Critical,
+                format!(
+                    "{inst} has used up the {} connections the plan leaves for the synapse database",
+                    b.pg_usable
+                ),
+                format!(
+                    "Connections to the synapse database on {inst} have reached the {} usable connections of the plan ({usable}) for 5 minutes. Why: what is left is the reserve for the superuser, Patroni, postgres_exporter, pgBackRest and admin sessions; once it is taken, PostgreSQL refuses them (and Synapse's next connection too). Change: lower pgbouncer.default-pool-size and pgbouncer.reserve-pool-size ({pools}) or raise postgres.max-connections in the plan, and find who connects around PgBouncer.",
+                    b.pg_usable
+                ),
+                vec![
+                    Case {
+                        series: conns(b.pg_usable, 3),
+                        eval: "15m",
+                        fires: vec![on_pg.clone()],
+                    },
+                    silent(conns(b.pg_usable - 1, 3), "15m"),
+                ],
+            )
+            .because(format!(
+                "Threshold {}: report connections.postgres-available = {usable}.",
+                b.pg_usable
+            )),
+        );
+        let max = |v: u64| {
+            s(
+                &format!(
+                    r#"pg_settings_max_connections{{job="postgres",instance="{}",server="127.0.0.1:{}"}}"#,
+                    pg.fqdn,
+                    ports::POSTGRES
+                ),
+                &format!("{v}x40"),
+            )
+        };
+        alerts.push(
+            alert(
+                "PostgresMaxConnectionsNotAsPlanned",
+                format!(
+                    r#"max by (instance) (pg_settings_max_connections{{job="postgres"}}) != {}"#,
+                    b.pg_max_connections
+                ),
+                "30m",
+                Warning,
+                format!(
+                    "PostgreSQL on {inst} runs with a max_connections other than the plan's {}",
+                    b.pg_max_connections
+                ),
+                format!(
+                    "postgres_exporter has read a max_connections other than {} on {inst} for 30 minutes; the plan's postgres.max-connections is {}, and the connection alerts here are computed from it (usable {}, warning above {}). Why: Patroni's configuration (patronictl show-config) was changed without the plan, or a change waits for a restart (patronictl list: Pending restart). Change: set postgres.max-connections in the plan to what the cluster should run, regenerate the bundle and apply it (patronictl edit-config, then patronictl restart, one node at a time), and install the regenerated rules.",
+                    b.pg_max_connections, b.pg_max_connections, b.pg_usable, b.pg_warn
+                ),
+                vec![
+                    Case {
+                        series: vec![max(b.pg_max_connections + 100)],
+                        eval: "40m",
+                        fires: vec![on_pg.clone()],
+                    },
+                    silent(vec![max(b.pg_max_connections)], "40m"),
+                ],
+            )
+            .because(format!(
+                "Threshold {}: report connections.postgres-max-connections (the plan's postgres.max-connections).",
+                b.pg_max_connections
+            )),
+        );
+    }
+
+    // --- Synapse RAM per process ----------------------------------------------------
+    let synapse_targets: Vec<Target> = scrape_jobs(ctx)
+        .into_iter()
+        .filter(|j| j.name == "synapse")
+        .flat_map(|j| j.targets)
+        .collect();
+    let mut synapse_jobs: Vec<String> = Vec::new();
+    for t in &synapse_targets {
+        for (k, v) in &t.labels {
+            if *k == "job" && !synapse_jobs.contains(v) {
+                synapse_jobs.push(v.clone());
+            }
+        }
+    }
+    if let (Some(main), Some(s_host)) = (synapse_targets.first(), ctx.topology.first(Role::Synapse))
+    {
+        let syn = &ctx.report.synapse;
+        let base = ctx
+            .plan
+            .assume(&crate::assumptions::SYNAPSE_PROCESS_BASE_GIB);
+        let per_factor = ctx
+            .plan
+            .assume(&crate::assumptions::SYNAPSE_PROCESS_PER_FACTOR_GIB);
+        let factor = ctx.plan.synapse.cache_factor;
+        let heuristic = format!(
+            "synapse.ram-per-process-gib {} GiB = assumptions.synapse-process-base-gib {base} GiB + assumptions.synapse-process-per-factor-gib {per_factor} GiB × synapse.cache-factor {factor}",
+            syn.ram_per_process_gib
+        );
+        // The process the case fires on: the last worker (or the main process alone).
+        let target = synapse_targets.last().unwrap_or(main);
+        let rss = |t: &Target, v: u64| {
+            let labels: Vec<String> = t
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{v}\""))
+                .collect();
+            s(
+                &format!("process_resident_memory_bytes{{{}}}", labels.join(",")),
+                &format!("{v}x40"),
+            )
+        };
+        let other = s(
+            &format!(
+                r#"process_resident_memory_bytes{{job="prometheus",instance="{}"}}"#,
+                ctx.topology
+                    .first(Role::Monitoring)
+                    .map_or("monitoring", |h| h.fqdn.as_str())
+            ),
+            &format!("{}x40", b.synapse_process_bytes.saturating_mul(10)),
+        );
+        let fired: Vec<(&'static str, String)> = target.labels.clone();
+        alerts.push(
+            alert(
+                "SynapseProcessOverRamBudget",
+                format!(
+                    r#"process_resident_memory_bytes{{job=~"{}",instance="{}"}} > {}"#,
+                    synapse_jobs.join("|"),
+                    s_host.fqdn,
+                    b.synapse_process_bytes
+                ),
+                "30m",
+                Warning,
+                format!(
+                    "Synapse {} (index {}) on {inst} uses more than its {} GiB RAM budget",
+                    lbl("job"),
+                    lbl("index"),
+                    syn.ram_per_process_gib
+                ),
+                format!(
+                    "The resident memory of Synapse process {} (index {}) on {inst} has been above {} GiB for 30 minutes, the plan's budget per process ({heuristic}: the seed's heuristic, an assumption). Why: the Synapse host's RAM budget ({} processes × {} GiB = {} GiB of hosts.synapse.ram-gib = {} GiB) holds only while every process stays within it; caches are capped at {} GiB per process (caches.cache_autotuning.max_cache_memory_usage), so the rest of the process has grown: a large room's state, big syncs, or a leak. Change: if it stays there, plan more per process (assumptions.synapse-process-base-gib, then hosts.synapse.ram-gib if the host budget no longer fits) or smaller caches (synapse.cache-factor); restart the process if it keeps growing.",
+                    lbl("job"),
+                    lbl("index"),
+                    syn.ram_per_process_gib,
+                    syn.process_count,
+                    syn.ram_per_process_gib,
+                    syn.ram_total_gib,
+                    ctx.plan.host(Role::Synapse).ram_gib,
+                    syn.cache_autotuning_max_gib
+                ),
+                vec![
+                    Case {
+                        series: vec![
+                            rss(target, b.synapse_process_bytes.saturating_add(1)),
+                            other.clone(),
+                        ],
+                        eval: "40m",
+                        fires: vec![fired],
+                    },
+                    silent(vec![rss(target, b.synapse_process_bytes), other], "40m"),
+                ],
+            )
+            .because(format!(
+                "Threshold {} bytes = {} GiB × 2^30: report {heuristic} (src/sizing/mod.rs ram_per_process; caches capped by cache_autotuning at synapse.cache-autotuning-max-gib {} GiB). Jobs: the main process and every worker type of prometheus.yml's synapse job.",
+                b.synapse_process_bytes, syn.ram_per_process_gib, syn.cache_autotuning_max_gib
+            )),
+        );
+    }
+
+    // --- MinIO: drives offline against parity ---------------------------------------
+    if let Some((set_size, parity)) = b.erasure {
+        let os = &ctx.report.object_storage;
+        let minio: Vec<&Host> = ctx.hosts(Role::Minio).collect();
+        let online = |h: &Host, set: u64, v: u64| {
+            s(
+                &format!(
+                    r#"minio_cluster_health_erasure_set_online_drives{{job="{}",instance="{}",pool="0",set="{set}"}}"#,
+                    objectstore::PROMETHEUS_JOB,
+                    h.fqdn
+                ),
+                &format!("{v}x10"),
+            )
+        };
+        let at_parity = set_size - parity;
+        let mut firing = Vec::new();
+        let mut quiet = Vec::new();
+        for (i, h) in minio.iter().enumerate() {
+            // Every node reports the cluster: set 0 at parity in every view, set 1
+            // one drive short of it.
+            firing.push(online(h, 0, at_parity));
+            firing.push(online(h, 1, at_parity + 1));
+            // One node's partial view (a node cut off sees its peers' drives offline)
+            // is outvoted by the best one.
+            quiet.push(online(h, 0, if i == 0 { at_parity } else { at_parity + 1 }));
+        }
+        if minio.len() < 2 {
+            quiet = minio.iter().map(|h| online(h, 0, at_parity + 1)).collect();
+        }
+        let writes = if os.write_quorum <= at_parity {
+            format!(
+                "writes still succeed (write quorum {} of {set_size})",
+                os.write_quorum
+            )
+        } else {
+            format!(
+                "writes already fail (write quorum {} of {set_size}: parity is half the set)",
+                os.write_quorum
+            )
+        };
+        alerts.push(
+            alert(
+                "MinioErasureSetAtParity",
+                format!(
+                    r#"{set_size} - max by (pool, set) (minio_cluster_health_erasure_set_online_drives{{job="{}"}}) >= {parity}"#,
+                    objectstore::PROMETHEUS_JOB
+                ),
+                "5m",
+                Critical,
+                format!(
+                    "MinIO erasure set {} of pool {} has {parity} or more of its {set_size} drives offline (its parity)",
+                    lbl("set"),
+                    lbl("pool")
+                ),
+                format!(
+                    "At least {parity} drives of MinIO erasure set {} (pool {}) have been offline for 5 minutes, as many as its parity: object-storage.parity EC:{parity} of a {set_size}-drive set. Why: each object of the set is stored as {} data and {parity} parity shards; with {parity} drives gone it is still readable (read quorum {}) and {writes}, but one more failure makes the set's objects unreadable. Change: bring the nodes and drives back first (minio-health-check.sh on a MinIO node, mc admin info), MinIO heals them; if drives fail this often, plan more parity (minio.parity) or more drives per set (hosts.minio.count, minio.drives-per-node).",
+                    lbl("set"),
+                    lbl("pool"),
+                    set_size - parity,
+                    os.read_quorum,
+                ),
+                vec![
+                    Case {
+                        series: firing,
+                        eval: "10m",
+                        fires: vec![l(&[("pool", "0"), ("set", "0")])],
+                    },
+                    silent(quiet, "10m"),
+                ],
+            )
+            .because(format!(
+                "Threshold: offline = {set_size} − online ≥ {parity}, with {set_size} = report object-storage.set-size and {parity} = object-storage.parity (read quorum {}, write quorum {}). Online drives per set (pool, set) as MinIO counts them (cmd/erasure-server-pool.go Health: healing drives count as online), the best view among the nodes.",
+                os.read_quorum, os.write_quorum
+            )),
+        );
+    }
+
+    // --- coturn: relay allocations against total-quota --------------------------------
+    if let Some(t) = &b.turn {
+        let coturn: Vec<&Host> = ctx.hosts(Role::Coturn).collect();
+        let first = coturn[0];
+        let allocations = |h: &Host, v: u64| {
+            s(
+                &format!(
+                    r#"{COTURN_ALLOCATIONS}{{job="node",instance="{}"}}"#,
+                    h.fqdn
+                ),
+                &format!("{v}x10"),
+            )
+        };
+        let on = |h: &Host| l(&[("job", "node"), ("instance", &h.fqdn)]);
+        let why = format!(
+            "Why: coturn refuses allocations beyond total-quota (486 Allocation Quota Reached) and has none to give once its {} relay ports (coturn.min-port {}..coturn.max-port {}) are taken: clients that need a relay (behind NAT, firewalls) then cannot call; Synapse hands clients every coturn host of the plan ({}), so the others take the load only while they have room.",
+            (ctx.plan.coturn.max_port + 1).saturating_sub(ctx.plan.coturn.min_port),
+            ctx.plan.coturn.min_port,
+            ctx.plan.coturn.max_port,
+            coturn.len()
+        );
+        let fix = "Change: add coturn hosts (hosts.coturn.count), or plan the calls again (calls.concurrent-1to1, calls.relayed-share), which sets total-quota; widen coturn.min-port..coturn.max-port if the ports run out first.";
+        alerts.push(
+            alert(
+                "CoturnAllocationsHigh",
+                format!(r#"{COTURN_ALLOCATIONS}{{job="node"}} > {}"#, t.warn),
+                "5m",
+                Warning,
+                format!(
+                    "coturn on {inst} holds more than {} relay allocations ({TURN_WARN_PERCENT} % of {})",
+                    t.warn, t.limit
+                ),
+                format!(
+                    "coturn on {inst} has held more than {} relay allocations for 5 minutes: {TURN_WARN_PERCENT} % of the {} one node can hold, {}. {why} {fix}",
+                    t.warn, t.limit, t.what
+                ),
+                vec![
+                    Case {
+                        series: vec![allocations(first, t.warn + 1)],
+                        eval: "10m",
+                        fires: vec![on(first)],
+                    },
+                    silent(vec![allocations(first, t.warn)], "10m"),
+                ],
+            )
+            .because(format!(
+                "Threshold {} = floor({TURN_WARN_PERCENT} % × {}): {} = {}.",
+                t.warn, t.limit, t.limit, t.what
+            )),
+        );
+        alerts.push(
+            alert(
+                "CoturnAllocationsAtQuota",
+                format!(r#"{COTURN_ALLOCATIONS}{{job="node"}} >= {}"#, t.crit),
+                "2m",
+                Critical,
+                format!(
+                    "coturn on {inst} holds {} or more relay allocations ({TURN_CRIT_PERCENT} % of {})",
+                    t.crit, t.limit
+                ),
+                format!(
+                    "coturn on {inst} has held {} or more relay allocations for 2 minutes: {TURN_CRIT_PERCENT} % of the {} one node can hold, {}; new relayed calls there are about to fail. {why} {fix}",
+                    t.crit, t.limit, t.what
+                ),
+                vec![
+                    Case {
+                        series: vec![allocations(first, t.crit)],
+                        eval: "10m",
+                        fires: vec![on(first)],
+                    },
+                    silent(vec![allocations(first, t.crit - 1)], "10m"),
+                ],
+            )
+            .because(format!(
+                "Threshold {} = ceil({TURN_CRIT_PERCENT} % × {}): {} = {}.",
+                t.crit, t.limit, t.limit, t.what
+            )),
+        );
+        // The metric is the script's: a host without a fresh one is blind.
+        let file = format!("{NODE_TEXTFILE_DIR}/{COTURN_ALLOCATIONS}.prom");
+        let mtime = |h: &Host, v: &str| {
+            s(
+                &format!(
+                    r#"node_textfile_mtime_seconds{{job="node",instance="{}",file="{file}"}}"#,
+                    h.fqdn
+                ),
+                v,
+            )
+        };
+        let mut absent_case = Vec::new();
+        let mut stale_case = Vec::new();
+        for (i, h) in coturn.iter().enumerate() {
+            // Every host answers; the last one has no allocations file (absent).
+            absent_case.push(s(
+                &format!(r#"up{{job="node",instance="{}"}}"#, h.fqdn),
+                "1x20",
+            ));
+            // Evaluated at 20m: "0+60x20" is a file rewritten every minute.
+            if i + 1 < coturn.len() {
+                absent_case.push(allocations(h, 3));
+                absent_case.push(mtime(h, "0+60x20"));
+            }
+            stale_case.push(allocations(h, 3));
+            stale_case.push(mtime(h, if i == 0 { "0x20" } else { "0+60x20" }));
+        }
+        let last = coturn[coturn.len() - 1];
+        alerts.push(alert(
+            "CoturnAllocationsUnknown",
+            format!(
+                r#"{} or time() - node_textfile_mtime_seconds{{job="node",file=~".*/{COTURN_ALLOCATIONS}[.]prom"}} > {COTURN_METRIC_STALE_S}"#,
+                coturn
+                    .iter()
+                    .map(|h| format!(
+                        r#"absent({COTURN_ALLOCATIONS}{{job="node",instance="{}"}})"#,
+                        h.fqdn
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+            "10m",
+            Warning,
+            format!("coturn's relay allocations on {inst} are unknown"),
+            format!(
+                "node_exporter on {inst} has had no fresh {COTURN_ALLOCATIONS} for 10 minutes ({file}, rewritten every {SCRAPE_INTERVAL_S} s by {COTURN_METRIC_UNIT}.timer; older than {COTURN_METRIC_STALE_S} s or missing): CoturnAllocationsHigh and CoturnAllocationsAtQuota are blind there. Why: the timer is not running (it starts with coturn through {COTURN_DROP_IN}) or {COTURN_METRIC_SCRIPT} fails. Change: on {inst}, systemctl status {COTURN_METRIC_UNIT}.timer {COTURN_METRIC_UNIT}.service; journalctl -u {COTURN_METRIC_UNIT}.service; systemctl enable --now {COTURN_METRIC_UNIT}.timer."
+            ),
+            vec![
+                Case {
+                    series: absent_case,
+                    eval: "20m",
+                    fires: vec![on(last)],
+                },
+                Case {
+                    series: stale_case.clone(),
+                    eval: "20m",
+                    fires: vec![l(&[
+                        ("job", "node"),
+                        ("instance", &first.fqdn),
+                        ("file", &file),
+                    ])],
+                },
+                silent(
+                    stale_case
+                        .into_iter()
+                        .map(|(series, v)| {
+                            if series.starts_with("node_textfile") {
+                                (series, "0+60x20".to_string())
+                            } else {
+                                (series, v)
+                            }
+                        })
+                        .collect(),
+                    "20m",
+                ),
+            ],
+        )
+        .because(format!(
+            "A file older than {COTURN_METRIC_STALE_S} s: {} runs of the timer (every {SCRAPE_INTERVAL_S} s) missed; one absent() per coturn host of the plan.",
+            COTURN_METRIC_STALE_S / SCRAPE_INTERVAL_S
+        )));
+    }
+
+    // --- disks full within 30 days at the current growth ------------------------------
+    let mut disks = Vec::new();
+    for role in Role::ALL {
+        let hosts: Vec<&Host> = ctx.hosts(role).collect();
+        let (Some((name, holds, why, fix)), Some(h)) = (disk_texts(ctx, role), hosts.first())
+        else {
+            continue;
+        };
+        let paths = data_paths(ctx, role);
+        let mounts = mount_points(role, &paths);
+        let instances: Vec<&str> = hosts.iter().map(|h| h.fqdn.as_str()).collect();
+        let expr = format!(
+            r#"predict_linear(node_filesystem_avail_bytes{{job="node",instance=~"{}",mountpoint=~"{}",fstype!~"{NOT_DISKS}"}}[{DISK_WINDOW}], {DISK_HORIZON_DAYS} * 86400) < 0"#,
+            instances.join("|"),
+            mounts.join("|")
+        );
+        // Series falling linearly by `per_min` bytes a minute (the role's disk in 60
+        // days), evaluated at 13h: the 12 h `for` has run. Full in 29.9 days at the
+        // start (fires), in 30.1 days at the end (silent).
+        let per_min = (disk_bytes(ctx, role) / 86_400).max(1);
+        let day = per_min.saturating_mul(1_440);
+        let minutes = 780;
+        let falling = |days_tenths: u64, end: bool| {
+            let mut start = day.saturating_mul(days_tenths) / 10;
+            if end {
+                start = start.saturating_add(per_min.saturating_mul(minutes));
+            }
+            format!("{start}-{per_min}x{minutes}")
+        };
+        let fs = |host: &Host, mountpoint: &str, fstype: &str, values: String| {
+            s(
+                &format!(
+                    r#"node_filesystem_avail_bytes{{job="node",instance="{}",device="/dev/vdb1",fstype="{fstype}",mountpoint="{mountpoint}"}}"#,
+                    host.fqdn
+                ),
+                &values,
+            )
+        };
+        let data = &paths[0];
+        let other_host = ctx.topology.hosts.iter().find(|o| o.role != role);
+        let mut quiet = vec![
+            fs(h, data, "xfs", falling(301, true)),
+            // The same growth on a tmpfs, or on a host of another role: not this rule's.
+            fs(h, data, "tmpfs", falling(10, false)),
+        ];
+        if let Some(o) = other_host {
+            quiet.push(fs(o, data, "xfs", falling(10, false)));
+        }
+        disks.push(
+            alert(
+                name,
+                expr,
+                DISK_FOR,
+                Warning,
+                format!(
+                    "{} on {inst} will be full within {DISK_HORIZON_DAYS} days at its current growth",
+                    lbl("mountpoint")
+                ),
+                format!(
+                    "At the rate {} ({}) on {inst} has filled over the last {DISK_WINDOW_TEXT}, for {DISK_FOR_TEXT} running, it is full in under {DISK_HORIZON_DAYS} days. It holds {holds} ({}{}). Why: {why}.{} Change: {fix}.",
+                    lbl("mountpoint"),
+                    lbl("device"),
+                    paths.join(", "),
+                    if role == Role::Minio { "" } else { ", or the filesystem they are on" },
+                    forecast(ctx, role)
+                ),
+                vec![
+                    Case {
+                        series: vec![fs(h, data, "xfs", falling(299, false))],
+                        eval: "13h",
+                        fires: vec![l(&[
+                            ("job", "node"),
+                            ("instance", &h.fqdn),
+                            ("device", "/dev/vdb1"),
+                            ("fstype", "xfs"),
+                            ("mountpoint", data),
+                        ])],
+                    },
+                    silent(quiet, "13h"),
+                ],
+            )
+            .because(format!(
+                "Full within {DISK_HORIZON_DAYS} days (issue 5) at the growth of the last {DISK_WINDOW_TEXT} (predict_linear), for {DISK_FOR_TEXT}. Hosts: the plan's {} hosts. Mount points: {}.",
+                role.key(),
+                if role == Role::Minio {
+                    format!("the drives {}", paths.join(", "))
+                } else {
+                    format!("{} and every directory above them", paths.join(", "))
+                }
+            )),
+        );
+    }
+
+    vec![
+        Group {
+            name: "budgets",
+            test_step: "1m",
+            about: "The plan's budgets, watched: PostgreSQL connections against the usable count, Synapse RAM per process, MinIO drives offline against parity, coturn allocations against total-quota. Thresholds come from the report.",
+            alerts,
+        },
+        Group {
+            name: "disks",
+            // The cases span 13 hours (the 12 h `for`): ten-minute steps keep them fast.
+            test_step: "10m",
+            about: "Disks of each role full within 30 days at the growth of the last 6 hours (predict_linear).",
+            alerts: disks,
+        },
+    ]
+}
+
+// ---------------------------------------------------------------------------------
+// coturn's relay allocations, for node_exporter's textfile collector
+
+/// The files on each coturn host that publish [`COTURN_ALLOCATIONS`]: Debian 12's
+/// coturn 4.6.1 is built without Prometheus support (its `turnserver -h` lists no
+/// --prometheus; the option in turnserver.conf is "Bad configuration format"), so a
+/// script counts the relay ports turnserver holds and writes the figure where Debian's
+/// prometheus-node-exporter reads text files ([`NODE_TEXTFILE_DIR`], its compiled-in
+/// --collector.textfile.directory; /etc/default/prometheus-node-exporter sets no ARGS).
+/// None without coturn hosts.
+fn coturn_metric_files(ctx: &Ctx) -> Vec<File> {
+    let mut out = Vec::new();
+    for h in ctx.hosts(Role::Coturn) {
+        out.push(coturn_metric_script(ctx, h));
+        out.push(coturn_metric_service(ctx, h));
+        out.push(coturn_metric_timer(ctx, h));
+        out.push(coturn_drop_in(ctx, h));
+    }
+    out
+}
+
+fn coturn_metric_script(ctx: &Ctx, h: &Host) -> File {
+    let p = &ctx.plan.coturn;
+    let body = format!(
+        r##"#!/usr/bin/env bash
+{header}#
+# Relay allocations coturn holds on {fqdn}, for Prometheus: Debian 12's coturn has no
+# metrics endpoint. Run every {SCRAPE_INTERVAL_S} s by {COTURN_METRIC_UNIT}.timer (as root: ss
+# needs it to see turnserver's sockets), it writes
+#   {COTURN_ALLOCATIONS} <n>
+# into {NODE_TEXTFILE_DIR}/, where prometheus-node-exporter's textfile collector
+# reads it (job node, instance {fqdn}). Alerts CoturnAllocationsHigh and
+# CoturnAllocationsAtQuota compare it with the plan's limit; CoturnAllocationsUnknown
+# fires when the file is missing or older than {COTURN_METRIC_STALE_S} s.
+#
+# One allocation holds one relay port of min-port..max-port (turnserver.conf, from the
+# plan's coturn.min-port {min} and coturn.max-port {max}): a UDP socket, or for a TCP
+# relay (RFC 6062) a listening socket plus the connections from that port. So n is the
+# number of distinct (protocol, port) pairs in that range that turnserver holds.
+set -euo pipefail
+
+min_port={min}
+max_port={max}
+dir={NODE_TEXTFILE_DIR}
+name={COTURN_ALLOCATIONS}
+
+# ss -H: no header; -n numeric; -t -u TCP and UDP (first column: the protocol); -a
+# listening and connected; -p the owning process, users:(("turnserver",pid=…,fd=…)).
+allocations=$(ss -Hntuap "sport >= :$min_port and sport <= :$max_port" \
+  | awk '/users:\(\("turnserver"/ {{ n = split($5, a, ":"); print $1, a[n] }}' \
+  | sort -u | wc -l)
+
+# Write a temporary file next to the real one and rename it, so node_exporter never
+# reads half a file (its textfile collector reads *.prom only).
+tmp=$(mktemp "$dir/.$name.XXXXXX")
+trap 'rm -f "$tmp"' EXIT
+{{
+  echo "# HELP $name Relay allocations coturn holds: distinct relay ports of $min_port..$max_port with a turnserver socket."
+  echo "# TYPE $name gauge"
+  echo "$name $allocations"
+}} > "$tmp"
+chmod 0644 "$tmp"
+mv "$tmp" "$dir/$name.prom"
+trap - EXIT
+"##,
+        header = ctx.header(Comment::Hash),
+        fqdn = h.fqdn,
+        min = p.min_port,
+        max = p.max_port,
+    );
+    File::new(
+        path(h, COTURN_METRIC_SCRIPT),
+        Scope::Role(Role::Coturn),
+        "Counts coturn's relay allocations (relay ports turnserver holds) for node_exporter's textfile collector.",
+        body,
+    )
+    .for_host(h)
+    .script()
+}
+
+fn coturn_metric_service(ctx: &Ctx, h: &Host) -> File {
+    let body = format!(
+        r#"{header}#
+# Runs {COTURN_METRIC_SCRIPT} once; {COTURN_METRIC_UNIT}.timer starts it every
+# {SCRAPE_INTERVAL_S} s. Root, because ss reads which process owns a socket from /proc/<pid>/fd
+# of turnserver (another user); everything but the textfile directory is read-only.
+[Unit]
+Description=Count coturn's relay allocations for node_exporter (synapse-planner)
+Documentation=man:ss(8) man:turnserver(1)
+After=coturn.service
+
+[Service]
+Type=oneshot
+ExecStart={COTURN_METRIC_SCRIPT}
+ProtectSystem=strict
+ReadWritePaths={NODE_TEXTFILE_DIR}
+ProtectHome=yes
+PrivateTmp=yes
+NoNewPrivileges=yes
+"#,
+        header = ctx.header(Comment::Hash),
+    );
+    File::new(
+        path(
+            h,
+            &format!("/etc/systemd/system/{COTURN_METRIC_UNIT}.service"),
+        ),
+        Scope::Role(Role::Coturn),
+        "systemd service running the coturn allocations script once.",
+        body,
+    )
+    .for_host(h)
+}
+
+fn coturn_metric_timer(ctx: &Ctx, h: &Host) -> File {
+    let body = format!(
+        r#"{header}#
+# Runs {COTURN_METRIC_UNIT}.service every {SCRAPE_INTERVAL_S} s, Prometheus' scrape interval.
+# coturn.service pulls it in ({COTURN_DROP_IN}), so it runs from coturn's
+# first start without a step of its own; enabled, it also starts at boot:
+#   systemctl enable --now {COTURN_METRIC_UNIT}.timer
+[Unit]
+Description=Count coturn's relay allocations every {SCRAPE_INTERVAL_S} s (synapse-planner)
+
+[Timer]
+OnActiveSec=1s
+OnUnitActiveSec={SCRAPE_INTERVAL_S}s
+AccuracySec=1s
+
+[Install]
+WantedBy=timers.target
+"#,
+        header = ctx.header(Comment::Hash),
+    );
+    File::new(
+        path(
+            h,
+            &format!("/etc/systemd/system/{COTURN_METRIC_UNIT}.timer"),
+        ),
+        Scope::Role(Role::Coturn),
+        "systemd timer: the coturn allocations script every 15 s.",
+        body,
+    )
+    .for_host(h)
+}
+
+fn coturn_drop_in(ctx: &Ctx, h: &Host) -> File {
+    let body = format!(
+        r#"{header}#
+# Starting coturn starts the allocations timer too: prepare-host.sh copies this file
+# before it installs coturn, whose package reloads systemd and starts coturn.service.
+[Unit]
+Wants={COTURN_METRIC_UNIT}.timer
+"#,
+        header = ctx.header(Comment::Hash),
+    );
+    File::new(
+        path(h, COTURN_DROP_IN),
+        Scope::Role(Role::Coturn),
+        "Drop-in for coturn.service: starts the allocations timer with coturn.",
+        body,
+    )
+    .for_host(h)
 }
 
 // ---------------------------------------------------------------------------------
@@ -2262,6 +3351,9 @@ fn rule_file(ctx: &Ctx, h: &Host, g: &Group) -> File {
         g.about, g.name, g.name
     ));
     for a in &g.alerts {
+        for line in a.threshold.iter().flat_map(|t| t.lines()) {
+            o.push_str(&format!("      # {line}\n"));
+        }
         o.push_str(&format!(
             "      - alert: {}\n        expr: {}\n        for: {}\n        labels:\n          severity: {}\n        annotations:\n          summary: {}\n          description: {}\n",
             a.name,
@@ -2284,8 +3376,9 @@ fn rule_file(ctx: &Ctx, h: &Host, g: &Group) -> File {
 fn rule_test_file(ctx: &Ctx, h: &Host, g: &Group) -> File {
     let mut o = ctx.header(Comment::Hash);
     o.push_str(&format!(
-        "# promtool test rules {RULES_DIR}/tests/{name}.test.yml\n# Each alert fires on a series that should fire it and stays silent on one that should not.\n---\nrule_files:\n  - {RULES_DIR}/{name}.yml\nevaluation_interval: 1m\ntests:\n",
-        name = g.name
+        "# promtool test rules {RULES_DIR}/tests/{name}.test.yml\n# Each alert fires on a series that should fire it and stays silent on one that should not.\n---\nrule_files:\n  - {RULES_DIR}/{name}.yml\nevaluation_interval: {step}\ntests:\n",
+        name = g.name,
+        step = g.test_step,
     ));
     for a in &g.alerts {
         for (i, c) in a.cases.iter().enumerate() {
@@ -2950,18 +4043,45 @@ mod tests {
 
     #[test]
     fn retention() {
-        // (series, GB a day, size cap GiB): 240,000 series / 15 s × 86,400 × 2 B.
-        for (series, per_day_gb, size) in [(240_000, 2.7648, 97), (25_000, 0.288, 11), (1, 0.0, 1)]
-        {
+        // (series, days, GB a day, size cap GiB): 240,000 series / 15 s × 86,400 × 2 B,
+        // × days × 1.25.
+        for (series, days, per_day_gb, size) in [
+            (240_000, 30, 2.7648, 97),
+            (240_000, 90, 2.7648, 290),
+            (25_000, 30, 0.288, 11),
+            (1, 30, 0.0, 1),
+            (1, 3650, 0.0, 1),
+        ] {
             assert!(
                 (disk_bytes_per_day(series) / 1e9 - per_day_gb).abs() < 1e-4,
                 "{series}"
             );
-            assert_eq!(retention_size_gib(series), size, "{series}");
+            assert_eq!(retention_size_gib(series, days), size, "{series} {days}");
         }
         with_ctx(&Plan::default(), |ctx| {
             assert_eq!(series_estimate(ctx), 240_000);
         });
+    }
+
+    /// --storage.tsdb.retention.time is the plan's retention.prometheus-days, and the
+    /// size cap follows it.
+    #[test]
+    fn retention_comes_from_the_plan() {
+        for (days, size) in [("30", 97), ("90", 290), ("7", 23)] {
+            let plan = Plan::default()
+                .with_text("retention.prometheus-days", days)
+                .unwrap();
+            with_ctx(&plan, |ctx| {
+                let h = ctx.topology.first(Role::Monitoring).unwrap();
+                let args = prometheus_default(ctx, h).contents;
+                assert!(
+                    args.contains(&format!(
+                        "ARGS=\"--storage.tsdb.retention.time={days}d --storage.tsdb.retention.size={size}GB "
+                    )),
+                    "{args}"
+                );
+            });
+        }
     }
 
     #[test]
@@ -3056,8 +4176,8 @@ mod tests {
                 .flat_map(|g| g.alerts)
                 .collect();
             let expr = |n: &str| all.iter().find(|a| a.name == n).unwrap().expr.clone();
-            // postgres_available 485: warning at 90% = 436, critical at 485.
-            assert!(expr("PostgresSynapseConnectionsHigh").ends_with("> 436"));
+            // postgres_available 485: warning at 80% = 388, critical at 485.
+            assert!(expr("PostgresSynapseConnectionsHigh").ends_with("> 388"));
             assert!(expr("PostgresSynapseConnectionsExhausted").ends_with(">= 485"));
             // 3 etcd members: quorum 2.
             assert!(expr("EtcdQuorumLost").ends_with("< 2"));
@@ -3243,6 +4363,402 @@ mod tests {
     fn starttls_by_port() {
         for (host, tls) in [("mail.internal:25", false), ("smtp.example.com:587", true)] {
             assert_eq!(smtp_require_tls(host), tls, "{host}");
+        }
+    }
+
+    fn plan_with(changes: &[(&str, &str)]) -> Plan {
+        let mut p = Plan::default();
+        for (k, v) in changes {
+            p = p
+                .with_text(k, v)
+                .unwrap_or_else(|e| panic!("{k}={v}: {e:?}"));
+        }
+        p
+    }
+
+    fn group(ctx: &Ctx, name: &str) -> Option<Group> {
+        rule_groups(ctx).into_iter().find(|g| g.name == name)
+    }
+
+    fn names(g: &Option<Group>) -> Vec<&'static str> {
+        g.iter()
+            .flat_map(|g| g.alerts.iter().map(|a| a.name))
+            .collect()
+    }
+
+    #[test]
+    fn percent_rounding() {
+        for (n, pct, floor, ceil) in [
+            (485, 80, 388, 388),
+            (1200, 80, 960, 960),
+            (1200, 95, 1140, 1140),
+            (16384, 80, 13107, 13108),
+            (16384, 95, 15564, 15565),
+            (1, 80, 0, 1),
+            (1, 95, 0, 1),
+            (0, 80, 0, 0),
+            (u64::MAX, 95, u64::MAX / 100, u64::MAX.div_ceil(100)),
+        ] {
+            assert_eq!(
+                (percent_floor(n, pct), percent_ceil(n, pct)),
+                (floor, ceil),
+                "{n} × {pct} %"
+            );
+        }
+    }
+
+    #[test]
+    fn gib_in_bytes() {
+        use crate::sizing::Gib;
+        for (g, bytes) in [
+            (Gib(650), 6_979_321_856),
+            (Gib(100), 1_073_741_824),
+            (Gib(167), 1_793_148_846),
+            (Gib(0), 0),
+            (Gib(u64::MAX), u64::MAX),
+        ] {
+            assert_eq!(gib_bytes(g), bytes, "{g:?}");
+        }
+    }
+
+    #[test]
+    fn turn_limits() {
+        // (total-quota, max-allocations-per-node, relay ports) → limit, what it names.
+        for (q, m, ports, limit, names) in [
+            (1200, 0, 16384, 1200, "total-quota"),
+            (1200, 5000, 16384, 1200, "total-quota"),
+            (1200, 800, 16384, 800, "max-allocations-per-node"),
+            (0, 800, 16384, 800, "(no total-quota)"),
+            (0, 0, 101, 101, "101 relay ports"),
+            (0, 0, 0, 0, "0 relay ports"),
+        ] {
+            let (l, what) = turn_limit(q, m, ports);
+            assert_eq!(l, limit, "{q} {m} {ports}");
+            assert!(what.contains(names), "{q} {m} {ports}: {what}");
+        }
+    }
+
+    #[test]
+    fn mount_points_cover_the_data_paths() {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for (role, paths, want) in [
+            (
+                Role::Patroni,
+                v(&["/var/lib/postgresql/15/main", "/var/lib/etcd"]),
+                v(&[
+                    "/",
+                    "/var",
+                    "/var/lib",
+                    "/var/lib/postgresql",
+                    "/var/lib/postgresql/15",
+                    "/var/lib/postgresql/15/main",
+                    "/var/lib/etcd",
+                ]),
+            ),
+            (Role::Synapse, v(&["/matrix"]), v(&["/", "/matrix"])),
+            (Role::Backup, v(&["/"]), v(&["/"])),
+            // MinIO's drives are mount points themselves.
+            (
+                Role::Minio,
+                v(&["/data1", "/data2"]),
+                v(&["/data1", "/data2"]),
+            ),
+        ] {
+            assert_eq!(mount_points(role, &paths), want, "{role:?}");
+        }
+    }
+
+    /// The budget thresholds of the seed's cluster, from its report.
+    #[test]
+    fn budget_thresholds_come_from_the_report() {
+        with_ctx(&Plan::default(), |ctx| {
+            let b = budgets(ctx);
+            // connections.postgres-available 485 (500 − 15): 80 % = 388.
+            assert_eq!(
+                (b.pg_usable, b.pg_warn, b.pg_max_connections),
+                (485, 388, 500)
+            );
+            // synapse.ram-per-process-gib 6.5 = 6.5 × 2^30 bytes.
+            assert_eq!(b.synapse_process_bytes, 6_979_321_856);
+            // 4 nodes × 4 drives: one set of 16, EC:4.
+            assert_eq!(b.erasure, Some((16, 4)));
+            let t = b.turn.unwrap();
+            let (limit, _) = turn_limit(
+                ctx.report.calls.turn.total_quota,
+                ctx.report.calls.turn.max_allocations_per_node,
+                16_384,
+            );
+            assert_eq!(t.limit, limit);
+            assert_eq!(
+                (t.warn, t.crit),
+                (limit * 80 / 100, (limit * 95).div_ceil(100))
+            );
+            let g = group(ctx, "budgets").unwrap();
+            let expr = |n: &str| g.alerts.iter().find(|a| a.name == n).unwrap().expr.clone();
+            assert_eq!(
+                expr("PostgresSynapseConnectionsHigh"),
+                r#"sum by (instance) (pg_stat_activity_count{job="postgres",datname="synapse"}) > 388"#
+            );
+            assert_eq!(
+                expr("PostgresMaxConnectionsNotAsPlanned"),
+                r#"max by (instance) (pg_settings_max_connections{job="postgres"}) != 500"#
+            );
+            assert_eq!(
+                expr("SynapseProcessOverRamBudget"),
+                r#"process_resident_memory_bytes{job=~"master|room_worker|sync_worker|client_reader|federation_reader|stream_writer|federation_sender|pusher|user_dir|media_repository|background",instance="synapse.internal"} > 6979321856"#
+            );
+            assert_eq!(
+                expr("MinioErasureSetAtParity"),
+                r#"16 - max by (pool, set) (minio_cluster_health_erasure_set_online_drives{job="minio"}) >= 4"#
+            );
+            assert_eq!(
+                expr("CoturnAllocationsHigh"),
+                format!(
+                    r#"synapse_planner_coturn_relay_allocations{{job="node"}} > {}"#,
+                    t.warn
+                )
+            );
+            let disks = group(ctx, "disks").unwrap();
+            let disk = |n: &str| {
+                disks
+                    .alerts
+                    .iter()
+                    .find(|a| a.name == n)
+                    .unwrap()
+                    .expr
+                    .clone()
+            };
+            assert_eq!(
+                disk("PostgresDiskFillsWithin30Days"),
+                r#"predict_linear(node_filesystem_avail_bytes{job="node",instance=~"patroni1.internal|patroni2.internal|patroni3.internal",mountpoint=~"/|/var|/var/lib|/var/lib/postgresql|/var/lib/postgresql/15|/var/lib/postgresql/15/main|/var/lib/etcd",fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*"}[6h], 30 * 86400) < 0"#
+            );
+            assert_eq!(
+                disk("MinioDriveFillsWithin30Days"),
+                r#"predict_linear(node_filesystem_avail_bytes{job="node",instance=~"minio1.internal|minio2.internal|minio3.internal|minio4.internal",mountpoint=~"/data1|/data2|/data3|/data4",fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*"}[6h], 30 * 86400) < 0"#
+            );
+        });
+    }
+
+    /// The thresholds follow the plan's keys.
+    #[test]
+    fn budget_thresholds_follow_the_plan() {
+        // (plan changes, pg usable, pg warn, bytes per Synapse process)
+        for (changes, usable, warn, bytes) in [
+            (
+                vec![("postgres.max-connections", "200")],
+                185,
+                148,
+                6_979_321_856,
+            ),
+            (vec![("synapse.cache-factor", "2")], 485, 388, 2_684_354_560),
+            (
+                vec![
+                    ("assumptions.synapse-process-base-gib", "3"),
+                    ("synapse.cache-factor", "1"),
+                ],
+                485,
+                388,
+                3_758_096_384,
+            ),
+        ] {
+            let plan = plan_with(&changes);
+            with_ctx(&plan, |ctx| {
+                let b = budgets(ctx);
+                assert_eq!(
+                    (b.pg_usable, b.pg_warn, b.synapse_process_bytes),
+                    (usable, warn, bytes),
+                    "{changes:?}"
+                );
+                assert_eq!(
+                    b.pg_usable as i64,
+                    ctx.report.connections.postgres_available
+                );
+            });
+        }
+    }
+
+    /// Every budget rule says where its threshold comes from, in a comment above it in
+    /// its file, and names the plan keys to change in its description.
+    #[test]
+    fn budget_rules_say_where_their_numbers_come_from() {
+        for plan in [Plan::default(), minimal()] {
+            with_ctx(&plan, |ctx| {
+                let h = ctx.topology.first(Role::Monitoring).unwrap();
+                for g in budget_groups(ctx) {
+                    let file = rule_file(ctx, h, &g).contents;
+                    for a in &g.alerts {
+                        let note = a
+                            .threshold
+                            .as_deref()
+                            .unwrap_or_else(|| panic!("{}", a.name));
+                        let at = file.find(&format!("      - alert: {}\n", a.name)).unwrap();
+                        let comment = format!("      # {}\n", note.lines().last().unwrap());
+                        assert!(file[..at].ends_with(&comment), "{}: {comment}", a.name);
+                        // The number the expression compares with is in the comment.
+                        let number: String = a
+                            .expr
+                            .rsplit(' ')
+                            .next()
+                            .unwrap()
+                            .chars()
+                            .filter(char::is_ascii_digit)
+                            .collect();
+                        if a.name != "CoturnAllocationsUnknown" && !a.name.ends_with("Days") {
+                            assert!(note.contains(&number), "{}: {number} in {note}", a.name);
+                        }
+                        assert!(
+                            a.description.contains("Why: ") && a.description.contains("Change: "),
+                            "{}",
+                            a.name
+                        );
+                        // A plan key (dotted, kebab-case) to change.
+                        assert!(
+                            [
+                                "postgres.max-connections",
+                                "assumptions.synapse-process-base-gib",
+                                "minio.parity",
+                                "hosts.coturn.count",
+                                "disk-gib",
+                                "minio.drive-tib",
+                                "systemctl enable",
+                            ]
+                            .iter()
+                            .any(|k| a.description.contains(k)),
+                            "{}: {}",
+                            a.name,
+                            a.description
+                        );
+                    }
+                }
+            });
+        }
+    }
+
+    /// Which budget alerts a plan gets: MinIO's only with erasure coding, coturn's only
+    /// with coturn hosts, a disk alert per deployed role that holds data.
+    #[test]
+    fn budget_alerts_per_plan() {
+        let all = [
+            "PostgresSynapseConnectionsHigh",
+            "PostgresSynapseConnectionsExhausted",
+            "PostgresMaxConnectionsNotAsPlanned",
+            "SynapseProcessOverRamBudget",
+            "MinioErasureSetAtParity",
+            "CoturnAllocationsHigh",
+            "CoturnAllocationsAtQuota",
+            "CoturnAllocationsUnknown",
+        ];
+        let disks = [
+            "SynapseDiskFillsWithin30Days",
+            "PostgresDiskFillsWithin30Days",
+            "MinioDriveFillsWithin30Days",
+            "PrometheusDiskFillsWithin30Days",
+            "BackupDiskFillsWithin30Days",
+        ];
+        with_ctx(&Plan::default(), |ctx| {
+            assert_eq!(names(&group(ctx, "budgets")), all);
+            assert_eq!(names(&group(ctx, "disks")), disks);
+        });
+        with_ctx(&minimal(), |ctx| {
+            // One MinIO drive: no erasure coding; no coturn.
+            assert_eq!(names(&group(ctx, "budgets")), all[..4]);
+            assert_eq!(names(&group(ctx, "disks")), disks);
+        });
+        // One node with four drives: erasure coded across them.
+        let single = plan_with(&[("hosts.minio.count", "1"), ("minio.drives-per-node", "4")]);
+        with_ctx(&single, |ctx| {
+            assert!(names(&group(ctx, "budgets")).contains(&"MinioErasureSetAtParity"));
+            assert_eq!(budgets(ctx).erasure, Some((4, 2)));
+        });
+    }
+
+    /// The allocations script, its service and timer, and coturn's drop-in, on every
+    /// coturn host; the script counts the plan's relay range.
+    #[test]
+    fn coturn_metric_files_per_coturn_host() {
+        let plan = plan_with(&[("coturn.min-port", "40000"), ("coturn.max-port", "40999")]);
+        with_ctx(&plan, |ctx| {
+            let files = coturn_metric_files(ctx);
+            let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+            let mut want = Vec::new();
+            for h in ["coturn1", "coturn2"] {
+                want.extend([
+                    format!("hosts/{h}/usr/local/sbin/coturn-allocations-metric.sh"),
+                    format!("hosts/{h}/etc/systemd/system/synapse-planner-coturn-allocations.service"),
+                    format!("hosts/{h}/etc/systemd/system/synapse-planner-coturn-allocations.timer"),
+                    format!("hosts/{h}/etc/systemd/system/coturn.service.d/synapse-planner-allocations.conf"),
+                ]);
+            }
+            assert_eq!(paths, want);
+            assert_eq!(files[0].mode, 0o755);
+            let script = &files[0].contents;
+            for line in [
+                "min_port=40000\n",
+                "max_port=40999\n",
+                "dir=/var/lib/prometheus/node-exporter\n",
+                "name=synapse_planner_coturn_relay_allocations\n",
+            ] {
+                assert!(script.contains(line), "{line}");
+            }
+            assert!(
+                files[1]
+                    .contents
+                    .contains("ExecStart=/usr/local/sbin/coturn-allocations-metric.sh\n")
+            );
+            assert!(files[2].contents.contains("OnUnitActiveSec=15s\n"));
+            assert!(
+                files[3]
+                    .contents
+                    .contains("Wants=synapse-planner-coturn-allocations.timer\n")
+            );
+            // The rules watch exactly these hosts.
+            let g = group(ctx, "budgets").unwrap();
+            let unknown = g
+                .alerts
+                .iter()
+                .find(|a| a.name == "CoturnAllocationsUnknown")
+                .unwrap();
+            assert_eq!(unknown.expr.matches("absent(").count(), 2);
+        });
+        with_ctx(&minimal(), |ctx| {
+            assert!(coturn_metric_files(ctx).is_empty())
+        });
+    }
+
+    /// Extreme plans generate every rule without panicking, with finite thresholds.
+    #[test]
+    fn extreme_plans() {
+        for changes in [
+            vec![
+                ("activity.daily-active-users", "1"),
+                ("users.peak-concurrent", "1"),
+                ("users.registered", "1"),
+            ],
+            vec![
+                ("users.registered", "1000000"),
+                ("users.peak-concurrent", "250000"),
+                ("activity.daily-active-users", "600000"),
+            ],
+            vec![("hosts.minio.count", "64")],
+            // Parity half the set: writes need one drive more than reads.
+            vec![("minio.parity", "8")],
+            vec![("coturn.min-port", "50000"), ("coturn.max-port", "50001")],
+            vec![("postgres.max-connections", "10")],
+        ] {
+            let plan = plan_with(&changes);
+            with_ctx(&plan, |ctx| {
+                let groups = rule_groups(ctx);
+                for g in &groups {
+                    for a in &g.alerts {
+                        assert!(
+                            !a.expr.contains("NaN") && !a.expr.contains("inf"),
+                            "{}",
+                            a.name
+                        );
+                    }
+                }
+                assert!(files(ctx).len() > 10, "{changes:?}");
+            });
         }
     }
 

@@ -82,18 +82,26 @@ pub fn mounts(layout: Layout) -> Vec<String> {
         .collect()
 }
 
-/// What the layout means, for the env file's comment (one `# ` line each).
+/// What the layout means, for the env file's comment (one `# ` line each), from the
+/// report's `object-storage` section.
 fn layout_notes(ctx: &Ctx, layout: Layout) -> Vec<String> {
-    let tib = ctx.plan.minio.drive_tib;
-    let raw = layout.total_drives() as f64 * tib;
+    let s = &ctx.report.object_storage;
     let mut notes = vec![format!(
-        "Pool: {} node(s) × {} drive(s) of {tib} TiB = {} drives, {raw} TiB raw.",
-        layout.nodes(),
-        layout.drives_per_node(),
-        layout.total_drives()
+        "Pool: {} node(s) × {} drive(s) of {} TiB = {} drives, {} TiB raw.",
+        s.nodes, s.drives_per_node, s.drive_tib, s.total_drives, s.raw_tib
     )];
-    match (layout, erasure(layout)) {
-        (Layout::SingleDrive, _) => notes.extend([
+    if let Some(problem) = &s.problem {
+        notes.push("MINIO REFUSES TO START WITH THIS PLAN:".to_string());
+        notes.extend(wrap(problem, 84));
+        notes.push(if s.set_size == 0 {
+            "Change hosts.minio.count or minio.drives-per-node.".to_string()
+        } else {
+            format!("Set minio.parity to at most {}.", s.max_parity)
+        });
+        return notes;
+    }
+    match layout {
+        Layout::SingleDrive => notes.extend([
             "Single-node single-drive mode: MinIO stores objects as plain files on /data1,"
                 .to_string(),
             "with no erasure coding, no bitrot healing and no redundancy: a failed drive or"
@@ -105,31 +113,32 @@ fn layout_notes(ctx: &Ctx, layout: Layout) -> Vec<String> {
             "deployment needs at least 4 drives (MinIO's deployment guide) and a new pool."
                 .to_string(),
         ]),
-        (_, None) => notes.extend([
-            "MINIO REFUSES THIS LAYOUT: the drive count has no erasure set size (2–16 drives)"
-                .to_string(),
-            "that divides it symmetrically over the nodes (cmd/endpoint-ellipses.go).".to_string(),
-            "Change hosts.minio.count or minio.drives-per-node.".to_string(),
-        ]),
-        (l, Some(e)) => {
-            let usable = raw * e.data() as f64 / e.set_size as f64;
+        _ => {
+            let origin = if s.requested_parity == 0 {
+                "MinIO's default".to_string()
+            } else {
+                format!("minio.parity (default EC:{})", s.default_parity)
+            };
             notes.push(format!(
-                "MinIO forms {} erasure set(s) of {} drives with its default parity EC:{} for",
-                e.sets, e.set_size, e.parity
+                "MinIO forms {} erasure set(s) of {} drives with parity EC:{}, {origin}:",
+                s.sets, s.set_size, s.parity
             ));
             notes.push(format!(
-                "that size: {} data + {} parity drives per set, ≈ {:.2} TiB usable.",
-                e.data(),
-                e.parity,
-                usable
+                "{} data + {} parity drives per set, {} TiB usable; reads need {} drives of a set,",
+                s.data_drives, s.parity, s.usable_tib, s.read_quorum
             ));
-            if let Layout::Distributed { nodes, .. } = l {
+            notes.push(format!(
+                "writes {}: a set survives {} drive(s) down for reads and {} for writes.",
+                s.write_quorum, s.drive_failures_tolerated, s.drive_failures_tolerated_for_writes
+            ));
+            if let Layout::Distributed { .. } = layout {
                 notes.push(format!(
-                    "Survives {} node(s) down for reads and {} for writes.",
-                    e.node_loss_for_reads(nodes),
-                    e.node_loss_for_writes(nodes)
+                    "{} drive(s) of each set per node: survives {} node(s) down for reads and {} for writes.",
+                    s.drives_per_set_per_node,
+                    s.node_failures_tolerated,
+                    s.node_failures_tolerated_for_writes
                 ));
-                if l.total_drives() < 4 {
+                if s.total_drives < 4 {
                     notes.push("MinIO's deployment guide asks for at least 4 drives in a distributed pool.".to_string());
                 }
             } else {
@@ -137,9 +146,41 @@ fn layout_notes(ctx: &Ctx, layout: Layout) -> Vec<String> {
                     "One node: it survives drive failures, not the loss of the host.".to_string(),
                 );
             }
+            notes.push(format!(
+                "RAM: MinIO's guidance for {} TiB per node is {} GiB.",
+                s.tib_per_node, s.ram_guidance_gib
+            ));
         }
     }
     notes
+}
+
+/// Splits a sentence into lines of at most `width` characters at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The STANDARD storage class line, when the plan sets a parity (0 = MinIO's default,
+/// so nothing is written): MinIO reads MINIO_STORAGE_CLASS_STANDARD=EC:<parity> when it
+/// formats the pool and for every object written without a storage class
+/// (internal/config/storageclass/storage-class.go LookupConfig, StandardEnv).
+fn storage_class(ctx: &Ctx) -> Option<String> {
+    let p = ctx.plan.minio.parity;
+    (p > 0).then(|| format!("EC:{p}"))
 }
 
 fn env_file(ctx: &Ctx, h: &Host) -> File {
@@ -176,7 +217,7 @@ MINIO_PROMETHEUS_AUTH_TYPE=public
 # The console draws its usage graphs from Prometheus, from this job's series.
 MINIO_PROMETHEUS_URL=http://{monitoring}:{prometheus}
 MINIO_PROMETHEUS_JOB_ID={job}
-# Not set: MINIO_SERVER_URL (only for presigned links behind a proxy; the console then
+{storage_class}# Not set: MINIO_SERVER_URL (only for presigned links behind a proxy; the console then
 # talks to the local node) and MINIO_SITE_REGION (MinIO's default us-east-1 is the
 # signing region the S3 storage provider uses when the playbook's
 # matrix_synapse_ext_synapse_s3_storage_provider_config_region_name is empty).
@@ -191,6 +232,15 @@ MINIO_PROMETHEUS_JOB_ID={job}
         root_password = ctx.secret(SecretId::MinioRootPassword),
         prometheus = ports::PROMETHEUS,
         job = PROMETHEUS_JOB,
+        storage_class = match storage_class(ctx) {
+            Some(ec) => format!(
+                "# Parity of every object (the STANDARD storage class), from minio.parity: {} TiB usable.\n\
+                 # Objects keep the parity they were written with: changing it later affects new\n\
+                 # objects only (MinIO docs, Erasure Coding).\nMINIO_STORAGE_CLASS_STANDARD={ec}\n",
+                ctx.report.object_storage.usable_tib
+            ),
+            None => String::new(),
+        },
     );
     File::new(
         format!("hosts/{}/etc/default/minio", h.name),
@@ -211,6 +261,16 @@ pub const CONTAINER_ENV: &[&str] = &[
     "MINIO_PROMETHEUS_JOB_ID",
 ];
 
+/// Every variable of the env file the unit passes into the container: [`CONTAINER_ENV`]
+/// and, when the plan sets a parity, MINIO_STORAGE_CLASS_STANDARD.
+pub fn container_env(ctx: &Ctx) -> Vec<&'static str> {
+    let mut v = CONTAINER_ENV.to_vec();
+    if storage_class(ctx).is_some() {
+        v.push("MINIO_STORAGE_CLASS_STANDARD");
+    }
+    v
+}
+
 fn unit(ctx: &Ctx, h: &Host) -> File {
     let layout = Layout::of(ctx.plan);
     let mounts = mounts(layout);
@@ -222,7 +282,7 @@ fn unit(ctx: &Ctx, h: &Host) -> File {
         .iter()
         .map(|m| format!("  --volume {m}:{m} \\\n"))
         .collect();
-    let env: String = CONTAINER_ENV
+    let env: String = container_env(ctx)
         .iter()
         .map(|v| format!("  --env {v} \\\n"))
         .collect();

@@ -50,9 +50,18 @@ const SEED_RC_3PID_MILLI: (u64, u64) = (3, 5);
 const SEED_ROOM_COMPLEXITY: &str = "3.0";
 /// Seed §3 "Upload Limits".
 const SEED_MAX_UPLOAD_MB: u64 = 100;
-/// Seed §3 "Media Retention Policy".
-const SEED_LOCAL_MEDIA_LIFETIME: &str = "90d";
-const SEED_REMOTE_MEDIA_LIFETIME: &str = "14d";
+/// A media lifetime from the plan's `retention.*-media-days` (seed §3: local 90 days,
+/// remote 14): Synapse's duration `<n>d`. 0 keeps media forever: the variable is left
+/// null, which the playbook's homeserver.yaml template skips (`{% if … %}`), and a
+/// media_retention without the key never deletes (Synapse docs, config_documentation.md,
+/// media_retention).
+fn media_lifetime(days: u64) -> Y {
+    if days == 0 {
+        lit("null")
+    } else {
+        s(format!("{days}d"))
+    }
+}
 /// Seed §3 "Cache Expiry Settings".
 const SEED_CACHE_ENTRY_TTL: &str = "30m";
 const SEED_SYNC_RESPONSE_CACHE: &str = "5m";
@@ -830,18 +839,37 @@ fn media(b: &mut Builder) {
         lit(false),
         &["Seed §3: no URL previews (Synapse would fetch every link users post)."],
     );
-    b.var(
+    let retention = &b.ctx.plan.retention;
+    let (local, remote) = (retention.local_media_days, retention.remote_media_days);
+    b.var_owned(
         "matrix_synapse_media_retention_local_media_lifetime",
-        s(SEED_LOCAL_MEDIA_LIFETIME),
-        &[
-            "Seed §3 retention (Synapse media_retention). Local media nobody fetched for 90 days",
-            "is deleted from Synapse (its MinIO copy stays, unreferenced): users' old files go away.",
-        ],
+        media_lifetime(local),
+        if local == 0 {
+            vec![
+                "retention.local-media-days = 0: local media are kept forever (null leaves".into(),
+                "Synapse's local_media_lifetime unset).".into(),
+            ]
+        } else {
+            vec![
+                format!(
+                    "retention.local-media-days (seed §3: 90). Local media nobody fetched for {local} days"
+                ),
+                "is deleted from Synapse; its MinIO copy stays, unreferenced (Synapse never deletes".into(),
+                "from a storage provider, element-hq/synapse#16989), so MinIO still grows.".into(),
+            ]
+        },
     );
-    b.var(
+    b.var_owned(
         "matrix_synapse_media_retention_remote_media_lifetime",
-        s(SEED_REMOTE_MEDIA_LIFETIME),
-        &["Cached remote media is re-fetchable from its origin server: 14 days (seed §3)."],
+        media_lifetime(remote),
+        if remote == 0 {
+            vec!["retention.remote-media-days = 0: cached remote media are kept forever.".into()]
+        } else {
+            vec![
+                format!("retention.remote-media-days (seed §3: 14): {remote} days. Cached remote media is"),
+                "re-fetchable from its origin server.".into(),
+            ]
+        },
     );
 }
 

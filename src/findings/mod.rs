@@ -533,8 +533,16 @@ mod tests {
             &[],
             &[
                 ("warning", "pgbouncer-transaction-pooling"),
+                // The backup repository (hourly incrementals) and MinIO fill
+                // within the 36 months planned.
+                ("warning", "storage-fills"),
+                ("warning", "storage-fills"),
+                // The seed's 50100-50200 LiveKit range.
+                ("warning", "livekit-port-range-small"),
                 ("info", "cache-autotuning-cap"),
                 ("info", "event-persisters-fixed"),
+                ("info", "media-retention-keeps-minio"),
+                ("info", "livekit-redis-single"),
             ],
         );
     }
@@ -546,8 +554,13 @@ mod tests {
             &[
                 ("error", "ram-over-budget"),
                 ("warning", "pgbouncer-transaction-pooling"),
+                ("warning", "storage-fills"),
+                ("warning", "storage-fills"),
+                ("warning", "livekit-port-range-small"),
                 ("info", "cache-autotuning-cap"),
                 ("info", "event-persisters-fixed"),
+                ("info", "media-retention-keeps-minio"),
+                ("info", "livekit-redis-single"),
             ],
         );
         let has = |changes: &[(&str, &str)], code: &str, sev: &str| {
@@ -644,8 +657,16 @@ mod tests {
             "sync-workers-low",
             "warning",
         );
-        has(&[("hosts.coturn.count", "0")], "calls-turn-off", "info");
-        has(&[("hosts.livekit.count", "0")], "calls-livekit-off", "info");
+        has(
+            &[("hosts.coturn.count", "0"), ("calls.relayed-share", "0")],
+            "calls-turn-off",
+            "info",
+        );
+        has(
+            &[("hosts.livekit.count", "0"), ("calls.group-rooms", "0")],
+            "calls-livekit-off",
+            "info",
+        );
     }
 
     #[test]

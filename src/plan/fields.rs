@@ -372,7 +372,24 @@ fn build() -> Vec<Field> {
             &format!("{} data disk per host", role.label()),
             Group::Hosts,
             int(1, 10_000_000, "GiB"),
-            "The data volume of each host of this role (PostgreSQL's on Patroni, the repository on backup, the TSDB on monitoring).",
+            match role {
+                Role::Synapse => {
+                    "The Synapse host's data volume: container images, logs and the media waiting for the daily move to MinIO."
+                }
+                Role::Patroni => {
+                    "Each Patroni node's PostgreSQL volume: the whole database, its WAL and room to rewrite the largest table."
+                }
+                Role::Backup => {
+                    "The backup host's volume: pgBackRest's repository, archived WAL, pg_dump files and the media mirror with its snapshots."
+                }
+                Role::Monitoring => {
+                    "The monitoring host's volume: Prometheus' TSDB for retention.prometheus-days."
+                }
+                Role::Minio => {
+                    "The system disk of each MinIO node (its data drives are minio.drives-per-node × minio.drive-tib)."
+                }
+                _ => "The system disk of each host of this role.",
+            },
         );
     }
     push(
@@ -467,7 +484,7 @@ fn build() -> Vec<Field> {
         "Daily active users",
         Group::Activity,
         int(0, 100_000_000, "users"),
-        "Users who use the server on a day.",
+        "Users who use the server on a day (ESS's \"active users\"): at most users.registered; the database and media grow with them.",
     );
     push(
         Slot::MessagesPerUserDay,
@@ -480,7 +497,7 @@ fn build() -> Vec<Field> {
             unit: "messages",
             soft: None,
         },
-        "Events each active user sends a day (messages, reactions, edits).",
+        "Messages each active user sends a day; reactions and edits count as one each (state changes and call signalling are added by assumption).",
     );
     push(
         Slot::UploadsPerUserDay,
@@ -504,9 +521,13 @@ fn build() -> Vec<Field> {
             min: 0.0,
             max: 100_000.0,
             unit: "MiB",
-            soft: None,
+            soft: Some(Soft {
+                below: None,
+                above: Some(100.0),
+                why: "the bundle's max_upload_size is 100 MB (seed §3): no upload is larger, so neither is their average",
+            }),
         },
-        "Mean size of an upload.",
+        "Mean size of an upload (ESS's \"average media size\"); thumbnails are added by assumption.",
     );
     push(
         Slot::Federation,
@@ -522,7 +543,7 @@ fn build() -> Vec<Field> {
         "Months to plan for",
         Group::Activity,
         int(1, 120, "months"),
-        "How far ahead the storage view looks.",
+        "How far ahead the storage view looks, from go-live with an empty database.",
     );
     push(
         Slot::LocalMediaDays,
@@ -530,7 +551,7 @@ fn build() -> Vec<Field> {
         "Local media kept",
         Group::Activity,
         int(0, 36_500, "days"),
-        "media_retention.local_media_lifetime; 0 keeps local media forever.",
+        "Synapse's media_retention.local_media_lifetime: local media nobody fetched for this long is deleted from Synapse's store; 0 keeps it forever. Copies in MinIO stay either way (element-hq/synapse#16989).",
     );
     push(
         Slot::RemoteMediaDays,
@@ -538,7 +559,7 @@ fn build() -> Vec<Field> {
         "Remote media cached",
         Group::Activity,
         int(0, 36_500, "days"),
-        "media_retention.remote_media_lifetime; 0 keeps remote media forever.",
+        "Synapse's media_retention.remote_media_lifetime: cached remote media nobody fetched for this long is dropped; 0 caches it forever. Copies in MinIO stay either way.",
     );
     push(
         Slot::FullBackups,
@@ -546,7 +567,7 @@ fn build() -> Vec<Field> {
         "pgBackRest full backups kept",
         Group::Activity,
         int(1, 52, "backups"),
-        "repo1-retention-full: weekly fulls kept, with their WAL.",
+        "pgBackRest repo1-retention-full: weekly full backups kept, with their WAL; point-in-time restores reach back (n − 1) to n weeks.",
     );
     push(
         Slot::MediaSnapshots,
@@ -554,7 +575,7 @@ fn build() -> Vec<Field> {
         "Media snapshots kept",
         Group::Activity,
         int(1, 365, "snapshots"),
-        "Daily hard-linked media snapshots on the backup host.",
+        "Daily hard-linked media snapshots kept on the backup host (backup-media.sh); one a day.",
     );
     push(
         Slot::PrometheusDays,
@@ -562,7 +583,7 @@ fn build() -> Vec<Field> {
         "Prometheus retention",
         Group::Activity,
         int(1, 3650, "days"),
-        "How long Prometheus keeps metrics.",
+        "How long Prometheus keeps metrics (--storage.tsdb.retention.time); sizes the monitoring disk.",
     );
     push(
         Slot::Concurrent1to1,

@@ -204,7 +204,33 @@ pub const FORMAT_1_KEYS: &[&str] = &[
     "assumptions.sync-users-per-worker",
     "assumptions.tight-ram-share",
     // Storage assumptions (src/assumptions/storage.rs), appended here.
+    "assumptions.db-bytes-per-event",
+    "assumptions.non-message-events-per-message",
+    "assumptions.db-federation-factor-small",
+    "assumptions.db-federation-factor-open",
+    "assumptions.db-empty-gib",
+    "assumptions.db-kib-per-user",
+    "assumptions.media-thumbnail-share",
+    "assumptions.remote-media-share-small",
+    "assumptions.remote-media-share-open",
+    "assumptions.synapse-local-media-days",
+    "assumptions.synapse-host-base-gib",
+    "assumptions.wal-amplification",
+    "assumptions.db-largest-table-share",
+    "assumptions.backup-compression-ratio",
+    "assumptions.wal-compression-ratio",
+    "assumptions.backup-changed-share",
+    "assumptions.prometheus-bytes-per-sample",
+    "assumptions.disk-full-share",
     // Object storage and calls assumptions (src/assumptions/{objectstore,calls}.rs), appended here.
+    "assumptions.turn-allocations-per-call",
+    "assumptions.turn-user-calls",
+    "assumptions.turn-allocations-per-user-call",
+    "assumptions.turn-nic-mbps",
+    "assumptions.livekit-audio-kbps",
+    "assumptions.livekit-simulcast-layer2-share",
+    "assumptions.livekit-simulcast-layer3-share",
+    "assumptions.livekit-nic-mbps",
 ];
 
 fn escape(text: &str) -> String {

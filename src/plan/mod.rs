@@ -16,6 +16,7 @@
 mod fields;
 mod kinds;
 pub mod link;
+pub mod presets;
 pub mod session;
 mod validate;
 mod yaml;

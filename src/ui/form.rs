@@ -6,7 +6,7 @@ use crate::Severity;
 use crate::plan::{Field, Group, Kind, Role, Slot, fields};
 use leptos::prelude::*;
 
-fn input_id(path: &str) -> String {
+pub(super) fn input_id(path: &str) -> String {
     format!("f-{}", path.replace('.', "-"))
 }
 
@@ -14,16 +14,17 @@ fn fields_of(group: Group) -> impl Iterator<Item = &'static Field> {
     fields().iter().filter(move |f| f.group == group)
 }
 
+/// The form column. The assumptions' fields (`Group::Assumptions`) are not here: the
+/// Assumptions view shows each with its value, default and source.
 #[component]
 pub fn PlanForm() -> impl IntoView {
-    let state = expect_context::<State>();
-    let _ = state;
     view! {
         <section class="inputs" aria-label="Plan inputs">
             <div class="inputs-head">
                 <h2>"Plan"</h2>
             </div>
             <super::share::ShareBar/>
+            <super::presets::PresetPicker/>
             <Fieldset group=Group::Scale/>
             <Fieldset group=Group::Synapse/>
             <Fieldset group=Group::Workers/>
@@ -88,8 +89,10 @@ fn Hosts() -> impl IntoView {
     }
 }
 
+/// One field: its label, its control bound to the raw plan by key path (so validation,
+/// autosave and the link follow), its unit and its problems.
 #[component]
-fn FieldInput(field: &'static Field, label: String) -> impl IntoView {
+pub(super) fn FieldInput(field: &'static Field, label: String) -> impl IntoView {
     let state = expect_context::<State>();
     let path: &'static str = field.path.as_str();
     let id = input_id(path);

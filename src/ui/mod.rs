@@ -4,13 +4,17 @@
 //! is derived with memos: the validation, and the last good [`Computed`] results,
 //! which stay on screen, marked stale, while the plan has an error.
 
+mod assumptions;
 mod bundle;
 mod capacity;
+mod compare;
 mod form;
 mod metric;
+mod presets;
 mod results;
 mod share;
 mod storage;
+mod tabs;
 
 use crate::charts;
 use crate::plan::{Plan, RawPlan, Validation, validate};
@@ -20,7 +24,9 @@ use std::sync::Arc;
 
 /// Everything the results panel shows, computed at once from a valid plan.
 pub struct Computed {
-    pub report: Report,
+    /// The plan the figures are of (for the explanations, made when one is opened).
+    pub plan: Arc<Plan>,
+    pub report: Arc<Report>,
     /// The report's JSON form: every `data-metric` path reads its value from here, so
     /// the page and `synapse-planner report --format json` cannot disagree.
     pub json: serde_json::Value,
@@ -29,12 +35,14 @@ pub struct Computed {
 }
 
 impl Computed {
-    fn new(report: Report) -> Computed {
+    fn new(plan: Arc<Plan>) -> Computed {
+        let report = Report::new(&plan);
         let json = report.to_json_value();
         let ram_svg = charts::ram_chart(&report, 720);
         let connections_svg = charts::connections_chart(&report, 720);
         Computed {
-            report,
+            plan,
+            report: Arc::new(report),
             json,
             ram_svg,
             connections_svg,
@@ -77,6 +85,10 @@ pub struct State {
     pub conflict: RwSignal<Option<RawPlan>>,
     /// This tab's identity in the browser's storage.
     pub tab: StoredValue<String>,
+    /// The results view on show (a tab of the page; also `?view=` in the address).
+    pub view: RwSignal<tabs::View>,
+    /// Plan B of the compare view, once chosen.
+    pub pinned: RwSignal<Option<compare::Pinned>>,
 }
 
 impl State {
@@ -92,9 +104,8 @@ impl State {
                 (None, None) => PlanRef(Arc::new(Plan::default())),
             })
         });
-        let computed = Memo::new(move |_| {
-            valid_plan.with(|p| Shared(Arc::new(Computed::new(Report::new(&p.0)))))
-        });
+        let computed =
+            Memo::new(move |_| valid_plan.with(|p| Shared(Arc::new(Computed::new(p.0.clone())))));
         let stale = Memo::new(move |_| validation.with(|v| v.plan.is_none()));
         State {
             raw,
@@ -105,6 +116,8 @@ impl State {
             notices: RwSignal::new(Vec::new()),
             conflict: RwSignal::new(None),
             tab: StoredValue::new(share::new_tab_id()),
+            view: RwSignal::new(tabs::initial_view()),
+            pinned: RwSignal::new(None),
         }
     }
 }
@@ -121,12 +134,13 @@ fn App() -> impl IntoView {
     state.notices.set(start.messages);
     provide_context(state);
     share::install(state);
+    tabs::install_in_page_links();
     view! {
         <a class="skip" href="#results">"Skip to results"</a>
         <header class="top">
             <div class="brand">
                 <h1>"synapse-planner"</h1>
-                <p class="tagline">"Size a high-availability Matrix Synapse cluster: RAM, connections, PostgreSQL, findings."</p>
+                <p class="tagline">"Size a high-availability Matrix Synapse cluster: RAM, connections, PostgreSQL, storage, calls, failures."</p>
             </div>
             <results::Status/>
         </header>
@@ -135,12 +149,11 @@ fn App() -> impl IntoView {
             <form::PlanForm/>
             <div class="outputs">
                 <results::Results/>
-                <bundle::BundlePanel/>
             </div>
         </main>
         <footer class="foot">
             <p>
-                "Everything is computed in this tab; nothing is sent anywhere. Figures rest on the assumptions listed under each item, with their sources. "
+                "Everything is computed in this tab; nothing is sent anywhere. Every figure can say how it was computed (the ? next to it); the constants it rests on are under Assumptions, with their sources. "
                 "Version " {env!("CARGO_PKG_VERSION")} "."
             </p>
         </footer>

@@ -1,16 +1,19 @@
 //! The results panel: budgets, charts, parameters and findings of the last valid plan.
 
-use super::metric::metric;
+use super::metric::{metric, metric_bare};
+use super::tabs::{TabList, View};
 use super::{Computed, State};
 use crate::report::Unit;
 use crate::sizing::Category;
 use leptos::prelude::*;
 
-/// Header summary: counts of findings and whether the figures are current.
+/// Header summary: counts of findings (they open the findings view) and whether the
+/// figures are current. In the sticky header, so visible from every view.
 #[component]
 pub fn Status() -> impl IntoView {
     let state = expect_context::<State>();
     let errors = move || state.validation.with(|v| v.errors().count());
+    let open = move |_| super::tabs::show_findings(state);
     view! {
         <div class="status" aria-live="polite">
             {move || {
@@ -19,9 +22,9 @@ pub fn Status() -> impl IntoView {
                 let s = c.report.summary;
                 let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
                 view! {
-                    <a class="pill error" href="#h-findings">{metric(c, "summary.errors", Unit::Count)} {plural(s.errors, " error", " errors")}</a>
-                    <a class="pill warning" href="#h-findings">{metric(c, "summary.warnings", Unit::Count)} {plural(s.warnings, " warning", " warnings")}</a>
-                    <a class="pill info" href="#h-findings">{metric(c, "summary.infos", Unit::Count)} {plural(s.infos, " note", " notes")}</a>
+                    <button type="button" class="pill error" on:click=open>{metric_bare(c, "summary.errors", Unit::Count)} {plural(s.errors, " error", " errors")}</button>
+                    <button type="button" class="pill warning" on:click=open>{metric_bare(c, "summary.warnings", Unit::Count)} {plural(s.warnings, " warning", " warnings")}</button>
+                    <button type="button" class="pill info" on:click=open>{metric_bare(c, "summary.infos", Unit::Count)} {plural(s.infos, " note", " notes")}</button>
                 }
             }}
             <Show when=move || state.stale.get()>
@@ -31,9 +34,23 @@ pub fn Status() -> impl IntoView {
     }
 }
 
+/// The results: the stale banner, the tabs, and the selected view. A view is rendered
+/// only while selected (typing costs the visible view only); the bundle panel stays
+/// mounted (hidden) so its secrets are drawn once per page.
 #[component]
 pub fn Results() -> impl IntoView {
     let state = expect_context::<State>();
+    let panel = move |v: View, content: fn(&Computed) -> AnyView| {
+        view! {
+            <div class="panel" role="tabpanel" id=format!("panel-{}", v.key()) aria-labelledby=format!("tab-{}", v.key())
+                hidden=move || state.view.get() != v>
+                {move || (state.view.get() == v).then(|| {
+                    let shared = state.computed.get();
+                    content(&shared.0)
+                })}
+            </div>
+        }
+    };
     view! {
         <section id="results" class="results" class:stale=move || state.stale.get() aria-label="Results" tabindex="-1">
             <Show when=move || state.stale.get()>
@@ -41,21 +58,25 @@ pub fn Results() -> impl IntoView {
                     "Showing the last valid results. Fix the highlighted inputs to update them."
                 </div>
             </Show>
-            {move || {
-                let shared = state.computed.get();
-                let c = &shared.0;
-                view! {
-                    {synapse_section(c)}
-                    {ram_section(c)}
-                    {connections_section(c)}
-                    {findings_section(c)}
-                    {postgres_section(c)}
-                    {super::storage::storage_view(c)}
-                    {super::capacity::object_storage_view(c)}
-                    {super::capacity::calls_view(c)}
-                    {super::capacity::failures_view(c)}
-                }
-            }}
+            <TabList/>
+            {panel(View::Budgets, |c| view! { {synapse_section(c)} {ram_section(c)} {connections_section(c)} {postgres_section(c)} }.into_any())}
+            {panel(View::Findings, |c| findings_section(c).into_any())}
+            {panel(View::Storage, |c| super::storage::storage_view(c).into_any())}
+            {panel(View::ObjectStorage, |c| super::capacity::object_storage_view(c).into_any())}
+            {panel(View::Calls, |c| super::capacity::calls_view(c).into_any())}
+            {panel(View::Failures, |c| super::capacity::failures_view(c).into_any())}
+            <div class="panel" role="tabpanel" id="panel-assumptions" aria-labelledby="tab-assumptions"
+                hidden=move || state.view.get() != View::Assumptions>
+                {move || (state.view.get() == View::Assumptions).then(|| view! { <super::assumptions::AssumptionsPanel/> })}
+            </div>
+            <div class="panel" role="tabpanel" id="panel-compare" aria-labelledby="tab-compare"
+                hidden=move || state.view.get() != View::Compare>
+                {move || (state.view.get() == View::Compare).then(|| view! { <super::compare::ComparePanel/> })}
+            </div>
+            <div class="panel" role="tabpanel" id="panel-bundle" aria-labelledby="tab-bundle"
+                hidden=move || state.view.get() != View::Bundle>
+                <super::bundle::BundlePanel/>
+            </div>
         </section>
     }
 }
@@ -105,7 +126,6 @@ fn ram_section(c: &Computed) -> impl IntoView + use<> {
                             <th scope="row">
                                 <span class=format!("swatch {}", cat_class(it.category))></span>
                                 {metric(c, q("name"), Unit::Plain)}
-                                <details class="why"><summary>"how"</summary><p>{metric(c, q("formula"), Unit::Plain)}</p><p class="source">{metric(c, q("source"), Unit::Plain)}</p></details>
                             </th>
                             <td class="num">{count}{metric(c, q("gib"), Unit::Gib)}</td>
                         </tr>
@@ -117,11 +137,21 @@ fn ram_section(c: &Computed) -> impl IntoView + use<> {
                     <summary>
                         <span class="host-name">{metric(c, p("label"), Unit::Plain)}</span>
                         <span class="host-count">{metric(c, p("count"), Unit::Count)} " × " {metric(c, p("ram-gib"), Unit::Count)} " GiB, " {metric(c, p("vcpus"), Unit::Count)} " vCPU"</span>
-                        <span class="host-need">"needs " {metric(c, p("ram-needed-gib"), Unit::Gib)} " (" {metric(c, p("ram-used-percent"), Unit::Percent)} ")"</span>
-                        <span class="host-free">"free " {metric(c, p("ram-free-gib"), Unit::Gib)}</span>
+                        <span class="host-need">"needs " {metric_bare(c, p("ram-needed-gib"), Unit::Gib)} " (" {metric_bare(c, p("ram-used-percent"), Unit::Percent)} ")"</span>
+                        <span class="host-free">"free " {metric_bare(c, p("ram-free-gib"), Unit::Gib)}</span>
                     </summary>
                     <table class="items">
                         <tbody>{items}</tbody>
+                        <tfoot>
+                            <tr>
+                                <th scope="row">"Needed on one host (" {metric(c, p("ram-used-percent"), Unit::Percent)} " of its RAM)"</th>
+                                <td class="num">{metric(c, p("ram-needed-gib"), Unit::Gib)}</td>
+                            </tr>
+                            <tr>
+                                <th scope="row">"Free"</th>
+                                <td class="num">{metric(c, p("ram-free-gib"), Unit::Gib)}</td>
+                            </tr>
+                        </tfoot>
                     </table>
                 </details>
             }
@@ -130,7 +160,7 @@ fn ram_section(c: &Computed) -> impl IntoView + use<> {
     view! {
         <section class="card" aria-labelledby="h-ram">
             <h2 id="h-ram">"RAM budget per host"</h2>
-            <p class="lead">"What one host of each role needs, against its RAM. Open a role for every item and its formula."</p>
+            <p class="lead">"What one host of each role needs, against its RAM. Open a role for every item; select a figure to see how it was computed."</p>
             <div class="chart-wrap" inner_html=c.ram_svg.clone()></div>
             <ul class="legend">{legend}</ul>
             <div class="hosts">{hosts}</div>
@@ -235,7 +265,12 @@ fn findings_section(c: &Computed) -> impl IntoView + use<> {
         .then(|| view! { <p>"No findings: the plan fits."</p> });
     view! {
         <section class="card" aria-labelledby="h-findings">
-            <h2 id="h-findings">"Findings"</h2>
+            <h2 id="h-findings" tabindex="-1">"Findings"</h2>
+            <p class="lead">
+                {metric(c, "summary.errors", Unit::Count)} " errors, " {metric(c, "summary.warnings", Unit::Count)} " warnings, "
+                {metric(c, "summary.infos", Unit::Count)} " notes, over the budgets, storage, object storage, calls and node failures. "
+                "Each names the inputs to change; select one to go to it."
+            </p>
             {empty}
             <ul class="findings">{list}</ul>
         </section>

@@ -18,6 +18,41 @@ use std::time::{Duration, Instant};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
+/// The default plan with `changes` (key path, text) applied in order.
+pub fn plan_with(changes: &[(&str, &str)]) -> synapse_planner::plan::Plan {
+    let mut plan = synapse_planner::plan::Plan::default();
+    for (path, text) in changes {
+        plan = plan
+            .with_text(path, text)
+            .unwrap_or_else(|e| panic!("{path}={text}: {e:?}"));
+    }
+    plan
+}
+
+/// The CLI's JSON report (`synapse-planner report --format json`) for `plan`, through a
+/// plan file of its own (the tests of a binary run in parallel).
+pub fn cli_report(plan: &synapse_planner::plan::Plan) -> Json {
+    use synapse_planner::plan::{self, YamlStyle};
+    let file = std::env::temp_dir().join(format!(
+        "sp-browser-cli-{}-{}.yaml",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::write(&file, plan::to_yaml(plan, YamlStyle::Minimal)).expect("write plan");
+    let out = Command::new(env!("CARGO_BIN_EXE_synapse-planner"))
+        .args(["report", "--format", "json", "--plan"])
+        .arg(&file)
+        .output()
+        .expect("run synapse-planner");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("CLI JSON")
+}
+
 pub struct Browser {
     pub client: Client,
     /// `http://127.0.0.1:PORT` of the static server.
@@ -148,22 +183,6 @@ impl Browser {
         let downloads = base.join("downloads");
         std::fs::create_dir_all(&profile).expect("profile dir");
         std::fs::create_dir_all(&downloads).expect("downloads dir");
-        let driver_port = free_port();
-        let driver = Command::new(&chromedriver)
-            .arg(format!("--port={driver_port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on {driver_port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
         let caps: Capabilities = serde_json::from_value(json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -180,12 +199,42 @@ impl Browser {
             "goog:loggingPrefs": { "performance": "ALL", "browser": "ALL" },
         }))
         .expect("capabilities");
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-            .expect("WebDriver session");
+        // A port from free_port() is free when chosen, but a parallel test may bind it
+        // before chromedriver does (chromedriver then exits and the port answers
+        // something else): start again on another port, a few times.
+        let mut attempt = 0;
+        let (driver, client) = loop {
+            attempt += 1;
+            let driver_port = free_port();
+            let mut driver = Command::new(&chromedriver)
+                .arg(format!("--port={driver_port}"))
+                .arg("--allowed-ips=127.0.0.1")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromedriver");
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "chromedriver did not listen on {driver_port}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{driver_port}"))
+                .await
+            {
+                Ok(client) => break (driver, client),
+                Err(e) => {
+                    let _ = driver.kill();
+                    let _ = driver.wait();
+                    assert!(attempt < 3, "WebDriver session: {e:?}");
+                }
+            }
+        };
         let origin = format!("http://127.0.0.1:{port}");
         let b = Browser {
             client,
@@ -206,20 +255,70 @@ impl Browser {
             .goto(&format!("{}/{suffix}", self.origin))
             .await
             .expect("goto");
-        if suffix.starts_with('#') {
+        if suffix.contains('#') {
             self.client.refresh().await.expect("reload");
         }
         self.open_loaded().await;
     }
 
-    /// Waits for the app's first figures on the current page.
+    /// Waits for the app's first figures on the current page (the findings counts in
+    /// the header, on show whatever view is selected).
     pub async fn open_loaded(&self) {
         self.client
             .wait()
             .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(r#"[data-metric="synapse.ram-total-gib"]"#))
+            .for_element(Locator::Css(r#".status [data-metric="summary.errors"]"#))
             .await
             .expect("the app rendered its figures");
+    }
+
+    /// Selects a view of the results by its key (`budgets`, `findings`, `storage`,
+    /// `object-storage`, `calls`, `failures`, `assumptions`, `compare`, `bundle`) with a
+    /// real click on its tab, and waits until its panel is shown and filled.
+    pub async fn select_view(&self, key: &str) {
+        self.client
+            .find(Locator::Id(&format!("tab-{key}")))
+            .await
+            .unwrap_or_else(|e| panic!("no tab {key}: {e}"))
+            .click()
+            .await
+            .expect("click the tab");
+        let what = format!("the {key} view");
+        self.until(&what, || async {
+            self.js(
+                "const p = document.getElementById(`panel-${arguments[0]}`); return !!p && !p.hidden && p.children.length > 0 && document.getElementById(`tab-${arguments[0]}`).getAttribute('aria-selected') === 'true';",
+                vec![json!(key)],
+            )
+            .await
+                == Json::Bool(true)
+        })
+        .await;
+    }
+
+    /// The key of the selected view.
+    pub async fn selected_view(&self) -> String {
+        self.js(
+            "return (document.querySelector('[role=tab][aria-selected=true]')?.id ?? '').replace('tab-', '');",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// A DevTools command through chromedriver (`goog/cdp/execute`): viewport, colour
+    /// scheme and clock emulation for deterministic screenshots.
+    pub async fn cdp(&self, cmd: &'static str, params: Json) -> Json {
+        self.client
+            .issue_cmd(Cdp(cmd, params))
+            .await
+            .unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"))
+    }
+
+    /// A PNG of the viewport.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        self.client.screenshot().await.expect("screenshot")
     }
 
     pub async fn js(&self, script: &str, args: Vec<Json>) -> Json {
@@ -279,13 +378,14 @@ impl Browser {
         v.as_str().map(str::to_string)
     }
 
-    /// Polls until `check` holds or 10 s pass.
+    /// Polls until `check` holds or 30 s pass (generous: several Chromiums share two
+    /// cores when the tests of a binary run in parallel; a pass takes milliseconds).
     pub async fn until<F, Fut>(&self, what: &str, mut check: F)
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while !check().await {
             assert!(Instant::now() < deadline, "timed out waiting for {what}");
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -356,6 +456,31 @@ impl Browser {
         let _ = self.driver.wait();
         self.server.unblock();
         let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// chromedriver's DevTools endpoint (not in W3C WebDriver): POST
+/// /session/{id}/goog/cdp/execute with the command and its parameters.
+#[derive(Debug)]
+struct Cdp(&'static str, Json);
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "cmd": self.0, "params": self.1 }).to_string()),
+        )
     }
 }
 

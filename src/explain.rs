@@ -1,0 +1,738 @@
+//! "How was this computed?": one or two sentences for every figure of the report, with
+//! the formula, the plan's own numbers put in, and the source.
+//!
+//! [`explain`] takes a report path (the `data-metric` the page tags each figure with,
+//! the key the CLI's JSON prints) and answers for the sections of the budgets engine
+//! itself (`synapse.*`, `hosts[i].*`, `connections.*`, `postgres.parameters.*`,
+//! `summary.*`); the storage, object-storage, calls and failures sections answer
+//! through their own modules' `explain`. Plain inputs echoed back (a host count, a
+//! label, a finding's text) have no explanation: [`is_input_echo`] lists them.
+
+use crate::assumptions::{self as a, Assumption};
+use crate::plan::{Plan, Role, WorkerKind};
+use crate::report::{Report, group};
+use crate::sizing::{self, Gib, postgres};
+
+/// PGTune's rules, the source of most PostgreSQL parameters (DESIGN.md §3).
+const PGTUNE: &str = "PGTune, le0pard/pgtune src/features/configuration/configurationSlice.js (https://github.com/le0pard/pgtune)";
+/// The seed's PostgreSQL section.
+const SEED_PG: &str = "the seed's deployment notes §4 (PostgreSQL tuning)";
+
+/// How the figure at `path` was computed; None for a plain input echoed back, a text,
+/// or a path the report does not have.
+pub fn explain(plan: &Plan, report: &Report, path: &str) -> Option<String> {
+    let (head, rest) = split_head(path);
+    match head {
+        "storage" => sizing::storage::explain(plan, &report.storage, rest.strip_prefix('.')?),
+        "object-storage" => {
+            sizing::objectstore::explain(plan, &report.object_storage, rest.strip_prefix('.')?)
+        }
+        "calls" => sizing::calls::explain(plan, &report.calls, rest.strip_prefix('.')?),
+        "failures" => sizing::failures::explain(plan, &report.failures, rest),
+        "synapse" => synapse(plan, report, rest.strip_prefix('.')?),
+        "hosts" => hosts(plan, report, rest),
+        "connections" => connections(plan, report, rest.strip_prefix('.')?),
+        "postgres" => postgres_parameter(plan, report, rest.strip_prefix(".parameters.")?),
+        "summary" => summary(report, rest.strip_prefix('.')?),
+        _ => None,
+    }
+}
+
+/// The report paths that are the plan's own inputs (or texts) shown back, with no
+/// computation to explain. Index positions are written `[*]`.
+pub const INPUT_ECHOES: &[&str] = &[
+    "schema",
+    "plan.name",
+    "plan.domain",
+    "plan.users-registered",
+    "plan.users-peak-concurrent",
+    "synapse.ram-formula",
+    "synapse.workers[*].type",
+    "synapse.workers[*].count",
+    "hosts[*].role",
+    "hosts[*].label",
+    "hosts[*].count",
+    "hosts[*].ram-gib",
+    "hosts[*].vcpus",
+    "hosts[*].items[*].name",
+    "hosts[*].items[*].category",
+    "hosts[*].items[*].formula",
+    "hosts[*].items[*].source",
+    "connections.cp-max",
+    "connections.pgbouncer-pool-mode",
+    "connections.pgbouncer-max-client-conn",
+    "connections.postgres-max-connections",
+    "connections.postgres-reserved[*].name",
+    "connections.postgres-reserved[*].source",
+    "postgres.formulas.*",
+    "findings[*].*",
+    "assumptions[*].*",
+];
+
+/// Whether `path` is one of [`INPUT_ECHOES`] (indices and the last key may be anything
+/// where the pattern says `[*]` or `*`).
+pub fn is_input_echo(path: &str) -> bool {
+    let shape = index_shape(path);
+    INPUT_ECHOES.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) if !prefix.ends_with('[') => shape.starts_with(prefix),
+        _ => shape == *p,
+    })
+}
+
+/// Whether the figure at `path` (with this value) has a computation to show. Cheap, so
+/// the page can decide which figures to offer before anyone asks. For the budgets' own
+/// sections it is exactly `explain(..).is_some()` (a test checks it); in the other
+/// sections every number, flag and "none" (null) is offered, texts (labels, formulas,
+/// sources) are not, and a section answers None only for a plain input, which
+/// [`not_computed`] then says.
+pub fn explainable(path: &str, value: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    if matches!(value, J::Array(_) | J::Object(_)) {
+        return false;
+    }
+    match split_head(path).0 {
+        "storage" | "object-storage" | "calls" | "failures" => !matches!(value, J::String(_)),
+        "synapse" | "hosts" | "connections" | "postgres" | "summary" => !is_input_echo(path),
+        _ => false,
+    }
+}
+
+/// What the page says for an offered figure its section does not explain: by the
+/// sections' contract, a plain input of the plan shown back.
+pub fn not_computed(path: &str) -> String {
+    format!("{path} is not computed: it is one of the plan's own inputs, shown back as entered.")
+}
+
+/// `hosts[3].items[12].gib` → `hosts[*].items[*].gib`.
+pub fn index_shape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push_str("[*]");
+            }
+            ']' => in_index = false,
+            _ if in_index => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The assumption groups in the order the engine lists them, each with a heading.
+pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 4] {
+    [
+        ("RAM and connections", a::RAM),
+        ("Storage growth", a::STORAGE),
+        ("Object storage", a::OBJECT_STORE),
+        ("Calls", a::CALLS),
+    ]
+}
+
+/// `hosts[0].items` → ("hosts", "[0].items"); `synapse.ram` → ("synapse", ".ram").
+fn split_head(path: &str) -> (&str, &str) {
+    let end = path.find(['.', '[']).unwrap_or(path.len());
+    path.split_at(end)
+}
+
+/// `[3].rest` → (3, ".rest").
+fn index(rest: &str) -> Option<(usize, &str)> {
+    let rest = rest.strip_prefix('[')?;
+    let close = rest.find(']')?;
+    Some((rest[..close].parse().ok()?, &rest[close + 1..]))
+}
+
+fn number(x: f64) -> String {
+    // Rust prints the shortest form that reads back the same (0.5, 10, 1.5).
+    format!("{x}")
+}
+
+fn workers_sum(plan: &Plan) -> String {
+    let parts: Vec<String> = WorkerKind::ALL
+        .iter()
+        .filter(|&&k| plan.workers(k) > 0)
+        .map(|&k| format!("{} {}", k.key(), plan.workers(k)))
+        .collect();
+    if parts.is_empty() {
+        "no workers".to_string()
+    } else {
+        parts.join(" + ")
+    }
+}
+
+fn synapse(plan: &Plan, report: &Report, key: &str) -> Option<String> {
+    let s = &report.synapse;
+    let base = plan.assume(&a::SYNAPSE_PROCESS_BASE_GIB);
+    let per = plan.assume(&a::SYNAPSE_PROCESS_PER_FACTOR_GIB);
+    let factor = number(plan.synapse.cache_factor);
+    Some(match key {
+        "process-count" => format!(
+            "1 main process + {} workers = {} Synapse processes. The playbook runs the main process and every worker as its own container on the Synapse host (matrix-docker-ansible-deploy, configuring-playbook-synapse.md, workers).",
+            s.worker_count, s.process_count
+        ),
+        "worker-count" => format!(
+            "Σ synapse.workers.* = {} = {} workers (each a separate Synapse process; playbook variables matrix_synapse_workers_*_count).",
+            workers_sum(plan),
+            s.worker_count
+        ),
+        "ram-per-process-gib" => format!(
+            "{} GiB + {} GiB × cache factor {factor} = {} GiB per process. Source: {} (assumptions synapse-process-base-gib and synapse-process-per-factor-gib).",
+            number(base),
+            number(per),
+            s.ram_per_process_gib,
+            a::SYNAPSE_PROCESS_BASE_GIB.source
+        ),
+        "ram-total-gib" => format!(
+            "{} processes × {} GiB = {} GiB: every process, main and workers, gets the same budget (seed heuristic, {}).",
+            s.process_count,
+            s.ram_per_process_gib,
+            s.ram_total_gib,
+            a::SYNAPSE_PROCESS_BASE_GIB.source
+        ),
+        "cache-autotuning-max-gib" => format!(
+            "{} GiB × cache factor {factor} = {} GiB: the cache share of each process's budget, written as caches.cache_autotuning.max_cache_memory_usage so caches are evicted before they outgrow it (Synapse docs, usage/configuration/config_documentation.md, caches.cache_autotuning; needs jemalloc, which the official image preloads).",
+            number(per),
+            s.cache_autotuning_max_gib
+        ),
+        "cache-autotuning-target-gib" => format!(
+            "{} GiB / 2 = {} GiB: half the maximum, the ratio of the playbook's own defaults (min(RAM/8, 2 GiB) against min(RAM/16, 1 GiB); matrix-docker-ansible-deploy roles/custom/matrix-synapse/defaults/main.yml, matrix_synapse_cache_autotuning_*).",
+            s.cache_autotuning_max_gib, s.cache_autotuning_target_gib
+        ),
+        "cache-autotuning-min-ttl" => format!(
+            "{}: the playbook's default matrix_synapse_cache_autotuning_min_cache_ttl, kept (entries younger than this are not evicted by auto-tuning).",
+            s.cache_autotuning_min_ttl
+        ),
+        _ => return None,
+    })
+}
+
+fn hosts(plan: &Plan, report: &Report, rest: &str) -> Option<String> {
+    let (i, rest) = index(rest)?;
+    let h = report.hosts.get(i)?;
+    let role = Role::ALL.get(i).copied()?;
+    let key = rest.strip_prefix('.')?;
+    if let Some(item_path) = key.strip_prefix("items") {
+        let (j, field) = index(item_path)?;
+        let item = h.items.get(j)?;
+        return item_explanation(h, item, field.strip_prefix('.')?);
+    }
+    let ram = Gib(h.ram_gib.saturating_mul(100));
+    Some(match key {
+        "ram-needed-gib" => {
+            let parts: Vec<String> = h
+                .items
+                .iter()
+                .map(|it| format!("{} {}", it.name, it.gib))
+                .collect();
+            if parts.is_empty() {
+                format!(
+                    "0 GiB: no {} host is deployed (hosts.{}.count = 0).",
+                    h.label,
+                    role.key()
+                )
+            } else {
+                format!(
+                    "Σ of the {} items on one {} host: {} = {} GiB. Each item is rounded to 0.01 GiB once, so the total is exactly their sum.",
+                    h.items.len(),
+                    h.label,
+                    parts.join(" + "),
+                    h.ram_needed_gib
+                )
+            }
+        }
+        "ram-free-gib" => format!(
+            "RAM {} GiB − needed {} GiB = {} GiB (hosts.{}.ram-gib minus the sum of the items; negative means over budget).",
+            h.ram_gib,
+            h.ram_needed_gib,
+            h.ram_free_gib,
+            role.key()
+        ),
+        "ram-used-percent" => format!(
+            "needed {} GiB / RAM {} GiB = {} %, rounded to the nearest percent; above {} % the budget is tight (assumption tight-ram-share: {}).",
+            h.ram_needed_gib,
+            ram,
+            h.ram_used_percent,
+            number(plan.assume(&a::TIGHT_RAM_SHARE) * 100.0),
+            a::TIGHT_RAM_SHARE.source
+        ),
+        _ => return None,
+    })
+}
+
+fn item_explanation(h: &sizing::HostBudget, item: &sizing::Item, field: &str) -> Option<String> {
+    let each = item.each_gib.to_string();
+    let how = if item.formula.contains(&each) {
+        item.formula.clone()
+    } else {
+        format!("{} = {each} GiB", item.formula)
+    };
+    Some(match field {
+        "each-gib" => format!(
+            "{}: {how}, rounded to 0.01 GiB. Source: {}.",
+            item.name, item.source
+        ),
+        "gib" if item.count > 1 => format!(
+            "{} × {each} GiB = {} GiB on one {} host; each: {how}. Source: {}.",
+            item.count, item.gib, h.label, item.source
+        ),
+        "gib" => format!(
+            "{}: {how} on one {} host. Source: {}.",
+            item.name, h.label, item.source
+        ),
+        "count" => format!(
+            "{} of “{}” on each {} host, {each} GiB each ({how}).",
+            item.count, item.name, h.label
+        ),
+        _ => return None,
+    })
+}
+
+fn connections(plan: &Plan, report: &Report, key: &str) -> Option<String> {
+    let c = &report.connections;
+    if let Some(rest) = key
+        .strip_prefix("postgres-reserved")
+        .filter(|r| r.starts_with('['))
+    {
+        let (i, field) = index(rest)?;
+        let r = c.postgres_reserved.get(i)?;
+        return (field == ".count").then(|| {
+            format!(
+                "{} connections reserved for {}. Source: {}.",
+                r.count, r.name, r.source
+            )
+        });
+    }
+    Some(match key {
+        "synapse-processes" => format!(
+            "1 main process + {} workers = {} Synapse processes, each with its own database pool.",
+            plan.worker_count(),
+            c.synapse_processes
+        ),
+        "synapse-pool-total" => format!(
+            "{} processes × cp_max {} = {}: each Synapse process may open up to cp_max connections to PgBouncer (Synapse docs, database.args.cp_max; the playbook has one setting for every process).",
+            c.synapse_processes,
+            c.cp_max,
+            group(c.synapse_pool_total)
+        ),
+        "pgbouncer-instances" => format!(
+            "{}: one PgBouncer on each Synapse host (hosts.synapse.count), pooling on the client side (DESIGN.md §2).",
+            c.pgbouncer_instances
+        ),
+        "pgbouncer-pools" => format!(
+            "{}: PgBouncer keeps one pool per database/user pair, and Synapse uses one (database synapse as user synapse) (PgBouncer docs, config.md, default_pool_size).",
+            c.pgbouncer_pools
+        ),
+        "pgbouncer-server-connections" => format!(
+            "{} instance(s) × {} pool(s) × (default_pool_size {} + reserve_pool_size {}) = {} server connections PgBouncer may open to PostgreSQL (PgBouncer docs, config.md: default_pool_size per user/database pair, reserve_pool_size more when clients wait).",
+            c.pgbouncer_instances,
+            c.pgbouncer_pools,
+            plan.pgbouncer.default_pool_size,
+            plan.pgbouncer.reserve_pool_size,
+            group(c.pgbouncer_server_connections)
+        ),
+        "pgbouncer-file-descriptors" => format!(
+            "max_client_conn {} + {} server connections per instance + 10 (listen sockets, admin console, log) = {} file descriptors per PgBouncer (PgBouncer docs, config.md, max_client_conn: each connection is a socket); against nofile {}.",
+            group(c.pgbouncer_max_client_conn),
+            group(c.pgbouncer_server_connections / c.pgbouncer_instances.max(1)),
+            group(c.pgbouncer_file_descriptors),
+            group(a::NOFILE_LIMIT.value as u64)
+        ),
+        "postgres-reserved-total" => format!(
+            "{} = {} connections PostgreSQL keeps for others than PgBouncer (PostgreSQL docs, max_connections and superuser_reserved_connections).",
+            c.postgres_reserved
+                .iter()
+                .map(|r| format!("{} {}", r.count, r.name))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            c.postgres_reserved_total
+        ),
+        "postgres-available" => format!(
+            "max_connections {} − {} reserved = {} connections left for PgBouncer's server connections (PostgreSQL docs, max_connections).",
+            group(c.postgres_max_connections),
+            c.postgres_reserved_total,
+            signed(c.postgres_available)
+        ),
+        "haproxy-maxconn" => format!(
+            "peak concurrent users {} × {} connections per user = {}, at least 2,000, rounded up to the next thousand = {} (HAProxy configuration manual, global maxconn; assumption haproxy-connections-per-user: {}).",
+            group(plan.users.peak_concurrent),
+            number(plan.assume(&a::HAPROXY_CONNS_PER_USER)),
+            group(
+                plan.users
+                    .peak_concurrent
+                    .saturating_mul(plan.assume(&a::HAPROXY_CONNS_PER_USER) as u64)
+            ),
+            group(c.haproxy_maxconn),
+            a::HAPROXY_CONNS_PER_USER.source
+        ),
+        _ => return None,
+    })
+}
+
+fn signed(x: i64) -> String {
+    if x < 0 {
+        format!("−{}", group(x.unsigned_abs()))
+    } else {
+        group(x.unsigned_abs())
+    }
+}
+
+fn postgres_parameter(plan: &Plan, report: &Report, name: &str) -> Option<String> {
+    let p = report.postgres.parameters.iter().find(|p| p.name == name)?;
+    let host = plan.host(Role::Patroni);
+    let mem = postgres::memory(plan);
+    let gib = |g: u64| format!("{g} GiB");
+    let ram = gib(host.ram_gib);
+    let v = &p.value;
+    let detail = match name {
+        "max_connections" => format!(
+            "{v}: postgres.max-connections as entered, equal on every Patroni node (set in Patroni's bootstrap.dcs: Patroni docs, dynamic configuration)."
+        ),
+        "shared_buffers" => format!("RAM / 4 = {ram} / 4 = {v}. Source: {PGTUNE}."),
+        "effective_cache_size" => format!("RAM × 3/4 = {ram} × 3/4 = {v}. Source: {PGTUNE}."),
+        "maintenance_work_mem" => format!(
+            "min(RAM / 16, 2GB) = min({} / 16, 2GB) = {v}: PGTune's rule with the seed's 2 GB cap. Source: {PGTUNE}; {SEED_PG}.",
+            ram
+        ),
+        "work_mem" => {
+            let parallel = if host.vcpus >= 4 { host.vcpus } else { 8 };
+            format!(
+                "(RAM − shared_buffers) / ((max_connections + {parallel}) × 3) = ({ram} − {}) / (({} + {parallel}) × 3) = {v}, at least 4MB; {parallel} is {} (PGTune counts the parallel workers). Source: {PGTUNE}.",
+                postgres::format_kb(mem.shared_buffers_kb),
+                plan.postgres.max_connections,
+                if host.vcpus >= 4 {
+                    "the vCPUs"
+                } else {
+                    "PostgreSQL's default max_worker_processes below 4 vCPUs"
+                }
+            )
+        }
+        "wal_buffers" => format!(
+            "3% of shared_buffers {} = {}, at most 16MB (rounded up to 16MB from 14MB) = {v}. Source: {PGTUNE}.",
+            postgres::format_kb(mem.shared_buffers_kb),
+            postgres::format_kb(3 * mem.shared_buffers_kb / 100)
+        ),
+        "autovacuum_work_mem" => format!(
+            "min(maintenance_work_mem {}, 1GB) = {v}: up to PostgreSQL 16 VACUUM uses at most 1GB for dead tuples; bounds the {} workers on 17+ (PostgreSQL docs, autovacuum_work_mem; {SEED_PG}).",
+            postgres::format_kb(mem.maintenance_work_mem_kb),
+            mem.autovacuum_max_workers
+        ),
+        "max_worker_processes" | "max_parallel_workers" => format!(
+            "{v} = the Patroni hosts' {} vCPUs (hosts.patroni.vcpus). Source: {PGTUNE}.",
+            host.vcpus
+        ),
+        "max_parallel_workers_per_gather" | "max_parallel_maintenance_workers" => format!(
+            "ceil({} vCPUs / 2), at most 4 = {v}. Source: {PGTUNE}.",
+            host.vcpus
+        ),
+        "huge_pages" => format!(
+            "{v}: shared_buffers {} is {} 2GB; PGTune sets try from 2GB. Source: {PGTUNE}.",
+            postgres::format_kb(mem.shared_buffers_kb),
+            if mem.shared_buffers_kb >= 2 * 1024 * 1024 {
+                "at least"
+            } else {
+                "below"
+            }
+        ),
+        _ => format!("{v}: {}.", p.formula),
+    };
+    Some(format!("{name} = {v}. {detail}"))
+}
+
+fn summary(report: &Report, key: &str) -> Option<String> {
+    let (severity, count) = match key {
+        "errors" => (crate::Severity::Error, report.summary.errors),
+        "warnings" => (crate::Severity::Warning, report.summary.warnings),
+        "infos" => (crate::Severity::Info, report.summary.infos),
+        _ => return None,
+    };
+    let codes: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .map(|f| f.code)
+        .collect();
+    Some(if codes.is_empty() {
+        format!(
+            "{count} findings of severity {severity}: no rule of that severity fires for this plan."
+        )
+    } else {
+        format!(
+            "{count} findings of severity {severity} among the {} rules that fire: {}.",
+            report.findings.len(),
+            codes.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::lookup;
+    use serde_json::Value as J;
+
+    /// Every leaf of a JSON tree with its report path.
+    fn leaves(v: &J, path: String, out: &mut Vec<(String, J)>) {
+        match v {
+            J::Object(m) => {
+                for (k, x) in m {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    leaves(x, p, out);
+                }
+            }
+            // An empty list has no figure to show.
+            J::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    leaves(x, format!("{path}[{i}]"), out);
+                }
+            }
+            other => out.push((path, other.clone())),
+        }
+    }
+
+    /// The ways a figure may be written in a sentence: as JSON, grouped, as a GiB figure.
+    fn forms(v: &J) -> Vec<String> {
+        let mut f = vec![v.to_string()];
+        if let J::String(s) = v {
+            f.push(s.clone());
+        }
+        if let Some(n) = v.as_u64() {
+            f.push(group(n));
+        }
+        if let Some(n) = v.as_i64().filter(|n| *n < 0) {
+            f.push(format!("−{}", group(n.unsigned_abs())));
+        }
+        if let Some(x) = v.as_f64() {
+            let gib = Gib::from_gib(x.abs()).to_string();
+            f.push(if x < 0.0 { format!("−{gib}") } else { gib });
+        }
+        if v.is_boolean() {
+            f.push(if v == &J::Bool(true) { "yes" } else { "no" }.to_string());
+        }
+        f
+    }
+
+    fn plans() -> Vec<(&'static str, Plan)> {
+        let d = Plan::default();
+        let edit = |changes: &[(&str, &str)]| {
+            changes.iter().fold(d.clone(), |p, (k, v)| {
+                p.with_text(k, v)
+                    .unwrap_or_else(|e| panic!("{k}={v}: {e:?}"))
+            })
+        };
+        vec![
+            ("default", d.clone()),
+            (
+                "1 user",
+                edit(&[
+                    ("users.peak-concurrent", "1"),
+                    ("activity.daily-active-users", "1"),
+                    ("users.registered", "1"),
+                ]),
+            ),
+            (
+                "1,000,000 users",
+                edit(&[
+                    ("users.registered", "1000000"),
+                    ("users.peak-concurrent", "250000"),
+                    ("activity.daily-active-users", "500000"),
+                ]),
+            ),
+            ("64 MinIO nodes", edit(&[("hosts.minio.count", "64")])),
+            (
+                "over budget, small Patroni",
+                edit(&[
+                    ("hosts.synapse.ram-gib", "64"),
+                    ("hosts.patroni.ram-gib", "2"),
+                    ("hosts.patroni.vcpus", "2"),
+                    ("postgres.max-connections", "12"),
+                    ("hosts.livekit.count", "0"),
+                ]),
+            ),
+        ]
+    }
+
+    /// The engine's own sections: every leaf is explained (with its figure in the
+    /// sentence) or listed as an input echo.
+    #[test]
+    fn every_budget_figure_is_explained_or_an_input() {
+        for (name, plan) in plans() {
+            let report = Report::new(&plan);
+            let json = report.to_json_value();
+            let mut all = Vec::new();
+            leaves(&json, String::new(), &mut all);
+            let mut explained = 0;
+            for (path, value) in all {
+                let (head, _) = split_head(&path);
+                if matches!(head, "storage" | "object-storage" | "calls" | "failures") {
+                    continue;
+                }
+                let echo = is_input_echo(&path);
+                assert_eq!(
+                    explainable(&path, &value),
+                    explain(&plan, &report, &path).is_some(),
+                    "{name}: the page offers {path} = {value} wrongly"
+                );
+                match explain(&plan, &report, &path) {
+                    Some(text) => {
+                        assert!(!echo, "{name}: {path} is both explained and an input");
+                        assert!(
+                            forms(&value).iter().any(|f| text.contains(f.as_str())),
+                            "{name}: the explanation of {path} = {value} does not contain it: {text}"
+                        );
+                        explained += 1;
+                    }
+                    None => assert!(echo, "{name}: {path} = {value} has no explanation"),
+                }
+            }
+            assert!(explained > 60, "{name}: only {explained} explained");
+        }
+    }
+
+    /// The other sections are answered by their own modules, by the same path.
+    #[test]
+    fn sections_dispatch_to_their_modules() {
+        let plan = Plan::default();
+        let r = Report::new(&plan);
+        let json = r.to_json_value();
+        let mut all = Vec::new();
+        leaves(&json, String::new(), &mut all);
+        for (path, _) in all {
+            let got = explain(&plan, &r, &path);
+            let want = if let Some(rest) = path.strip_prefix("storage.") {
+                sizing::storage::explain(&plan, &r.storage, rest)
+            } else if let Some(rest) = path.strip_prefix("object-storage.") {
+                sizing::objectstore::explain(&plan, &r.object_storage, rest)
+            } else if let Some(rest) = path.strip_prefix("calls.") {
+                sizing::calls::explain(&plan, &r.calls, rest)
+            } else if let Some(rest) = path.strip_prefix("failures") {
+                sizing::failures::explain(&plan, &r.failures, rest)
+            } else {
+                continue;
+            };
+            assert_eq!(got, want, "{path}");
+        }
+    }
+
+    fn check(changes: &[(&str, &str)], path: &str, expect: &str) {
+        let plan = changes.iter().fold(Plan::default(), |p, (k, v)| {
+            p.with_text(k, v).expect("valid")
+        });
+        let report = Report::new(&plan);
+        assert!(lookup(&report.to_json_value(), path).is_some(), "{path}");
+        assert_eq!(
+            explain(&plan, &report, path).as_deref(),
+            Some(expect),
+            "{path} after {changes:?}"
+        );
+    }
+
+    #[test]
+    fn hand_checked_explanations() {
+        check(
+            &[],
+            "synapse.ram-per-process-gib",
+            "1.5 GiB + 0.5 GiB × cache factor 10 = 6.5 GiB per process. Source: seed deployment notes §3 'Cache Factor Formula': RAM ≈ 1.5 GB + 0.5 GB × cache_factor per process (assumptions synapse-process-base-gib and synapse-process-per-factor-gib).",
+        );
+        check(
+            &[("synapse.workers.sync", "5")],
+            "synapse.process-count",
+            "1 main process + 21 workers = 22 Synapse processes. The playbook runs the main process and every worker as its own container on the Synapse host (matrix-docker-ansible-deploy, configuring-playbook-synapse.md, workers).",
+        );
+        check(
+            &[],
+            "connections.pgbouncer-server-connections",
+            "1 instance(s) × 1 pool(s) × (default_pool_size 50 + reserve_pool_size 10) = 60 server connections PgBouncer may open to PostgreSQL (PgBouncer docs, config.md: default_pool_size per user/database pair, reserve_pool_size more when clients wait).",
+        );
+        check(
+            &[("postgres.max-connections", "10")],
+            "connections.postgres-available",
+            "max_connections 10 − 15 reserved = −5 connections left for PgBouncer's server connections (PostgreSQL docs, max_connections).",
+        );
+        check(
+            &[],
+            "connections.haproxy-maxconn",
+            "peak concurrent users 2,500 × 3 connections per user = 7,500, at least 2,000, rounded up to the next thousand = 8,000 (HAProxy configuration manual, global maxconn; assumption haproxy-connections-per-user: assumption: a long-poll /sync plus concurrent requests; HTTP/2 clients use one).",
+        );
+        check(
+            &[],
+            "hosts[0].ram-free-gib",
+            "RAM 160 GiB − needed 133.07 GiB = 26.93 GiB (hosts.synapse.ram-gib minus the sum of the items; negative means over budget).",
+        );
+        check(
+            &[("hosts.synapse.ram-gib", "128")],
+            "hosts[0].ram-free-gib",
+            "RAM 128 GiB − needed 133.07 GiB = −5.07 GiB (hosts.synapse.ram-gib minus the sum of the items; negative means over budget).",
+        );
+        check(
+            &[],
+            "hosts[0].ram-used-percent",
+            "needed 133.07 GiB / RAM 160 GiB = 83 %, rounded to the nearest percent; above 90 % the budget is tight (assumption tight-ram-share: assumption: leaves room for page cache, spikes and upgrades).",
+        );
+        check(
+            &[],
+            "postgres.parameters.work_mem",
+            "work_mem = 32513kB. (RAM − shared_buffers) / ((max_connections + 16) × 3) = (64 GiB − 16GB) / ((500 + 16) × 3) = 32513kB, at least 4MB; 16 is the vCPUs (PGTune counts the parallel workers). Source: PGTune, le0pard/pgtune src/features/configuration/configurationSlice.js (https://github.com/le0pard/pgtune).",
+        );
+        check(
+            &[("hosts.patroni.ram-gib", "32")],
+            "postgres.parameters.shared_buffers",
+            "shared_buffers = 8GB. RAM / 4 = 32 GiB / 4 = 8GB. Source: PGTune, le0pard/pgtune src/features/configuration/configurationSlice.js (https://github.com/le0pard/pgtune).",
+        );
+        check(
+            &[],
+            "hosts[1].items[1].gib",
+            "work_mem, worst case: 75 backends = min(max_connections 500, PgBouncer's 60 server connections + 15 reserved) × work_mem 32513kB (one sort or hash each at once) = 2.33 GiB on one Patroni (PostgreSQL + etcd) host. Source: PostgreSQL docs, work_mem; PGTune sizes work_mem so max_connections × 3 of them fit in RAM − shared_buffers.",
+        );
+    }
+
+    #[test]
+    fn inputs_and_unknown_paths_have_none() {
+        let plan = Plan::default();
+        let r = Report::new(&plan);
+        for path in [
+            "hosts[0].count",
+            "hosts[0].ram-gib",
+            "hosts[9].ram-needed-gib",
+            "hosts[0].items[99].gib",
+            "connections.cp-max",
+            "postgres.formulas.work_mem",
+            "postgres.parameters.nope",
+            "findings[0].message",
+            "nothing",
+            "",
+            "hosts[x]",
+            "hosts[",
+        ] {
+            assert_eq!(explain(&plan, &r, path), None, "{path}");
+        }
+        for (path, echo) in [
+            ("hosts[3].items[12].formula", true),
+            ("findings[2].paths[0]", true),
+            ("postgres.formulas.jit", true),
+            ("hosts[3].items[12].gib", false),
+            ("connections.synapse-pool-total", false),
+        ] {
+            assert_eq!(is_input_echo(path), echo, "{path}");
+        }
+        assert_eq!(
+            index_shape("hosts[3].items[12].gib"),
+            "hosts[*].items[*].gib"
+        );
+    }
+
+    #[test]
+    fn assumption_groups_cover_every_constant_once_in_order() {
+        let grouped: Vec<&str> = assumption_groups()
+            .iter()
+            .flat_map(|(_, g)| g.iter().map(|a| a.id))
+            .collect();
+        let all: Vec<&str> = a::all().map(|a| a.id).collect();
+        assert_eq!(grouped, all);
+    }
+}

@@ -53,6 +53,16 @@ enum Command {
         /// The link, or just its fragment.
         url: String,
     },
+    /// Compare two plans: the inputs that differ, and what that changes in the budgets,
+    /// findings, capacity and generated files (the browser's compare view).
+    Compare {
+        /// Plan A (YAML, schema 1).
+        a: PathBuf,
+        /// Plan B (YAML, schema 1).
+        b: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Print the sizing report for a plan (the default plan without --plan).
     Report {
         /// Plan file (YAML, schema 1).
@@ -81,7 +91,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::ExamplePlan => {
-            print!("{}", plan::to_yaml(&Plan::default(), YamlStyle::Full));
+            emit(&plan::to_yaml(&Plan::default(), YamlStyle::Full));
             0
         }
         Command::Bundle {
@@ -152,7 +162,7 @@ pub fn main() -> i32 {
                 Ok(p) => p,
                 Err(code) => return code,
             };
-            println!("{}", plan::link::url(&base, &plan));
+            emit(&format!("{}\n", plan::link::url(&base, &plan)));
             0
         }
         Command::OpenUrl { url } => match plan::link::decode(&url) {
@@ -166,7 +176,7 @@ pub fn main() -> i32 {
                 }
                 match v.plan {
                     Some(p) => {
-                        print!("{}", plan::to_yaml(&p, YamlStyle::Full));
+                        emit(&plan::to_yaml(&p, YamlStyle::Full));
                         0
                     }
                     None => {
@@ -183,6 +193,22 @@ pub fn main() -> i32 {
                 2
             }
         },
+        Command::Compare { a, b, format } => {
+            let (a, b) = match (load(Some(&a)), load(Some(&b))) {
+                (Ok(a), Ok(b)) => (a, b),
+                _ => return 2,
+            };
+            let cmp = crate::compare::compare(&a, &b);
+            match format {
+                Format::Json => emit(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&cmp.to_json_value())
+                        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+                )),
+                Format::Text => emit(&cmp.to_text()),
+            }
+            0
+        }
         Command::Report { plan, format } => {
             let plan = match load(plan.as_deref()) {
                 Ok(p) => p,
@@ -190,12 +216,20 @@ pub fn main() -> i32 {
             };
             let report = Report::new(&plan);
             match format {
-                Format::Json => println!("{}", report.to_json()),
-                Format::Text => print!("{}", report.to_text()),
+                Format::Json => emit(&format!("{}\n", report.to_json())),
+                Format::Text => emit(&report.to_text()),
             }
             0
         }
     }
+}
+
+/// Writes to stdout. A reader that went away (`| head`) is not an error of ours: the
+/// rest is dropped quietly instead of panicking as `print!` does.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// Reads and validates a plan file, printing every problem to stderr. Warnings do not

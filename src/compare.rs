@@ -58,7 +58,7 @@ pub struct Delta {
 }
 
 /// A finding, by its code and key paths.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct FindingKey {
     pub severity: crate::Severity,
     pub code: String,
@@ -67,7 +67,8 @@ pub struct FindingKey {
 }
 
 /// A generated file whose content differs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct FileDelta {
     pub path: String,
     /// Lines only in A's version and only in B's (as multisets of lines).
@@ -76,7 +77,8 @@ pub struct FileDelta {
 }
 
 /// How the two bundles differ.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct FilesDelta {
     pub added: Vec<String>,
     pub removed: Vec<String>,
@@ -101,6 +103,124 @@ pub struct Comparison {
     /// Changed figures under storage, object-storage, calls and failures.
     pub capacity: Vec<Delta>,
     pub files: FilesDelta,
+}
+
+impl Delta {
+    fn to_json(&self) -> J {
+        serde_json::json!({
+            "key": self.key,
+            "label": self.label,
+            "a": self.a,
+            "b": self.b,
+            "diff": self.diff,
+            "verdict": self.verdict.key(),
+        })
+    }
+}
+
+impl Comparison {
+    /// What `synapse-planner compare --format json` prints: the same sections as the
+    /// page's compare view, kebab-case keys, deltas as {key, label, a, b, diff, verdict}.
+    pub fn to_json_value(&self) -> J {
+        let list = |d: &[Delta]| J::Array(d.iter().map(Delta::to_json).collect());
+        serde_json::json!({
+            "inputs": self.inputs.iter().map(|(path, a, b)| serde_json::json!({
+                "path": path, "a": a, "b": b,
+            })).collect::<Vec<_>>(),
+            "summary": list(&self.summary),
+            "budgets": list(&self.budgets),
+            "connections": list(&self.connections),
+            "postgres": list(&self.postgres),
+            "findings-added": self.findings_added,
+            "findings-removed": self.findings_removed,
+            "capacity": list(&self.capacity),
+            "files": self.files,
+        })
+    }
+
+    /// A plain-text summary: only what differs, A → B.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut o = String::new();
+        let show = |v: &J| match v {
+            J::String(s) => s.clone(),
+            J::Null => "—".to_string(),
+            other => other.to_string(),
+        };
+        let _ = writeln!(o, "INPUTS THAT DIFFER ({})", self.inputs.len());
+        let one_line = |t: &str| t.trim_end().replace('\n', "; ");
+        for (path, a, b) in &self.inputs {
+            let (a, b) = (one_line(a), one_line(b));
+            let _ = writeln!(o, "  {path:<44} {a} → {b}");
+        }
+        for (title, deltas) in [
+            ("FINDINGS", &self.summary),
+            ("RAM BUDGETS", &self.budgets),
+            ("CONNECTION CHAIN", &self.connections),
+            ("POSTGRESQL PARAMETERS", &self.postgres),
+            (
+                "CAPACITY (storage, object storage, calls, losing a node)",
+                &self.capacity,
+            ),
+        ] {
+            // The month-by-month series are the chart's; their end points are listed.
+            let changed: Vec<&Delta> = deltas
+                .iter()
+                .filter(|d| d.verdict != Verdict::Same && !d.key.contains(".series-"))
+                .collect();
+            let _ = writeln!(o, "\n{title}: {} changed", changed.len());
+            for d in changed {
+                let diff = match d.diff.as_ref().and_then(J::as_f64) {
+                    Some(x) => {
+                        let sign = if x < 0.0 { "−" } else { "+" };
+                        let text = format!("{:.2}", x.abs());
+                        let text = text.trim_end_matches('0').trim_end_matches('.');
+                        format!(" ({sign}{text})")
+                    }
+                    None => String::new(),
+                };
+                let _ = writeln!(
+                    o,
+                    "  {:<60} {} → {}{diff}  [{}]",
+                    d.key,
+                    show(&d.a),
+                    show(&d.b),
+                    d.verdict.key()
+                );
+            }
+        }
+        let _ = writeln!(o, "\nFINDINGS ONLY IN B: {}", self.findings_added.len());
+        for f in &self.findings_added {
+            let _ = writeln!(o, "  [{}] {} ({})", f.severity, f.message, f.code);
+        }
+        let _ = writeln!(o, "FINDINGS ONLY IN A: {}", self.findings_removed.len());
+        for f in &self.findings_removed {
+            let _ = writeln!(o, "  [{}] {} ({})", f.severity, f.message, f.code);
+        }
+        let f = &self.files;
+        let _ = writeln!(
+            o,
+            "\nFILES: {} only in B, {} only in A, {} changed, {} the same",
+            f.added.len(),
+            f.removed.len(),
+            f.changed.len(),
+            f.unchanged
+        );
+        for p in &f.added {
+            let _ = writeln!(o, "  + {p}");
+        }
+        for p in &f.removed {
+            let _ = writeln!(o, "  - {p}");
+        }
+        for c in &f.changed {
+            let _ = writeln!(
+                o,
+                "  ~ {} (−{} +{} lines)",
+                c.path, c.lines_removed, c.lines_added
+            );
+        }
+        o
+    }
 }
 
 /// The date and secrets both bundles are generated with: only the plans differ.

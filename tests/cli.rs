@@ -354,3 +354,50 @@ fn help_and_version_exit_0() {
         format!("synapse-planner {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn compare_lists_what_differs_and_refuses_bad_plans() {
+    let a = "tests/plans/odd-counts.yaml";
+    let b = "tests/plans/100k.yaml";
+    let out = check(&["compare", a, b], 0, &[]);
+    let t = text(&out.stdout);
+    for want in [
+        "INPUTS THAT DIFFER",
+        "users.registered",
+        // odd-counts has 5 Patroni nodes, 100k has 3.
+        "hosts.patroni.count                          5 → 3",
+        "object-storage.usable-tib                                    24.0 → 192.0 (+168)  [better]",
+        "failures[haproxy].survives                                   false → true  [better]",
+        "FILES: ",
+    ] {
+        assert!(t.contains(want), "{want:?} not in\n{t}");
+    }
+    // The same comparison as JSON, with the library's own figures.
+    let out = check(&["compare", a, b, "--format", "json"], 0, &[]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let usable = j["capacity"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["key"] == "object-storage.usable-tib"))
+        .expect("usable-tib delta");
+    assert_eq!(
+        (&usable["a"], &usable["b"], &usable["verdict"]),
+        (
+            &serde_json::json!(24.0),
+            &serde_json::json!(192.0),
+            &serde_json::json!("better")
+        )
+    );
+    assert!(
+        j["files"]["changed"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+    // Identical plans: nothing differs.
+    let out = check(&["compare", a, a], 0, &[]);
+    assert!(text(&out.stdout).starts_with("INPUTS THAT DIFFER (0)"));
+    // A bad plan on either side exits 2, naming the file.
+    let bad = TempFile::new("bad.yaml", b"schema: 1\nusers:\n  registered: -5\n");
+    let bad = bad.0.to_str().expect("UTF-8 path").to_string();
+    let out = check(&["compare", a, &bad], 2, &["users.registered"]);
+    assert!(out.stdout.is_empty());
+}

@@ -2210,6 +2210,13 @@ fn coturn_allocations_reach_the_rules_end_to_end() {
     // The rules' selectors, with the threshold left out.
     let high = rule("CoturnAllocationsHigh");
     let selector = high.split(" > ").next().unwrap().to_string();
+    // CoturnBandwidthHigh's selector, inside rate(…[5m]).
+    let bandwidth = rule("CoturnBandwidthHigh");
+    let netdev = bandwidth
+        .strip_prefix("rate(")
+        .and_then(|r| r.split("[5m]").next())
+        .unwrap()
+        .to_string();
     let unknown = rule("CoturnAllocationsUnknown");
     let stale = unknown
         .split(" or ")
@@ -2233,6 +2240,9 @@ mount -t tmpfs tmpfs "$textfile"
 mkdir -p var-lib-turn data
 if [ -f /var/lib/turn/turndb ]; then cp /var/lib/turn/turndb var-lib-turn/; fi
 mount --bind "$PWD/var-lib-turn" /var/lib/turn
+# The plan's interface, as the bandwidth rules select it (a veth pair: the sandbox has
+# no other interface than lo, which node_exporter leaves out by default).
+ip link add {iface} type veth peer name {iface}-peer
 set +e
 echo "PROMETHEUS_OPTION $({turnserver} -h 2>&1 | grep -ci prometheus)"
 wait_for() {{
@@ -2260,7 +2270,7 @@ echo "LOGGED $(logged)"
 echo "FILE $(value)"
 echo "MODE $(stat -c %a "$textfile/synapse_planner_coturn_relay_allocations.prom")"
 echo "LEFTOVER $(find "$textfile" -name '.*' | wc -l)"
-{node_exporter} --web.listen-address={c1ip}:9100 --collector.disable-defaults --collector.textfile --collector.filesystem > node.log 2>&1 &
+{node_exporter} --web.listen-address={c1ip}:9100 --collector.disable-defaults --collector.textfile --collector.filesystem --collector.netdev > node.log 2>&1 &
 {prometheus} --config.file=/etc/prometheus/prometheus.yml --storage.tsdb.path="$PWD/data" {prom_args} > prom.log 2>&1 &
 stored() {{ [ "$(q '{selector}' | {jq} -r '.data.result | length')" = 1 ]; }}
 pending() {{
@@ -2271,6 +2281,7 @@ wait_for pending || {{ curl -s http://127.0.0.1:9090/api/v1/alerts; exit 1; }}
 echo "STORED $(q '{selector}')"
 echo "STALE $(q '{stale}')"
 echo "FILESYSTEM $(q 'node_filesystem_avail_bytes{{instance="{c1fqdn}"}}' | {jq} -c '[.data.result[].metric | keys] | unique')"
+echo "NETDEV $(q '{netdev}' | {jq} -c '[.data.result[].metric | keys] | unique')"
 echo "ALERTS $(curl -sf http://127.0.0.1:9090/api/v1/alerts | {jq} -c '[.data.alerts[] | select(.labels.alertname | startswith("CoturnAllocations")) | [.labels.alertname, .labels.instance, .state]]')"
 exit 0
 "#,
@@ -2284,6 +2295,8 @@ exit 0
         c1ip = c1.ip,
         c1fqdn = c1.fqdn,
         c2 = c2.fqdn,
+        iface = plan.network.interface,
+        netdev = netdev,
     ));
     let out = sb.run(&s);
     let text = output_text(&out);
@@ -2317,6 +2330,13 @@ exit 0
     let fs = line("FILESYSTEM");
     for label in ["device", "fstype", "mountpoint", "instance", "job"] {
         assert!(fs.contains(&format!("\"{label}\"")), "{fs}");
+    }
+    // Its network counters, through CoturnBandwidthHigh's own selector (job, the coturn
+    // instances, the plan's interface): one series, with the labels the rule keeps.
+    let net = line("NETDEV");
+    assert_eq!(net, r#"[["__name__","device","instance","job"]]"#, "{text}");
+    for label in ["device", "instance", "job"] {
+        assert!(net.contains(&format!("\"{label}\"")), "{net}");
     }
     // No allocation alert for coturn1 (far below the quota); coturn2 has no metric.
     let alerts: serde_json::Value = serde_json::from_str(line("ALERTS")).unwrap();

@@ -2937,6 +2937,91 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         )));
     }
 
+    // --- call relays: network bandwidth against the plan's NIC assumption ----------
+    // The calls view sizes coturn and LiveKit by bandwidth as well as by ports, and at
+    // the default bitrates bandwidth runs out first (calls.turn.max-allocations-by-
+    // bandwidth-per-node is far below the relay ports): this watches what the node
+    // actually sends on the plan's interface.
+    let iface = ctx.plan.network.interface.clone();
+    for (role, name, nic, nic_key, what, count_key) in [
+        (
+            Role::Coturn,
+            "CoturnBandwidthHigh",
+            ctx.report.calls.turn.nic_mbps,
+            "assumptions.turn-nic-mbps",
+            "relayed 1:1 calls",
+            "hosts.coturn.count",
+        ),
+        (
+            Role::Livekit,
+            "LivekitBandwidthHigh",
+            ctx.report.calls.livekit.nic_mbps,
+            "assumptions.livekit-nic-mbps",
+            "group calls",
+            "hosts.livekit.count",
+        ),
+    ] {
+        let hosts: Vec<&Host> = ctx.hosts(role).collect();
+        let Some(first) = hosts.first() else {
+            continue;
+        };
+        // bits/s: floor(80 % × NIC Mbit/s × 10^6).
+        let nic_bps = (nic.max(0.0) * 1e6).min(1e15) as u64;
+        let threshold = percent_floor(nic_bps, TURN_WARN_PERCENT).max(1);
+        let instances: Vec<&str> = hosts.iter().map(|h| h.fqdn.as_str()).collect();
+        let tx = |instance: &str, device: &str, per_min: u64| {
+            s(
+                &format!(
+                    r#"node_network_transmit_bytes_total{{job="node",instance="{instance}",device="{device}"}}"#
+                ),
+                &format!("0+{per_min}x30"),
+            )
+        };
+        // Bytes a minute for 1.2 × and 0.93 × the threshold (bits/s × 60 / 8 = × 7.5).
+        let (over, under) = (threshold.saturating_mul(9), threshold.saturating_mul(7));
+        let mut quiet = vec![
+            tx(&first.fqdn, &iface, under),
+            // Loopback and hosts of other roles are not this rule's.
+            tx(&first.fqdn, "lo", over),
+        ];
+        if let Some(o) = ctx.topology.hosts.iter().find(|o| o.role != role) {
+            quiet.push(tx(&o.fqdn, &iface, over));
+        }
+        alerts.push(
+            alert(
+                name,
+                format!(
+                    r#"rate(node_network_transmit_bytes_total{{job="node",instance=~"{}",device="{iface}"}}[5m]) * 8 > {threshold}"#,
+                    instances.join("|")
+                ),
+                "10m",
+                Warning,
+                format!(
+                    "{inst} sends more than {TURN_WARN_PERCENT} % of its {} Mbit/s on {iface}",
+                    nic
+                ),
+                format!(
+                    "{inst} has sent more than {threshold} bit/s on {iface} for 10 minutes: {TURN_WARN_PERCENT} % of the {nic} Mbit/s the plan assumes for one node ({nic_key}). Why: {what} on this node are about to lose packets; the plan's calls view counts on that bandwidth (it limits the calls one node carries before its ports do). Change: add hosts ({count_key}), plan faster NICs ({nic_key}), or plan the calls again (the calls.* keys); check that clients spread over every node of the role."
+                ),
+                vec![
+                    Case {
+                        series: vec![tx(&first.fqdn, &iface, over)],
+                        eval: "20m",
+                        fires: vec![l(&[
+                            ("job", "node"),
+                            ("instance", &first.fqdn),
+                            ("device", &iface),
+                        ])],
+                    },
+                    silent(quiet, "20m"),
+                ],
+            )
+            .because(format!(
+                "Threshold {threshold} bit/s = floor({TURN_WARN_PERCENT} % × {nic} Mbit/s × 10^6), {nic} = {nic_key}."
+            )),
+        );
+    }
+
     // --- disks full within 30 days at the current growth ------------------------------
     let mut disks = Vec::new();
     for role in Role::ALL {
@@ -4618,6 +4703,7 @@ mod tests {
                                 "assumptions.synapse-process-base-gib",
                                 "minio.parity",
                                 "hosts.coturn.count",
+                                "hosts.livekit.count",
                                 "disk-gib",
                                 "minio.drive-tib",
                                 "systemctl enable",
@@ -4647,6 +4733,8 @@ mod tests {
             "CoturnAllocationsHigh",
             "CoturnAllocationsAtQuota",
             "CoturnAllocationsUnknown",
+            "CoturnBandwidthHigh",
+            "LivekitBandwidthHigh",
         ];
         let disks = [
             "SynapseDiskFillsWithin30Days",

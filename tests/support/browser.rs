@@ -459,6 +459,25 @@ impl Browser {
     }
 }
 
+/// A test that panics never reaches `close`: the browser must not outlive it. Kills
+/// chromedriver and the Chromium processes of this profile (found by its unique
+/// directory on their command lines), then removes the profile. After `close` it finds
+/// nothing left to do.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        // `<base>/profile` exactly: `…-1/profile` does not match another test's `…-10/profile`.
+        let _ = Command::new("pkill")
+            .arg("-KILL")
+            .arg("-f")
+            .arg(self.profile.join("profile").as_os_str())
+            .status();
+        self.server.unblock();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
 /// chromedriver's DevTools endpoint (not in W3C WebDriver): POST
 /// /session/{id}/goog/cdp/execute with the command and its parameters.
 #[derive(Debug)]

@@ -11,7 +11,6 @@ mod browser;
 use browser::Browser;
 use fantoccini::Locator;
 use serde_json::{Value as Json, json};
-use std::time::Duration;
 use synapse_planner::plan::{self, Plan, link};
 use synapse_planner::report::lookup;
 
@@ -99,8 +98,7 @@ async fn assert_view_matches_cli(b: &Browser, json: &Json, view: &str) {
 async fn views_are_tabs_driven_by_the_keyboard_and_leave_the_link_alone() {
     let b = Browser::start().await;
     // The link settles 300 ms after the first render.
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let link_before = hash(&b).await;
+    let link_before = b.settled_link().await;
     assert!(link_before.starts_with("#1.1."), "{link_before}");
     assert_eq!(b.selected_view().await, "budgets");
     let roles = b
@@ -207,8 +205,7 @@ async fn views_are_tabs_driven_by_the_keyboard_and_leave_the_link_alone() {
             == json!(true)
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let link_edited = hash(&b).await;
+    let link_edited = b.settled_link().await;
     assert_ne!(link_edited, link_before);
     b.client
         .find(Locator::Css(
@@ -350,8 +347,7 @@ async fn a_figure_explains_itself() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_assumption_override_changes_the_figures_and_the_link() {
     let b = Browser::start().await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let link_default = hash(&b).await;
+    let link_default = b.settled_link().await;
     b.select_view("assumptions").await;
     // Grouped as the engine lists them, each with value, default and source.
     let groups = b

@@ -11,6 +11,12 @@ use serde_json::Value as Json;
 use std::time::Duration;
 use synapse_planner::plan::{self, Plan, YamlStyle};
 
+/// The browser storage key of the saved plan (src/ui/share.rs STORAGE_KEY; the UI
+/// module is wasm-only, so the tests name it here).
+fn synapse_planner_storage_key() -> &'static str {
+    "synapse-planner.plan.v1"
+}
+
 /// Every input's value by name.
 async fn inputs(b: &Browser) -> Vec<(String, Json)> {
     let v = b
@@ -44,8 +50,7 @@ async fn edit(b: &Browser, changes: &[(&str, &str)]) -> String {
     b.until("the link to change", || async { hash(b).await != before })
         .await;
     // The link is written 300 ms after the last keystroke.
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    hash(b).await
+    b.settled_link().await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -65,8 +70,9 @@ async fn a_link_opens_the_same_plan_in_a_fresh_profile() {
     ];
     let link = edit(&a, &changes).await;
     a.choose("pgbouncer.pool-mode", "session").await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    let link2 = hash(&a).await;
+    a.until("the link to change", || async { hash(&a).await != link })
+        .await;
+    let link2 = a.settled_link().await;
     assert_ne!(link, link2, "a select changes the link too");
     let (inputs_a, metrics_a) = (inputs(&a).await, a.metrics().await);
     // The CLI reads the same link to the same plan.
@@ -118,7 +124,16 @@ async fn a_reload_keeps_the_plan_even_half_typed() {
     )
     .await;
     b.type_into("synapse.cache-factor", "abc").await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Saved 300 ms after the last keystroke: wait for it rather than for a time.
+    b.until("the half-typed plan saved", || async {
+        b.js(
+            "return (localStorage.getItem(arguments[0]) || '').includes('abc');",
+            vec![Json::from(synapse_planner_storage_key())],
+        )
+        .await
+            == Json::Bool(true)
+    })
+    .await;
     let before = inputs(&b).await;
     // Without the fragment, the saved plan comes back.
     b.client
@@ -161,12 +176,7 @@ async fn bad_links_show_a_message_and_the_page_works() {
         "#99.1.abc".to_string(),
     ];
     for fragment in &hostile {
-        b.client
-            .goto(&format!("{}/{fragment}", b.origin))
-            .await
-            .expect("goto");
-        b.client.refresh().await.expect("load");
-        b.open_loaded().await;
+        b.open(fragment).await;
         let n = notices(&b).await;
         assert!(
             n.iter()
@@ -288,7 +298,15 @@ async fn two_tabs_warn_instead_of_overwriting() {
     b.open("").await;
     // The second tab edits and saves.
     b.type_into("hosts.haproxy.count", "3").await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    b.until("the second tab's plan saved", || async {
+        b.js(
+            "return (localStorage.getItem(arguments[0]) || '').includes('\"hosts.haproxy.count\":\"3\"');",
+            vec![Json::from(synapse_planner_storage_key())],
+        )
+        .await
+            == Json::Bool(true)
+    })
+    .await;
     // The first tab hears of it and pauses its own saving.
     b.client.switch_to_window(first).await.expect("switch back");
     b.until("the other-tab warning", || async {
@@ -334,7 +352,7 @@ async fn reset_and_new_ask_before_discarding() {
             b.client.accept_alert().await.expect("accept");
             b.wait_metric("synapse.process-count", "20").await;
             // Let the link catch up (written 300 ms after a change).
-            tokio::time::sleep(Duration::from_millis(700)).await;
+            b.settled_link().await;
         } else {
             b.client.dismiss_alert().await.expect("dismiss");
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -352,5 +370,57 @@ async fn reset_and_new_ask_before_discarding() {
         )
         .await;
     assert_eq!(name, Json::from("new-plan"));
+    b.close().await;
+}
+
+/// A link pasted into the address bar of an open tab changes only the fragment (no page
+/// load): the tab opens it; a bad one leaves the plan as it was, with the message, and
+/// puts the plan's own link back; an in-page anchor is not a link.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_pasted_into_an_open_tab_opens() {
+    let b = Browser::start().await;
+    edit(&b, &[("hosts.coturn.count", "3")]).await;
+    let other = Plan::default()
+        .with_text("synapse.workers.sync", "5")
+        .expect("valid");
+    let link = plan::link::encode(&other);
+    b.js(
+        "location.hash = arguments[0];",
+        vec![Json::from(link.clone())],
+    )
+    .await;
+    b.wait_metric("synapse.process-count", "22").await;
+    // The pasted plan replaces the edited one (coturn back to its default 2)…
+    assert_eq!(b.metric("hosts[4].count").await.as_deref(), Some("2"));
+    // …and stays in the address.
+    assert_eq!(b.settled_link().await, format!("#{link}"));
+    assert_eq!(notices(&b).await, Vec::<String>::new());
+
+    // A damaged link: the message, the same plan, its own link back.
+    b.js("location.hash = '#1.1.damaged';", vec![]).await;
+    b.until("the message", || async {
+        notices(&b)
+            .await
+            .iter()
+            .any(|t| t.contains("This link could not be opened"))
+    })
+    .await;
+    assert_eq!(
+        b.metric("synapse.process-count").await.as_deref(),
+        Some("22")
+    );
+    b.until("the plan's link back", || async {
+        hash(&b).await == format!("#{link}")
+    })
+    .await;
+
+    // An in-page anchor (the skip link's target) is not a plan.
+    b.js("location.hash = '#results';", vec![]).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        b.metric("synapse.process-count").await.as_deref(),
+        Some("22")
+    );
+    assert_eq!(b.severe_console().await, Vec::<String>::new());
     b.close().await;
 }

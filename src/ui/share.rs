@@ -118,6 +118,36 @@ pub fn install(state: State) {
         .ok();
         save_timer.set_value(handle);
     });
+    // A link pasted into this tab's address bar changes only the fragment: the browser
+    // does not reload, so open it here as a page load would (plan::session's rules; a
+    // bad link leaves the current plan with a message). replaceState above fires no
+    // hashchange; in-page anchors (an element with that id) are not links.
+    if let Some(window) = web_sys::window() {
+        let listener = gloo::events::EventListener::new(&window, "hashchange", move |_| {
+            let hash = location_hash();
+            let fragment = hash.trim_start_matches('#');
+            let anchor = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(fragment))
+                .is_some();
+            if fragment.is_empty()
+                || anchor
+                || fragment == link::encode(&state.valid_plan.get_untracked().0)
+            {
+                return;
+            }
+            let current = state.raw.get_untracked();
+            let opened = plan::session::start(&hash, Some(current.clone()));
+            if opened.raw == current {
+                // Refused (or the same plan): the address shows this plan's link again.
+                replace_fragment(&link::encode(&state.valid_plan.get_untracked().0));
+            } else {
+                state.raw.set(opened.raw);
+            }
+            state.notices.set(opened.messages);
+        });
+        listener.forget();
+    }
     // Another tab saved: stop saving here until the user chooses.
     if let Some(window) = web_sys::window() {
         let tab = state.tab.get_value();
@@ -307,7 +337,9 @@ pub fn ShareBar() -> impl IntoView {
     }
     view! {
         <div class="share-bar" role="toolbar" aria-label="Plan">
-            <button type="button" id="copy-link" on:click=copy>"Copy link"</button>
+            // data-link: the fragment the address bar settles on (written 300 ms after
+            // the last change); tests wait for the two to agree instead of for a time.
+            <button type="button" id="copy-link" on:click=copy data-link=move || link::encode(&state.valid_plan.get().0)>"Copy link"</button>
             <button type="button" id="export-plan" on:click=export>"Export YAML"</button>
             <span class="file-button">
                 <input type="file" id="import-plan" name="plan-file" accept=".yaml,.yml,text/yaml,application/yaml" on:change=on_pick/>

@@ -250,14 +250,15 @@ impl Browser {
 
     /// Opens the app at `suffix` (e.g. "" or "#…") and waits for the first figures. A
     /// fragment is a fresh load (the app reads it when it starts), not a hash change.
+    /// Loads the app at `suffix` (`""`, `"#<link>"`, `"?view=storage"`…) as a fresh page
+    /// load: from about:blank, so a fragment is read at start-up, never raced by the
+    /// page already open writing its own.
     pub async fn open(&self, suffix: &str) {
+        self.client.goto("about:blank").await.expect("about:blank");
         self.client
             .goto(&format!("{}/{suffix}", self.origin))
             .await
             .expect("goto");
-        if suffix.contains('#') {
-            self.client.refresh().await.expect("reload");
-        }
         self.open_loaded().await;
     }
 
@@ -365,6 +366,29 @@ impl Browser {
             )
             .await;
         serde_json::from_value(v).expect("metric pairs")
+    }
+
+    /// The address bar's fragment once it holds the current plan's link (the app
+    /// writes it 300 ms after the last change; `#copy-link[data-link]` is that link
+    /// now). Returns it with its `#`.
+    pub async fn settled_link(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let v = self
+                .js(
+                    "const want = document.getElementById('copy-link').dataset.link; return location.hash === '#' + want ? location.hash : null;",
+                    vec![],
+                )
+                .await;
+            if let Some(h) = v.as_str() {
+                return h.to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for the address bar to hold the plan's link"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     /// The data-value of one figure, or None.

@@ -11,10 +11,19 @@ use serde_json::Value as Json;
 use std::time::Duration;
 use synapse_planner::plan::{self, Plan, YamlStyle};
 
-/// The browser storage key of the saved plan (src/ui/share.rs STORAGE_KEY; the UI
-/// module is wasm-only, so the tests name it here).
-fn synapse_planner_storage_key() -> &'static str {
-    "synapse-planner.plan.v1"
+/// Waits until the plan saved in the browser's storage holds `text` (the app saves
+/// 300 ms after the last change). The key is src/ui/share.rs STORAGE_KEY (the UI module
+/// is wasm-only, so the tests name it here).
+async fn saved_with(b: &Browser, text: &str) {
+    b.until(&format!("the saved plan to hold {text}"), || async {
+        b.js(
+            "return (localStorage.getItem('synapse-planner.plan.v1') || '').includes(arguments[0]);",
+            vec![Json::from(text)],
+        )
+        .await
+            == Json::Bool(true)
+    })
+    .await;
 }
 
 /// Every input's value by name.
@@ -125,15 +134,7 @@ async fn a_reload_keeps_the_plan_even_half_typed() {
     .await;
     b.type_into("synapse.cache-factor", "abc").await;
     // Saved 300 ms after the last keystroke: wait for it rather than for a time.
-    b.until("the half-typed plan saved", || async {
-        b.js(
-            "return (localStorage.getItem(arguments[0]) || '').includes('abc');",
-            vec![Json::from(synapse_planner_storage_key())],
-        )
-        .await
-            == Json::Bool(true)
-    })
-    .await;
+    saved_with(&b, "abc").await;
     let before = inputs(&b).await;
     // Without the fragment, the saved plan comes back.
     b.client
@@ -298,15 +299,7 @@ async fn two_tabs_warn_instead_of_overwriting() {
     b.open("").await;
     // The second tab edits and saves.
     b.type_into("hosts.haproxy.count", "3").await;
-    b.until("the second tab's plan saved", || async {
-        b.js(
-            "return (localStorage.getItem(arguments[0]) || '').includes('\"hosts.haproxy.count\":\"3\"');",
-            vec![Json::from(synapse_planner_storage_key())],
-        )
-        .await
-            == Json::Bool(true)
-    })
-    .await;
+    saved_with(&b, r#""hosts.haproxy.count":"3""#).await;
     // The first tab hears of it and pauses its own saving.
     b.client.switch_to_window(first).await.expect("switch back");
     b.until("the other-tab warning", || async {

@@ -592,10 +592,9 @@ mod tests {
     use serde_json::json;
 
     fn plan(changes: &[(&str, &str)]) -> Plan {
-        changes.iter().fold(Plan::default(), |p, (k, v)| {
-            p.with_text(k, v)
-                .unwrap_or_else(|e| panic!("{k}={v}: {e:?}"))
-        })
+        Plan::default()
+            .with_texts(changes)
+            .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"))
     }
 
     fn find<'a>(list: &'a [Delta], key: &str) -> &'a Delta {

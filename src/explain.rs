@@ -520,10 +520,8 @@ mod tests {
     fn plans() -> Vec<(&'static str, Plan)> {
         let d = Plan::default();
         let edit = |changes: &[(&str, &str)]| {
-            changes.iter().fold(d.clone(), |p, (k, v)| {
-                p.with_text(k, v)
-                    .unwrap_or_else(|e| panic!("{k}={v}: {e:?}"))
-            })
+            d.with_texts(changes)
+                .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"))
         };
         vec![
             ("default", d.clone()),
@@ -620,9 +618,7 @@ mod tests {
     }
 
     fn check(changes: &[(&str, &str)], path: &str, expect: &str) {
-        let plan = changes.iter().fold(Plan::default(), |p, (k, v)| {
-            p.with_text(k, v).expect("valid")
-        });
+        let plan = Plan::default().with_texts(changes).expect("valid");
         let report = Report::new(&plan);
         assert!(lookup(&report.to_json_value(), path).is_some(), "{path}");
         assert_eq!(

@@ -15,13 +15,9 @@ use synapse_planner::sizing::failures::{self, Failure};
 use synapse_planner::sizing::objectstore::{self, ObjectStorage};
 
 fn plan(changes: &[(&str, &str)]) -> Plan {
-    let mut p = Plan::default();
-    for (k, v) in changes {
-        p = p
-            .with_text(k, v)
-            .unwrap_or_else(|e| panic!("{k}={v}: {e:?}"));
-    }
-    p
+    Plan::default()
+        .with_texts(changes)
+        .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"))
 }
 
 /// A section as JSON, to compare figures by their report keys.

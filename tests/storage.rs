@@ -26,13 +26,9 @@ use synapse_planner::sizing::storage::{
 };
 
 fn plan(changes: &[(&str, &str)]) -> Plan {
-    let mut p = Plan::default();
-    for (path, text) in changes {
-        p = p
-            .with_text(path, text)
-            .unwrap_or_else(|e| panic!("{path}={text}: {e:?}"));
-    }
-    p
+    Plan::default()
+        .with_texts(changes)
+        .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"))
 }
 
 /// The report's `storage` section as JSON.

@@ -11,11 +11,11 @@ mod bundles;
 #[path = "support/sandbox.rs"]
 mod sandbox;
 
-use bundles::{bundle, file, matching, named_plans, secrets};
-use sandbox::{Sandbox, assert_ok, output_text, tool};
+use bundles::{bundle, file, for_each_plan, matching, secrets};
+use sandbox::{Sandbox, assert_ok, output_text, quote, tool};
 use serde_yaml::Value;
 use synapse_planner::bundle::{File, SecretId, Topology, ports};
-use synapse_planner::plan::{Plan, Role};
+use synapse_planner::plan::Role;
 
 const COMMANDS: [&str; 8] = [
     "archive-push",
@@ -27,29 +27,6 @@ const COMMANDS: [&str; 8] = [
     "restore",
     "stanza-create",
 ];
-
-/// Runs `check` for every named plan, the plans in parallel (each in its own sandbox).
-fn for_each_plan(check: impl Fn(&str, &Plan) + Sync) {
-    let plans = named_plans();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = plans
-            .iter()
-            .map(|(name, plan)| {
-                let check = &check;
-                s.spawn(move || check(name, plan))
-            })
-            .collect();
-        for h in handles {
-            if let Err(e) = h.join() {
-                std::panic::resume_unwind(e);
-            }
-        }
-    });
-}
-
-fn quote(v: &str) -> String {
-    format!("'{}'", v.replace('\'', "'\\''"))
-}
 
 /// `pgbackrest --config=FILE --stanza=synapse help CMD` for every command both sides
 /// run: each validates the options its command uses. Warnings (unknown options) fail

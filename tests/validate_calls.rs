@@ -25,7 +25,7 @@ mod bundles;
 #[path = "support/sandbox.rs"]
 mod sandbox;
 
-use bundles::{bundle, file, named_plans, secrets};
+use bundles::{bundle, host_file, named_plans, secrets};
 use sandbox::{Sandbox, assert_ok, output_text, tool};
 use serde_json::Value as J;
 use serde_yaml::Value as Y;
@@ -33,10 +33,6 @@ use std::net::Ipv4Addr;
 use synapse_planner::bundle::{File, SecretId, Topology};
 use synapse_planner::plan::{Plan, Role};
 use synapse_planner::report::Report;
-
-fn host_file<'a>(files: &'a [File], host: &str, path: &str) -> &'a File {
-    file(files, &format!("hosts/{host}{path}"))
-}
 
 /// `key=value` lines of turnserver.conf, comments skipped; flags have an empty value.
 fn turn_settings(text: &str) -> Vec<(String, String)> {

@@ -18,7 +18,7 @@ mod bundles;
 #[path = "support/sandbox.rs"]
 mod sandbox;
 
-use bundles::{bundle, file, named_plans, secrets};
+use bundles::{bundle, host_file, named_plans, secrets};
 use sandbox::{Sandbox, assert_ok, output_text, tool};
 use std::net::Ipv4Addr;
 use synapse_planner::bundle::{File, SecretId, Topology};
@@ -28,10 +28,6 @@ const HAPROXY_CFG: &str = "/etc/haproxy/haproxy.cfg";
 const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
 const TRACK_SCRIPT: &str = "/etc/keepalived/check-haproxy.sh";
 const SYSCTL: &str = "/etc/sysctl.d/91-haproxy-nonlocal-bind.conf";
-
-fn host_file<'a>(files: &'a [File], host: &str, path: &str) -> &'a File {
-    file(files, &format!("hosts/{host}{path}"))
-}
 
 /// A sandbox whose /etc/haproxy (and /etc/keepalived) are private copies holding the
 /// host's files and a self-signed certificate for the server name, bind-mounted over

@@ -12,8 +12,8 @@ mod bundles;
 #[path = "support/sandbox.rs"]
 mod sandbox;
 
-use bundles::{bundle, file, matching, named_plans, secrets};
-use sandbox::{Sandbox, assert_ok, output_text, tool};
+use bundles::{bundle, file, for_each_plan, matching, secrets};
+use sandbox::{Sandbox, assert_ok, output_text, quote, tool};
 use serde_yaml::Value;
 use std::net::Ipv4Addr;
 use synapse_planner::bundle::{File, SecretId, Topology, ports};
@@ -32,25 +32,6 @@ rules:
     forbid-implicit-octal: true
     forbid-explicit-octal: true
 ";
-
-/// Runs `check` for every named plan, the plans in parallel (each in its own sandbox).
-fn for_each_plan(check: impl Fn(&str, &Plan) + Sync) {
-    let plans = named_plans();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = plans
-            .iter()
-            .map(|(name, plan)| {
-                let check = &check;
-                s.spawn(move || check(name, plan))
-            })
-            .collect();
-        for h in handles {
-            if let Err(e) = h.join() {
-                std::panic::resume_unwind(e);
-            }
-        }
-    });
-}
 
 fn yaml(f: &File) -> Value {
     serde_yaml::from_str(&f.contents).unwrap_or_else(|e| panic!("{}: {e}", f.path))
@@ -108,10 +89,6 @@ fn initdb_options(cfg: &Value) -> Vec<String> {
 
 fn patroni_configs(files: &[File]) -> Vec<&File> {
     matching(files, |p| p.ends_with("/etc/patroni/config.yml")).collect()
-}
-
-fn quote(v: &str) -> String {
-    format!("'{}'", v.replace('\'', "'\\''"))
 }
 
 /// etcd from every member's generated environment, all in one namespace; then

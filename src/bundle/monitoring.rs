@@ -3885,17 +3885,16 @@ mod tests {
     use crate::bundle::with_ctx;
 
     fn minimal() -> Plan {
-        let mut p = Plan::default();
-        for (k, v) in [
-            ("hosts.patroni.count", "1"),
-            ("hosts.minio.count", "1"),
-            ("minio.drives-per-node", "1"),
-            ("hosts.haproxy.count", "1"),
-            ("hosts.coturn.count", "0"),
-            ("hosts.livekit.count", "0"),
-        ] {
-            p = p.with_text(k, v).unwrap();
-        }
+        let mut p = Plan::default()
+            .with_texts(&[
+                ("hosts.patroni.count", "1"),
+                ("hosts.minio.count", "1"),
+                ("minio.drives-per-node", "1"),
+                ("hosts.haproxy.count", "1"),
+                ("hosts.coturn.count", "0"),
+                ("hosts.livekit.count", "0"),
+            ])
+            .unwrap();
         for k in crate::plan::WorkerKind::ALL {
             p.synapse.workers[k.index()] = 0;
         }
@@ -4452,13 +4451,9 @@ mod tests {
     }
 
     fn plan_with(changes: &[(&str, &str)]) -> Plan {
-        let mut p = Plan::default();
-        for (k, v) in changes {
-            p = p
-                .with_text(k, v)
-                .unwrap_or_else(|e| panic!("{k}={v}: {e:?}"));
-        }
-        p
+        Plan::default()
+            .with_texts(changes)
+            .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"))
     }
 
     fn group(ctx: &Ctx, name: &str) -> Option<Group> {

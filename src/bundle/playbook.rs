@@ -1230,13 +1230,9 @@ mod tests {
     use crate::bundle::with_ctx;
 
     fn plan(edits: &[(&str, &str)]) -> Plan {
-        let mut p = Plan::default();
-        for (k, v) in edits {
-            p = p
-                .with_text(k, v)
-                .unwrap_or_else(|e| panic!("{k}={v}: {e:?}"));
-        }
-        p
+        Plan::default()
+            .with_texts(edits)
+            .unwrap_or_else(|e| panic!("{edits:?}: {e:?}"))
     }
 
     /// The value of a top-level key of vars.yml, as text after `key: `.

@@ -1121,11 +1121,9 @@ mod tests {
     use crate::bundle::with_ctx;
 
     fn plan(changes: &[(&str, &str)]) -> Plan {
-        let mut p = Plan::default();
-        for (k, v) in changes {
-            p = p.with_text(k, v).expect("valid change");
-        }
-        p
+        Plan::default()
+            .with_texts(changes)
+            .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"))
     }
 
     #[test]

@@ -279,11 +279,7 @@ mod tests {
     use crate::plan::Plan;
 
     fn report(changes: &[(&str, &str)]) -> Report {
-        let mut p = Plan::default();
-        for (k, v) in changes {
-            p = p.with_text(k, v).unwrap();
-        }
-        Report::new(&p)
+        Report::new(&Plan::default().with_texts(changes).unwrap())
     }
 
     #[test]

@@ -136,10 +136,7 @@ mod tests {
     use crate::plan::Plan;
 
     fn chart(changes: &[(&str, &str)]) -> String {
-        let mut p = Plan::default();
-        for (k, v) in changes {
-            p = p.with_text(k, v).expect("valid");
-        }
+        let p = Plan::default().with_texts(changes).expect("valid");
         storage_chart(&Report::new(&p), 720)
     }
 

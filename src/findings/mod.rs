@@ -508,12 +508,9 @@ mod tests {
     use crate::report::Report;
 
     fn codes(changes: &[(&str, &str)]) -> Vec<(String, &'static str)> {
-        let mut p = Plan::default();
-        for (path, text) in changes {
-            p = p
-                .with_text(path, text)
-                .unwrap_or_else(|e| panic!("{path}={text}: {e:?}"));
-        }
+        let p = Plan::default()
+            .with_texts(changes)
+            .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"));
         Report::new(&p)
             .findings
             .iter()

@@ -678,6 +678,14 @@ impl Plan {
                 .collect()
         })
     }
+
+    /// [`with_text`](Plan::with_text) for each `(path, text)` in order; the first that
+    /// does not give a valid plan stops it, with its problems.
+    pub fn with_texts(&self, changes: &[(&str, &str)]) -> Result<Plan, Vec<Problem>> {
+        changes
+            .iter()
+            .try_fold(self.clone(), |p, (path, text)| p.with_text(path, text))
+    }
 }
 
 /// `Storage` and `PoolMode` parse through `Kind::Choice`; these keep the sets in step.
@@ -689,6 +697,20 @@ const _: () = {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_texts_applies_in_order_and_stops_at_the_first_bad_change() {
+        let p = Plan::default()
+            .with_texts(&[("hosts.patroni.count", "5"), ("hosts.patroni.count", "3")])
+            .expect("valid");
+        assert_eq!(p.host(Role::Patroni).count, 3);
+        let e = Plan::default()
+            .with_texts(&[("hosts.patroni.count", "5"), ("users.registered", "-1")])
+            .expect_err("invalid");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].path, "users.registered");
+        assert_eq!(Plan::default().with_texts(&[]), Ok(Plan::default()));
+    }
 
     fn check(path: &str, text: &str, expect: &[&str]) {
         let mut raw = RawPlan::default();

@@ -20,13 +20,9 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// The default plan with `changes` (key path, text) applied in order.
 pub fn plan_with(changes: &[(&str, &str)]) -> synapse_planner::plan::Plan {
-    let mut plan = synapse_planner::plan::Plan::default();
-    for (path, text) in changes {
-        plan = plan
-            .with_text(path, text)
-            .unwrap_or_else(|e| panic!("{path}={text}: {e:?}"));
-    }
-    plan
+    synapse_planner::plan::Plan::default()
+        .with_texts(changes)
+        .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"))
 }
 
 /// The CLI's JSON report (`synapse-planner report --format json`) for `plan`, through a

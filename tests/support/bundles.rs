@@ -54,6 +54,30 @@ pub fn file<'a>(files: &'a [File], path: &str) -> &'a File {
     })
 }
 
+/// The file at `path` under `hosts/<host>`.
+pub fn host_file<'a>(files: &'a [File], host: &str, path: &str) -> &'a File {
+    file(files, &format!("hosts/{host}{path}"))
+}
+
+/// Runs `check` for every named plan, the plans in parallel (each in its own sandbox).
+pub fn for_each_plan(check: impl Fn(&str, &Plan) + Sync) {
+    let plans = named_plans();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = plans
+            .iter()
+            .map(|(name, plan)| {
+                let check = &check;
+                s.spawn(move || check(name, plan))
+            })
+            .collect();
+        for h in handles {
+            if let Err(e) = h.join() {
+                std::panic::resume_unwind(e);
+            }
+        }
+    });
+}
+
 /// Files whose path matches `pred`.
 pub fn matching<'a>(
     files: &'a [File],

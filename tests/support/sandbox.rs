@@ -171,6 +171,11 @@ impl Drop for Sandbox {
 }
 
 /// stdout + stderr as one string, for messages.
+/// `v` as one single-quoted shell word.
+pub fn quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "'\\''"))
+}
+
 pub fn output_text(o: &Output) -> String {
     format!(
         "{}{}",

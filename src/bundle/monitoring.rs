@@ -1730,6 +1730,31 @@ fn backup_group(fqdn: &str) -> Group {
             .collect()
     };
 
+    // A job that failed after its last success fires, while `other` (another job, or
+    // another type of the same) failing does not; a success since the failure is silent.
+    let failed_cases =
+        |(job, ty): (&str, &str), (other_job, other_ty): (&str, &str), later: i64, earlier: i64| {
+            vec![
+                Case {
+                    series: vec![
+                        series(failure, job, ty, at(later)),
+                        series(success, job, ty, at(earlier)),
+                        series(failure, other_job, other_ty, at(later)),
+                        series(success, other_job, other_ty, at(earlier)),
+                    ],
+                    eval: "5m",
+                    fires: vec![labels(job, ty)],
+                },
+                silent(
+                    vec![
+                        series(failure, job, ty, at(earlier)),
+                        series(success, job, ty, at(later)),
+                    ],
+                    "5m",
+                ),
+            ]
+        };
+
     Group {
         name: "backup",
         test_step: "1m",
@@ -1772,26 +1797,8 @@ fn backup_group(fqdn: &str) -> Group {
                 text(
                     "The daily pgbackrest check on {{ $labels.instance }} (a WAL switch on the primary, then waiting for that segment in the repository) failed, or has never succeeded. While WAL does not reach the repository, point-in-time restore ends at the last archived segment, and the primary keeps every unarchived segment in pg_wal until its disk fills. Run on {{ $labels.instance }}: sudo @PGBACKREST@ check (the error names the failing side). Logs: /var/log/pgbackrest/@STANZA@-check.log there, /var/log/pgbackrest/@STANZA@-archive-push-async.log on the primary.",
                 ),
-                vec![
-                    Case {
-                        series: vec![
-                            series(failure, "pgbackrest", "check", at(7_000)),
-                            series(success, "pgbackrest", "check", at(3_600)),
-                            // A failed backup is PgBackRestBackupFailed's.
-                            series(failure, "pgbackrest", "incr", at(7_000)),
-                            series(success, "pgbackrest", "incr", at(3_600)),
-                        ],
-                        eval: "5m",
-                        fires: vec![labels("pgbackrest", "check")],
-                    },
-                    silent(
-                        vec![
-                            series(failure, "pgbackrest", "check", at(3_600)),
-                            series(success, "pgbackrest", "check", at(7_000)),
-                        ],
-                        "5m",
-                    ),
-                ],
+                // A failed backup is PgBackRestBackupFailed's.
+                failed_cases(("pgbackrest", "check"), ("pgbackrest", "incr"), 7_000, 3_600),
             ),
             alert(
                 "MediaBackupFailed",
@@ -1802,26 +1809,7 @@ fn backup_group(fqdn: &str) -> Group {
                 text(
                     "The last media snapshot on {{ $labels.instance }} failed, or none has succeeded yet: media uploaded since the newest snapshot exist only in MinIO and in the Synapse host's media store. Run on {{ $labels.instance }}: sudo @MEDIA@ and read its error (rclone from the MinIO bucket through the VIP, then rsync from the Synapse host; rclone's --immutable fails the run when a stored media file has changed).",
                 ),
-                vec![
-                    Case {
-                        series: vec![
-                            series(failure, "media", "full", at(90_000)),
-                            series(success, "media", "full", at(3_600)),
-                            // Another job's failure.
-                            series(failure, "pg_dump", "full", at(90_000)),
-                            series(success, "pg_dump", "full", at(3_600)),
-                        ],
-                        eval: "5m",
-                        fires: vec![labels("media", "full")],
-                    },
-                    silent(
-                        vec![
-                            series(failure, "media", "full", at(3_600)),
-                            series(success, "media", "full", at(90_000)),
-                        ],
-                        "5m",
-                    ),
-                ],
+                failed_cases(("media", "full"), ("pg_dump", "full"), 90_000, 3_600),
             ),
             alert(
                 "PgDumpFailed",
@@ -1832,25 +1820,7 @@ fn backup_group(fqdn: &str) -> Group {
                 text(
                     "The last logical dump of the synapse database on {{ $labels.instance }} failed, or none has succeeded yet. pgBackRest's backups do not depend on it; it is the independent copy, restorable into another PostgreSQL version. Run on {{ $labels.instance }}: sudo @PGDUMP@ and read its error (it connects to a standby through HAProxy on the VIP as user synapse).",
                 ),
-                vec![
-                    Case {
-                        series: vec![
-                            series(failure, "pg_dump", "full", at(90_000)),
-                            series(success, "pg_dump", "full", at(3_600)),
-                            series(failure, "media", "full", at(90_000)),
-                            series(success, "media", "full", at(3_600)),
-                        ],
-                        eval: "5m",
-                        fires: vec![labels("pg_dump", "full")],
-                    },
-                    silent(
-                        vec![
-                            series(failure, "pg_dump", "full", at(3_600)),
-                            series(success, "pg_dump", "full", at(90_000)),
-                        ],
-                        "5m",
-                    ),
-                ],
+                failed_cases(("pg_dump", "full"), ("media", "full"), 90_000, 3_600),
             ),
             alert(
                 "PgBackRestBackupsLate",

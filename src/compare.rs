@@ -173,9 +173,7 @@ impl Comparison {
                 let diff = match d.diff.as_ref().and_then(J::as_f64) {
                     Some(x) => {
                         let sign = if x < 0.0 { "−" } else { "+" };
-                        let text = format!("{:.2}", x.abs());
-                        let text = text.trim_end_matches('0').trim_end_matches('.');
-                        format!(" ({sign}{text})")
+                        format!(" ({sign}{})", crate::report::two_decimals(x.abs()))
                     }
                     None => String::new(),
                 };

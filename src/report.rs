@@ -402,14 +402,8 @@ pub fn display(value: &serde_json::Value, unit: Unit) -> String {
     match (value, unit) {
         (J::Number(n), Unit::Gib) => {
             let x = n.as_f64().unwrap_or(0.0);
-            let s = format!("{x:.2}");
-            let s = s.trim_end_matches('0').trim_end_matches('.');
-            let s = if let Some(rest) = s.strip_prefix('-') {
-                format!("−{rest}")
-            } else {
-                s.to_string()
-            };
-            format!("{s} GiB")
+            let sign = if x < 0.0 { "−" } else { "" };
+            format!("{sign}{} GiB", two_decimals(x.abs()))
         }
         (J::Number(n), Unit::Count) => match (n.as_u64(), n.as_i64()) {
             (Some(u), _) => group(u),
@@ -422,6 +416,26 @@ pub fn display(value: &serde_json::Value, unit: Unit) -> String {
         (J::Bool(false), _) => "no".to_string(),
         (J::Null, _) => "—".to_string(),
         (other, _) => other.to_string(),
+    }
+}
+
+/// `x` with at most two decimals and no trailing zeros: 6.5, 130, 0.25.
+pub fn two_decimals(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A plain number as people write it: `64` rather than JSON's `64.0`, `0.25`, `1e-5`
+/// as `0.00001`; grouped thousands for whole numbers (`65,535`).
+pub fn number_text(value: &serde_json::Value) -> String {
+    match value.as_f64() {
+        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
+            let n = x.abs() as u64;
+            let sign = if x < 0.0 { "−" } else { "" };
+            format!("{sign}{}", display(&serde_json::json!(n), Unit::Count))
+        }
+        Some(x) => format!("{x}"),
+        None => display(value, Unit::Plain),
     }
 }
 
@@ -460,6 +474,13 @@ mod tests {
         assert_eq!(display(&serde_json::Value::Null, Unit::Count), "—");
         assert_eq!(display(&json!(true), Unit::Plain), "yes");
         assert_eq!(display(&json!(false), Unit::Plain), "no");
+        assert_eq!(number_text(&json!(64.0)), "64");
+        assert_eq!(number_text(&json!(65535)), "65,535");
+        assert_eq!(number_text(&json!(-3.0)), "−3");
+        assert_eq!(number_text(&json!(0.25)), "0.25");
+        assert_eq!(number_text(&json!("16GB")), "16GB");
+        assert_eq!(two_decimals(12.0), "12");
+        assert_eq!(two_decimals(97.889), "97.89");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! and, when the figure is computed, how (`crate::explain`) behind a disclosure.
 
 use super::Computed;
-use crate::report::{Unit, display, lookup};
+use crate::report::{Unit, display, lookup, number_text};
 use leptos::prelude::*;
 use std::cell::Cell;
 
@@ -65,23 +65,6 @@ pub fn metric(c: &Computed, path: impl Into<String>, unit: Unit) -> AnyView {
         </span>
     }
     .into_any()
-}
-
-/// A plain number as people write it: `64` rather than JSON's `64.0`, `0.25`, `1e-5`
-/// as `0.00001`; grouped thousands for whole numbers (`65,535`).
-pub fn number_text(value: &serde_json::Value) -> String {
-    match value.as_f64() {
-        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
-            let n = x.abs() as u64;
-            let sign = if x < 0.0 { "−" } else { "" };
-            format!(
-                "{sign}{}",
-                crate::report::display(&serde_json::json!(n), Unit::Count)
-            )
-        }
-        Some(x) => format!("{x}"),
-        None => display(value, Unit::Plain),
-    }
 }
 
 /// A figure shown with [`number_text`]: the assumptions' values, which are inputs (the

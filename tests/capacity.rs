@@ -6,6 +6,9 @@
 //!
 //! `PROPTEST_CASES=2000 cargo test --test capacity` runs the properties harder.
 
+#[path = "support/props.rs"]
+mod props;
+use props::config;
 use proptest::prelude::*;
 use serde_json::Value as Json;
 use synapse_planner::plan::{Plan, RawPlan, Role, validate};
@@ -600,18 +603,6 @@ fn required_json_keys() {
 // ---------------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------------
-
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 /// A valid plan varying every input of these sections, extremes included: 0–64 coturn
 /// and LiveKit hosts, 1–64 MinIO nodes of 1–64 drives, any parity, 1 to 1,000,000

@@ -4,6 +4,9 @@
 //!
 //! `PROPTEST_CASES=5000 cargo test --test properties` runs every property harder.
 
+#[path = "support/props.rs"]
+mod props;
+use props::config;
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::Value as Json;
@@ -18,21 +21,6 @@ use synapse_planner::sizing;
 // ---------------------------------------------------------------------------------
 // Configuration
 // ---------------------------------------------------------------------------------
-
-/// Modest by default so the file runs in seconds in debug; `PROPTEST_CASES` overrides.
-/// No regression files: a failure prints its minimal input, which belongs in one of the
-/// data-driven `check_*` tests below.
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 /// The shared checks return `Result<(), String>` so plain tests can collect failures;
 /// inside `proptest!` they fail the case (and shrink it) instead.

@@ -15,6 +15,9 @@
 #[path = "support/bundles.rs"]
 mod bundles;
 
+#[path = "support/props.rs"]
+mod props;
+use props::config;
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Value as Json, json};
@@ -816,18 +819,6 @@ fn extreme_plans() {
 // ---------------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------------
-
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 /// Arbitrary valid activity, retention and disks, as plan text.
 fn plans() -> impl Strategy<Value = Vec<(&'static str, String)>> {

@@ -573,21 +573,12 @@ mod tests {
     use super::*;
     use crate::plan::Plan;
 
-    use crate::bundle::with_ctx;
+    use crate::bundle::{contents, with_ctx};
 
     fn plan(changes: &[(&str, &str)]) -> Plan {
         Plan::default()
             .with_texts(changes)
             .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"))
-    }
-
-    fn contents(files: &[File], path: &str) -> String {
-        files
-            .iter()
-            .find(|f| f.path == path)
-            .unwrap_or_else(|| panic!("no {path}"))
-            .contents
-            .clone()
     }
 
     /// `key=value` (coturn) or `key value` (Redis) settings, in order, comments skipped.

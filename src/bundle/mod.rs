@@ -271,6 +271,17 @@ pub(crate) fn with_ctx<R>(plan: &Plan, f: impl FnOnce(&Ctx) -> R) -> R {
     f(&ctx)
 }
 
+/// The text of the file at `path`, for the generators' unit tests.
+#[cfg(test)]
+pub(crate) fn contents(files: &[File], path: &str) -> String {
+    files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("no {path}"))
+        .contents
+        .clone()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

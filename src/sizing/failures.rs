@@ -963,14 +963,7 @@ mod tests {
             &crate::bundle::Date::parse("2026-11-26").unwrap(),
             &crate::bundle::Secrets::placeholders(),
         );
-        let text = |path: &str| {
-            files
-                .iter()
-                .find(|f| f.path == path)
-                .unwrap_or_else(|| panic!("no {path}"))
-                .contents
-                .clone()
-        };
+        let text = |path: &str| crate::bundle::contents(&files, path);
         let patroni = text("hosts/patroni1/etc/patroni/config.yml");
         assert!(patroni.contains(&format!("ttl: {PATRONI_TTL_S}\n")));
         assert!(patroni.contains(&format!(

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod report;
 mod severity;
 pub mod sizing;
+pub mod syntax;
 
 pub use severity::Severity;
 

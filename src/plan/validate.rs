@@ -424,9 +424,10 @@ fn parse_text(text: &str, rule: TextRule, label: &str) -> Result<String, Vec<Str
                     t.chars().count()
                 )]);
             }
-            if t.chars().any(char::is_control) {
+            if let Some(c) = t.chars().find(|&c| !name_char(c)) {
                 return Err(vec![format!(
-                    "{label} contains a control character (a line break or tab); use one line of text."
+                    "{label} contains {}: use one line of visible characters and plain spaces (docs/plan-text.md).",
+                    describe_char(c)
                 )]);
             }
             Ok(t.to_string())
@@ -497,7 +498,7 @@ fn parse_text(text: &str, rule: TextRule, label: &str) -> Result<String, Vec<Str
                     && local.len() <= 64
                     && local
                         .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
+                        .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
                     && check_domain(domain, label).is_ok() =>
             {
                 Ok(t.to_string())
@@ -521,6 +522,45 @@ fn parse_text(text: &str, rule: TextRule, label: &str) -> Result<String, Vec<Str
             }
         }
     }
+}
+
+/// May a plan name hold `c`? Letters, marks, digits, punctuation and symbols of any
+/// script, and the plain space. Not: line breaks of any kind (they would end a line of a
+/// generated file: U+000A–000D, U+0085, U+2028, U+2029), other control characters,
+/// format characters (bidirectional controls and zero-width characters make a name show
+/// differently from what it is), other spaces (tab, no-break space …: they look like a
+/// space and are not one), private-use characters and noncharacters. What remains is
+/// escaped by each file's writer (`crate::syntax`).
+pub fn name_char(c: char) -> bool {
+    !(crate::syntax::is_invisible_or_break(c)
+        || (c.is_whitespace() && c != ' ')
+        || crate::syntax::is_private_or_nonchar(c))
+}
+
+/// A character for a message: `“x” (U+0078)`, or its name when it is invisible.
+fn describe_char(c: char) -> String {
+    let name = match c {
+        '\n' => "a line break (U+000A)",
+        '\r' => "a carriage return (U+000D)",
+        '\t' => "a tab (U+0009)",
+        '\u{85}' => "a next-line character (U+0085)",
+        '\u{2028}' => "a line separator (U+2028)",
+        '\u{2029}' => "a paragraph separator (U+2029)",
+        '\u{A0}' => "a no-break space (U+00A0)",
+        '\u{FEFF}' => "a byte-order mark (U+FEFF)",
+        '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' => {
+            return format!("an invisible character (U+{:04X})", c as u32);
+        }
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}' => {
+            return format!("a bidirectional control character (U+{:04X})", c as u32);
+        }
+        c if c.is_control() => return format!("a control character (U+{:04X})", c as u32),
+        c if c.is_whitespace() => {
+            return format!("a space other than the plain space (U+{:04X})", c as u32);
+        }
+        c => return format!("an invisible or reserved character (U+{:04X})", c as u32),
+    };
+    name.to_string()
 }
 
 /// `10.0.1.0/24` → (10.0.1.0, 24). Only the syntax; `validate` checks the rest.

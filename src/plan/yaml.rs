@@ -7,7 +7,9 @@
 use super::fields::{Kind, Value};
 use super::validate::{Problem, Validation, validate};
 use super::{Plan, RawPlan, SCHEMA_VERSION, fields};
-use serde_yaml::{Mapping, Value as Yaml};
+use crate::syntax::yaml::{Doc, Map, Node};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use std::collections::BTreeSet;
 
 /// What reading a plan file gives: the raw plan (defaults where the file is silent) and
 /// the file-level problems (syntax, shape, unknown keys, schema).
@@ -33,99 +35,312 @@ impl FileRead {
     }
 }
 
-/// A YAML tree that keeps every scalar as text. serde_yaml's own `Value` refuses
-/// integers beyond 64 bits (the whole file would fail with no key path); here they
-/// stay text and validation names their key.
+/// The largest plan file read: the browser's import limit and the CLI's. A real plan
+/// file is under 10 KB (every key written out, 200 per-cache factors: about 12 KB).
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
+
+/// How deep collections may nest. A plan nests three levels
+/// (`synapse.per-cache-factors.<cache>`); the rest is room for unknown keys.
+pub const MAX_DEPTH: usize = 16;
+
+/// Nodes (scalars, mappings, sequences) the reader builds, aliases expanded: far above a
+/// plan's (≈ 200 keys and as many cache factors), far below what costs memory.
+pub const MAX_NODES: usize = 50_000;
+
+/// Bytes of scalar text the reader keeps, aliases expanded: twice the file limit, so
+/// a file without aliases never reaches it and one string referenced 50,000 times
+/// stops at 2 MiB instead of asking for gigabytes.
+pub const MAX_TEXT_BYTES: usize = 2 * MAX_FILE_BYTES;
+
+/// Problems listed for unknown or duplicated keys before the rest are counted in one.
+const MAX_KEY_PROBLEMS: usize = 50;
+
+/// A YAML tree that keeps every scalar as text: integers beyond 64 bits stay text and
+/// validation names their key.
 #[derive(Clone, Debug, PartialEq)]
 enum Loose {
     Null,
     Bool(bool),
     Number(String),
     Text(String),
+    /// A sequence: no plan key holds one, so its items are counted, not kept.
     Seq,
     /// Keys in file order; duplicates are found by `walk`.
     Map(Vec<(Loose, Loose)>),
     Tagged,
 }
 
-impl<'de> serde::Deserialize<'de> for Loose {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Loose, D::Error> {
-        d.deserialize_any(LooseVisitor)
-    }
+/// What building a tree costs, checked before each step.
+#[derive(Default)]
+struct Budget {
+    nodes: usize,
+    text: usize,
 }
 
-struct LooseVisitor;
-
-impl<'de> serde::de::Visitor<'de> for LooseVisitor {
-    type Value = Loose;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any YAML value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Loose, E> {
-        Ok(Loose::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Loose, E> {
-        Ok(Loose::Number(v.to_string()))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Loose, E> {
-        Ok(Loose::Number(v.to_string()))
-    }
-    fn visit_i128<E>(self, v: i128) -> Result<Loose, E> {
-        Ok(Loose::Number(v.to_string()))
-    }
-    fn visit_u128<E>(self, v: u128) -> Result<Loose, E> {
-        Ok(Loose::Number(v.to_string()))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Loose, E> {
-        // Rust prints 1000.0 as "1000" and 0.5 as "0.5": `1e3` in a file reads as 1000.
-        Ok(Loose::Number(v.to_string()))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Loose, E> {
-        Ok(Loose::Text(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Loose, E> {
-        Ok(Loose::Text(v))
-    }
-    fn visit_unit<E>(self) -> Result<Loose, E> {
-        Ok(Loose::Null)
-    }
-    fn visit_none<E>(self) -> Result<Loose, E> {
-        Ok(Loose::Null)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Loose, D::Error> {
-        serde::Deserialize::deserialize(d)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Loose, A::Error> {
-        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(Loose::Seq)
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Loose, A::Error> {
-        let mut entries = Vec::new();
-        while let Some((k, v)) = map.next_entry::<Loose, Loose>()? {
-            entries.push((k, v));
+impl Budget {
+    /// Charges `nodes` and `text` bytes, or says which limit they would cross.
+    fn charge(&mut self, nodes: usize, text: usize) -> Result<(), String> {
+        self.nodes = self.nodes.saturating_add(nodes);
+        self.text = self.text.saturating_add(text);
+        if self.nodes > MAX_NODES {
+            return Err(format!(
+                "it has more than {MAX_NODES} values (aliases counted each time they are used); a plan has a few hundred"
+            ));
         }
-        Ok(Loose::Map(entries))
-    }
-    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Loose, A::Error> {
-        use serde::de::VariantAccess;
-        let (_, variant) = data.variant::<serde::de::IgnoredAny>()?;
-        variant.newtype_variant::<serde::de::IgnoredAny>()?;
-        Ok(Loose::Tagged)
+        if self.text > MAX_TEXT_BYTES {
+            return Err(format!(
+                "its text is more than {} MiB (aliases counted each time they are used); a plan's is a few KB",
+                MAX_TEXT_BYTES / (1024 * 1024)
+            ));
+        }
+        Ok(())
     }
 }
 
-/// Reads a plan file. Never panics, whatever the text.
+/// The cost of a subtree: (nodes, text bytes).
+fn cost(v: &Loose) -> (usize, usize) {
+    match v {
+        Loose::Number(t) | Loose::Text(t) => (1, t.len()),
+        Loose::Map(entries) => entries.iter().fold((1, 0), |(n, b), (k, v)| {
+            let (kn, kb) = cost(k);
+            let (vn, vb) = cost(v);
+            (n + kn + vn, b + kb + vb)
+        }),
+        _ => (1, 0),
+    }
+}
+
+/// A collection being read.
+enum Frame {
+    Seq {
+        anchor: usize,
+    },
+    Map {
+        anchor: usize,
+        entries: Vec<(Loose, Loose)>,
+        key: Option<Loose>,
+    },
+}
+
+/// A plain scalar's type by YAML 1.2's core schema (the JSON-compatible one, §10.3):
+/// `null`/`~`/empty, `true`/`false` in three cases, decimal, octal (`0o`) and hex (`0x`)
+/// integers, and floats. Everything else, and every quoted scalar, is a string.
+fn resolve_plain(s: &str) -> Loose {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Loose::Null,
+        "true" | "True" | "TRUE" => return Loose::Bool(true),
+        "false" | "False" | "FALSE" => return Loose::Bool(false),
+        _ => {}
+    }
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        // Kept as written (without a `+`): validation reads it, whatever its size.
+        return Loose::Number(s.trim_start_matches('+').to_string());
+    }
+    for (prefix, radix) in [("0o", 8), ("0x", 16)] {
+        if let Some(digits) = s.strip_prefix(prefix)
+            && !digits.is_empty()
+            && digits.chars().all(|c| c.is_digit(radix))
+        {
+            return match u128::from_str_radix(digits, radix) {
+                Ok(n) => Loose::Number(n.to_string()),
+                Err(_) => Loose::Number(s.to_string()),
+            };
+        }
+    }
+    match unsigned {
+        ".inf" | ".Inf" | ".INF" => return Loose::Number("inf".into()),
+        ".nan" | ".NaN" | ".NAN" => return Loose::Number("NaN".into()),
+        _ => {}
+    }
+    if is_float(unsigned) {
+        // Rust prints 1000.0 as "1000" and 0.5 as "0.5": `1e3` in a file reads as 1000.
+        if let Ok(x) = s.parse::<f64>() {
+            return Loose::Number(x.to_string());
+        }
+    }
+    Loose::Text(s.to_string())
+}
+
+/// YAML 1.2 core float without its sign: `( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`.
+fn is_float(s: &str) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    mantissa_ok && exponent_ok
+}
+
+/// A scalar with its style and tag as a loose value.
+fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Loose {
+    match tag {
+        None if style == ScalarStyle::Plain => resolve_plain(value),
+        None => Loose::Text(value.to_string()),
+        // `!` alone (non-specific) and the core schema's own tags keep their meaning.
+        Some(t) if t.handle == "!" && t.suffix.is_empty() => Loose::Text(value.to_string()),
+        Some(t) if t.is_yaml_core_schema() => match t.suffix.as_str() {
+            "str" => Loose::Text(value.to_string()),
+            "int" | "float" | "bool" | "null" => resolve_plain(value),
+            _ => Loose::Tagged,
+        },
+        Some(_) => Loose::Tagged,
+    }
+}
+
+/// Builds the loose tree of a one-document YAML text, within the limits above, checked
+/// as each event arrives: nesting before a collection is opened, nodes and text before
+/// a scalar or an alias's copy is kept. Errors are sentences for the file as a whole.
+fn read_tree(text: &str) -> Result<Loose, String> {
+    let mut parser = Parser::new_from_str(text);
+    let mut budget = Budget::default();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: Vec<Option<Loose>> = Vec::new();
+    let mut documents = 0usize;
+    let mut root: Option<Loose> = None;
+    let at = |span: &Span| {
+        format!(
+            " (line {}, column {})",
+            span.start.line(),
+            span.start.col() + 1
+        )
+    };
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| {
+            format!(
+                "The plan file is not valid YAML: {} (line {}, column {})",
+                e.info(),
+                e.marker().line(),
+                e.marker().col() + 1
+            )
+        })?;
+        // A finished node, and the anchor it is kept under (0 = none).
+        let (node, anchor) = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {
+                continue;
+            }
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(format!(
+                        "The plan file holds more than one YAML document{}: keep one plan per file",
+                        at(&span)
+                    ));
+                }
+                continue;
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(format!(
+                        "The plan file nests more than {MAX_DEPTH} levels deep{}; a plan nests three",
+                        at(&span)
+                    ));
+                }
+                budget
+                    .charge(1, 0)
+                    .map_err(|m| format!("The plan file is too large: {m}"))?;
+                stack.push(if matches!(event, Event::SequenceStart(..)) {
+                    Frame::Seq { anchor }
+                } else {
+                    Frame::Map {
+                        anchor,
+                        entries: Vec::new(),
+                        key: None,
+                    }
+                });
+                continue;
+            }
+            Event::SequenceEnd => {
+                match stack.pop() {
+                    Some(Frame::Seq { anchor }) => (Loose::Seq, anchor),
+                    _ => return Err(
+                        "The plan file is not valid YAML: a sequence ends that was never opened"
+                            .into(),
+                    ),
+                }
+            }
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map {
+                    anchor, entries, ..
+                }) => (Loose::Map(entries), anchor),
+                _ => {
+                    return Err(
+                        "The plan file is not valid YAML: a mapping ends that was never opened"
+                            .into(),
+                    );
+                }
+            },
+            Event::Scalar(value, style, anchor, tag) => {
+                budget
+                    .charge(1, value.len())
+                    .map_err(|m| format!("The plan file is too large: {m}"))?;
+                (scalar(&value, style, tag.as_deref()), anchor)
+            }
+            Event::Alias(id) => {
+                let Some(Some(target)) = anchors.get(id) else {
+                    return Err(format!(
+                        "The plan file uses an alias before its anchor{}",
+                        at(&span)
+                    ));
+                };
+                let (n, b) = cost(target);
+                budget
+                    .charge(n, b)
+                    .map_err(|m| format!("The plan file is too large: {m}"))?;
+                (target.clone(), 0)
+            }
+        };
+        if anchor > 0 {
+            // Anchor ids are numbered from 1 in the order they appear.
+            if anchors.len() <= anchor {
+                anchors.resize(anchor + 1, None);
+            }
+            let (n, b) = cost(&node);
+            budget
+                .charge(n, b)
+                .map_err(|m| format!("The plan file is too large: {m}"))?;
+            anchors[anchor] = Some(node.clone());
+        }
+        match stack.last_mut() {
+            None => root = Some(node),
+            Some(Frame::Seq { .. }) => {}
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => entries.push((k, node)),
+            },
+        }
+    }
+    Ok(root.unwrap_or(Loose::Null))
+}
+
+/// Reads a plan file. Never panics, whatever the text, and stays within the limits
+/// above ([`MAX_FILE_BYTES`], [`MAX_DEPTH`], [`MAX_NODES`], [`MAX_TEXT_BYTES`]): time
+/// and memory grow linearly with the input and stop at a fixed budget.
 pub fn from_yaml(text: &str) -> FileRead {
     let mut raw = RawPlan::default();
     let mut problems = Vec::new();
-    let doc: Loose = match serde_yaml::from_str(text) {
+    if text.len() > MAX_FILE_BYTES {
+        problems.push(Problem::error(
+            "",
+            format!(
+                "The plan file is {} bytes; a plan file is at most {MAX_FILE_BYTES} bytes (1 MiB), and a real one is a few KB.",
+                text.len()
+            ),
+        ));
+        return FileRead { raw, problems };
+    }
+    // A UTF-8 byte-order mark, as some editors write, is not part of the text.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let doc = match read_tree(text) {
         Ok(doc) => doc,
-        Err(e) => {
-            problems.push(Problem::error(
-                "",
-                format!("The plan file is not valid YAML: {e}."),
-            ));
+        Err(message) => {
+            problems.push(Problem::error("", format!("{message}.")));
             return FileRead { raw, problems };
         }
     };
@@ -142,7 +357,17 @@ pub fn from_yaml(text: &str) -> FileRead {
                 .find(|(k, _)| *k == Loose::Text("schema".into()))
                 .map(|(_, v)| v);
             check_schema(schema, &mut problems);
-            walk(&map, "", &mut raw, &mut problems);
+            let mut key_problems = 0usize;
+            walk(&map, "", &mut raw, &mut problems, &mut key_problems);
+            if key_problems > MAX_KEY_PROBLEMS {
+                problems.push(Problem::warning(
+                    "",
+                    format!(
+                        "… and {} more unknown or repeated keys.",
+                        key_problems - MAX_KEY_PROBLEMS
+                    ),
+                ));
+            }
         }
         other => problems.push(Problem::error(
             "",
@@ -189,8 +414,40 @@ fn is_group(path: &str) -> bool {
     })
 }
 
-fn walk(map: &[(Loose, Loose)], prefix: &str, raw: &mut RawPlan, problems: &mut Vec<Problem>) {
-    let mut seen: Vec<&str> = Vec::new();
+/// A key or value for a message: at most 80 characters, on one line.
+fn shown(text: &str) -> String {
+    let one = crate::syntax::one_line(text);
+    if one.chars().count() > 80 {
+        format!("{}…", one.chars().take(80).collect::<String>())
+    } else {
+        one.into_owned()
+    }
+}
+
+/// Records a problem about a key (unknown, repeated, not a string), counting them so a
+/// file of a million bad keys gives fifty messages and a count, not a million.
+fn key_problem(problems: &mut Vec<Problem>, count: &mut usize, p: Problem) {
+    *count += 1;
+    if *count <= MAX_KEY_PROBLEMS {
+        problems.push(p);
+    } else if p.severity == crate::Severity::Error
+        && !problems
+            .iter()
+            .any(|q| q.severity == crate::Severity::Error)
+    {
+        // Never drop the only error: the file must still be refused.
+        problems.push(p);
+    }
+}
+
+fn walk(
+    map: &[(Loose, Loose)],
+    prefix: &str,
+    raw: &mut RawPlan,
+    problems: &mut Vec<Problem>,
+    key_problems: &mut usize,
+) {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     for (k, v) in map {
         let at = if prefix.is_empty() {
             "the top level".to_string()
@@ -201,10 +458,14 @@ fn walk(map: &[(Loose, Loose)], prefix: &str, raw: &mut RawPlan, problems: &mut 
             Loose::Text(t) => t.as_str(),
             other => {
                 let shown = describe_value(other);
-                problems.push(Problem::warning(
-                    prefix,
-                    format!("The key {shown} under {at} is not a plan key; it is ignored."),
-                ));
+                key_problem(
+                    problems,
+                    key_problems,
+                    Problem::warning(
+                        prefix,
+                        format!("The key {shown} under {at} is not a plan key; it is ignored."),
+                    ),
+                );
                 continue;
             }
         };
@@ -213,34 +474,34 @@ fn walk(map: &[(Loose, Loose)], prefix: &str, raw: &mut RawPlan, problems: &mut 
         } else {
             format!("{prefix}.{key}")
         };
-        if seen.contains(&key) {
+        if !seen.insert(key) {
             // YAML forbids duplicate keys; for a plan key it is an error (which value
             // was meant?), for an ignored key a warning like the key itself.
-            let message = format!("`{key}` appears twice under {at}; keep one.");
+            let message = format!("`{}` appears twice under {at}; keep one.", shown(key));
             let known =
                 path == "schema" || is_group(&path) || fields().iter().any(|f| f.path == path);
-            problems.push(if known {
-                Problem::error(path.clone(), message)
-            } else {
-                Problem::warning(path.clone(), message)
-            });
+            key_problem(
+                problems,
+                key_problems,
+                if known {
+                    Problem::error(path.clone(), message)
+                } else {
+                    Problem::warning(shown(&path), message)
+                },
+            );
             continue;
         }
-        seen.push(key);
         if path == "schema" {
             continue;
         }
         if let Some(f) = fields().iter().find(|f| f.path == path) {
             match (&f.kind, v) {
-                (Kind::CacheFactors, Loose::Map(m)) => {
-                    let lines: Vec<String> = m
-                        .iter()
-                        .map(|(name, factor)| {
-                            format!("{}: {}", scalar_text(name).unwrap_or_default(), scalar_text(factor).unwrap_or_else(|| describe(factor)))
-                        })
-                        .collect();
-                    raw.set(&path, lines.join("\n"));
-                }
+                (Kind::CacheFactors, Loose::Map(m)) => match factor_lines(m) {
+                    Ok(text) => {
+                        raw.set(&path, text);
+                    }
+                    Err(message) => problems.push(Problem::error(path.clone(), message)),
+                },
                 (Kind::CacheFactors, Loose::Null) => {
                     raw.set(&path, "");
                 }
@@ -258,7 +519,7 @@ fn walk(map: &[(Loose, Loose)], prefix: &str, raw: &mut RawPlan, problems: &mut 
             }
         } else if is_group(&path) {
             match v {
-                Loose::Map(m) => walk(m, &path, raw, problems),
+                Loose::Map(m) => walk(m, &path, raw, problems, key_problems),
                 Loose::Null => {}
                 other => problems.push(Problem::error(
                     path.clone(),
@@ -269,12 +530,42 @@ fn walk(map: &[(Loose, Loose)], prefix: &str, raw: &mut RawPlan, problems: &mut 
                 )),
             }
         } else {
-            problems.push(Problem::warning(
-                path.clone(),
-                format!("Unknown key `{path}` is ignored."),
-            ));
+            key_problem(
+                problems,
+                key_problems,
+                Problem::warning(
+                    shown(&path),
+                    format!("Unknown key `{}` is ignored.", shown(&path)),
+                ),
+            );
         }
     }
+}
+
+/// A per-cache-factors mapping as the form's `name: factor` lines. A name or factor that
+/// would change the lines (a line break, or a `:` in a name) is refused here, before it
+/// could become two entries.
+fn factor_lines(m: &[(Loose, Loose)]) -> Result<String, String> {
+    let mut lines = Vec::with_capacity(m.len());
+    for (name, factor) in m {
+        let name = scalar_text(name).unwrap_or_default();
+        let factor = scalar_text(factor).unwrap_or_else(|| describe(factor));
+        if name.contains(':') || name.chars().any(crate::syntax::is_line_break) {
+            return Err(format!(
+                "“{}” is not a Synapse cache name (letters, digits, _ and *; e.g. get_users_in_room).",
+                shown(&name)
+            ));
+        }
+        if factor.chars().any(crate::syntax::is_line_break) {
+            return Err(format!(
+                "The factor of {} is not a number: “{}”.",
+                shown(&name),
+                shown(&factor)
+            ));
+        }
+        lines.push(format!("{name}: {factor}"));
+    }
+    Ok(lines.join("\n"))
 }
 
 fn scalar_text(v: &Loose) -> Option<String> {
@@ -316,54 +607,61 @@ pub enum YamlStyle {
 /// Writes a plan file. Keys come in schema order; nothing depends on hash order.
 pub fn to_yaml(plan: &Plan, style: YamlStyle) -> String {
     let defaults = Plan::default();
-    let mut root = Mapping::new();
-    root.insert("schema".into(), Yaml::Number(SCHEMA_VERSION.into()));
+    let mut root = Map::new();
+    root.insert("schema", SCHEMA_VERSION);
+    let mut leaves: Vec<(&str, Node)> = Vec::new();
     for f in fields() {
         let value = f.get(plan);
         if style == YamlStyle::Minimal && value == f.get(&defaults) {
             continue;
         }
-        let yaml = match value {
-            Value::Int(n) => Yaml::Number(n.into()),
-            Value::Float(x) => Yaml::Number(x.into()),
+        let node = match value {
+            Value::Int(n) => Node::UInt(n),
+            Value::Float(x) => Node::Float(x),
             // A numeric choice (postgres.version) is written as the number people type.
             Value::Text(s) => match (&f.kind, s.parse::<u64>()) {
-                (Kind::Choice(_), Ok(n)) => Yaml::Number(n.into()),
-                _ => Yaml::String(s),
+                (Kind::Choice(_), Ok(n)) => Node::UInt(n),
+                _ => Node::Str(s),
             },
-            Value::Bool(b) => Yaml::Bool(b),
+            Value::Bool(b) => Node::Bool(b),
             Value::Factors(m) => {
-                let mut fm = Mapping::new();
+                let mut fm = Map::new();
                 for (k, x) in m {
-                    fm.insert(Yaml::String(k), Yaml::Number(x.into()));
+                    fm.insert(k, x);
                 }
-                Yaml::Mapping(fm)
+                Node::Map(fm)
             }
         };
-        insert_path(&mut root, &f.path, yaml);
+        leaves.push((f.path.as_str(), node));
     }
-    // Serialising a Value tree of strings, numbers and mappings cannot fail; fall back to
-    // the one line we know rather than panic.
-    serde_yaml::to_string(&Yaml::Mapping(root))
-        .unwrap_or_else(|_| format!("schema: {SCHEMA_VERSION}\n"))
+    nest(&mut root, "", &leaves);
+    Doc::new(root).render()
 }
 
-fn insert_path(root: &mut Mapping, path: &str, value: Yaml) {
-    let mut parts = path.split('.').peekable();
-    let mut node = root;
-    while let Some(part) = parts.next() {
-        if parts.peek().is_none() {
-            node.insert(Yaml::String(part.to_string()), value);
-            return;
+/// Adds `leaves` (key paths below `prefix`, in schema order) to `map`, each group once,
+/// where its first key appears.
+fn nest(map: &mut Map, prefix: &str, leaves: &[(&str, Node)]) {
+    let mut done: Vec<&str> = Vec::new();
+    for (path, node) in leaves {
+        let rest = &path[prefix.len()..];
+        match rest.split_once('.') {
+            None => {
+                map.insert(rest, node.clone());
+            }
+            Some((group, _)) if !done.contains(&group) => {
+                done.push(group);
+                let inner = format!("{prefix}{group}.");
+                let below: Vec<(&str, Node)> = leaves
+                    .iter()
+                    .filter(|(p, _)| p.starts_with(&inner))
+                    .map(|(p, n)| (*p, n.clone()))
+                    .collect();
+                let mut child = Map::new();
+                nest(&mut child, &inner, &below);
+                map.insert(group, child);
+            }
+            Some(_) => {}
         }
-        let entry = node
-            .entry(Yaml::String(part.to_string()))
-            .or_insert_with(|| Yaml::Mapping(Mapping::new()));
-        if !entry.is_mapping() {
-            *entry = Yaml::Mapping(Mapping::new());
-        }
-        let Yaml::Mapping(next) = entry else { return };
-        node = next;
     }
 }
 

@@ -139,19 +139,21 @@ pub fn main() -> i32 {
                     return 2;
                 }
             };
-            if let Err(e) = std::fs::write(&out, &bytes) {
+            // Real secrets: the zip is created readable by its owner only, never wider.
+            let mode = if placeholders { 0o644 } else { 0o600 };
+            if let Err(e) = write_new(&out, &bytes, mode) {
                 eprintln!("error: {}: cannot write the bundle: {e}", out.display());
                 return 2;
             }
             eprintln!(
-                "{}: {} files, {} bytes",
+                "{}: {} files, {} bytes, mode {mode:04o}",
                 out.display(),
                 files.len(),
                 bytes.len()
             );
             if !placeholders {
                 eprintln!(
-                    "It holds secrets: encrypt ansible/inventory/host_vars/{}/vault.yml first (README.md, step 1).",
+                    "It holds secrets, so only you can read it (mode 0600): encrypt ansible/inventory/host_vars/{}/vault.yml first (README.md, step 1).",
                     plan.domain
                 );
             }
@@ -162,8 +164,16 @@ pub fn main() -> i32 {
                 Ok(p) => p,
                 Err(code) => return code,
             };
-            emit(&format!("{}\n", plan::link::url(&base, &plan)));
-            0
+            match plan::link::url(&base, &plan) {
+                Ok(url) => {
+                    emit(&format!("{url}\n"));
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
         }
         Command::OpenUrl { url } => match plan::link::decode(&url) {
             Ok(opened) => {
@@ -238,7 +248,7 @@ fn load(path: Option<&std::path::Path>) -> Result<Plan, i32> {
     let Some(path) = path else {
         return Ok(Plan::default());
     };
-    let text = match std::fs::read(path) {
+    let text = match read_bounded(path, plan::MAX_FILE_BYTES) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(_) => {
@@ -266,6 +276,43 @@ fn load(path: Option<&std::path::Path>) -> Result<Plan, i32> {
             Err(2)
         }
     }
+}
+
+/// The first `limit` + 1 bytes of a file at most: a plan file larger than the limit is
+/// refused by the reader without this reading the rest (a device, a huge file).
+fn read_bounded(path: &std::path::Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Writes `bytes` to `path` through a new file created with `mode` (then renamed over
+/// `path`): the contents never exist under wider permissions, even when `path` existed.
+fn write_new(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// Today's date in UTC, from the system clock (the core never reads it).

@@ -660,7 +660,7 @@ async fn compare_shows_deltas_and_differing_files() {
     let other = Plan::default()
         .with_text("hosts.minio.count", "8")
         .expect("valid");
-    let url = link::url("http://127.0.0.1/", &other);
+    let url = link::url("http://127.0.0.1/", &other).expect("fits in a link");
     open_choices(&b).await;
     b.type_into("compare.source", &url).await;
     b.client
@@ -755,7 +755,8 @@ async fn extreme_plans_render_every_view() {
     let b = Browser::start().await;
     for (name, p) in extreme_plans() {
         let json = cli_json(&p);
-        b.open(&format!("#{}", link::encode(&p))).await;
+        b.open(&format!("#{}", link::encode(&p).expect("fits in a link")))
+            .await;
         b.wait_metric(
             "hosts[2].count",
             &p.host(plan::Role::Minio).count.to_string(),

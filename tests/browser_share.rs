@@ -167,7 +167,8 @@ async fn bad_links_show_a_message_and_the_page_works() {
         &Plan::default()
             .with_text("hosts.minio.count", "6")
             .expect("valid"),
-    );
+    )
+    .expect("fits in a link");
     let hostile = [
         "#garbage".to_string(),
         format!("#{}", &good[..good.len() - 5]),
@@ -376,7 +377,7 @@ async fn a_link_pasted_into_an_open_tab_opens() {
     let other = Plan::default()
         .with_text("synapse.workers.sync", "5")
         .expect("valid");
-    let link = plan::link::encode(&other);
+    let link = plan::link::encode(&other).expect("fits in a link");
     b.js(
         "location.hash = arguments[0];",
         vec![Json::from(link.clone())],

@@ -401,3 +401,123 @@ fn compare_lists_what_differs_and_refuses_bad_plans() {
     let out = check(&["compare", a, &bad], 2, &["users.registered"]);
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn plan_files_past_the_limit_exit_2_without_being_read_whole() {
+    // /dev/zero never ends: the CLI reads one byte past the limit and stops.
+    check(
+        &["report", "--plan", "/dev/zero"],
+        2,
+        &["larger than 1048576 bytes (1 MiB)"],
+    );
+    let bom = TempFile::new(
+        "bom.yaml",
+        "\u{FEFF}schema: 1\nusers:\n  registered: 20000\n".as_bytes(),
+    );
+    let out = check(
+        &["report", "--plan", bom.path(), "--format", "json"],
+        0,
+        &[],
+    );
+    check_json_report(
+        &out.stdout,
+        &[("plan.users-registered", serde_json::json!(20000))],
+    );
+}
+
+#[test]
+fn share_url_refuses_what_open_url_would_refuse() {
+    let lines: Vec<String> = (0..3000)
+        .map(|i| {
+            format!(
+                "cache_{}_{}: {}.{}",
+                i * 7919 % 10007,
+                i,
+                1 + i % 97,
+                i % 10
+            )
+        })
+        .collect();
+    let big = Plan::default()
+        .with_text("synapse.per-cache-factors", &lines.join("\n"))
+        .expect("valid");
+    let file = TempFile::new(
+        "big.yaml",
+        plan::to_yaml(&big, YamlStyle::Minimal).as_bytes(),
+    );
+    check(
+        &[
+            "share-url",
+            "--plan",
+            file.path(),
+            "--base",
+            "https://planner.example/",
+        ],
+        2,
+        &["more than the 16384 a link may hold"],
+    );
+    // What it prints, open-url opens to the same plan.
+    let small = Plan::default()
+        .with_text("synapse.per-cache-factors", &lines[..100].join("\n"))
+        .expect("valid");
+    let file = TempFile::new(
+        "small.yaml",
+        plan::to_yaml(&small, YamlStyle::Minimal).as_bytes(),
+    );
+    let out = check(
+        &[
+            "share-url",
+            "--plan",
+            file.path(),
+            "--base",
+            "https://planner.example/",
+        ],
+        0,
+        &[],
+    );
+    let url = text(&out.stdout);
+    let opened = check(&["open-url", url.trim()], 0, &[]);
+    let back = plan::from_yaml(&text(&opened.stdout)).validate();
+    assert_eq!(back.plan, Some(small));
+}
+
+#[test]
+fn bundles_with_secrets_are_created_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir =
+        std::env::temp_dir().join(format!("synapse-planner-cli-{}-bundle", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("bundle.zip");
+    // An existing world-readable file is replaced, not rewritten in place.
+    std::fs::write(&out, b"old").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let path = out.to_str().unwrap();
+    check(
+        &["bundle", "--out", path, "--date", "2026-12-07"],
+        0,
+        &["mode 0600", "only you can read it"],
+    );
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    // Nothing else is left in the directory (no temporary file).
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, [std::ffi::OsString::from("bundle.zip")]);
+    // Placeholders hold no secret.
+    check(
+        &[
+            "bundle",
+            "--out",
+            path,
+            "--placeholders",
+            "--date",
+            "2026-12-07",
+        ],
+        0,
+        &["mode 0644"],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

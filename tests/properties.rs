@@ -1536,7 +1536,7 @@ fn yaml_lookalikes_round_trip() {
 /// pasted into it.
 fn damaged_link() -> impl Strategy<Value = String> {
     (valid_plan(), 0usize..2000, any::<char>(), 0u8..3).prop_map(|(p, at, c, how)| {
-        let l = plan::link::encode(&p);
+        let l = plan::link::encode(&p).unwrap_or_default();
         let at = at % (l.len() + 1);
         let at = (0..=at).rev().find(|i| l.is_char_boundary(*i)).unwrap_or(0);
         match how {
@@ -1564,9 +1564,9 @@ proptest! {
     /// plan → link → plan is the identity, and the link stays short.
     #[test]
     fn links_round_trip(p in valid_plan()) {
-        let l = plan::link::encode(&p);
         // Realistic plans stay under 1,500 characters (src/plan/link.rs tests); random
         // 17-digit overrides of every assumption do not compress, but still fit.
+        let l = plan::link::encode(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(l.len() <= plan::link::MAX_FRAGMENT, "{} characters", l.len());
         let opened = plan::link::decode(&format!("https://planner.example/#{l}")).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(opened.note.as_deref(), None);

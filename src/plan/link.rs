@@ -65,6 +65,14 @@ pub enum LinkError {
         "the link was made with rules version {0}, newer than this build's {RULES_VERSION}: open it with a newer synapse-planner"
     )]
     NewerRules(u32),
+    #[error(
+        "the link names rules version 0, which never existed: it is damaged or not a synapse-planner link"
+    )]
+    NoSuchRules,
+    #[error(
+        "this plan's link would be {0} characters, more than the {MAX_FRAGMENT} a link may hold: share the plan file instead (Export YAML, or `synapse-planner example-plan`-style files with --plan)"
+    )]
+    PlanTooLong(usize),
     #[error("the link is damaged: {0}")]
     Damaged(String),
 }
@@ -268,8 +276,9 @@ fn unescape(text: &str) -> Result<String, LinkError> {
     Ok(out)
 }
 
-/// The fragment (without `#`) for a plan.
-pub fn encode(plan: &Plan) -> String {
+/// The fragment (without `#`) for a plan, or [`LinkError::PlanTooLong`] when it would be
+/// longer than [`MAX_FRAGMENT`]: the one limit, so every link made opens.
+pub fn encode(plan: &Plan) -> Result<String, LinkError> {
     let defaults = Plan::default();
     let pairs: Vec<String> = fields()
         .iter()
@@ -283,16 +292,27 @@ pub fn encode(plan: &Plan) -> String {
     // Writing to a Vec cannot fail.
     let _ = z.write_all(pairs.join(";").as_bytes());
     let bytes = z.finish().unwrap_or_default();
-    format!(
+    let fragment = format!(
         "{LINK_FORMAT}.{RULES_VERSION}.{}",
         URL_SAFE_NO_PAD.encode(bytes)
-    )
+    );
+    if fragment.len() > MAX_FRAGMENT {
+        return Err(LinkError::PlanTooLong(fragment.len()));
+    }
+    Ok(fragment)
 }
 
 /// A full URL: `base` (without a fragment) + `#` + the fragment.
-pub fn url(base: &str, plan: &Plan) -> String {
+pub fn url(base: &str, plan: &Plan) -> Result<String, LinkError> {
     let base = base.split('#').next().unwrap_or(base);
-    format!("{base}#{}", encode(plan))
+    Ok(format!("{base}#{}", encode(plan)?))
+}
+
+/// A number as the encoder writes it: decimal digits, no sign, no leading zero.
+fn canonical<T: std::str::FromStr>(s: &str) -> Option<T> {
+    let ok =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    if ok { s.parse().ok() } else { None }
 }
 
 /// Reads a fragment (with or without the leading `#`, or a whole URL). Never panics;
@@ -314,8 +334,8 @@ pub fn decode(input: &str) -> Result<Opened, LinkError> {
     else {
         return Err(LinkError::NotALink);
     };
-    let format: u32 = format.parse().map_err(|_| LinkError::NotALink)?;
-    let rules: u32 = rules.parse().map_err(|_| LinkError::NotALink)?;
+    let format: u32 = canonical(format).ok_or(LinkError::NotALink)?;
+    let rules: u32 = canonical(rules).ok_or(LinkError::NotALink)?;
     if format > LINK_FORMAT {
         return Err(LinkError::NewerFormat(format));
     }
@@ -324,6 +344,9 @@ pub fn decode(input: &str) -> Result<Opened, LinkError> {
     }
     if rules > RULES_VERSION {
         return Err(LinkError::NewerRules(rules));
+    }
+    if rules == 0 {
+        return Err(LinkError::NoSuchRules);
     }
     let bytes = URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
@@ -336,6 +359,14 @@ pub fn decode(input: &str) -> Result<Opened, LinkError> {
     if text.len() as u64 > MAX_INFLATED {
         return Err(LinkError::Damaged(format!(
             "it unpacks to more than {MAX_INFLATED} bytes"
+        )));
+    }
+    // The compressed stream must be the whole payload: bytes after its end are not ours.
+    let used = reader.into_inner().total_in();
+    if used != bytes.len() as u64 {
+        return Err(LinkError::Damaged(format!(
+            "{} bytes follow the compressed plan",
+            bytes.len() as u64 - used.min(bytes.len() as u64)
         )));
     }
     let file = read_pairs(&text)?;
@@ -354,13 +385,20 @@ pub fn decode(input: &str) -> Result<Opened, LinkError> {
 fn read_pairs(text: &str) -> Result<FileRead, LinkError> {
     let mut raw = RawPlan::default();
     let mut problems = Vec::new();
-    for pair in text.split(';').filter(|p| !p.is_empty()) {
+    let mut seen = std::collections::BTreeSet::new();
+    // The default plan's payload is empty; otherwise every pair is `code=value`.
+    for pair in text.split(';').filter(|_| !text.is_empty()) {
         let (code, value) = pair
             .split_once('=')
             .ok_or_else(|| LinkError::Damaged("a field without a value".into()))?;
-        let code: usize = code
-            .parse()
-            .map_err(|_| LinkError::Damaged(format!("“{code}” is not a field code")))?;
+        let shown: String = code.chars().take(20).collect();
+        let code: usize = canonical(code)
+            .ok_or_else(|| LinkError::Damaged(format!("“{shown}” is not a field code")))?;
+        if !seen.insert(code) {
+            return Err(LinkError::Damaged(format!(
+                "field {code} appears twice: which value was meant?"
+            )));
+        }
         let value = unescape(value)?;
         match FORMAT_1_KEYS.get(code).filter(|k| field(k).is_some()) {
             Some(path) => {
@@ -395,7 +433,7 @@ mod tests {
 
     #[test]
     fn default_plan_link_is_short() {
-        let f = encode(&Plan::default());
+        let f = encode(&Plan::default()).unwrap();
         assert!(f.len() <= 60, "{} characters: {f}", f.len());
         assert!(f.starts_with("1.1."));
         let opened = decode(&f).unwrap();
@@ -469,7 +507,7 @@ mod tests {
                 f.path
             );
         }
-        let link = encode(&p);
+        let link = encode(&p).unwrap();
         assert!(link.len() <= 1500, "{} characters", link.len());
         eprintln!("every field changed: {} characters", link.len());
         assert_eq!(decode(&link).unwrap().validate().plan, Some(p));
@@ -480,12 +518,12 @@ mod tests {
         let p = Plan::default()
             .with_text("synapse.workers.sync", "7")
             .unwrap();
-        let u = url("http://127.0.0.1:8080/index.html#old", &p);
+        let u = url("http://127.0.0.1:8080/index.html#old", &p).unwrap();
         assert!(u.starts_with("http://127.0.0.1:8080/index.html#1.1."));
         for input in [
             u.clone(),
             u.split_once('#').unwrap().1.to_string(),
-            format!("#{}", encode(&p)),
+            format!("#{}", encode(&p).unwrap()),
         ] {
             assert_eq!(
                 decode(&input).unwrap().validate().plan,
@@ -507,7 +545,8 @@ mod tests {
             &Plan::default()
                 .with_text("hosts.patroni.count", "5")
                 .unwrap(),
-        );
+        )
+        .unwrap();
         assert_eq!(err(""), "the link has no plan in it (nothing after #)");
         assert_eq!(err("#"), "the link has no plan in it (nothing after #)");
         assert!(err("hello").starts_with("the link does not start with a format number"));
@@ -587,5 +626,85 @@ mod tests {
         assert_eq!(o.file.problems.len(), 1);
         assert!(decode(&link_of("2")).is_err());
         assert!(decode(&link_of("x=1")).is_err());
+    }
+
+    #[test]
+    fn links_are_canonical_or_refused() {
+        // Code 2 is users.registered, 32 hosts.patroni.count.
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(b"2=20000").unwrap();
+        let mut bytes = z.finish().unwrap();
+        bytes.extend_from_slice(b"junk");
+        let trailing = format!("1.1.{}", URL_SAFE_NO_PAD.encode(&bytes));
+        for (input, expect) in [
+            (
+                link_of("2=20000;2=30000"),
+                "the link is damaged: field 2 appears twice: which value was meant?".to_string(),
+            ),
+            (
+                trailing,
+                "the link is damaged: 4 bytes follow the compressed plan".to_string(),
+            ),
+            ("1.0.AwA".to_string(), LinkError::NoSuchRules.to_string()),
+            (
+                link_of("02=20000"),
+                "the link is damaged: “02” is not a field code".to_string(),
+            ),
+            (
+                link_of("+2=20000"),
+                "the link is damaged: “+2” is not a field code".to_string(),
+            ),
+            (
+                link_of("2=20000;"),
+                "the link is damaged: a field without a value".to_string(),
+            ),
+            (
+                link_of("2=20000;;32=5"),
+                "the link is damaged: a field without a value".to_string(),
+            ),
+        ] {
+            assert_eq!(err(&input), expect, "{input}");
+        }
+        for input in ["01.1.AwA", "1.01.AwA", "+1.1.AwA", "1.+1.AwA", " 1.1.AwA"] {
+            assert!(
+                err(input).starts_with("the link does not start with a format number")
+                    || err(input) == "ok" && input.starts_with(' '),
+                "{input}: {}",
+                err(input)
+            );
+        }
+        // The canonical forms still open.
+        assert_eq!(err(&link_of("2=20000;32=5")), "ok");
+        assert_eq!(err("1.1.AwA"), "ok");
+    }
+
+    #[test]
+    fn what_share_url_makes_open_url_opens() {
+        // Thousands of per-cache factors: a plan too large for any link.
+        let lines: Vec<String> = (0..3000)
+            .map(|i| {
+                format!(
+                    "cache_{}_{}: {}.{}",
+                    i * 7919 % 10007,
+                    i,
+                    1 + i % 97,
+                    i % 10
+                )
+            })
+            .collect();
+        let big = Plan::default()
+            .with_text("synapse.per-cache-factors", &lines.join("\n"))
+            .unwrap();
+        match encode(&big) {
+            Err(LinkError::PlanTooLong(n)) => assert!(n > MAX_FRAGMENT),
+            other => panic!("{other:?}"),
+        }
+        // One under the limit opens to the same plan.
+        let fits = Plan::default()
+            .with_text("synapse.per-cache-factors", &lines[..200].join("\n"))
+            .unwrap();
+        let f = encode(&fits).unwrap();
+        assert!(f.len() <= MAX_FRAGMENT);
+        assert_eq!(decode(&f).unwrap().validate().plan, Some(fits));
     }
 }

@@ -24,7 +24,9 @@ mod yaml;
 pub use fields::{Field, Group, Kind, Slot, Soft, TextRule, field, fields, schema_markdown};
 pub use kinds::{PoolMode, Role, Storage, WorkerKind};
 pub use validate::{Problem, Validation, validate};
-pub use yaml::{FileRead, YamlStyle, from_yaml, to_yaml};
+pub use yaml::{
+    FileRead, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_TEXT_BYTES, YamlStyle, from_yaml, to_yaml,
+};
 
 use std::collections::BTreeMap;
 

@@ -104,7 +104,10 @@ mod tests {
                 .with_text("hosts.haproxy.count", "3")
                 .unwrap(),
         );
-        let s = start(&format!("#{}", link::encode(&p)), Some(saved.clone()));
+        let s = start(
+            &format!("#{}", link::encode(&p).unwrap()),
+            Some(saved.clone()),
+        );
         assert_eq!(
             (s.source, s.raw, s.messages),
             (Source::Link, RawPlan::from_plan(&p), vec![])

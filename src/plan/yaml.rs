@@ -213,12 +213,19 @@ fn read_tree(text: &str) -> Result<Loose, String> {
     };
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| {
-            format!(
-                "The plan file is not valid YAML: {} (line {}, column {})",
-                e.info(),
+            let at = format!(
+                " (line {}, column {})",
                 e.marker().line(),
                 e.marker().col() + 1
-            )
+            );
+            if e.info().contains("recursion limit") {
+                // The scanner's own bound on flow nesting (it looks ahead of the events).
+                format!(
+                    "The plan file nests more than {MAX_DEPTH} levels deep{at}; a plan nests three"
+                )
+            } else {
+                format!("The plan file is not valid YAML: {}{at}", e.info())
+            }
         })?;
         // A finished node, and the anchor it is kept under (0 = none).
         let (node, anchor) = match event {
@@ -329,8 +336,7 @@ pub fn from_yaml(text: &str) -> FileRead {
         problems.push(Problem::error(
             "",
             format!(
-                "The plan file is {} bytes; a plan file is at most {MAX_FILE_BYTES} bytes (1 MiB), and a real one is a few KB.",
-                text.len()
+                "The plan file is larger than {MAX_FILE_BYTES} bytes (1 MiB), the most a plan file may be; a real one is a few KB."
             ),
         ));
         return FileRead { raw, problems };
@@ -780,5 +786,123 @@ mod tests {
     fn yaml_strings_for_numbers_are_read_like_form_text() {
         let v = from_yaml("schema: 1\nusers:\n  registered: '20000'\n").validate();
         assert_eq!(v.plan.map(|p| p.users.registered), Some(20000));
+    }
+
+    /// The messages of a file problem, for the reader's limit tests.
+    fn file_errors(text: &str) -> Vec<String> {
+        from_yaml(text)
+            .problems
+            .iter()
+            .filter(|p| p.severity == crate::Severity::Error)
+            .map(|p| p.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn reader_alias_expansion_is_counted_in_bytes() {
+        // One 500 KB string referenced 50,000 times: 1 MB of file, 25 GB expanded.
+        let text = format!(
+            "schema: 1\nname: &a \"{}\"\nx: [{}]\n",
+            "x".repeat(500_000),
+            vec!["*a"; 50_000].join(",")
+        );
+        assert!(text.len() <= MAX_FILE_BYTES);
+        assert_eq!(
+            file_errors(&text),
+            [
+                "error: plan: The plan file is too large: its text is more than 2 MiB (aliases counted each time they are used); a plan's is a few KB."
+            ]
+        );
+        // Small aliases are fine.
+        let v = from_yaml("schema: 1\nusers:\n  registered: &n 20000\n  peak-concurrent: *n\n")
+            .validate();
+        assert_eq!(v.plan.map(|p| p.users.peak_concurrent), Some(20_000));
+    }
+
+    #[test]
+    fn reader_many_keys_are_capped_not_quadratic() {
+        let many: String = (0..40_000).map(|i| format!("k{i}: 1\n")).collect();
+        assert_eq!(
+            file_errors(&many),
+            [
+                "error: plan: The plan file is too large: it has more than 50000 values (aliases counted each time they are used); a plan has a few hundred."
+            ]
+        );
+        // Below the node limit: 20,000 unknown keys give 50 messages and a count.
+        let some: String = (0..20_000).map(|i| format!("k{i}: 1\n")).collect();
+        let read = from_yaml(&format!("schema: 1\n{some}"));
+        assert_eq!(read.problems.len(), 51, "{:?}", &read.problems[..3]);
+        assert_eq!(
+            read.problems[50].message,
+            "… and 19950 more unknown or repeated keys."
+        );
+        // 20,000 copies of one plan key: still refused, with few messages.
+        let dup: String = (0..20_000).map(|_| "name: x\n".to_string()).collect();
+        let read = from_yaml(&format!("schema: 1\n{dup}"));
+        assert!(read.problems.len() <= 51);
+        assert!(read.validate().plan.is_none());
+    }
+
+    #[test]
+    fn reader_nesting_is_checked_while_scanning() {
+        for text in [
+            "[".repeat(100_000),
+            "{a: ".repeat(100_000),
+            "- ".repeat(100_000) + "x\n",
+        ] {
+            let errors = file_errors(&text);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(
+                errors[0].starts_with(
+                    "error: plan: The plan file nests more than 16 levels deep (line 1, column "
+                ),
+                "{errors:?}"
+            );
+        }
+        // Plans nest three levels; sixteen (the root mapping and fifteen more) are allowed.
+        let deep = (0..15).fold("1".to_string(), |inner, _| format!("{{a: {inner}}}"));
+        assert!(file_errors(&format!("schema: 1\nx: {deep}\n")).is_empty());
+    }
+
+    #[test]
+    fn reader_accepts_a_byte_order_mark() {
+        let v = from_yaml("\u{FEFF}schema: 1\nusers:\n  registered: 20000\n").validate();
+        assert_eq!(v.problems, vec![]);
+        assert_eq!(v.plan.map(|p| p.users.registered), Some(20_000));
+        // Two documents are still one too many.
+        assert_eq!(
+            file_errors("schema: 1\n---\nschema: 1\n"),
+            [
+                "error: plan: The plan file holds more than one YAML document (line 2, column 1): keep one plan per file."
+            ]
+        );
+    }
+
+    #[test]
+    fn reader_size_limit_comes_first() {
+        let text = format!("schema: 1\n#{}\n", "x".repeat(MAX_FILE_BYTES));
+        assert_eq!(
+            file_errors(&text),
+            [
+                "error: plan: The plan file is larger than 1048576 bytes (1 MiB), the most a plan file may be; a real one is a few KB."
+            ]
+        );
+    }
+
+    #[test]
+    fn reader_cache_names_cannot_split_into_two_lines() {
+        let v = from_yaml("schema: 1\nsynapse:\n  per-cache-factors:\n    \"a: 1\\nb\": 2\n")
+            .validate();
+        assert!(v.plan.is_none());
+        assert_eq!(v.problems[0].path, "synapse.per-cache-factors");
+        // YAML-ish names written back quoted read back as the same names.
+        let p = Plan::default()
+            .with_text(
+                "synapse.per-cache-factors",
+                "true: 2\nNo: 3\nnull: 4\non: 5\nNULL: 6",
+            )
+            .unwrap();
+        let text = to_yaml(&p, YamlStyle::Minimal);
+        assert_eq!(from_yaml(&text).validate().plan, Some(p), "{text}");
     }
 }

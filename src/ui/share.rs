@@ -80,7 +80,9 @@ pub fn install(state: State) {
     let url_timer: StoredValue<Option<TimeoutHandle>, LocalStorage> = StoredValue::new_local(None);
     Effect::new(move |_| {
         let plan = state.valid_plan.get();
-        let fragment = link::encode(&plan.0);
+        // A plan too large for a link leaves no link in the address bar (never an older
+        // plan's); Copy link says why.
+        let fragment = link::encode(&plan.0).unwrap_or_default();
         if let Some(h) = url_timer.get_value() {
             h.clear();
         }
@@ -132,7 +134,7 @@ pub fn install(state: State) {
                 .is_some();
             if fragment.is_empty()
                 || anchor
-                || fragment == link::encode(&state.valid_plan.get_untracked().0)
+                || link::encode(&state.valid_plan.get_untracked().0).is_ok_and(|f| f == fragment)
             {
                 return;
             }
@@ -140,7 +142,9 @@ pub fn install(state: State) {
             let opened = plan::session::start(&hash, Some(current.clone()));
             if opened.raw == current {
                 // Refused (or the same plan): the address shows this plan's link again.
-                replace_fragment(&link::encode(&state.valid_plan.get_untracked().0));
+                replace_fragment(
+                    &link::encode(&state.valid_plan.get_untracked().0).unwrap_or_default(),
+                );
             } else {
                 state.raw.set(opened.raw);
             }
@@ -230,12 +234,13 @@ fn import_file(
     readers: StoredValue<Vec<gloo::file::callbacks::FileReader>, LocalStorage>,
 ) {
     let name = file.name();
-    if file.size() > 1_048_576.0 {
+    if file.size() > plan::MAX_FILE_BYTES as f64 {
         notify(
             state,
             Severity::Error,
             format!(
-                "{name} is larger than 1 MiB: it is not a plan file. The current plan is unchanged."
+                "{name} is larger than {} bytes (1 MiB): it is not a plan file. The current plan is unchanged.",
+                plan::MAX_FILE_BYTES
             ),
         );
         return;
@@ -259,7 +264,13 @@ pub fn ShareBar() -> impl IntoView {
     let readers: StoredValue<Vec<gloo::file::callbacks::FileReader>, LocalStorage> =
         StoredValue::new_local(Vec::new());
     let copy = move |_| {
-        let url = link::url(&page_url(), &state.valid_plan.get_untracked().0);
+        let url = match link::url(&page_url(), &state.valid_plan.get_untracked().0) {
+            Ok(url) => url,
+            Err(e) => {
+                notify(state, Severity::Error, format!("No link: {e}."));
+                return;
+            }
+        };
         replace_fragment(url.split_once('#').map(|(_, f)| f).unwrap_or_default());
         if copy_text(&url) {
             notify(
@@ -339,7 +350,7 @@ pub fn ShareBar() -> impl IntoView {
         <div class="share-bar" role="toolbar" aria-label="Plan">
             // data-link: the fragment the address bar settles on (written 300 ms after
             // the last change); tests wait for the two to agree instead of for a time.
-            <button type="button" id="copy-link" on:click=copy data-link=move || link::encode(&state.valid_plan.get().0)>"Copy link"</button>
+            <button type="button" id="copy-link" on:click=copy data-link=move || link::encode(&state.valid_plan.get().0).unwrap_or_default()>"Copy link"</button>
             <button type="button" id="export-plan" on:click=export>"Export YAML"</button>
             <span class="file-button">
                 <input type="file" id="import-plan" name="plan-file" accept=".yaml,.yml,text/yaml,application/yaml" on:change=on_pick/>

@@ -181,3 +181,69 @@ fn readme_lists_every_file_and_says_to_encrypt_the_vault_first() {
         assert!(vault_step > first_step, "encrypt step inside the steps");
     }
 }
+
+/// The CA subject of scripts/certs/internal-ca.sh as OpenSSL stored it: (attribute long
+/// name, value) pairs, values raw UTF-8 (no RFC 2253 escaping).
+fn subject_fields(multiline: &str) -> Vec<(String, String)> {
+    multiline
+        .lines()
+        .skip_while(|l| !l.starts_with("subject="))
+        .skip(1)
+        .filter(|l| l.starts_with("    "))
+        .filter_map(|l| {
+            let (k, v) = l.split_once(" = ")?;
+            Some((k.trim().to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// internal-ca.sh run for real (bash and openssl in the sandbox) for plans whose names
+/// hold shell syntax, `-subj` separators and non-ASCII text, and one of 80 characters:
+/// nothing in the name runs, the CA's subject is exactly O = the name (cut to X.509's 64
+/// characters) and CN = "Matrix internal CA", and the server certificate is issued.
+#[test]
+fn internal_ca_keeps_the_plan_name_one_subject_value() {
+    tool("openssl");
+    let hostile = "x$(touch /tmp/pwned)'\"`id`/O=evil+CN=x;é";
+    let long = format!("{}{}", "é/".repeat(30), "x".repeat(20));
+    assert_eq!(long.chars().count(), 80);
+    for name in [hostile.to_string(), long] {
+        let plan = synapse_planner::plan::Plan::default()
+            .with_text("name", &name)
+            .unwrap_or_else(|e| panic!("{name:?} is not a valid plan name: {e:?}"));
+        let files = bundle(&plan);
+        let script = bundles::file(&files, "scripts/certs/internal-ca.sh");
+        let sb = Sandbox::new("internal-ca");
+        sb.write("scripts/certs/internal-ca.sh", &script.contents);
+        let out = sb.run(
+            "bash scripts/certs/internal-ca.sh > ca.log 2>&1; echo \"exit=$?\"\n\
+             if [ -e /tmp/pwned ]; then echo pwned=yes; fi\n\
+             echo \"tmp=$(ls -A /tmp | tr '\\n' ' ')\"\n\
+             openssl x509 -in scripts/certs/ca/ca.crt -noout -subject -nameopt multiline,-esc_msb,utf8\n\
+             openssl verify -CAfile scripts/certs/ca/ca.crt scripts/certs/ca/server.crt\n",
+        );
+        let text = output_text(&out);
+        let log = std::fs::read_to_string(sb.dir().join("ca.log")).unwrap_or_default();
+        let ctx = format!("{name:?}:\n{text}\n--- internal-ca.sh ---\n{log}");
+        assert!(text.contains("exit=0\n"), "{ctx}");
+        assert!(!text.contains("pwned=yes"), "the name ran a command: {ctx}");
+        assert!(
+            text.contains("tmp=\n"),
+            "something was created in /tmp: {ctx}"
+        );
+        assert!(
+            !text.contains("uid=") && !log.contains("uid="),
+            "`id` ran: {ctx}"
+        );
+        let expect: String = name.chars().take(64).collect();
+        assert_eq!(
+            subject_fields(&text),
+            vec![
+                ("organizationName".to_string(), expect),
+                ("commonName".to_string(), "Matrix internal CA".to_string()),
+            ],
+            "{ctx}"
+        );
+        assert!(text.contains("server.crt: OK"), "{ctx}");
+    }
+}

@@ -571,7 +571,7 @@ fn check_plan(name: &str, plan: &Plan) {
             ctx(&h.name)
         );
         assert!(
-            pre.contains(&format!("\"{}:{}:", h.name, h.ip)),
+            pre.contains(&format!("'{}:{}:", h.name, h.ip)),
             "{}",
             ctx("pre-deploy host list")
         );

@@ -17,6 +17,8 @@
 use super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
 use crate::assumptions as a;
 use crate::plan::Role;
+use crate::syntax::conf::Format;
+use crate::syntax::{shell, yaml};
 use std::fmt::Write;
 use std::net::Ipv4Addr;
 
@@ -97,19 +99,27 @@ fn turnserver_conf(ctx: &Ctx, h: &Host) -> File {
     let t = &ctx.topology;
     let p = &ctx.plan.coturn;
     let server = &t.server_name;
+    let cv = |s: &str| Format::Coturn.value(s);
+    let ip = cv(&h.ip.to_string());
     let (net_first, net_last) = network_range(ctx.plan.network.subnet, ctx.plan.network.prefix);
     let turn = &ctx.report.calls.turn;
     let mut o = ctx.header(Comment::Hash);
+    o.push_str(&Comment::Hash.lines(&format!(
+        r#"coturn 4.6 (Debian 12's package) on {name} ({addr}): TURN/STUN for 1:1 calls. Synapse
+hands clients short-lived credentials derived from static-auth-secret (its
+turn_shared_secret) and lists every coturn host as turn:<host>:{turn} and turns:<host>:{turns}.
+Check after editing: turnserver -c /etc/turnserver.conf --log-file=stdout (coturn never
+stops on an unknown line; it prints "Bad configuration format" and goes on).
+This file holds the shared secret: keep it root:turnserver 0640 (the package's
+dpkg-statoverride), readable by the turnserver user."#,
+        name = h.name,
+        addr = h.ip,
+        turn = ports::TURN,
+        turns = ports::TURNS,
+    )));
     let _ = write!(
         o,
-        r#"# coturn 4.6 (Debian 12's package) on {name} ({ip}): TURN/STUN for 1:1 calls. Synapse
-# hands clients short-lived credentials derived from static-auth-secret (its
-# turn_shared_secret) and lists every coturn host as turn:<host>:{turn} and turns:<host>:{turns}.
-# Check after editing: turnserver -c /etc/turnserver.conf --log-file=stdout (coturn never
-# stops on an unknown line; it prints "Bad configuration format" and goes on).
-# This file holds the shared secret: keep it root:turnserver 0640 (the package's
-# dpkg-statoverride), readable by the turnserver user.
-
+        r#"
 # Listeners: STUN/TURN on UDP and TCP {turn}, TURN over TLS (and DTLS) {turns}, on this host's
 # private address only.
 listening-ip={ip}
@@ -120,10 +130,7 @@ tls-listening-port={turns}
 # CHANGE-REQUEST; coturn would warn on every start).
 no-rfc5780
 
-# Relays are allocated on this address. external-ip is what clients are told to send to
-# (XOR-RELAYED-ADDRESS): the same private address, since clients reach this host
-# directly on the intranet. Behind a 1:1 NAT it would be external-ip=<public>/{ip}.
-relay-ip={ip}
+{relay_note}relay-ip={ip}
 external-ip={ip}
 
 # Relay ports from the plan (coturn.min-port..max-port): one allocation holds one port, so
@@ -139,67 +146,82 @@ max-port={max}
 # it with the shared secret), as Synapse's turn_shared_secret expects.
 use-auth-secret
 static-auth-secret={secret}
-realm={server}
+realm={realm}
 # WebRTC clients require the FINGERPRINT attribute.
 fingerprint
 # Nonces expire after 600 s, limiting replays.
 stale-nonce=600
 
-# Quotas, from the plan's report (calls.turn). user-quota: Synapse's coturn guide allows
-# {user_calls} simultaneous relayed calls per user at {user_streams} streams per video call = {user_quota}
-# allocations per user. total-quota: the most this host can hold, the smaller of its {ports}
-# relay ports and the {sessions} sessions its descriptors allow: past it coturn answers
-# 486 Allocation Quota Reached and the client's ICE uses another coturn host, instead of
-# this one running out of ports or descriptors. (The guide's 1200 is an example.)
-user-quota={user_quota}
+{quota_note}user-quota={user_quota}
 total-quota={total_quota}
 
 # TLS for turns: the server name's certificate (scripts/certs/distribute.sh installs it,
 # key readable by the turnserver group). TLS 1.2 and later only.
-cert=/etc/ssl/synapse-planner/{server}/fullchain.pem
-pkey=/etc/ssl/synapse-planner/{server}/privkey.pem
+cert={cert}
+pkey={pkey}
 no-tlsv1
 no-tlsv1_1
 
-# Peers a relay may reach. An authenticated user can make this server send UDP (and,
-# with RFC 6062 TCP relays, open TCP connections) to any address it may reach, from
-# inside the cluster's network: that is what this list is for.
-# Denied: the cluster's own subnet {subnet} (PostgreSQL, PgBouncer, Redis, MinIO, the VIP,
-# SSH and every exporter live there), and the special-purpose ranges below.
-# Allowed: every coturn host's own address (a call where both sides relay goes from
-# one TURN server to the other's relay address; Synapse's guide special-cases the TURN
-# server itself the same way; allowed-peer-ip wins over denied-peer-ip).
-# Not denied, unlike the seed: the rest of 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16.
-# On an intranet the clients themselves are on those ranges, and denying them makes
-# every relayed call fail; the users who get TURN credentials (this homeserver's
-# logged-in users) already reach those networks from their own machines. If clients and servers share
-# one subnet, or part of the intranet must stay out of reach, add denied-peer-ip lines.
-# Ranges, not CIDR: coturn takes <first>-<last>.
-no-multicast-peers
-denied-peer-ip={net_first}-{net_last}
+{peers_note}no-multicast-peers
+denied-peer-ip={denied}
 "#,
-        name = h.name,
-        ip = h.ip,
         turn = ports::TURN,
         turns = ports::TURNS,
+        relay_note = Comment::Hash.lines(&format!(
+            "Relays are allocated on this address. external-ip is what clients are told to send to\n\
+             (XOR-RELAYED-ADDRESS): the same private address, since clients reach this host\n\
+             directly on the intranet. Behind a 1:1 NAT it would be external-ip=<public>/{}.",
+            h.ip
+        )),
         ports = turn.relay_ports_per_node,
         nofile = turn.nofile,
         sessions = turn.sessions_by_file_descriptors,
         need = turn.allocations_per_node,
         min = p.min_port,
         max = p.max_port,
-        secret = ctx.secret(SecretId::TurnSharedSecret),
-        user_calls = ctx.plan.assume(&a::TURN_USER_CALLS),
-        user_streams = ctx.plan.assume(&a::TURN_ALLOCATIONS_PER_USER_CALL),
+        secret = cv(ctx.secret(SecretId::TurnSharedSecret)),
+        realm = cv(server),
+        quota_note = Comment::Hash.lines(&format!(
+            "Quotas, from the plan's report (calls.turn). user-quota: Synapse's coturn guide allows\n\
+             {user_calls} simultaneous relayed calls per user at {user_streams} streams per video call = {user_quota}\n\
+             allocations per user. total-quota: the most this host can hold, the smaller of its {ports}\n\
+             relay ports and the {sessions} sessions its descriptors allow: past it coturn answers\n\
+             486 Allocation Quota Reached and the client's ICE uses another coturn host, instead of\n\
+             this one running out of ports or descriptors. (The guide's 1200 is an example.)",
+            user_calls = ctx.plan.assume(&a::TURN_USER_CALLS),
+            user_streams = ctx.plan.assume(&a::TURN_ALLOCATIONS_PER_USER_CALL),
+            user_quota = turn.user_quota,
+            ports = turn.relay_ports_per_node,
+            sessions = turn.sessions_by_file_descriptors,
+        )),
         user_quota = turn.user_quota,
         total_quota = turn.total_quota,
-        subnet = t.subnet,
+        cert = cv(&format!("/etc/ssl/synapse-planner/{server}/fullchain.pem")),
+        pkey = cv(&format!("/etc/ssl/synapse-planner/{server}/privkey.pem")),
+        peers_note = Comment::Hash.lines(&format!(
+            "Peers a relay may reach. An authenticated user can make this server send UDP (and,\n\
+             with RFC 6062 TCP relays, open TCP connections) to any address it may reach, from\n\
+             inside the cluster's network: that is what this list is for.\n\
+             Denied: the cluster's own subnet {subnet} (PostgreSQL, PgBouncer, Redis, MinIO, the VIP,\n\
+             SSH and every exporter live there), and the special-purpose ranges below.\n\
+             Allowed: every coturn host's own address (a call where both sides relay goes from\n\
+             one TURN server to the other's relay address; Synapse's guide special-cases the TURN\n\
+             server itself the same way; allowed-peer-ip wins over denied-peer-ip).\n\
+             Not denied, unlike the seed: the rest of 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16.\n\
+             On an intranet the clients themselves are on those ranges, and denying them makes\n\
+             every relayed call fail; the users who get TURN credentials (this homeserver's\n\
+             logged-in users) already reach those networks from their own machines. If clients and servers share\n\
+             one subnet, or part of the intranet must stay out of reach, add denied-peer-ip lines.\n\
+             Ranges, not CIDR: coturn takes <first>-<last>.",
+            subnet = t.subnet,
+        )),
+        denied = cv(&format!("{net_first}-{net_last}")),
     );
     for (first, last, what) in SPECIAL_RANGES {
         let _ = writeln!(o, "# {what}\ndenied-peer-ip={first}-{last}");
     }
     for c in ctx.hosts(Role::Coturn) {
-        let _ = writeln!(o, "allowed-peer-ip={}", c.ip);
+        let _ = writeln!(o, "allowed-peer-ip={}", cv(&c.ip.to_string()));
     }
     let _ = write!(
         o,
@@ -246,100 +268,124 @@ TURNSERVER_ENABLED=1
 }
 
 fn livekit_yaml(ctx: &Ctx, h: &Host, redis: &Host) -> File {
+    use yaml::{Doc, Map, Seq};
     let p = &ctx.plan.livekit;
     let nodes = ctx.hosts(Role::Livekit).count();
     let lk = &ctx.report.calls.livekit;
-    let mut o = ctx.header(Comment::Hash);
-    let _ = write!(
-        o,
-        r#"# LiveKit SFU {version} on {name} ({ip}), one of {nodes} node(s) sharing rooms through the
-# Redis on {redis_name}. Every key is one of livekit-server {version}'s config keys: the server
-# refuses unknown keys at start. Clients reach the signalling port through HAProxy
-# (wss://{server}/livekit-server, prefix stripped) and send media straight to this host.
-# This file holds the API secret and the Redis password: keep it 0600.
----
-# HTTP/WebSocket (signalling and the API) on this host's address, and on loopback for
-# local tools. HAProxy's livekit backend sends to {ip}:{port}.
-port: {port}
-bind_addresses:
-  - "{ip}"
-  - "127.0.0.1"
-rtc:
-  # ICE over TCP for clients whose UDP is blocked.
-  tcp_port: {tcp}
-  # UDP media ports from the plan (livekit.port-range-*): {range} ports; each participant
-  # uses two (one to publish, one to subscribe), so {participants} participants on this node at
-  # a time; the plan's peak puts {need} here ({need_ports} ports, calls.livekit). 91-reserved-ports.conf
-  # keeps them out of the ephemeral ports.
-  port_range_start: {start}
-  port_range_end: {end}
-  # Intranet: clients reach the node's private address, so it is announced as is and no
-  # STUN lookup of a public address is made (use_external_ip would ask Google's STUN
-  # servers, unreachable once the cluster is offline).
-  node_ip: "{ip}"
-  use_external_ip: false
-# Multi-node: rooms, nodes and the message bus between nodes live in Redis; a room runs
-# on one node, any node accepts its participants and relays them there.
-redis:
-  address: "{redis_ip}:{redis_port}"
-  password: "{redis_password}"
-# API key and secret, shared with the MatrixRTC JWT service on the Synapse host
-# (LIVEKIT_KEY / LIVEKIT_SECRET there). LiveKit wants secrets of 32 characters or more.
-keys:
-  "{key}": "{secret}"
-room:
-  # Only the JWT service creates rooms (for users of this homeserver); without this any
-  # valid token would create one (lk-jwt-service README).
-  auto_create: false
-  # Seconds an empty room is kept, so a reconnecting call finds its room.
-  empty_timeout: 300
-  # Seconds a room is kept after its last participant left.
-  departure_timeout: 20
-# Where a new room runs: the node with the fewest rooms (LiveKit's default picks a random
-# node: kind any, sort_by random, pkg/config/config.go). The plan's sizing spreads rooms
-# evenly, ⌈rooms / nodes⌉ = {rooms_per_node} per node; this keeps placement close to that (each
-# node reports its room count every 2 s, node_stats_config.stats_update_interval).
-node_selector:
-  kind: any
-  sort_by: rooms
-  algorithm: lowest
-# Prometheus metrics on {metrics} (prometheus.port; the top-level prometheus_port is
-# deprecated in {version} and logs a warning).
-prometheus:
-  port: {metrics}
-logging:
-  level: info
-# TURN is coturn's job (its own hosts); LiveKit's embedded TURN stays off.
-turn:
-  enabled: false
-"#,
-        version = LIVEKIT_VERSION,
-        name = h.name,
-        ip = h.ip,
-        redis_name = redis.name,
-        server = ctx.topology.server_name,
+    let ip = h.ip.to_string();
+    let mut root = Map::new();
+    root.comment(format!(
+        "HTTP/WebSocket (signalling and the API) on this host's address, and on loopback for\n\
+         local tools. HAProxy's livekit backend sends to {ip}:{port}.",
         port = ports::LIVEKIT_HTTP,
-        tcp = ports::LIVEKIT_RTC_TCP,
+    ));
+    root.insert("port", ports::LIVEKIT_HTTP);
+    root.insert(
+        "bind_addresses",
+        Seq::new().with(ip.as_str()).with("127.0.0.1"),
+    );
+    let mut rtc = Map::new();
+    rtc.comment("ICE over TCP for clients whose UDP is blocked.");
+    rtc.insert("tcp_port", ports::LIVEKIT_RTC_TCP);
+    rtc.comment(format!(
+        "UDP media ports from the plan (livekit.port-range-*): {range} ports; each participant\n\
+         uses two (one to publish, one to subscribe), so {participants} participants on this node at\n\
+         a time; the plan's peak puts {need} here ({need_ports} ports, calls.livekit). 91-reserved-ports.conf\n\
+         keeps them out of the ephemeral ports.",
         range = lk.port_range,
         participants = lk.participants_supported_per_node,
         need = lk.participants_per_node,
         need_ports = lk.ports_needed_per_node,
-        start = p.port_range_start,
-        end = p.port_range_end,
-        redis_ip = redis.ip,
-        redis_port = ports::LIVEKIT_REDIS,
-        redis_password = ctx.secret(SecretId::LivekitRedisPassword),
-        key = ctx.secret(SecretId::LivekitApiKey),
-        secret = ctx.secret(SecretId::LivekitApiSecret),
-        metrics = ports::LIVEKIT_METRICS,
-        rooms_per_node = lk.rooms_per_node,
+    ));
+    rtc.insert("port_range_start", p.port_range_start);
+    rtc.insert("port_range_end", p.port_range_end);
+    rtc.comment(
+        "Intranet: clients reach the node's private address, so it is announced as is and no\n\
+         STUN lookup of a public address is made (use_external_ip would ask Google's STUN\n\
+         servers, unreachable once the cluster is offline).",
     );
+    rtc.insert("node_ip", ip.as_str());
+    rtc.insert("use_external_ip", false);
+    root.insert("rtc", rtc);
+    root.comment(
+        "Multi-node: rooms, nodes and the message bus between nodes live in Redis; a room runs\n\
+         on one node, any node accepts its participants and relays them there.",
+    );
+    root.insert(
+        "redis",
+        Map::new()
+            .with("address", format!("{}:{}", redis.ip, ports::LIVEKIT_REDIS))
+            .with("password", ctx.secret(SecretId::LivekitRedisPassword)),
+    );
+    root.comment(
+        "API key and secret, shared with the MatrixRTC JWT service on the Synapse host\n\
+         (LIVEKIT_KEY / LIVEKIT_SECRET there). LiveKit wants secrets of 32 characters or more.",
+    );
+    root.insert(
+        "keys",
+        Map::new().with(
+            ctx.secret(SecretId::LivekitApiKey),
+            ctx.secret(SecretId::LivekitApiSecret),
+        ),
+    );
+    root.insert(
+        "room",
+        Map::new()
+            .commented(
+                "Only the JWT service creates rooms (for users of this homeserver); without this any\n\
+                 valid token would create one (lk-jwt-service README).",
+            )
+            .with("auto_create", false)
+            .commented("Seconds an empty room is kept, so a reconnecting call finds its room.")
+            .with("empty_timeout", 300u64)
+            .commented("Seconds a room is kept after its last participant left.")
+            .with("departure_timeout", 20u64),
+    );
+    root.comment(format!(
+        "Where a new room runs: the node with the fewest rooms (LiveKit's default picks a random\n\
+         node: kind any, sort_by random, pkg/config/config.go). The plan's sizing spreads rooms\n\
+         evenly, ⌈rooms / nodes⌉ = {rooms_per_node} per node; this keeps placement close to that (each\n\
+         node reports its room count every 2 s, node_stats_config.stats_update_interval).",
+        rooms_per_node = lk.rooms_per_node,
+    ));
+    root.insert(
+        "node_selector",
+        Map::new()
+            .with("kind", "any")
+            .with("sort_by", "rooms")
+            .with("algorithm", "lowest"),
+    );
+    root.comment(format!(
+        "Prometheus metrics on {metrics} (prometheus.port; the top-level prometheus_port is\n\
+         deprecated in {LIVEKIT_VERSION} and logs a warning).",
+        metrics = ports::LIVEKIT_METRICS,
+    ));
+    root.insert(
+        "prometheus",
+        Map::new().with("port", ports::LIVEKIT_METRICS),
+    );
+    root.insert("logging", Map::new().with("level", "info"));
+    root.comment("TURN is coturn's job (its own hosts); LiveKit's embedded TURN stays off.");
+    root.insert("turn", Map::new().with("enabled", false));
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(format!(
+            "LiveKit SFU {LIVEKIT_VERSION} on {name} ({ip}), one of {nodes} node(s) sharing rooms through the\n\
+             Redis on {redis_name}. Every key is one of livekit-server {LIVEKIT_VERSION}'s config keys: the server\n\
+             refuses unknown keys at start. Clients reach the signalling port through HAProxy\n\
+             (wss://{server}/livekit-server, prefix stripped) and send media straight to this host.\n\
+             This file holds the API secret and the Redis password: keep it 0600.",
+            name = h.name,
+            redis_name = redis.name,
+            server = ctx.topology.server_name,
+        ))
+        .start();
     role_file(
         Role::Livekit,
         h,
         "/etc/livekit/livekit.yaml",
         "LiveKit SFU config: ports, RTC range and node IP, Redis, API key, rooms, metrics.",
-        o,
+        doc.render(),
     )
     .secret()
 }
@@ -356,9 +402,7 @@ fn livekit_unit(ctx: &Ctx, h: &Host, redis: &Host) -> File {
         ""
     };
     let body = format!(
-        r#"{header}# LiveKit SFU {version} on {name}: the pinned upstream image, host networking (the UDP
-# range, TCP {tcp}, {port} and {metrics} are the host's own), the config read-only.
-[Unit]
+        r#"{header}{about}[Unit]
 Description=LiveKit SFU {version} (container)
 Documentation=https://github.com/livekit/livekit
 Wants=network-online.target
@@ -382,11 +426,15 @@ TimeoutStartSec=300
 WantedBy=multi-user.target
 "#,
         header = ctx.header(Comment::Hash),
+        about = Comment::Hash.lines(&format!(
+            "LiveKit SFU {LIVEKIT_VERSION} on {name}: the pinned upstream image, host networking (the UDP\n\
+             range, TCP {tcp}, {port} and {metrics} are the host's own), the config read-only.",
+            name = h.name,
+            tcp = ports::LIVEKIT_RTC_TCP,
+            port = ports::LIVEKIT_HTTP,
+            metrics = ports::LIVEKIT_METRICS,
+        )),
         version = LIVEKIT_VERSION,
-        name = h.name,
-        tcp = ports::LIVEKIT_RTC_TCP,
-        port = ports::LIVEKIT_HTTP,
-        metrics = ports::LIVEKIT_METRICS,
         unit = LIVEKIT_UNIT,
         image = image(),
     );
@@ -409,13 +457,12 @@ systemctl restart redis-server
 systemctl enable --now prometheus-redis-exporter
 systemctl restart prometheus-redis-exporter
 password="$(awk '$1 == "requirepass" {{ print $2 }}' /etc/redis/redis.conf)"
-if [ "$(REDISCLI_AUTH="$password" redis-cli -h {ip} -p {redis_port} ping)" != "PONG" ]; then
-  echo "Redis on {ip}:{redis_port} does not answer PING with the configured password" >&2
+if [ "$(REDISCLI_AUTH="$password" redis-cli -h "$ip" -p {redis_port} ping)" != "PONG" ]; then
+  echo "Redis on $ip:{redis_port} does not answer PING with the configured password" >&2
   exit 1
 fi
-echo "Redis on {ip}:{redis_port}: ok"
+echo "Redis on $ip:{redis_port}: ok"
 "#,
-            ip = h.ip,
             redis_port = ports::LIVEKIT_REDIS,
         )
     } else {
@@ -424,13 +471,11 @@ echo "Redis on {ip}:{redis_port}: ok"
     let body = format!(
         r#"#!/usr/bin/env bash
 {header}#
-# Run once on {name}, as root, after prepare-host.sh (which installed this bundle's files and
-# the packages): pulls the pinned LiveKit image, starts LiveKit under systemd and waits
-# until it answers on {ip}:{port}.
-#   sudo /usr/local/sbin/setup-livekit.sh
+{about}#   sudo /usr/local/sbin/setup-livekit.sh
 set -euo pipefail
 
 image="{image}"
+{ip}
 if [ "$(id -u)" -ne 0 ]; then
   echo "run as root" >&2
   exit 1
@@ -447,18 +492,25 @@ probe() {{
   timeout 5 bash -c 'exec 3<> "/dev/tcp/$0/$1" && printf "GET / HTTP/1.0\r\n\r\n" >&3 && grep -q "^OK" <&3' "$1" "$2" 2> /dev/null
 }}
 for _ in $(seq 1 60); do
-  if probe {ip} {port}; then
-    echo "LiveKit {version} answers on {ip}:{port}"
+  if probe "$ip" {port}; then
+    echo "LiveKit {version} answers on $ip:{port}"
     exit 0
   fi
   sleep 2
 done
-echo "LiveKit does not answer on {ip}:{port}: see journalctl -u {unit}" >&2
+echo "LiveKit does not answer on $ip:{port}: see journalctl -u {unit}" >&2
 exit 1
 "#,
         header = ctx.header(Comment::Hash),
-        name = h.name,
-        ip = h.ip,
+        about = Comment::Hash.lines(&format!(
+            "Run once on {name}, as root, after prepare-host.sh (which installed this bundle's files and\n\
+             the packages): pulls the pinned LiveKit image, starts LiveKit under systemd and waits\n\
+             until it answers on {addr}:{port}.",
+            name = h.name,
+            addr = h.ip,
+            port = ports::LIVEKIT_HTTP,
+        )),
+        ip = shell::assign("ip", &h.ip.to_string()),
         port = ports::LIVEKIT_HTTP,
         image = image(),
         unit = LIVEKIT_UNIT,
@@ -480,16 +532,21 @@ fn redis_maxmemory_mb(ctx: &Ctx) -> u64 {
 }
 
 fn redis_conf(ctx: &Ctx, h: &Host) -> File {
+    let wv = |s: &str| Format::Words.value(s);
     let nodes: Vec<String> = ctx.hosts(Role::Livekit).map(|l| l.name.clone()).collect();
     let mut o = ctx.header(Comment::Hash);
+    o.push_str(&Comment::Hash.lines(&format!(
+        "Redis 7.0 (Debian 12) on {name}: LiveKit's shared state for its nodes ({nodes}):\n\
+         rooms and the node each runs on, node load, and the message bus between nodes. Not\n\
+         Synapse's (Synapse uses the playbook's Valkey on the Synapse host).\n\
+         Debian's redis-server.service runs: redis-server /etc/redis/redis.conf --supervised systemd --daemonize no\n\
+         This file holds the password: the package keeps it redis:redis 0640 (dpkg-statoverride).",
+        name = h.name,
+        nodes = nodes.join(", "),
+    )));
     let _ = write!(
         o,
-        r#"# Redis 7.0 (Debian 12) on {name}: LiveKit's shared state for its nodes ({nodes}):
-# rooms and the node each runs on, node load, and the message bus between nodes. Not
-# Synapse's (Synapse uses the playbook's Valkey on the Synapse host).
-# Debian's redis-server.service runs: redis-server /etc/redis/redis.conf --supervised systemd --daemonize no
-# This file holds the password: the package keeps it redis:redis 0640 (dpkg-statoverride).
-
+        r#"
 # This host's private address for the other LiveKit nodes, loopback for the exporter.
 bind {ip} 127.0.0.1
 port {port}
@@ -524,11 +581,9 @@ maxclients 10000
 tcp-keepalive 300
 timeout 0
 "#,
-        name = h.name,
-        nodes = nodes.join(", "),
-        ip = h.ip,
+        ip = wv(&h.ip.to_string()),
         port = ports::LIVEKIT_REDIS,
-        password = ctx.secret(SecretId::LivekitRedisPassword),
+        password = wv(ctx.secret(SecretId::LivekitRedisPassword)),
         mb = redis_maxmemory_mb(ctx),
     );
     role_file(
@@ -542,20 +597,27 @@ timeout 0
 }
 
 fn redis_exporter(ctx: &Ctx, h: &Host) -> File {
-    let body = format!(
-        r#"{header}# prometheus-redis-exporter (Debian 12, redis_exporter 1.45) on {name}: LiveKit's Redis
-# metrics for Prometheus on {ip}:{exporter}/metrics. Read by prometheus-redis-exporter.service
-# (EnvironmentFile): ARGS are its flags; REDIS_PASSWORD, the Redis password, is read from
-# the environment so it does not show in the process list. Keep this file 0600.
-ARGS="-redis.addr redis://127.0.0.1:{port} -web.listen-address {ip}:{exporter}"
-REDIS_PASSWORD="{password}"
-"#,
-        header = ctx.header(Comment::Hash),
+    let ev = |s: &str| Format::EnvFile.value(s);
+    let mut body = ctx.header(Comment::Hash);
+    body.push_str(&Comment::Hash.lines(&format!(
+        "prometheus-redis-exporter (Debian 12, redis_exporter 1.45) on {name}: LiveKit's Redis\n\
+         metrics for Prometheus on {ip}:{exporter}/metrics. Read by prometheus-redis-exporter.service\n\
+         (EnvironmentFile): ARGS are its flags; REDIS_PASSWORD, the Redis password, is read from\n\
+         the environment so it does not show in the process list. Keep this file 0600.",
         name = h.name,
         ip = h.ip,
-        port = ports::LIVEKIT_REDIS,
         exporter = ports::REDIS_EXPORTER,
-        password = ctx.secret(SecretId::LivekitRedisPassword),
+    )));
+    let _ = write!(
+        body,
+        "ARGS={args}\nREDIS_PASSWORD={password}\n",
+        args = ev(&format!(
+            "-redis.addr redis://127.0.0.1:{port} -web.listen-address {ip}:{exporter}",
+            port = ports::LIVEKIT_REDIS,
+            ip = h.ip,
+            exporter = ports::REDIS_EXPORTER,
+        )),
+        password = ev(ctx.secret(SecretId::LivekitRedisPassword)),
     );
     role_file(
         Role::Livekit,
@@ -808,6 +870,6 @@ mod tests {
             "-web.listen-address 10.0.1.173:{}",
             ports::REDIS_EXPORTER
         )));
-        assert!(exporter.contains(&format!("REDIS_PASSWORD=\"{password}\"")));
+        assert!(exporter.contains(&format!("\nREDIS_PASSWORD={password}\n")));
     }
 }

@@ -4,6 +4,7 @@
 
 use super::{Comment, Ctx, File, Scope, ports, workers};
 use crate::plan::Role;
+use crate::syntax::{dn, shell};
 
 pub fn files(ctx: &Ctx) -> Vec<File> {
     vec![
@@ -15,23 +16,41 @@ pub fn files(ctx: &Ctx) -> Vec<File> {
     ]
 }
 
-/// `name:ip` pairs of every host, for a bash array.
+/// `name:ip:role:ram:vcpus` of every host, one quoted word a line, for a bash array.
 fn host_list(ctx: &Ctx) -> String {
     ctx.topology
         .hosts
         .iter()
         .map(|h| {
             format!(
-                "  \"{}:{}:{}:{}:{}\"",
-                h.name,
-                h.ip,
-                h.role.key(),
-                ctx.plan.host(h.role).ram_gib,
-                ctx.plan.host(h.role).vcpus
+                "  {}",
+                shell::quote(&format!(
+                    "{}:{}:{}:{}:{}",
+                    h.name,
+                    h.ip,
+                    h.role.key(),
+                    ctx.plan.host(h.role).ram_gib,
+                    ctx.plan.host(h.role).vcpus
+                ))
             )
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The addresses of a role's hosts as the words of a bash array: `('10.0.1.21' '10.0.1.22')`.
+fn ip_array(ctx: &Ctx, role: Role) -> String {
+    let words: Vec<String> = ctx
+        .topology
+        .role(role)
+        .map(|h| shell::quote(&h.ip.to_string()))
+        .collect();
+    format!("({})", words.join(" "))
+}
+
+/// An IP address as a quoted shell word ('' when there is none).
+fn ip_word(ip: Option<std::net::Ipv4Addr>) -> String {
+    shell::quote(&ip.map(|i| i.to_string()).unwrap_or_default())
 }
 
 /// TCP ports each role's services will listen on: nothing may hold them before deploy.
@@ -84,7 +103,8 @@ set -uo pipefail
 hosts=(
 {hosts}
 )
-vip="{vip}"
+{vip}
+{suffix}
 ssh_opts=(-o BatchMode=yes -o ConnectTimeout=5)
 failures=0
 ok() {{ printf '  ok    %s\n' "$*"; }}
@@ -115,8 +135,10 @@ for entry in "${{hosts[@]}}"; do
   if [ "$skew" -le 1000 ]; then ok "clock within ${{skew}} ms (SSH latency included)"; else bad "$name's clock is ${{skew}} ms off"; fi
   for other in "${{hosts[@]}}"; do
     IFS=: read -r oname oip _ _ _ <<< "$other"
-    resolved=$(ssh "${{ssh_opts[@]}}" "root@$ip" "getent hosts $oname.{suffix} | cut -d' ' -f1")
-    if [ "$resolved" != "$oip" ]; then bad "$name resolves $oname.{suffix} to '$resolved', not $oip (prepare-host.sh writes /etc/hosts)"; fi
+    ofqdn="$oname.$suffix"
+    # Quoted again for the remote shell, which reads ssh's command line.
+    resolved=$(ssh "${{ssh_opts[@]}}" "root@$ip" "getent hosts $(printf %q "$ofqdn") | cut -d' ' -f1")
+    if [ "$resolved" != "$oip" ]; then bad "$name resolves $ofqdn to '$resolved', not $oip (prepare-host.sh writes /etc/hosts)"; fi
   done
   case "$role" in
 {port_cases}  esac
@@ -142,8 +164,8 @@ echo "all pre-deploy checks passed"
 "##,
         header = ctx.header(Comment::Hash),
         hosts = host_list(ctx),
-        vip = ctx.topology.vip,
-        suffix = ctx.topology.suffix,
+        vip = shell::assign("vip", &ctx.topology.vip.to_string()),
+        suffix = shell::assign("suffix", &ctx.topology.suffix),
     );
     File::new(
         "scripts/pre-deploy-check.sh",
@@ -156,21 +178,19 @@ echo "all pre-deploy checks passed"
 
 fn post_deploy(ctx: &Ctx) -> File {
     let t = &ctx.topology;
-    let synapse_ip = t
-        .first(Role::Synapse)
-        .map(|h| h.ip.to_string())
-        .unwrap_or_default();
     let worker_ports: Vec<String> = workers::workers(ctx.plan)
         .iter()
         .filter(|w| w.webserving)
-        .filter_map(|w| w.port.map(|p| format!("  \"{}:{p}\"", w.name)))
+        .filter_map(|w| {
+            w.port
+                .map(|p| format!("  {}", shell::quote(&format!("{}:{p}", w.name))))
+        })
         .collect();
-    let ips = |role: Role| {
-        t.role(role)
-            .map(|h| h.ip.to_string())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let all_ips: Vec<String> = t
+        .hosts
+        .iter()
+        .map(|h| shell::quote(&h.ip.to_string()))
+        .collect();
     let expected_targets = expected_scrape_targets(ctx);
     let body = format!(
         r##"#!/usr/bin/env bash
@@ -182,15 +202,15 @@ fn post_deploy(ctx: &Ctx) -> File {
 # Prometheus scrapes every target this plan has. Exits 1 if anything fails.
 set -uo pipefail
 
-server="{server}"
-vip="{vip}"
-synapse_ip="{synapse_ip}"
-patroni_ips=({patroni})
-minio_ips=({minio})
-haproxy_ips=({haproxy})
-coturn_ips=({coturn})
-livekit_ips=({livekit})
-monitoring_ip="{monitoring}"
+{server}
+{vip}
+synapse_ip={synapse_ip}
+patroni_ips={patroni}
+minio_ips={minio}
+haproxy_ips={haproxy}
+coturn_ips={coturn}
+livekit_ips={livekit}
+monitoring_ip={monitoring}
 all_ips=({all})
 # Webserving Synapse workers: container name and HTTP port (published on $synapse_ip).
 workers=(
@@ -201,6 +221,8 @@ ssh_opts=(-o BatchMode=yes -o ConnectTimeout=5)
 failures=0
 ok() {{ printf '  ok    %s\n' "$*"; }}
 bad() {{ printf '  FAIL  %s\n' "$*"; failures=$((failures + 1)); }}
+# Opens a TCP connection to $1 port $2 (bash's /dev/tcp), within 3 s.
+tcp_open() {{ timeout 3 bash -c 'exec 3<> "/dev/tcp/$0/$1"' "$1" "$2" 2> /dev/null; }}
 for tool in curl jq ssh; do
   command -v "$tool" > /dev/null || {{ echo "needs $tool"; exit 2; }}
 done
@@ -229,11 +251,11 @@ running=$(jq '[.members[] | select(.state == "running" or .state == "streaming")
 if [ "$leaders" = 1 ]; then ok "one leader"; else bad "$leaders Patroni leaders"; fi
 if [ "$running" = "${{#patroni_ips[@]}}" ]; then ok "$running of ${{#patroni_ips[@]}} members running"; else bad "$running of ${{#patroni_ips[@]}} Patroni members running"; fi
 for ip in "${{patroni_ips[@]}}"; do
-  if ssh "${{ssh_opts[@]}}" "root@$ip" "ETCDCTL_API=3 etcdctl --endpoints=http://$ip:{etcd} endpoint health" > /dev/null 2>&1; then ok "etcd on $ip"; else bad "etcd on $ip"; fi
+  if ssh "${{ssh_opts[@]}}" "root@$ip" "ETCDCTL_API=3 etcdctl --endpoints=$(printf %q "http://$ip:{etcd}") endpoint health" > /dev/null 2>&1; then ok "etcd on $ip"; else bad "etcd on $ip"; fi
 done
 if curl -fsS --max-time 5 -o /dev/null "http://$vip:{patroni_rest}/" 2>/dev/null; then bad "Patroni's REST API answers on the VIP: it should not be published there"; fi
-if timeout 3 bash -c "exec 3<>/dev/tcp/$vip/{pg_primary}" 2>/dev/null; then ok "PostgreSQL primary port on the VIP"; else bad "nothing on $vip:{pg_primary}"; fi
-if timeout 3 bash -c "exec 3<>/dev/tcp/$synapse_ip/{pgbouncer}" 2>/dev/null; then ok "PgBouncer on $synapse_ip:{pgbouncer}"; else bad "PgBouncer on $synapse_ip:{pgbouncer}"; fi
+if tcp_open "$vip" {pg_primary}; then ok "PostgreSQL primary port on the VIP"; else bad "nothing on $vip:{pg_primary}"; fi
+if tcp_open "$synapse_ip" {pgbouncer}; then ok "PgBouncer on $synapse_ip:{pgbouncer}"; else bad "PgBouncer on $synapse_ip:{pgbouncer}"; fi
 
 echo "== MinIO"
 for ip in "${{minio_ips[@]}}"; do
@@ -243,7 +265,7 @@ if curl -fsS --max-time 5 -o /dev/null "http://$vip:{minio_port}/minio/health/cl
 
 echo "== calls"
 for ip in "${{coturn_ips[@]}}"; do
-  if timeout 3 bash -c "exec 3<>/dev/tcp/$ip/{turn}" 2>/dev/null; then ok "coturn $ip:{turn}"; else bad "coturn $ip:{turn}"; fi
+  if tcp_open "$ip" {turn}; then ok "coturn $ip:{turn}"; else bad "coturn $ip:{turn}"; fi
 done
 for ip in "${{livekit_ips[@]}}"; do
   if curl -fsS --max-time 5 "http://$ip:{livekit_port}/" | grep -q OK; then ok "LiveKit $ip"; else bad "LiveKit $ip:{livekit_port}"; fi
@@ -252,7 +274,7 @@ done
 echo "== keepalived: the VIP is on exactly one HAProxy node"
 holders=0
 for ip in "${{haproxy_ips[@]}}"; do
-  if ssh "${{ssh_opts[@]}}" "root@$ip" "ip -o addr show to $vip" | grep -q .; then holders=$((holders + 1)); fi
+  if ssh "${{ssh_opts[@]}}" "root@$ip" "ip -o addr show to $(printf %q "$vip")" | grep -q .; then holders=$((holders + 1)); fi
 done
 if [ "$holders" = 1 ]; then ok "VIP held once"; else bad "VIP held by $holders nodes"; fi
 
@@ -275,24 +297,16 @@ fi
 echo "all post-deploy checks passed"
 "##,
         header = ctx.header(Comment::Hash),
-        server = t.server_name,
-        vip = t.vip,
-        synapse_ip = synapse_ip,
-        patroni = ips(Role::Patroni),
-        minio = ips(Role::Minio),
-        haproxy = ips(Role::Haproxy),
-        coturn = ips(Role::Coturn),
-        livekit = ips(Role::Livekit),
-        monitoring = t
-            .first(Role::Monitoring)
-            .map(|h| h.ip.to_string())
-            .unwrap_or_default(),
-        all = t
-            .hosts
-            .iter()
-            .map(|h| h.ip.to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
+        server = shell::assign("server", &t.server_name),
+        vip = shell::assign("vip", &t.vip.to_string()),
+        synapse_ip = ip_word(t.first(Role::Synapse).map(|h| h.ip)),
+        patroni = ip_array(ctx, Role::Patroni),
+        minio = ip_array(ctx, Role::Minio),
+        haproxy = ip_array(ctx, Role::Haproxy),
+        coturn = ip_array(ctx, Role::Coturn),
+        livekit = ip_array(ctx, Role::Livekit),
+        monitoring = ip_word(t.first(Role::Monitoring).map(|h| h.ip)),
+        all = all_ips.join(" "),
         workers = worker_ports.join("\n"),
         expected_targets = expected_targets,
         federation = ports::FEDERATION,
@@ -326,19 +340,15 @@ fn letsencrypt(ctx: &Ctx) -> File {
     let body = format!(
         r##"#!/usr/bin/env bash
 {header}#
-# While the cluster still has internet access: a Let's Encrypt certificate for
-# {server}, obtained on this HAProxy node with certbot's standalone server on
-# 127.0.0.1:{acme} (HAProxy passes /.well-known/acme-challenge/ to it), then installed
-# for HAProxy and copied to every node that terminates TLS (scripts/certs/distribute.sh).
-# Run as root on {first}:
-#   ./scripts/certs/letsencrypt.sh
+{about}#   ./scripts/certs/letsencrypt.sh
 # HAProxy needs a certificate to start at all: before the first run, install a
 # temporary one from scripts/certs/internal-ca.sh. Renewals run the same script (certbot
 # renews when due); once the cluster is offline, switch to the internal CA.
 set -euo pipefail
 
-server="{server}"
-email="{email}"
+{server}
+{email}
+{haproxy}
 pem="/etc/haproxy/certs/$server.pem"
 
 command -v certbot > /dev/null || apt-get install -y -q certbot
@@ -356,16 +366,25 @@ install -m 644 "$live/fullchain.pem" "/etc/ssl/synapse-planner/$server/fullchain
 install -m 600 "$live/privkey.pem" "/etc/ssl/synapse-planner/$server/privkey.pem"
 systemctl reload haproxy
 echo "installed $pem; now run scripts/certs/distribute.sh to copy it to the other nodes"
-echo "HAProxy nodes: {haproxy}"
+echo "HAProxy nodes: $haproxy_nodes"
 "##,
         header = ctx.header(Comment::Hash),
-        server = t.server_name,
-        email = ctx.plan.ops.email,
-        first = t
-            .first(Role::Haproxy)
-            .map(|h| h.fqdn.clone())
-            .unwrap_or_default(),
-        haproxy = haproxy.join(" "),
+        about = Comment::Hash.lines(&format!(
+            "While the cluster still has internet access: a Let's Encrypt certificate for\n\
+             {server}, obtained on this HAProxy node with certbot's standalone server on\n\
+             127.0.0.1:{acme} (HAProxy passes /.well-known/acme-challenge/ to it), then installed\n\
+             for HAProxy and copied to every node that terminates TLS (scripts/certs/distribute.sh).\n\
+             Run as root on {first}:",
+            server = t.server_name,
+            acme = ports::ACME_HTTP01,
+            first = t
+                .first(Role::Haproxy)
+                .map(|h| h.fqdn.as_str())
+                .unwrap_or_default(),
+        )),
+        server = shell::assign("server", &t.server_name),
+        email = shell::assign("email", &ctx.plan.ops.email),
+        haproxy = shell::assign("haproxy_nodes", &haproxy.join(" ")),
         acme = ports::ACME_HTTP01,
     );
     File::new(
@@ -382,15 +401,20 @@ fn internal_ca(ctx: &Ctx) -> File {
     let body = format!(
         r##"#!/usr/bin/env bash
 {header}#
-# After the cluster is cut off from the internet (or before the first Let's Encrypt
-# run): an internal certificate authority and a server certificate for {server}.
-# Run on the control machine; keep ca/ private. Then scripts/certs/distribute.sh.
-#   ./scripts/certs/internal-ca.sh            # create the CA once, issue the certificate
+{about}#   ./scripts/certs/internal-ca.sh            # create the CA once, issue the certificate
 #   ./scripts/certs/internal-ca.sh renew      # issue a new server certificate
 # Clients must trust ca/ca.crt (install it in browsers, OS stores and mobile devices).
 set -euo pipefail
 
-server="{server}"
+{server}
+{vip}
+# Certificate subjects (openssl req -subj, read as UTF-8 with -utf8): the plan's name is
+# the CA's organisation, escaped and cut to X.509's 64 characters (RFC 5280,
+# ub-organization-name, ub-common-name); the server name is also in subjectAltName.
+{ca_subject}
+{server_subject}
+# The TURN and LiveKit hosts' names (they terminate TLS under them).
+{extra_sans}
 dir="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)/ca"
 mkdir -p "$dir"
 chmod 700 "$dir"
@@ -399,17 +423,17 @@ cd "$dir"
 if [ ! -f ca.key ]; then
   # 10 years: the CA outlives many server certificates; guard ca.key accordingly.
   openssl req -x509 -new -newkey rsa:4096 -nodes -keyout ca.key -out ca.crt -days 3650 \
-    -subj "/CN={name} internal CA" \
+    -utf8 -subj "$ca_subject" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
 fi
 
 # 397 days: the longest validity browsers accept for a server certificate.
-openssl req -new -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=$server"
+openssl req -new -newkey rsa:2048 -nodes -keyout server.key -out server.csr -utf8 -subj "$server_subject"
 cat > server.ext <<EOF
 basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=DNS:$server,IP:{vip}{extra_sans}
+subjectAltName=DNS:$server,IP:$vip$extra_sans
 EOF
 openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 397 -extfile server.ext
 cat server.crt ca.crt > fullchain.pem
@@ -419,10 +443,26 @@ echo "issued $dir/fullchain.pem (expires $(openssl x509 -enddate -noout -in serv
 echo "next: scripts/certs/distribute.sh $dir"
 "##,
         header = ctx.header(Comment::Hash),
-        server = t.server_name,
-        name = ctx.plan.name,
-        vip = t.vip,
-        extra_sans = tls_hosts_sans(ctx),
+        about = Comment::Hash.lines(&format!(
+            "After the cluster is cut off from the internet (or before the first Let's Encrypt\n\
+             run): an internal certificate authority and a server certificate for {}.\n\
+             Run on the control machine; keep ca/ private. Then scripts/certs/distribute.sh.",
+            t.server_name
+        )),
+        server = shell::assign("server", &t.server_name),
+        vip = shell::assign("vip", &t.vip.to_string()),
+        ca_subject = shell::assign(
+            "ca_subject",
+            &format!(
+                "/O={}/CN=Matrix internal CA",
+                dn::value(&ctx.plan.name, dn::UB_NAME)
+            ),
+        ),
+        server_subject = shell::assign(
+            "server_subject",
+            &format!("/CN={}", dn::value(&t.server_name, dn::UB_NAME)),
+        ),
+        extra_sans = shell::assign("extra_sans", &tls_hosts_sans(ctx)),
     );
     File::new(
         "scripts/certs/internal-ca.sh",
@@ -446,11 +486,10 @@ fn tls_hosts_sans(ctx: &Ctx) -> String {
 
 fn distribute_certs(ctx: &Ctx) -> File {
     let t = &ctx.topology;
-    let haproxy: Vec<String> = t.role(Role::Haproxy).map(|h| h.ip.to_string()).collect();
     let others: Vec<String> = t
         .role(Role::Coturn)
         .chain(t.role(Role::Livekit))
-        .map(|h| h.ip.to_string())
+        .map(|h| shell::quote(&h.ip.to_string()))
         .collect();
     let body = format!(
         r##"#!/usr/bin/env bash
@@ -459,36 +498,42 @@ fn distribute_certs(ctx: &Ctx) -> File {
 # terminates TLS: HAProxy (one PEM with chain and key), coturn and LiveKit (separate
 # files), and reloads them. Run on the control machine with root SSH to the hosts.
 #   ./scripts/certs/distribute.sh DIR
-# DIR: scripts/certs/ca (internal CA) or a copy of /etc/letsencrypt/live/{server}.
-set -euo pipefail
+{about}set -euo pipefail
 
 dir="${{1:?usage: $0 DIR with fullchain.pem and privkey.pem}}"
-server="{server}"
-haproxy=({haproxy})
+{server}
+haproxy={haproxy}
 others=({others})
 ssh_opts=(-o BatchMode=yes -o ConnectTimeout=5)
+# Paths on the hosts, quoted again for the remote shell that runs ssh's command line.
+pem_q="$(printf %q "/etc/haproxy/certs/$server.pem")"
+certs_q="$(printf %q "/etc/ssl/synapse-planner/$server")"
 tmp="$(mktemp)"
 trap 'rm -f "$tmp"' EXIT
 cat "$dir/fullchain.pem" "$dir/privkey.pem" > "$tmp"
 
 for ip in "${{haproxy[@]}}"; do
   ssh "${{ssh_opts[@]}}" "root@$ip" "install -d -m 700 /etc/haproxy/certs"
-  scp -q "${{ssh_opts[@]}}" "$tmp" "root@$ip:/etc/haproxy/certs/$server.pem"
-  ssh "${{ssh_opts[@]}}" "root@$ip" "chmod 600 /etc/haproxy/certs/$server.pem && haproxy -c -q -f /etc/haproxy/haproxy.cfg && systemctl reload-or-restart haproxy"
+  ssh "${{ssh_opts[@]}}" "root@$ip" "umask 077 && cat > $pem_q" < "$tmp"
+  ssh "${{ssh_opts[@]}}" "root@$ip" "chmod 600 $pem_q && haproxy -c -q -f /etc/haproxy/haproxy.cfg && systemctl reload-or-restart haproxy"
   echo "haproxy $ip: installed and reloaded"
 done
 for ip in "${{others[@]}}"; do
-  ssh "${{ssh_opts[@]}}" "root@$ip" "install -d -m 755 /etc/ssl/synapse-planner/$server"
-  scp -q "${{ssh_opts[@]}}" "$dir/fullchain.pem" "root@$ip:/etc/ssl/synapse-planner/$server/fullchain.pem"
-  scp -q "${{ssh_opts[@]}}" "$dir/privkey.pem" "root@$ip:/etc/ssl/synapse-planner/$server/privkey.pem"
+  ssh "${{ssh_opts[@]}}" "root@$ip" "install -d -m 755 $certs_q"
+  ssh "${{ssh_opts[@]}}" "root@$ip" "umask 022 && cat > $certs_q/fullchain.pem" < "$dir/fullchain.pem"
+  ssh "${{ssh_opts[@]}}" "root@$ip" "umask 077 && cat > $certs_q/privkey.pem" < "$dir/privkey.pem"
   # coturn reads the key as its own user (turnserver): group-readable for that group.
-  ssh "${{ssh_opts[@]}}" "root@$ip" "key=/etc/ssl/synapse-planner/$server/privkey.pem; if getent group turnserver > /dev/null; then chgrp turnserver \"\$key\" && chmod 640 \"\$key\"; else chmod 600 \"\$key\"; fi; systemctl try-reload-or-restart coturn livekit 2>/dev/null || true"
+  ssh "${{ssh_opts[@]}}" "root@$ip" "key=$certs_q/privkey.pem; if getent group turnserver > /dev/null; then chgrp turnserver \"\$key\" && chmod 640 \"\$key\"; else chmod 600 \"\$key\"; fi; systemctl try-reload-or-restart coturn livekit 2>/dev/null || true"
   echo "$ip: installed"
 done
 "##,
         header = ctx.header(Comment::Hash),
-        server = t.server_name,
-        haproxy = haproxy.join(" "),
+        about = Comment::Hash.lines(&format!(
+            "DIR: scripts/certs/ca (internal CA) or a copy of /etc/letsencrypt/live/{}.",
+            t.server_name
+        )),
+        server = shell::assign("server", &t.server_name),
+        haproxy = ip_array(ctx, Role::Haproxy),
         others = others.join(" "),
     );
     File::new(

@@ -13,6 +13,7 @@
 use super::{Comment, Ctx, File, Host, Scope, ports};
 use crate::assumptions as a;
 use crate::plan::Role;
+use crate::syntax::conf::Format;
 use std::fmt::Write;
 
 /// certbot's standalone HTTP-01 server on the HAProxy node's loopback while a certificate
@@ -38,6 +39,21 @@ const CLIENT_HEALTH_URI: &str = "/_matrix/client/versions";
 const FEDERATION_HEALTH_URI: &str = "/_matrix/federation/v1/version";
 /// User of the HAProxy stats page.
 const STATS_USER: &str = "admin";
+
+/// `s` as one haproxy.cfg value (a word as it is, anything else single-quoted).
+fn hv(s: &str) -> String {
+    Format::Haproxy.value(s)
+}
+
+/// `text` as `#` comment lines through the comment writer (one per `\n`, none ending
+/// early whatever a value in it holds), each indented by `indent`.
+fn comment(indent: &str, text: &str) -> String {
+    Comment::Hash
+        .lines(text)
+        .lines()
+        .map(|l| format!("{indent}{l}\n"))
+        .collect()
+}
 
 pub fn files(ctx: &Ctx) -> Vec<File> {
     let mut out = Vec::new();
@@ -78,26 +94,35 @@ fn haproxy_cfg(ctx: &Ctx, h: &Host) -> File {
     let nofile = a::NOFILE_LIMIT.value as u64;
     let vcpus = ctx.plan.host(Role::Haproxy).vcpus;
     let nbthread = threads(ctx);
-    let crt = format!("/etc/haproxy/certs/{server}.pem");
+    let crt = hv(&format!("/etc/haproxy/certs/{server}.pem"));
     let synapse = t
         .first(Role::Synapse)
         .map(|s| s.ip.to_string())
         .unwrap_or_default();
     let livekit: Vec<&Host> = ctx.hosts(Role::Livekit).collect();
     let password = ctx.secret(super::SecretId::HaproxyStatsPassword);
+    // `address:port` on the VIP, as one value.
+    let on_vip = |port: u16| hv(&format!("{vip}:{port}"));
 
     let mut o = ctx.header(Comment::Hash);
+    o.push_str(&comment(
+        "",
+        &format!(
+            r#"HAProxy for {server} on {name} ({ip}). Written for HAProxy 2.6 (Debian 12), in forms
+later versions keep: health checks use "http-check send", not the old "option httpchk
+GET /x HTTP/1.1\r\nHost:..." trick that 2.7 and later refuse. Every HAProxy node has the same
+front ends on the VIP {vip}; keepalived gives the VIP to one node at a time, and the
+others can still start because net.ipv4.ip_nonlocal_bind = 1
+(/etc/sysctl.d/91-haproxy-nonlocal-bind.conf).
+Check after editing: haproxy -c -f /etc/haproxy/haproxy.cfg
+This file holds the stats page password: keep it 0600."#,
+            name = h.name,
+            ip = h.ip,
+        ),
+    ));
     let _ = write!(
         o,
-        r#"# HAProxy for {server} on {name} ({ip}). Written for HAProxy 2.6 (Debian 12), in forms
-# later versions keep: health checks use "http-check send", not the old "option httpchk
-# GET /x HTTP/1.1\r\nHost:..." trick that 2.7 and later refuse. Every HAProxy node has the same
-# front ends on the VIP {vip}; keepalived gives the VIP to one node at a time, and the
-# others can still start because net.ipv4.ip_nonlocal_bind = 1
-# (/etc/sysctl.d/91-haproxy-nonlocal-bind.conf).
-# Check after editing: haproxy -c -f /etc/haproxy/haproxy.cfg
-# This file holds the stats page password: keep it 0600.
-
+        r#"
 global
     log /dev/log local0
     log /dev/log local1 notice
@@ -106,19 +131,8 @@ global
     stats timeout 30s
     user haproxy
     group haproxy
-    # Concurrent connections, from the plan's report (connections.haproxy-maxconn):
-    # {peak} peak users x {per_user} front-end connections each, at least 2,000, rounded up
-    # to a thousand. Front ends inherit it (their maxconn 0 = the global one).
-    maxconn {maxconn}
-    # File descriptors: HAProxy sizes its own limit from maxconn (about 2 per
-    # connection, client and server side, plus listeners and checks: ~{fds} here) and,
-    # started as root by systemd, raises RLIMIT_NOFILE itself; the seed's nofile
-    # {nofile} (limits.conf, systemd's default) does not cap it. strict-limits (on by
-    # default since 2.6) makes it refuse to start if the kernel says no, instead of
-    # silently serving fewer connections. No ulimit-n: the manual advises against it.
-    # Threads: one per vCPU of the HAProxy hosts ({vcpus}); this build supports at most
-    # {max_threads} (MAX_THREADS in haproxy -vv).
-    nbthread {nbthread}
+{maxconn_note}    maxconn {maxconn}
+{threads_note}    nbthread {nbthread}
     # TLS: Mozilla's "intermediate" profile (TLS 1.2 and 1.3, forward-secret AEAD
     # ciphers), without the DHE suites, so no DH parameter file is needed.
     ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
@@ -156,7 +170,7 @@ defaults
 # this node's loopback ({acme_addr}:{acme}, scripts/certs/letsencrypt.sh); every other
 # request is redirected to HTTPS.
 frontend http
-    bind {vip}:{http}
+    bind {bind_http}
     mode http
     option httplog
     acl acme_challenge path_beg /.well-known/acme-challenge/
@@ -166,7 +180,7 @@ frontend http
 # Port {https}: clients. TLS ends here (one PEM with the full chain and the key); HTTP/2
 # and HTTP/1.1 to clients, HTTP/1.1 with keep-alive to Traefik.
 frontend https
-    bind {vip}:{https} ssl crt {crt} alpn h2,http/1.1
+    bind {bind_https} ssl crt {crt} alpn h2,http/1.1
     mode http
     option httplog
     # The client's address replaces whatever X-Forwarded-For a client sent: Synapse
@@ -176,10 +190,31 @@ frontend https
     # Two years, the host name only: other names under the domain may still be plain HTTP.
     http-response set-header Strict-Transport-Security "max-age=63072000"
 "#,
-        name = h.name,
-        ip = h.ip,
-        fds = maxconn.saturating_mul(2),
-        max_threads = HAPROXY_MAX_THREADS,
+        maxconn_note = comment(
+            "    ",
+            &format!(
+                "Concurrent connections, from the plan's report (connections.haproxy-maxconn):
+{peak} peak users x {per_user} front-end connections each, at least 2,000, rounded up
+to a thousand. Front ends inherit it (their maxconn 0 = the global one)."
+            ),
+        ),
+        threads_note = comment(
+            "    ",
+            &format!(
+                "File descriptors: HAProxy sizes its own limit from maxconn (about 2 per
+connection, client and server side, plus listeners and checks: ~{fds} here) and,
+started as root by systemd, raises RLIMIT_NOFILE itself; the seed's nofile
+{nofile} (limits.conf, systemd's default) does not cap it. strict-limits (on by
+default since 2.6) makes it refuse to start if the kernel says no, instead of
+silently serving fewer connections. No ulimit-n: the manual advises against it.
+Threads: one per vCPU of the HAProxy hosts ({vcpus}); this build supports at most
+{max_threads} (MAX_THREADS in haproxy -vv).",
+                fds = maxconn.saturating_mul(2),
+                max_threads = HAPROXY_MAX_THREADS,
+            ),
+        ),
+        bind_http = on_vip(ports::HTTP),
+        bind_https = on_vip(ports::HTTPS),
         http = ports::HTTP,
         https = ports::HTTPS,
         acme = ACME_PORT,
@@ -202,7 +237,7 @@ frontend https
 
 # Port {federation}: other homeservers.
 frontend federation
-    bind {vip}:{federation} ssl crt {crt} alpn h2,http/1.1
+    bind {bind_federation} ssl crt {crt} alpn h2,http/1.1
     mode http
     option httplog
     http-request set-header X-Forwarded-For %[src]
@@ -214,35 +249,43 @@ backend acme
     # No check: certbot listens only while it runs; otherwise the request gets a 503.
     server certbot {acme_addr}:{acme}
 
-# The playbook's Traefik on the Synapse host, TLS off, bound on its private address
-# (traefik_container_web_host_bind_port = {synapse}:{web}). Traefik routes by Host header,
-# which HAProxy passes unchanged.
-# One server, so no balancing algorithm and no stickiness here: Traefik and the
-# playbook's reverse-proxy companion spread requests over the workers and already send
-# each user's /sync to the same sync worker. The seed's "cookie SERVERID insert" and
-# "stick on src" would only matter with several servers, and behind one Traefik they
-# would pin nothing (and a cookie would add Set-Cookie to API responses), so neither is
-# used.
-backend synapse-web
+{traefik_note}backend synapse-web
     mode http
     option httpchk
-    http-check send meth GET uri {client_health} ver HTTP/1.1 hdr Host {server}
+    http-check send meth GET uri {client_health} ver HTTP/1.1 hdr Host {host}
     http-check expect status 200
-    server synapse {synapse}:{web} check
+    server synapse {synapse_web} check
 
 # Traefik's federation entry point (matrix_playbook_public_matrix_federation_api_traefik_entrypoint_host_bind_port).
 backend synapse-federation
     mode http
     option httpchk
-    http-check send meth GET uri {federation_health} ver HTTP/1.1 hdr Host {server}
+    http-check send meth GET uri {federation_health} ver HTTP/1.1 hdr Host {host}
     http-check expect status 200
-    server synapse {synapse}:{synapse_federation} check
+    server synapse {synapse_federation} check
 "#,
         federation = ports::FEDERATION,
+        bind_federation = on_vip(ports::FEDERATION),
         acme = ACME_PORT,
         acme_addr = ACME_ADDRESS,
-        web = ports::SYNAPSE_WEB,
-        synapse_federation = ports::SYNAPSE_FEDERATION,
+        traefik_note = comment(
+            "",
+            &format!(
+                r#"The playbook's Traefik on the Synapse host, TLS off, bound on its private address
+(traefik_container_web_host_bind_port = {synapse}:{web}). Traefik routes by Host header,
+which HAProxy passes unchanged.
+One server, so no balancing algorithm and no stickiness here: Traefik and the
+playbook's reverse-proxy companion spread requests over the workers and already send
+each user's /sync to the same sync worker. The seed's "cookie SERVERID insert" and
+"stick on src" would only matter with several servers, and behind one Traefik they
+would pin nothing (and a cookie would add Set-Cookie to API responses), so neither is
+used."#,
+                web = ports::SYNAPSE_WEB,
+            ),
+        ),
+        host = hv(server),
+        synapse_web = hv(&format!("{synapse}:{}", ports::SYNAPSE_WEB)),
+        synapse_federation = hv(&format!("{synapse}:{}", ports::SYNAPSE_FEDERATION)),
         client_health = CLIENT_HEALTH_URI,
         federation_health = FEDERATION_HEALTH_URI,
     );
@@ -266,13 +309,7 @@ backend livekit
             path = LIVEKIT_PATH,
         );
         for l in &livekit {
-            let _ = writeln!(
-                o,
-                "    server {} {}:{} check",
-                l.name,
-                l.ip,
-                ports::LIVEKIT_HTTP
-            );
+            o.push_str(&server_line(l, ports::LIVEKIT_HTTP, ""));
         }
     }
     let _ = write!(
@@ -283,7 +320,7 @@ backend livekit
 # one's sessions are cut at once (on-marked-down shutdown-sessions) so PgBouncer
 # reconnects to the new one instead of waiting on a demoted server.
 listen postgres-primary
-    bind {vip}:{pg_primary}
+    bind {bind}
     mode tcp
     option tcplog
     # A PostgreSQL connection may be silent for long while a query runs (index builds,
@@ -298,17 +335,12 @@ listen postgres-primary
     default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions
 "#,
         pg_primary = ports::PG_PRIMARY,
+        bind = on_vip(ports::PG_PRIMARY),
         rest = ports::PATRONI_REST,
     );
+    let patroni_check = format!(" port {}", ports::PATRONI_REST);
     for p in ctx.hosts(Role::Patroni) {
-        let _ = writeln!(
-            o,
-            "    server {} {}:{} check port {}",
-            p.name,
-            p.ip,
-            ports::POSTGRES,
-            ports::PATRONI_REST
-        );
+        o.push_str(&server_line(p, ports::POSTGRES, &patroni_check));
     }
     let _ = write!(
         o,
@@ -316,7 +348,7 @@ listen postgres-primary
 # Port {pg_replicas} on the VIP: read-only connections to the streaming replicas (GET /replica),
 # for reports and dumps. leastconn: connections are long-lived.
 listen postgres-replicas
-    bind {vip}:{pg_replicas}
+    bind {bind}
     mode tcp
     option tcplog
     balance leastconn
@@ -329,16 +361,10 @@ listen postgres-replicas
     default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions
 "#,
         pg_replicas = ports::PG_REPLICAS,
+        bind = on_vip(ports::PG_REPLICAS),
     );
     for p in ctx.hosts(Role::Patroni) {
-        let _ = writeln!(
-            o,
-            "    server {} {}:{} check port {}",
-            p.name,
-            p.ip,
-            ports::POSTGRES,
-            ports::PATRONI_REST
-        );
+        o.push_str(&server_line(p, ports::POSTGRES, &patroni_check));
     }
     let _ = write!(
         o,
@@ -348,7 +374,7 @@ listen postgres-replicas
 # widely in length. A node counts as up when GET /minio/health/live answers 200
 # (MinIO's load-balancer probe); a node coming back gets traffic over 60 s.
 listen minio
-    bind {vip}:{minio}
+    bind {bind}
     mode http
     option httplog
     balance leastconn
@@ -358,15 +384,10 @@ listen minio
     default-server inter 3s fall 3 rise 2 slowstart 60s
 "#,
         minio = ports::MINIO_API,
+        bind = on_vip(ports::MINIO_API),
     );
     for m in ctx.hosts(Role::Minio) {
-        let _ = writeln!(
-            o,
-            "    server {} {}:{} check",
-            m.name,
-            m.ip,
-            ports::MINIO_API
-        );
+        o.push_str(&server_line(m, ports::MINIO_API, ""));
     }
     let _ = write!(
         o,
@@ -386,8 +407,8 @@ userlist stats_users
     user {user} insecure-password {password}
 
 frontend stats
-    bind {ip}:{stats}
-    bind {vip}:{stats}
+    bind {bind_node}
+    bind {bind_vip}
     bind 127.0.0.1:{stats}
     mode http
     no log
@@ -401,7 +422,9 @@ frontend stats
     stats admin if {{ http_auth(stats_users) }}
 "#,
         stats = ports::HAPROXY_STATS,
-        ip = h.ip,
+        bind_node = hv(&format!("{}:{}", h.ip, ports::HAPROXY_STATS)),
+        bind_vip = on_vip(ports::HAPROXY_STATS),
+        password = hv(password),
         user = STATS_USER,
         monitor = MONITOR_URI,
     );
@@ -412,6 +435,16 @@ frontend stats
         o,
     )
     .secret()
+}
+
+/// `    server <name> <address>:<port> check<extra>`: one backend server, its name and
+/// address as HAProxy values. `extra` is the generator's own text (` port 8008`).
+fn server_line(s: &Host, port: u16, extra: &str) -> String {
+    format!(
+        "    server {} {} check{extra}\n",
+        hv(&s.name),
+        hv(&format!("{}:{port}", s.ip))
+    )
 }
 
 /// VRRP router id: the VIP's last octet, so two clusters on one network segment only
@@ -430,6 +463,7 @@ fn priority(index: u64) -> u64 {
 
 fn keepalived_conf(ctx: &Ctx, h: &Host) -> File {
     let t = &ctx.topology;
+    let kv = |s: &str| Format::Keepalived.value(s);
     let peers: Vec<&Host> = ctx
         .hosts(Role::Haproxy)
         .filter(|p| p.name != h.name)
@@ -439,11 +473,18 @@ fn keepalived_conf(ctx: &Ctx, h: &Host) -> File {
         .map(|p| format!("{} {}", p.name, priority(p.index)))
         .collect();
     let mut o = ctx.header(Comment::Hash);
+    o.push_str(&comment(
+        "",
+        &format!(
+            "keepalived on {name}: VRRP gives the VIP {vip} to one HAProxy node whose HAProxy answers.\n\
+             Check after editing: keepalived --config-test -f /etc/keepalived/keepalived.conf",
+            name = h.name,
+            vip = t.vip,
+        ),
+    ));
     let _ = write!(
         o,
-        r#"# keepalived on {name}: VRRP gives the VIP {vip} to one HAProxy node whose HAProxy answers.
-# Check after editing: keepalived --config-test -f /etc/keepalived/keepalived.conf
-
+        r#"
 global_defs {{
     router_id {name}
     # Scripts run only if they and every directory above them are writable by root
@@ -468,9 +509,7 @@ vrrp_script chk_haproxy {{
 }}
 
 vrrp_instance haproxy_vip {{
-    # Every node starts as BACKUP and the highest priority among the live ones takes
-    # the VIP. Priorities fall by node: {order}.
-    state BACKUP
+{order_note}    state BACKUP
     interface {interface}
     virtual_router_id {vrid}
     priority {priority}
@@ -484,13 +523,19 @@ vrrp_instance haproxy_vip {{
     # dropped authentication altogether, and keepalived warns about it. Protection comes
     # from the private network and from unicast adverts to the known peers.
 "#,
-        name = h.name,
-        vip = t.vip,
+        name = kv(&h.name),
         monitor = MONITOR_URI,
         stats = ports::HAPROXY_STATS,
         script = TRACK_SCRIPT,
-        order = order.join(", "),
-        interface = t.interface,
+        order_note = comment(
+            "    ",
+            &format!(
+                "Every node starts as BACKUP and the highest priority among the live ones takes\n\
+                 the VIP. Priorities fall by node: {}.",
+                order.join(", ")
+            ),
+        ),
+        interface = kv(&t.interface),
         vrid = virtual_router_id(ctx),
         priority = priority(h.index),
     );
@@ -499,10 +544,10 @@ vrrp_instance haproxy_vip {{
             "    # The only HAProxy node of the plan: it holds the VIP whenever HAProxy is alive.\n",
         );
     } else {
-        let _ = writeln!(o, "    unicast_src_ip {}", h.ip);
+        let _ = writeln!(o, "    unicast_src_ip {}", kv(&h.ip.to_string()));
         o.push_str("    unicast_peer {\n");
         for p in &peers {
-            let _ = writeln!(o, "        {}", p.ip);
+            let _ = writeln!(o, "        {}", kv(&p.ip.to_string()));
         }
         o.push_str("    }\n");
     }
@@ -510,15 +555,15 @@ vrrp_instance haproxy_vip {{
         o,
         r#"    # /32: the VIP adds no route and is never picked as a source address.
     virtual_ipaddress {{
-        {vip}/32 dev {interface}
+        {vip} dev {interface}
     }}
     track_script {{
         chk_haproxy
     }}
 }}
 "#,
-        vip = t.vip,
-        interface = t.interface,
+        vip = kv(&format!("{}/32", t.vip)),
+        interface = kv(&t.interface),
     );
     role_file(
         h,
@@ -558,16 +603,17 @@ exec 3<&-
 }
 
 fn nonlocal_bind(ctx: &Ctx, h: &Host) -> File {
-    let body = format!(
-        "{}\
-# HAProxy binds the VIP {vip} on every HAProxy node, also on the nodes that do not hold it
-# (keepalived moves it): without this the standby's HAProxy fails to start with
-# \"cannot bind socket\", and would need a restart after each move.
-net.ipv4.ip_nonlocal_bind = 1
-",
-        ctx.header(Comment::Hash),
-        vip = ctx.topology.vip,
-    );
+    let mut body = ctx.header(Comment::Hash);
+    body.push_str(&comment(
+        "",
+        &format!(
+            "HAProxy binds the VIP {vip} on every HAProxy node, also on the nodes that do not hold it\n\
+             (keepalived moves it): without this the standby's HAProxy fails to start with\n\
+             \"cannot bind socket\", and would need a restart after each move.",
+            vip = ctx.topology.vip,
+        ),
+    ));
+    body.push_str("net.ipv4.ip_nonlocal_bind = 1\n");
     role_file(
         h,
         "/etc/sysctl.d/91-haproxy-nonlocal-bind.conf",
@@ -813,13 +859,19 @@ mod tests {
                 &calls,
                 &format!("hosts/{}/etc/livekit/livekit.yaml", h.name),
             );
-            assert!(
-                yaml.contains(&format!("\nport: {}\n", ports::LIVEKIT_HTTP)),
+            let v: serde_yaml::Value = serde_yaml::from_str(&yaml).expect("livekit.yaml");
+            assert_eq!(
+                v["port"].as_u64(),
+                Some(u64::from(ports::LIVEKIT_HTTP)),
                 "{}",
                 h.name
             );
             assert!(
-                yaml.contains(&format!("  - \"{}\"\n", h.ip)),
+                v["bind_addresses"]
+                    .as_sequence()
+                    .expect("bind_addresses")
+                    .iter()
+                    .any(|a| a.as_str() == Some(h.ip.to_string().as_str())),
                 "{}: bind",
                 h.name
             );

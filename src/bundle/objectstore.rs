@@ -11,6 +11,8 @@
 use super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
 use crate::plan::Role;
 pub(crate) use crate::sizing::objectstore::{Layout, erasure};
+use crate::syntax::conf::Format;
+use crate::syntax::{json, shell};
 
 /// The last MinIO server release published as an image (quay.io). MinIO's community
 /// edition has since moved to source-only distribution (minio/minio README): a newer
@@ -185,29 +187,18 @@ fn storage_class(ctx: &Ctx) -> Option<String> {
 
 fn env_file(ctx: &Ctx, h: &Host) -> File {
     let layout = Layout::of(ctx.plan);
-    let notes: String = layout_notes(ctx, layout)
-        .iter()
-        .map(|l| format!("# {l}\n"))
-        .collect();
+    let ev = |s: &str| Format::EnvFile.value(s);
+    let notes = Comment::Hash.lines(&layout_notes(ctx, layout).join("\n"));
     let monitoring = ctx
         .topology
         .first(Role::Monitoring)
         .map(|m| m.ip.to_string())
         .unwrap_or_default();
     let body = format!(
-        r#"{header}#
-# MinIO on {fqdn}. Read by systemd (EnvironmentFile= of minio.service, which passes
-# these variables into the container) and sourced by the scripts in /usr/local/sbin.
-# Same values on every node: MinIO refuses to join nodes whose settings differ.
-#
-{notes}#
-# Drives: one XFS filesystem per drive (MinIO's recommendation: XFS, no RAID or LVM
-# underneath, one mount per drive), mounted at {mounts} by UUID or
-# label in /etc/fstab. minio.service refuses to start while one is not mounted, so
-# MinIO never writes into the root filesystem's empty directory.
-
+        r#"{header}{about}{notes}#
+{drives}
 # Every drive of the pool, with MinIO's {{1...n}} ellipsis over hosts and drives.
-MINIO_VOLUMES="{volumes}"
+MINIO_VOLUMES={volumes}
 # S3 API on :{api} (all addresses; HAProxy's VIP balances the nodes), console on :{console}.
 MINIO_OPTS="--console-address :{console}"
 MINIO_ROOT_USER={root_user}
@@ -215,7 +206,7 @@ MINIO_ROOT_PASSWORD={root_password}
 # Prometheus scrapes /minio/v2/metrics/cluster without a bearer token (private network).
 MINIO_PROMETHEUS_AUTH_TYPE=public
 # The console draws its usage graphs from Prometheus, from this job's series.
-MINIO_PROMETHEUS_URL=http://{monitoring}:{prometheus}
+MINIO_PROMETHEUS_URL={prometheus_url}
 MINIO_PROMETHEUS_JOB_ID={job}
 {storage_class}# Not set: MINIO_SERVER_URL (only for presigned links behind a proxy; the console then
 # talks to the local node) and MINIO_SITE_REGION (MinIO's default us-east-1 is the
@@ -223,21 +214,37 @@ MINIO_PROMETHEUS_JOB_ID={job}
 # matrix_synapse_ext_synapse_s3_storage_provider_config_region_name is empty).
 "#,
         header = ctx.header(Comment::Hash),
-        fqdn = h.fqdn,
-        mounts = mounts(layout).join(", "),
-        volumes = volumes(layout, &ctx.topology.suffix),
+        about = Comment::Hash.lines(&format!(
+            "\n\
+             MinIO on {fqdn}. Read by systemd (EnvironmentFile= of minio.service, which passes\n\
+             these variables into the container) and sourced by the scripts in /usr/local/sbin.\n\
+             Same values on every node: MinIO refuses to join nodes whose settings differ.\n",
+            fqdn = h.fqdn,
+        )),
+        drives = Comment::Hash.lines(&format!(
+            "Drives: one XFS filesystem per drive (MinIO's recommendation: XFS, no RAID or LVM\n\
+             underneath, one mount per drive), mounted at {mounts} by UUID or\n\
+             label in /etc/fstab. minio.service refuses to start while one is not mounted, so\n\
+             MinIO never writes into the root filesystem's empty directory.",
+            mounts = mounts(layout).join(", "),
+        )),
+        volumes = ev(&volumes(layout, &ctx.topology.suffix)),
         api = ports::MINIO_API,
         console = ports::MINIO_CONSOLE,
         root_user = ROOT_USER,
-        root_password = ctx.secret(SecretId::MinioRootPassword),
-        prometheus = ports::PROMETHEUS,
+        root_password = ev(ctx.secret(SecretId::MinioRootPassword)),
+        prometheus_url = ev(&format!("http://{monitoring}:{}", ports::PROMETHEUS)),
         job = PROMETHEUS_JOB,
         storage_class = match storage_class(ctx) {
             Some(ec) => format!(
-                "# Parity of every object (the STANDARD storage class), from minio.parity: {} TiB usable.\n\
-                 # Objects keep the parity they were written with: changing it later affects new\n\
-                 # objects only (MinIO docs, Erasure Coding).\nMINIO_STORAGE_CLASS_STANDARD={ec}\n",
-                ctx.report.object_storage.usable_tib
+                "{}MINIO_STORAGE_CLASS_STANDARD={}\n",
+                Comment::Hash.lines(&format!(
+                    "Parity of every object (the STANDARD storage class), from minio.parity: {} TiB usable.\n\
+                     Objects keep the parity they were written with: changing it later affects new\n\
+                     objects only (MinIO docs, Erasure Coding).",
+                    ctx.report.object_storage.usable_tib
+                )),
+                ev(&ec)
             ),
             None => String::new(),
         },
@@ -274,23 +281,21 @@ pub fn container_env(ctx: &Ctx) -> Vec<&'static str> {
 fn unit(ctx: &Ctx, h: &Host) -> File {
     let layout = Layout::of(ctx.plan);
     let mounts = mounts(layout);
+    let sv = |s: &str| Format::Systemd.value(s);
     let asserts: String = mounts
         .iter()
-        .map(|m| format!("AssertPathIsMountPoint={m}\n"))
+        .map(|m| format!("AssertPathIsMountPoint={}\n", sv(m)))
         .collect();
     let volumes: String = mounts
         .iter()
-        .map(|m| format!("  --volume {m}:{m} \\\n"))
+        .map(|m| format!("  --volume {} \\\n", sv(&format!("{m}:{m}"))))
         .collect();
     let env: String = container_env(ctx)
         .iter()
         .map(|v| format!("  --env {v} \\\n"))
         .collect();
     let body = format!(
-        r#"{header}#
-# MinIO server on {fqdn}: the pinned image with Docker, host networking (S3 API
-# :{api}, console :{console}), one bind mount per data drive.
-# Install: sudo systemctl daemon-reload && sudo systemctl enable --now minio
+        r#"{header}{about}# Install: sudo systemctl daemon-reload && sudo systemctl enable --now minio
 # Start every node within a few minutes: each waits for the others to form the pool.
 [Unit]
 Description=MinIO object storage ({image})
@@ -320,11 +325,16 @@ TimeoutStopSec=60
 WantedBy=multi-user.target
 "#,
         header = ctx.header(Comment::Hash),
-        fqdn = h.fqdn,
-        api = ports::MINIO_API,
-        console = ports::MINIO_CONSOLE,
+        about = Comment::Hash.lines(&format!(
+            "\n\
+             MinIO server on {fqdn}: the pinned image with Docker, host networking (S3 API\n\
+             :{api}, console :{console}), one bind mount per data drive.",
+            fqdn = h.fqdn,
+            api = ports::MINIO_API,
+            console = ports::MINIO_CONSOLE,
+        )),
         image = MINIO_IMAGE,
-        mount_list = mounts.join(" "),
+        mount_list = mounts.iter().map(|m| sv(m)).collect::<Vec<_>>().join(" "),
     );
     File::new(
         format!("hosts/{}/etc/systemd/system/minio.service", h.name),
@@ -340,40 +350,52 @@ WantedBy=multi-user.target
 /// are s3:PutObject, abort is s3:AbortMultipartUpload), downloads with GetObject, and its
 /// `s3_media_upload` tool lists and deletes.
 pub fn policy_document() -> String {
-    format!(
-        r#"{{
-  "Version": "2012-10-17",
-  "Statement": [
-    {{
-      "Sid": "SynapseMediaBucket",
-      "Effect": "Allow",
-      "Action": [
-        "s3:GetBucketLocation",
-        "s3:ListBucket",
-        "s3:ListBucketMultipartUploads"
-      ],
-      "Resource": [
-        "arn:aws:s3:::{BUCKET}"
-      ]
-    }},
-    {{
-      "Sid": "SynapseMediaObjects",
-      "Effect": "Allow",
-      "Action": [
-        "s3:GetObject",
-        "s3:PutObject",
-        "s3:DeleteObject",
-        "s3:AbortMultipartUpload",
-        "s3:ListMultipartUploadParts"
-      ],
-      "Resource": [
-        "arn:aws:s3:::{BUCKET}/*"
-      ]
-    }}
-  ]
-}}
-"#
-    )
+    let bucket = format!("arn:aws:s3:::{BUCKET}");
+    json::pretty(&Policy {
+        version: "2012-10-17",
+        statement: vec![
+            Statement {
+                sid: "SynapseMediaBucket",
+                effect: "Allow",
+                action: vec![
+                    "s3:GetBucketLocation",
+                    "s3:ListBucket",
+                    "s3:ListBucketMultipartUploads",
+                ],
+                resource: vec![bucket.clone()],
+            },
+            Statement {
+                sid: "SynapseMediaObjects",
+                effect: "Allow",
+                action: vec![
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts",
+                ],
+                resource: vec![format!("{bucket}/*")],
+            },
+        ],
+    })
+}
+
+/// An IAM policy document, its keys in the order AWS's documentation writes them
+/// (a `serde_json::Value` would sort them).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Policy {
+    version: &'static str,
+    statement: Vec<Statement>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Statement {
+    sid: &'static str,
+    effect: &'static str,
+    action: Vec<&'static str>,
+    resource: Vec<String>,
 }
 
 fn policy_json(first: &Host) -> File {
@@ -398,7 +420,7 @@ fn synapse_env(ctx: &Ctx, first: &Host) -> File {
          MINIO_SYNAPSE_SECRET_KEY={}\n",
         ctx.header(Comment::Hash),
         SecretId::MinioSynapseSecretKey.vault_var(),
-        ctx.secret(SecretId::MinioSynapseSecretKey),
+        Format::EnvFile.value(ctx.secret(SecretId::MinioSynapseSecretKey)),
     );
     File::new(
         format!("hosts/{}{SYNAPSE_ENV_PATH}", first.name),
@@ -433,9 +455,7 @@ fn setup_script(ctx: &Ctx, first: &Host) -> File {
     let body = format!(
         r#"#!/usr/bin/env bash
 {header}#
-# Creates what Synapse needs on the MinIO cluster, and checks it, as root on {fqdn}
-# once every node's minio.service runs:
-#   sudo {SETUP_SCRIPT}
+{about}#   sudo {SETUP_SCRIPT}
 # Safe to run again: the bucket is kept (mb --ignore-existing), the policy replaced,
 # the user's key set again, an attachment already in place is accepted.
 #
@@ -451,12 +471,13 @@ fn setup_script(ctx: &Ctx, first: &Host) -> File {
 # mc runs from the pinned image {MC_IMAGE}: pull it while online.
 set -euo pipefail
 
+{host}
 if [ "$(id -u)" -ne 0 ]; then
   echo "run as root (reads /etc/default/minio)" >&2
   exit 1
 fi
 for f in /etc/default/minio {SYNAPSE_ENV_PATH} {POLICY_PATH}; do
-  [ -r "$f" ] || {{ echo "missing $f: install this bundle's files for {name} first" >&2; exit 1; }}
+  [ -r "$f" ] || {{ echo "missing $f: install this bundle's files for $host first" >&2; exit 1; }}
 done
 # shellcheck source=/dev/null
 . /etc/default/minio
@@ -490,8 +511,12 @@ fi
 echo "OK: bucket {BUCKET}, policy {POLICY}, user {SYNAPSE_USER} can write, read and delete there and nothing else"
 "#,
         header = ctx.header(Comment::Hash),
-        fqdn = first.fqdn,
-        name = first.name,
+        about = Comment::Hash.lines(&format!(
+            "Creates what Synapse needs on the MinIO cluster, and checks it, as root on {}\n\
+             once every node's minio.service runs:",
+            first.fqdn
+        )),
+        host = shell::assign("host", &first.name),
         mc = mc_function(),
         api = ports::MINIO_API,
     );

@@ -325,8 +325,10 @@ fn ansible_reads_inventory_vars_and_encrypted_vault() {
 #[test]
 fn ansible_never_evaluates_a_plans_text() {
     let jinja = "{{ 6 * 7 }}";
-    let mut plan = Plan::default();
-    plan.domain = format!("{jinja}.example.com");
+    let mut plan = Plan {
+        domain: format!("{jinja}.example.com"),
+        ..Plan::default()
+    };
     plan.synapse
         .per_cache_factors
         .insert(jinja.to_string(), 2.0);

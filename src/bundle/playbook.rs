@@ -140,7 +140,7 @@ fn thousandths(n: u64) -> Node {
 }
 
 fn fraction(n: u64, per: u64) -> Node {
-    if n % per == 0 {
+    if n.is_multiple_of(per) {
         Node::UInt(n / per)
     } else {
         // Both are small exact integers: the quotient is the double nearest to the
@@ -1489,8 +1489,10 @@ mod tests {
     /// word.
     #[test]
     fn jinja_in_a_value_is_unsafe_and_vault_references_are_not() {
-        let mut p = Plan::default();
-        p.domain = "{{ lookup('pipe', 'id') }}.example.com".into();
+        let mut p = Plan {
+            domain: "{{ lookup('pipe', 'id') }}.example.com".into(),
+            ..Plan::default()
+        };
         p.synapse.per_cache_factors.insert("{% raw %}x".into(), 2.0);
         let (hosts, vars, vault, paths) = with_ctx(&p, |ctx| {
             let f = files(ctx);

@@ -641,7 +641,7 @@ fn bundle_schedule_matches_the_model() {
             let want = if days == 0 {
                 format!("{var}: null\n")
             } else {
-                format!("{var}: \"{days}d\"\n")
+                format!("{var}: '{days}d'\n")
             };
             assert!(vars.contents.contains(&want), "{name}: {want}");
         }

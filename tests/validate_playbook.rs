@@ -66,8 +66,74 @@ fn playbook_files<'a>(files: &'a [File], plan: &Plan) -> Playbook<'a> {
     }
 }
 
+/// Plain YAML (the extension, which the playbook reads with `from_yaml`, PyYAML's safe
+/// loader): a tag is an error, as it is there.
 fn yaml(text: &str, what: &str) -> Value {
     serde_yaml::from_str::<Value>(text).unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// The key under which Ansible writes a value it will never template (its `!unsafe`
+/// strings) in JSON: `{"__ansible_unsafe": text}` (ansible-inventory --list).
+const UNSAFE: &str = "__ansible_unsafe";
+
+/// A file Ansible reads (vars.yml, vault.yml), as Ansible reads it, in the JSON form
+/// ansible-inventory prints: a `!unsafe` string is `{"__ansible_unsafe": text}`; any other
+/// tag is refused.
+fn ansible_yaml(text: &str, what: &str) -> Value {
+    fn convert(v: serde_yaml::Value, what: &str) -> Value {
+        use serde_yaml::Value as Y;
+        match v {
+            Y::Null => Value::Null,
+            Y::Bool(b) => json!(b),
+            Y::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    json!(u)
+                } else if let Some(i) = n.as_i64() {
+                    json!(i)
+                } else {
+                    json!(n.as_f64().unwrap_or_else(|| panic!("{what}: {n}")))
+                }
+            }
+            Y::String(s) => json!(s),
+            Y::Sequence(items) => {
+                Value::Array(items.into_iter().map(|x| convert(x, what)).collect())
+            }
+            Y::Mapping(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, x)| {
+                        let k = k
+                            .as_str()
+                            .unwrap_or_else(|| panic!("{what}: key {k:?}"))
+                            .to_string();
+                        (k, convert(x, what))
+                    })
+                    .collect(),
+            ),
+            Y::Tagged(t) => match (t.tag == "unsafe", t.value) {
+                (true, Y::String(s)) => json!({ UNSAFE: s }),
+                (_, other) => panic!(
+                    "{what}: a tag Ansible does not read this way: {} {other:?}",
+                    t.tag
+                ),
+            },
+        }
+    }
+    let v =
+        serde_yaml::from_str::<serde_yaml::Value>(text).unwrap_or_else(|e| panic!("{what}: {e}"));
+    convert(v, what)
+}
+
+/// The text of a string value, `!unsafe` or not.
+fn text_of(v: &Value) -> Option<&str> {
+    v.as_str().or_else(|| unsafe_text(v))
+}
+
+/// The text of an `!unsafe` string.
+fn unsafe_text(v: &Value) -> Option<&str> {
+    match v.as_object() {
+        Some(m) if m.len() == 1 => m.get(UNSAFE).and_then(Value::as_str),
+        _ => None,
+    }
 }
 
 fn mapping<'a>(v: &'a Value, what: &str) -> &'a Map<String, Value> {
@@ -110,9 +176,8 @@ fn yamllint_strict_accepts_vars_and_vault() {
         );
         // The extension is YAML inside a string: it must be a mapping too (the playbook
         // ignores anything else, silently).
-        let v = yaml(&pb.vars.contents, &pb.vars.path);
-        let ext = v["matrix_synapse_configuration_extension_yaml"]
-            .as_str()
+        let v = ansible_yaml(&pb.vars.contents, &pb.vars.path);
+        let ext = text_of(&v["matrix_synapse_configuration_extension_yaml"])
             .unwrap_or_else(|| panic!("{name}: no extension YAML"));
         assert!(yaml(ext, "extension").is_object(), "{name}: {ext}");
     }
@@ -210,11 +275,11 @@ fn ansible_reads_inventory_vars_and_encrypted_vault() {
             json!(synapse.ip.to_string()),
             "{name}"
         );
-        let vars = yaml(&pb.vars.contents, "vars.yml");
+        let vars = ansible_yaml(&pb.vars.contents, "vars.yml");
         for (k, v) in mapping(&vars, "vars.yml") {
             assert_eq!(&hostvars[k], v, "{name}: {k} as Ansible reads it");
         }
-        let vault = yaml(&pb.vault.contents, "vault.yml");
+        let vault = ansible_yaml(&pb.vault.contents, "vault.yml");
         for (k, v) in mapping(&vault, "vault.yml") {
             assert_eq!(&hostvars[k], v, "{name}: {k} from the encrypted vault");
         }
@@ -252,6 +317,118 @@ fn ansible_reads_inventory_vars_and_encrypted_vault() {
     }
 }
 
+/// A plan's text holding Jinja syntax stays text for Ansible: ansible-inventory reads
+/// those values as `!unsafe`, templating leaves them as written (`{{ 6 * 7 }}` would
+/// read 42 if evaluated), the extension reaches the playbook's `from_yaml` the same way,
+/// and the vault references still resolve. Validation refuses such a plan; the files do
+/// not rely on it.
+#[test]
+fn ansible_never_evaluates_a_plans_text() {
+    let jinja = "{{ 6 * 7 }}";
+    let mut plan = Plan {
+        domain: format!("{jinja}.example.com"),
+        ..Plan::default()
+    };
+    plan.synapse
+        .per_cache_factors
+        .insert(jinja.to_string(), 2.0);
+    let files = bundle(&plan);
+    let under_host_vars = |suffix: &str| -> &File {
+        let found: Vec<&File> = files
+            .iter()
+            .filter(|f| {
+                f.path.starts_with("ansible/inventory/host_vars/") && f.path.ends_with(suffix)
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{suffix}");
+        found[0]
+    };
+    let (vars, vault) = (under_host_vars("/vars.yml"), under_host_vars("/vault.yml"));
+    let sb = Sandbox::new("ansible-jinja");
+    sb.write(
+        "inventory/hosts",
+        &file(&files, "ansible/inventory/hosts").contents,
+    );
+    let rel = |f: &File| f.path.trim_start_matches("ansible/").to_string();
+    sb.write(&rel(vars), &vars.contents);
+    sb.write(&rel(vault), &vault.contents);
+    let pw = sb.write("vault-password", "planner-test-password\n");
+
+    let cfg = sb.write("yamllint.yaml", YAMLLINT_STRICT);
+    let lint = sb.run(&format!(
+        "{} -s -f parsable -c {} {} {}",
+        tool("yamllint").display(),
+        cfg.display(),
+        rel(vars),
+        rel(vault)
+    ));
+    assert_ok(&lint, "yamllint -s");
+    assert!(
+        output_text(&lint).trim().is_empty(),
+        "{}",
+        output_text(&lint)
+    );
+
+    let inv = sb.run(&inventory_command(Some(&pw)));
+    assert_ok(&inv, "ansible-inventory --list");
+    let listed: Value = serde_json::from_slice(&inv.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", output_text(&inv)));
+    // The host is the directory its variables are in, and it gets them all.
+    let dir = rel(vars)
+        .trim_end_matches("/vars.yml")
+        .rsplit('/')
+        .next()
+        .expect("host_vars directory")
+        .to_string();
+    assert_eq!(listed["matrix_servers"]["hosts"], json!([dir]), "{listed}");
+    let hostvars = &listed["_meta"]["hostvars"][&dir];
+    let parsed = ansible_yaml(&vars.contents, "vars.yml");
+    for (k, v) in mapping(&parsed, "vars.yml") {
+        assert_eq!(&hostvars[k], v, "{k} as Ansible reads it");
+    }
+    assert_eq!(hostvars["matrix_domain"], json!({ UNSAFE: plan.domain }));
+    let ext = unsafe_text(&hostvars["matrix_synapse_configuration_extension_yaml"])
+        .unwrap_or_else(|| panic!("the extension is not unsafe: {hostvars}"));
+    assert!(ext.contains(jinja), "{ext}");
+
+    let templated = sb.run(&format!(
+        "{}{} matrix_servers -i inventory/hosts -c local --vault-password-file {} \
+         -m ansible.builtin.debug -a 'msg={{{{ [matrix_domain, \
+         matrix_livekit_jwt_service_environment_variable_livekit_url, \
+         matrix_synapse_database_password, \
+         matrix_synapse_configuration_extension_yaml | from_yaml] | to_json }}}}'",
+        ansible_env(),
+        tool("ansible").display(),
+        pw.display()
+    ));
+    assert_ok(&templated, "ansible debug");
+    let stdout = String::from_utf8_lossy(&templated.stdout);
+    let body = stdout
+        .split_once("=>")
+        .map(|(_, b)| b)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let result: Value = serde_json::from_str(body.trim()).expect("debug output");
+    let values: Value =
+        serde_json::from_str(result["msg"].as_str().expect("msg")).expect("msg JSON");
+    assert_eq!(values[0], json!(plan.domain), "{values}");
+    assert_eq!(
+        values[1],
+        json!(format!("wss://{jinja}.example.com/livekit-server")),
+        "{values}"
+    );
+    assert_eq!(
+        values[2],
+        json!(secrets().get(b::SecretId::SynapseDbPassword)),
+        "the vault reference resolves"
+    );
+    assert_eq!(
+        values[3]["caches"]["per_cache_factors"][jinja],
+        json!(2.0),
+        "{values}"
+    );
+    assert!(!values.to_string().contains("42"), "{values}");
+}
+
 /// Every top-level variable exists in the playbook or one of its external roles; the
 /// few from roles the reference lists do not cover carry a comment naming the role.
 #[test]
@@ -271,7 +448,7 @@ fn vars_are_the_playbooks_own_variables() {
     for (name, plan) in named_plans() {
         let files = bundle(&plan);
         let pb = playbook_files(&files, &plan);
-        let vars = yaml(&pb.vars.contents, "vars.yml");
+        let vars = ansible_yaml(&pb.vars.contents, "vars.yml");
         let lines: Vec<&str> = pb.vars.contents.lines().collect();
         for k in mapping(&vars, "vars.yml").keys() {
             if playbook.contains(k) || external.contains(k) {
@@ -317,8 +494,8 @@ fn vars_are_the_playbooks_own_variables() {
 fn vault_defines_exactly_what_vars_reference() {
     for (name, plan, files) in bundles_both_ways() {
         let pb = playbook_files(&files, &plan);
-        let vars = yaml(&pb.vars.contents, "vars.yml");
-        let vault = yaml(&pb.vault.contents, "vault.yml");
+        let vars = ansible_yaml(&pb.vars.contents, "vars.yml");
+        let vault = ansible_yaml(&pb.vault.contents, "vault.yml");
         let mut referenced = BTreeSet::new();
         walk_strings(&vars, &mut |s| {
             let mut rest = s;
@@ -359,7 +536,11 @@ fn vault_defines_exactly_what_vars_reference() {
     }
 }
 
+/// Every string Ansible templates (not the `!unsafe` ones).
 fn walk_strings(v: &Value, f: &mut impl FnMut(&str)) {
+    if unsafe_text(v).is_some() {
+        return;
+    }
     match v {
         Value::String(s) => f(s),
         Value::Array(a) => a.iter().for_each(|x| walk_strings(x, f)),
@@ -368,8 +549,12 @@ fn walk_strings(v: &Value, f: &mut impl FnMut(&str)) {
     }
 }
 
-/// Replaces "{{ vault_x }}" by its value, as Ansible would when templating.
+/// Replaces "{{ vault_x }}" by its value, as Ansible would when templating, and an
+/// `!unsafe` string by its text, which Ansible leaves as it is.
 fn resolve(v: &Value, vault: &Map<String, Value>) -> Value {
+    if let Some(text) = unsafe_text(v) {
+        return json!(text);
+    }
     match v {
         Value::String(s) if s.starts_with("{{ vault_") => {
             let k = s.trim_start_matches("{{ ").trim_end_matches(" }}");
@@ -930,8 +1115,8 @@ fn synapse_loads_main_process_and_every_worker() {
     .expect("synapse_check.py");
     for (name, plan, files) in bundles_both_ways() {
         let pb = playbook_files(&files, &plan);
-        let vars = yaml(&pb.vars.contents, "vars.yml");
-        let vault = yaml(&pb.vault.contents, "vault.yml");
+        let vars = ansible_yaml(&pb.vars.contents, "vars.yml");
+        let vault = ansible_yaml(&pb.vault.contents, "vault.yml");
         let vars = resolve(&vars, mapping(&vault, "vault.yml"));
         let sb = Sandbox::new("synapse");
         let dir = sb.dir().join("synapse");
@@ -983,9 +1168,9 @@ fn synapse_check_reports_synapses_own_errors() {
     let plan = Plan::default();
     let files = bundle(&plan);
     let pb = playbook_files(&files, &plan);
-    let vault = yaml(&pb.vault.contents, "vault.yml");
+    let vault = ansible_yaml(&pb.vault.contents, "vault.yml");
     let vars = resolve(
-        &yaml(&pb.vars.contents, "vars.yml"),
+        &ansible_yaml(&pb.vars.contents, "vars.yml"),
         mapping(&vault, "vault.yml"),
     );
     for (what, expect) in [

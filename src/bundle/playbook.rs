@@ -9,10 +9,17 @@
 //! over its homeserver.yaml (`roles/custom/matrix-synapse/defaults/main.yml`,
 //! `matrix_synapse_configuration`). Secrets appear in `vars.yml` only as
 //! `"{{ vault_<name> }}"`; `vault.yml` holds exactly the ones referenced.
+//!
+//! Both YAML files are [`yaml::Doc`]s in the Ansible dialect: a string value holding
+//! Jinja syntax is written `!unsafe`, so Ansible never evaluates text that came from a
+//! plan; the vault references are the generator's own [`Node::Template`]s. The
+//! inventory's values go through [`Format::Inventory`].
 
 use super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
 use crate::plan::{Plan, Role, WorkerKind};
 use crate::sizing::Gib;
+use crate::syntax::conf::Format;
+use crate::syntax::yaml::{self, Map, Node, Seq};
 use std::collections::BTreeSet;
 
 /// The release the playbook @ c0681e4 expects users to have reviewed
@@ -47,7 +54,7 @@ const SEED_RC_INVITES_PER_USER_MILLI: (u64, u64) = (3, 5);
 const PLAYBOOK_RC_INVITES_PER_ISSUER: (u64, u64) = (30, 10);
 const SEED_RC_3PID_MILLI: (u64, u64) = (3, 5);
 /// Seed §3 "Room Complexity Limits".
-const SEED_ROOM_COMPLEXITY: &str = "3.0";
+const SEED_ROOM_COMPLEXITY: f64 = 3.0;
 /// Seed §3 "Upload Limits".
 const SEED_MAX_UPLOAD_MB: u64 = 100;
 /// A media lifetime from the plan's `retention.*-media-days` (seed §3: local 90 days,
@@ -55,11 +62,11 @@ const SEED_MAX_UPLOAD_MB: u64 = 100;
 /// null, which the playbook's homeserver.yaml template skips (`{% if … %}`), and a
 /// media_retention without the key never deletes (Synapse docs, config_documentation.md,
 /// media_retention).
-fn media_lifetime(days: u64) -> Y {
+fn media_lifetime(days: u64) -> Node {
     if days == 0 {
-        lit("null")
+        Node::Null
     } else {
-        s(format!("{days}d"))
+        Node::Str(format!("{days}d"))
     }
 }
 /// Seed §3 "Cache Expiry Settings".
@@ -70,7 +77,7 @@ pub fn files(ctx: &Ctx) -> Vec<File> {
     let Some(synapse) = ctx.topology.first(Role::Synapse) else {
         return Vec::new();
     };
-    let dir = format!("ansible/inventory/host_vars/{}", ctx.topology.server_name);
+    let dir = format!("ansible/inventory/host_vars/{}", inventory_name(ctx));
     let (vars, used) = vars_yml(ctx, synapse);
     vec![
         File::new(
@@ -95,149 +102,67 @@ pub fn files(ctx: &Ctx) -> Vec<File> {
     ]
 }
 
+/// The Synapse host's name in the inventory: the server name as one inventory word.
+/// `host_vars/<this>/` is where Ansible looks for its variables, so the directory and
+/// the inventory line always use this same text.
+fn inventory_name(ctx: &Ctx) -> String {
+    Format::Inventory.value(&ctx.topology.server_name)
+}
+
 fn inventory(ctx: &Ctx, synapse: &Host) -> String {
-    format!(
-        "{header}\
-# matrix-docker-ansible-deploy inventory (examples/hosts of the playbook). The playbook
-# manages one host: {fqdn}, which runs Synapse and its workers. Its inventory name is
-# the Matrix server name, so host_vars/{name}/ holds its settings.
-#
-# To connect as another user and become root with sudo, replace ansible_ssh_user=root
-# with: ansible_ssh_user=USER ansible_become=true ansible_become_user=root
-# (and pass --ask-become-pass when sudo asks for a password).
-
-[matrix_servers]
-{name} ansible_host={ip} ansible_ssh_user=root
-",
-        header = ctx.header(Comment::Hash),
+    let name = inventory_name(ctx);
+    let about = Comment::Hash.lines(&format!(
+        "matrix-docker-ansible-deploy inventory (examples/hosts of the playbook). The playbook\n\
+         manages one host: {fqdn}, which runs Synapse and its workers. Its inventory name is\n\
+         the Matrix server name, so host_vars/{name}/ holds its settings.\n\
+         \n\
+         To connect as another user and become root with sudo, replace ansible_ssh_user=root\n\
+         with: ansible_ssh_user=USER ansible_become=true ansible_become_user=root\n\
+         (and pass --ask-become-pass when sudo asks for a password).",
         fqdn = synapse.fqdn,
-        name = ctx.topology.server_name,
-        ip = synapse.ip,
+    ));
+    format!(
+        "{header}{about}\n[matrix_servers]\n{name} ansible_host={ip} ansible_ssh_user=root\n",
+        header = ctx.header(Comment::Hash),
+        ip = Format::Inventory.value(&synapse.ip.to_string()),
     )
 }
 
-/// A YAML value, rendered with two-space indentation and indented sequences.
-#[derive(Clone, Debug, PartialEq)]
-enum Y {
-    /// A string, always double-quoted (JSON escapes are valid YAML).
-    Str(String),
-    /// A literal the YAML reader types itself: true, 6432, 0.5.
-    Lit(String),
-    Map(Vec<(String, Y)>),
-    List(Vec<Y>),
-    /// A literal block scalar (`|`), for YAML-in-a-string.
-    Block(String),
+/// `n` hundredths as a YAML number: 17 → 0.17, 170 → 1.7, 1000 → 10. A whole number is
+/// an integer, anything else a float (Synapse reads `per_second` as a float either way).
+fn hundredths(n: u64) -> Node {
+    fraction(n, 100)
 }
 
-fn s(v: impl Into<String>) -> Y {
-    Y::Str(v.into())
+/// `n` thousandths as a YAML number: 3 → 0.003, 2000 → 2.
+fn thousandths(n: u64) -> Node {
+    fraction(n, 1000)
 }
 
-fn lit(v: impl ToString) -> Y {
-    Y::Lit(v.to_string())
-}
-
-fn map(entries: &[(&str, Y)]) -> Y {
-    Y::Map(
-        entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
-fn quote(v: &str) -> String {
-    // serde_json escapes exactly what a YAML double-quoted scalar needs.
-    serde_json::to_string(v).unwrap_or_else(|_| "\"\"".to_string())
-}
-
-fn key(k: &str) -> String {
-    let plain = !k.is_empty()
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && k.as_bytes()[0].is_ascii_alphabetic();
-    if plain { k.to_string() } else { quote(k) }
-}
-
-fn scalar(y: &Y) -> Option<String> {
-    match y {
-        Y::Str(v) => Some(quote(v)),
-        Y::Lit(v) => Some(v.clone()),
-        Y::Map(m) if m.is_empty() => Some("{}".to_string()),
-        Y::List(l) if l.is_empty() => Some("[]".to_string()),
-        _ => None,
-    }
-}
-
-fn render(out: &mut String, indent: usize, k: &str, y: &Y) {
-    let pad = " ".repeat(indent);
-    if let Some(v) = scalar(y) {
-        out.push_str(&format!("{pad}{}: {v}\n", key(k)));
-        return;
-    }
-    match y {
-        Y::Map(m) => {
-            out.push_str(&format!("{pad}{}:\n", key(k)));
-            for (ck, cv) in m {
-                render(out, indent + 2, ck, cv);
-            }
-        }
-        Y::List(l) => {
-            out.push_str(&format!("{pad}{}:\n", key(k)));
-            for item in l {
-                // Only lists of scalars are generated.
-                let v = scalar(item).unwrap_or_else(|| quote(""));
-                out.push_str(&format!("{pad}  - {v}\n"));
-            }
-        }
-        Y::Block(text) => {
-            out.push_str(&format!("{pad}{}: |\n", key(k)));
-            for line in text.lines() {
-                if line.is_empty() {
-                    out.push('\n');
-                } else {
-                    out.push_str(&format!("{pad}  {line}\n"));
-                }
-            }
-        }
-        Y::Str(_) | Y::Lit(_) => {}
-    }
-}
-
-/// `n` hundredths as a decimal: 17 → "0.17", 1000 → "10", 170 → "1.7".
-fn hundredths(n: u64) -> String {
-    let (whole, frac) = (n / 100, n % 100);
-    match frac {
-        0 => format!("{whole}"),
-        f if f % 10 == 0 => format!("{whole}.{}", f / 10),
-        f => format!("{whole}.{f:02}"),
-    }
-}
-
-/// `n` thousandths as a decimal: 3 → "0.003".
-fn thousandths(n: u64) -> String {
-    let (whole, frac) = (n / 1000, n % 1000);
-    if frac == 0 {
-        return format!("{whole}");
-    }
-    let f = format!("{frac:03}");
-    format!("{whole}.{}", f.trim_end_matches('0'))
-}
-
-/// A float as YAML: always with a decimal point so it reads as a float.
-fn float(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{x:.1}")
+fn fraction(n: u64, per: u64) -> Node {
+    if n.is_multiple_of(per) {
+        Node::UInt(n / per)
     } else {
-        format!("{x}")
+        // Both are small exact integers: the quotient is the double nearest to the
+        // decimal, which the emitter writes back as that decimal.
+        Node::Float(n as f64 / per as f64)
     }
 }
 
-fn bucket(per_second: String, burst: u64) -> Y {
-    map(&[
-        ("per_second", Y::Lit(per_second)),
-        ("burst_count", lit(burst)),
-    ])
+/// A mapping of the generator's keys, in order.
+fn map<const N: usize>(entries: [(&str, Node); N]) -> Node {
+    let mut m = Map::new();
+    for (k, v) in entries {
+        m.insert(k, v);
+    }
+    m.into()
+}
+
+fn bucket(per_second: Node, burst: u64) -> Node {
+    Map::new()
+        .with("per_second", per_second)
+        .with("burst_count", burst)
+        .into()
 }
 
 /// Bytes of a [`Gib`] figure (hundredths of a GiB), for the playbook's cache
@@ -296,80 +221,94 @@ fn worker_counts(plan: &Plan) -> Vec<(&'static str, u64)> {
 }
 
 /// The settings that have no playbook variable, as YAML text for
-/// `matrix_synapse_configuration_extension_yaml`.
+/// `matrix_synapse_configuration_extension_yaml`. The playbook reads it with `from_yaml`
+/// (PyYAML's safe loader), so it is plain YAML, without Ansible's tags.
 fn extension_yaml(plan: &Plan) -> String {
-    let mut out = String::from(
-        "# Synapse settings the playbook has no variable for, merged recursively over the\n\
-         # homeserver.yaml it renders (matrix_synapse_configuration).\n\n\
-         # Seed §3: requests for e-mail/phone validation tokens, per client and per address.\n",
+    let mut root = Map::new();
+    root.blank().comment(
+        "Seed §3: requests for e-mail/phone validation tokens, per client and per address.",
     );
-    render(
-        &mut out,
-        0,
+    root.insert(
         "rc_3pid_validation",
-        &bucket(thousandths(SEED_RC_3PID_MILLI.0), SEED_RC_3PID_MILLI.1),
+        bucket(thousandths(SEED_RC_3PID_MILLI.0), SEED_RC_3PID_MILLI.1),
     );
     if !plan.synapse.per_cache_factors.is_empty() {
-        out.push_str(
-            "\n# The plan's per-cache factors (override caches.global_factor for these caches).\n",
+        let mut factors = Map::new();
+        for (name, f) in &plan.synapse.per_cache_factors {
+            // A factor is a float to Synapse: always written with a decimal point.
+            factors.insert(name, Node::Float(*f));
+        }
+        root.blank().comment(
+            "The plan's per-cache factors (override caches.global_factor for these caches).",
         );
-        let factors: Vec<(String, Y)> = plan
-            .synapse
-            .per_cache_factors
-            .iter()
-            .map(|(name, f)| (name.clone(), Y::Lit(float(*f))))
-            .collect();
-        render(
-            &mut out,
-            0,
-            "caches",
-            &Y::Map(vec![("per_cache_factors".to_string(), Y::Map(factors))]),
-        );
+        root.insert("caches", Map::new().with("per_cache_factors", factors));
     }
-    out
+    yaml::Doc::new(root)
+        .header(
+            "Synapse settings the playbook has no variable for, merged recursively over the\n\
+             homeserver.yaml it renders (matrix_synapse_configuration).",
+        )
+        .render()
 }
 
-struct Section {
-    title: &'static str,
-    vars: Vec<(String, Y, Vec<String>)>,
+/// The extension's text as the value of its variable: a literal block, or, when the text
+/// holds Jinja syntax (only a plan's text could put it there), a string the Ansible
+/// dialect writes `!unsafe`, so Ansible never evaluates it. (A [`Node::Block`] is not
+/// tagged by the emitter.)
+fn extension_value(text: String) -> Node {
+    if ["{{", "{%", "{#"].iter().any(|j| text.contains(j)) {
+        Node::Str(text)
+    } else {
+        Node::Block(text)
+    }
 }
 
 struct Builder<'a> {
     ctx: &'a Ctx<'a>,
-    sections: Vec<Section>,
+    /// vars.yml's root mapping, built section by section.
+    root: Map,
+    /// No variable in the current section yet.
+    section_start: bool,
     used: BTreeSet<SecretId>,
 }
 
 impl<'a> Builder<'a> {
+    /// A section: a blank line and its title as a comment, before its first variable.
     fn section(&mut self, title: &'static str) {
-        self.sections.push(Section {
-            title,
-            vars: Vec::new(),
-        });
+        self.root.blank().comment(format!("---- {title} ----"));
+        self.section_start = true;
     }
 
-    fn var(&mut self, name: &str, value: Y, why: &[&str]) {
+    fn var(&mut self, name: &str, value: impl Into<Node>, why: &[&str]) {
         let why = why.iter().map(|l| l.to_string()).collect();
         self.var_owned(name, value, why);
     }
 
-    fn var_owned(&mut self, name: &str, value: Y, why: Vec<String>) {
-        if let Some(sec) = self.sections.last_mut() {
-            sec.vars.push((name.to_string(), value, why));
+    /// `name: value`, after its reasons as comment lines. A variable without a comment
+    /// sits right under the one before it.
+    fn var_owned(&mut self, name: &str, value: impl Into<Node>, why: Vec<String>) {
+        if self.section_start || !why.is_empty() {
+            self.root.blank();
         }
+        self.section_start = false;
+        for line in &why {
+            self.root.comment(line);
+        }
+        self.root.insert(name, value);
     }
 
     /// `"{{ vault_<name> }}"`, recording that vault.yml must hold it.
-    fn secret(&mut self, id: SecretId) -> Y {
+    fn secret(&mut self, id: SecretId) -> Node {
         self.used.insert(id);
-        s(format!("{{{{ {} }}}}", id.vault_var()))
+        Node::Template(format!("{{{{ {} }}}}", id.vault_var()))
     }
 }
 
 fn vars_yml(ctx: &Ctx, synapse: &Host) -> (String, BTreeSet<SecretId>) {
     let mut b = Builder {
         ctx,
-        sections: Vec::new(),
+        root: Map::new(),
+        section_start: false,
         used: BTreeSet::new(),
     };
     basics(&mut b);
@@ -385,43 +324,29 @@ fn vars_yml(ctx: &Ctx, synapse: &Host) -> (String, BTreeSet<SecretId>) {
     maintenance_and_apps(&mut b);
     extension(&mut b);
 
-    let server = &ctx.topology.server_name;
-    let mut out = ctx.header(Comment::Hash);
-    out.push_str(&format!(
-        "#\n\
-         # matrix-docker-ansible-deploy (c0681e4) settings for {server}, the Synapse host\n\
-         # {fqdn} ({ip}). Secrets are \"{{{{ vault_* }}}}\" references to vault.yml next to this file.\n\
-         #\n\
-         # Where the seed notes were wrong, this file does what works instead: per-cache\n\
-         # factors and 3PID rate limits go through the configuration extension (the\n\
-         # playbook has no variables for them); media retention uses the two\n\
-         # *_media_lifetime variables; the seed's state-compression block and its\n\
-         # state-resolution limit do not exist in Synapse, rust-synapse-compress-state's\n\
-         # synapse_auto_compressor does that job; synapse-admin is now Ketesa; worker\n\
-         # ports are the playbook's own (not the seed's); the database\n\
-         # password is Synapse's own role, not the superuser's.\n\
-         ---\n",
+    let about = format!(
+        "\n\
+         matrix-docker-ansible-deploy (c0681e4) settings for {server}, the Synapse host\n\
+         {fqdn} ({ip}). Secrets are \"{{{{ vault_* }}}}\" references to vault.yml next to this file.\n\
+         \n\
+         Where the seed notes were wrong, this file does what works instead: per-cache\n\
+         factors and 3PID rate limits go through the configuration extension (the\n\
+         playbook has no variables for them); media retention uses the two\n\
+         *_media_lifetime variables; the seed's state-compression block and its\n\
+         state-resolution limit do not exist in Synapse, rust-synapse-compress-state's\n\
+         synapse_auto_compressor does that job; synapse-admin is now Ketesa; worker\n\
+         ports are the playbook's own (not the seed's); the database\n\
+         password is Synapse's own role, not the superuser's.",
+        server = ctx.topology.server_name,
         fqdn = synapse.fqdn,
         ip = synapse.ip,
-    ));
-    for sec in &b.sections {
-        out.push_str(&format!("\n# ---- {} ----\n", sec.title));
-        for (i, (name, value, why)) in sec.vars.iter().enumerate() {
-            // A variable without a comment sits right under the one before it.
-            if i == 0 || !why.is_empty() {
-                out.push('\n');
-            }
-            for line in why {
-                if line.is_empty() {
-                    out.push_str("#\n");
-                } else {
-                    out.push_str(&format!("# {line}\n"));
-                }
-            }
-            render(&mut out, 0, name, value);
-        }
-    }
-    (out, b.used)
+    );
+    let doc = yaml::Doc::new(b.root)
+        .header(ctx.provenance())
+        .header(about)
+        .start()
+        .ansible();
+    (doc.render(), b.used)
 }
 
 fn basics(b: &mut Builder) {
@@ -429,7 +354,7 @@ fn basics(b: &mut Builder) {
     b.section("Playbook basics");
     b.var(
         "matrix_playbook_migration_validated_version",
-        s(PLAYBOOK_VALIDATED_VERSION),
+        PLAYBOOK_VALIDATED_VERSION,
         &[
             "Breaking changes reviewed up to the release the playbook @ c0681e4 expects",
             "(roles/custom/matrix_playbook_migration): it stops when this is older.",
@@ -437,12 +362,12 @@ fn basics(b: &mut Builder) {
     );
     b.var(
         "matrix_domain",
-        s(server.clone()),
+        server.clone(),
         &["The Matrix server name: user IDs are @user:<this>. It cannot change after the first run."],
     );
     b.var(
         "matrix_server_fqn_matrix",
-        s(server.clone()),
+        server.clone(),
         &[
             "Matrix is served on the server name itself, not on matrix.<domain> (the default):",
             "HAProxy holds one certificate, for this name, and sends every path of it to Traefik",
@@ -452,10 +377,10 @@ fn basics(b: &mut Builder) {
     );
     b.var(
         "matrix_server_fqn_element",
-        s(server),
+        server,
         &["Element Web on the same name, under a path (see matrix_client_element_path_prefix)."],
     );
-    b.var("matrix_homeserver_implementation", s("synapse"), &[]);
+    b.var("matrix_homeserver_implementation", "synapse", &[]);
     let key = b.secret(SecretId::GenericSecretKey);
     b.var(
         "matrix_homeserver_generic_secret_key",
@@ -464,7 +389,7 @@ fn basics(b: &mut Builder) {
     );
     b.var(
         "devture_systemd_docker_base_ipv6_enabled",
-        lit(true),
+        true,
         &[
             "The playbook's recommendation (examples/vars.yml): container networks get IPv6 now,",
             "because turning it on later means deleting and recreating every container network.",
@@ -473,13 +398,10 @@ fn basics(b: &mut Builder) {
     );
     b.var(
         "matrix_playbook_docker_installation_daemon_options_custom",
-        map(&[
-            ("log-driver", s("json-file")),
-            (
-                "log-opts",
-                map(&[("max-size", s("10m")), ("max-file", s("3"))]),
-            ),
-        ]),
+        Map::new().with("log-driver", "json-file").with(
+            "log-opts",
+            Map::new().with("max-size", "10m").with("max-file", "3"),
+        ),
         &[
             "The playbook installs Docker here and writes /etc/docker/daemon.json from its own",
             "options: this keeps the same log rotation as hosts/all/etc/docker/daemon.json",
@@ -490,15 +412,15 @@ fn basics(b: &mut Builder) {
 }
 
 fn web(b: &mut Builder, synapse: &Host) {
-    let haproxies: Vec<Y> = b
+    let haproxies: Seq = b
         .ctx
         .hosts(Role::Haproxy)
-        .map(|h| s(h.ip.to_string()))
+        .map(|h| h.ip.to_string())
         .collect();
     b.section("Web: the playbook's Traefik, fronted by HAProxy on the VIP");
     b.var(
         "matrix_playbook_reverse_proxy_type",
-        s("playbook-managed-traefik"),
+        "playbook-managed-traefik",
         &[
             "Traefik stays: it routes every path to the right Synapse worker and service.",
             "HAProxy on the VIP terminates TLS and forwards to it (docs/configuring-playbook-own-",
@@ -508,12 +430,12 @@ fn web(b: &mut Builder, synapse: &Host) {
     );
     b.var(
         "matrix_playbook_ssl_enabled",
-        lit(true),
+        true,
         &["Public URLs are https: HAProxy does TLS, even though Traefik does not."],
     );
     b.var(
         "traefik_config_entrypoint_web_secure_enabled",
-        lit(false),
+        false,
         &[
             "traefik_* come from the external role mother-of-all-self-hosting/ansible-role-traefik",
             "(defaults/main.yml), which the playbook pulls in and which the reference lists do not",
@@ -523,7 +445,7 @@ fn web(b: &mut Builder, synapse: &Host) {
     );
     b.var_owned(
         "traefik_container_web_host_bind_port",
-        s(format!("{}:{}", synapse.ip, ports::SYNAPSE_WEB)),
+        format!("{}:{}", synapse.ip, ports::SYNAPSE_WEB),
         vec![
             "External role ansible-role-traefik: where Traefik's plain-HTTP entrypoint is published.".into(),
             format!(
@@ -534,7 +456,7 @@ fn web(b: &mut Builder, synapse: &Host) {
     );
     b.var(
         "traefik_config_entrypoint_web_forwardedHeaders_trustedIPs",
-        Y::List(haproxies.clone()),
+        haproxies.clone(),
         &[
             "External role ansible-role-traefik: X-Forwarded-* headers are believed only from the",
             "HAProxy hosts (not `insecure: true`, since the port is on the network). Synapse takes",
@@ -544,7 +466,7 @@ fn web(b: &mut Builder, synapse: &Host) {
     );
     b.var_owned(
         "matrix_playbook_public_matrix_federation_api_traefik_entrypoint_host_bind_port",
-        s(format!("{}:{}", synapse.ip, ports::SYNAPSE_FEDERATION)),
+        format!("{}:{}", synapse.ip, ports::SYNAPSE_FEDERATION),
         vec![format!(
             "Federation entrypoint, plain HTTP, on the private address: HAProxy's {} (TLS) goes here.",
             ports::FEDERATION
@@ -552,15 +474,12 @@ fn web(b: &mut Builder, synapse: &Host) {
     );
     b.var(
         "matrix_playbook_public_matrix_federation_api_traefik_entrypoint_config_http3_enabled",
-        lit(false),
+        false,
         &["HTTP/3 is HAProxy's business at the edge; off here (no UDP port published)."],
     );
     b.var(
         "matrix_playbook_public_matrix_federation_api_traefik_entrypoint_config_custom",
-        map(&[(
-            "forwardedHeaders",
-            map(&[("trustedIPs", Y::List(haproxies))]),
-        )]),
+        Map::new().with("forwardedHeaders", Map::new().with("trustedIPs", haproxies)),
         &["Same trust as the web entrypoint: forwarded headers from the HAProxy hosts only."],
     );
 }
@@ -572,7 +491,7 @@ fn database(b: &mut Builder, synapse: &Host) {
     b.section("Database: external PostgreSQL (Patroni) through PgBouncer on this host");
     b.var(
         "postgres_enabled",
-        lit(false),
+        false,
         &[
             "No playbook-managed PostgreSQL (docs/configuring-playbook-external-postgres.md):",
             "Synapse uses the Patroni cluster.",
@@ -580,7 +499,7 @@ fn database(b: &mut Builder, synapse: &Host) {
     );
     b.var_owned(
         "matrix_synapse_database_host",
-        s(synapse.ip.to_string()),
+        synapse.ip.to_string(),
         vec![
             format!(
                 "PgBouncer on this host's private address ({pool_mode} pooling), which forwards to"
@@ -594,10 +513,10 @@ fn database(b: &mut Builder, synapse: &Host) {
             "addresses as clients.".into(),
         ],
     );
-    b.var("matrix_synapse_database_port", lit(ports::PGBOUNCER), &[]);
+    b.var("matrix_synapse_database_port", ports::PGBOUNCER, &[]);
     b.var(
         "matrix_synapse_database_user",
-        s(SYNAPSE_DB_USER),
+        SYNAPSE_DB_USER,
         &["Synapse's own role (PgBouncer's and Patroni's files create it); never the superuser."],
     );
     let pw = b.secret(SecretId::SynapseDbPassword);
@@ -606,15 +525,15 @@ fn database(b: &mut Builder, synapse: &Host) {
         pw,
         &["Replaces the password the playbook would derive from the generic secret key."],
     );
-    b.var("matrix_synapse_database_database", s(SYNAPSE_DB), &[]);
+    b.var("matrix_synapse_database_database", SYNAPSE_DB, &[]);
     b.var_owned(
         "matrix_synapse_database_cp_min",
-        lit(cp_min),
+        cp_min,
         vec!["Connections each Synapse process keeps open (the plan's cp_min).".into()],
     );
     b.var_owned(
         "matrix_synapse_database_cp_max",
-        lit(cp_max),
+        cp_max,
         vec![
             "At most this many per process: one setting for all, no per-worker override.".into(),
             format!(
@@ -635,7 +554,7 @@ fn workers(b: &mut Builder, synapse: &Host) {
     b.section("Synapse workers and Valkey");
     b.var_owned(
         "valkey_enabled",
-        lit(valkey_enabled(plan)),
+        valkey_enabled(plan),
         if plan.worker_count() > 0 && !plan.synapse.redis {
             vec![
                 "The playbook's Valkey (Synapse's Redis) on this host, reached over a Unix socket."
@@ -654,7 +573,7 @@ fn workers(b: &mut Builder, synapse: &Host) {
     );
     b.var_owned(
         "matrix_synapse_workers_enabled",
-        lit(n > 0),
+        n > 0,
         vec![if n == 0 {
             "No workers: the main process does everything.".to_string()
         } else {
@@ -683,12 +602,12 @@ fn workers(b: &mut Builder, synapse: &Host) {
         } else {
             Vec::new()
         };
-        b.var_owned(var, lit(count), why);
+        b.var_owned(var, count, why);
     }
     if n > 0 {
         b.var_owned(
             "matrix_synapse_workers_container_host_bind_address",
-            s(synapse.ip.to_string()),
+            synapse.ip.to_string(),
             vec![
                 "Publishes each worker's metrics port (and its HTTP port, if it has one) on the"
                     .into(),
@@ -709,7 +628,7 @@ fn caches(b: &mut Builder) {
     b.section("Caches");
     b.var_owned(
         "matrix_synapse_caches_global_factor",
-        Y::Lit(float(plan.synapse.cache_factor)),
+        Node::Float(plan.synapse.cache_factor),
         vec![
             "The plan's cache factor. It scales entry counts, not bytes; the RAM budget counts"
                 .into(),
@@ -719,10 +638,10 @@ fn caches(b: &mut Builder) {
             ),
         ],
     );
-    b.var("matrix_synapse_caches_expire_caches", lit(true), &[]);
+    b.var("matrix_synapse_caches_expire_caches", true, &[]);
     b.var(
         "matrix_synapse_caches_cache_entry_ttl",
-        s(SEED_CACHE_ENTRY_TTL),
+        SEED_CACHE_ENTRY_TTL,
         &[
             "Seed §3: entries unused for 30 minutes are dropped (the playbook's default is 1080m).",
             "Memory is capped by the auto-tuning below either way.",
@@ -730,12 +649,12 @@ fn caches(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_caches_sync_response_cache_duration",
-        s(SEED_SYNC_RESPONSE_CACHE),
+        SEED_SYNC_RESPONSE_CACHE,
         &["Seed §3: a /sync answer is kept 5 minutes for clients that retry on flaky links."],
     );
     b.var_owned(
         "matrix_synapse_cache_autotuning_max_cache_memory_usage",
-        lit(gib_bytes(max)),
+        gib_bytes(max),
         vec![
             format!(
                 "= {max} GiB in bytes (the template passes it through | int): the cache share of each"
@@ -746,14 +665,14 @@ fn caches(b: &mut Builder) {
     );
     b.var_owned(
         "matrix_synapse_cache_autotuning_target_cache_memory_usage",
-        lit(gib_bytes(target)),
+        gib_bytes(target),
         vec![format!(
             "= {target} GiB: evict down to half the maximum, the playbook's own ratio."
         )],
     );
     b.var_owned(
         "matrix_synapse_cache_autotuning_min_cache_ttl",
-        s(min_ttl),
+        min_ttl,
         vec!["Entries younger than this survive eviction (the playbook's default).".into()],
     );
 }
@@ -763,7 +682,7 @@ fn media(b: &mut Builder) {
     b.section("Media: MinIO through synapse-s3-storage-provider");
     b.var(
         "matrix_synapse_ext_synapse_s3_storage_provider_enabled",
-        lit(true),
+        true,
         &[
             "docs/configuring-playbook-synapse-s3-storage-provider.md: Synapse writes media to its",
             "local store first and copies it to MinIO; what is not local is fetched from MinIO.",
@@ -771,17 +690,17 @@ fn media(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_ext_synapse_s3_storage_provider_config_bucket",
-        s(MEDIA_BUCKET),
+        MEDIA_BUCKET,
         &[],
     );
     b.var(
         "matrix_synapse_ext_synapse_s3_storage_provider_config_region_name",
-        s(MINIO_REGION),
+        MINIO_REGION,
         &["MinIO's default region; the playbook refuses an empty one."],
     );
     b.var_owned(
         "matrix_synapse_ext_synapse_s3_storage_provider_config_endpoint_url",
-        s(format!("http://{vip}:{}", ports::MINIO_API)),
+        format!("http://{vip}:{}", ports::MINIO_API),
         vec![
             "HAProxy on the VIP balances the MinIO nodes (plain HTTP on the private network)."
                 .into(),
@@ -789,7 +708,7 @@ fn media(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_ext_synapse_s3_storage_provider_config_access_key_id",
-        s(MINIO_SYNAPSE_USER),
+        MINIO_SYNAPSE_USER,
         &["MinIO user synapse, created by the bundle's bucket script with access to synapse-media only."],
     );
     let key = b.secret(SecretId::MinioSynapseSecretKey);
@@ -800,17 +719,17 @@ fn media(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_ext_synapse_s3_storage_provider_store_local",
-        lit(true),
+        true,
         &["Our users' uploads go to MinIO (they are what must survive the loss of this host)."],
     );
     b.var(
         "matrix_synapse_ext_synapse_s3_storage_provider_store_remote",
-        lit(true),
+        true,
         &["Cached media of other servers too, so a rebuilt host does not fetch it all again."],
     );
     b.var(
         "matrix_synapse_ext_synapse_s3_storage_provider_store_synchronous",
-        lit(true),
+        true,
         &[
             "An upload completes only once MinIO has it: the local disk of this one host is not",
             "where media should live (the playbook defaults to asynchronous copies).",
@@ -818,7 +737,7 @@ fn media(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_ext_synapse_s3_storage_provider_update_db_day_count",
-        lit(0),
+        0,
         &[
             "The playbook's daily migration (matrix-synapse-s3-storage-provider-migrate.timer,",
             "05:00) uploads whatever is still only local and then deletes the local copies of",
@@ -828,7 +747,7 @@ fn media(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_max_upload_size_mb",
-        lit(SEED_MAX_UPLOAD_MB),
+        SEED_MAX_UPLOAD_MB,
         &[
             "Seed §3. The playbook sizes each Synapse container's /tmp tmpfs at 50 x this (RAM",
             "only while used, by concurrent uploads).",
@@ -836,7 +755,7 @@ fn media(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_url_preview_enabled",
-        lit(false),
+        false,
         &["Seed §3: no URL previews (Synapse would fetch every link users post)."],
     );
     let retention = &b.ctx.plan.retention;
@@ -908,7 +827,7 @@ fn rate_limits(b: &mut Builder) {
     );
     b.var_owned(
         "matrix_synapse_rc_login",
-        map(&[
+        map([
             ("address", per_ip),
             ("account", per_account.clone()),
             ("failed_attempts", per_account),
@@ -932,7 +851,7 @@ fn rate_limits(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_rc_joins",
-        map(&[
+        map([
             (
                 "local",
                 bucket(hundredths(SEED_RC_JOINS_LOCAL.0), SEED_RC_JOINS_LOCAL.1),
@@ -946,7 +865,7 @@ fn rate_limits(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_rc_invites",
-        map(&[
+        map([
             (
                 "per_room",
                 bucket(
@@ -982,7 +901,7 @@ fn rooms_presence_logging(b: &mut Builder) {
     b.section("Rooms, presence, logging");
     b.var(
         "matrix_synapse_limit_remote_rooms_enabled",
-        lit(true),
+        true,
         &[
             "Seed §3: refuse to join remote rooms above a state complexity (state events / 500),",
             "through the playbook's variables (homeserver.yaml limit_remote_rooms).",
@@ -990,12 +909,12 @@ fn rooms_presence_logging(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_limit_remote_rooms_complexity",
-        Y::Lit(SEED_ROOM_COMPLEXITY.to_string()),
+        SEED_ROOM_COMPLEXITY,
         &["Seed §3 (about 1,500 state events); raise it if users must join bigger rooms."],
     );
     b.var_owned(
         "matrix_synapse_presence_enabled",
-        lit(presence),
+        presence,
         if presence {
             vec![
                 "On: the plan gives presence its own stream writer, so it is wanted and has a"
@@ -1012,7 +931,7 @@ fn rooms_presence_logging(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_log_level",
-        s("INFO"),
+        "INFO",
         &[
             "Seed §3: INFO, one line per request; DEBUG only to troubleshoot (it logs tokens).",
             "Synapse logs to journald through its systemd units.",
@@ -1020,12 +939,12 @@ fn rooms_presence_logging(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_storage_sql_log_level",
-        s("WARNING"),
+        "WARNING",
         &["SQL statements stay quiet (DEBUG here would log access tokens)."],
     );
     b.var(
         "matrix_synapse_root_log_level",
-        s("WARNING"),
+        "WARNING",
         &["Libraries other than Synapse: warnings only."],
     );
 }
@@ -1037,7 +956,7 @@ fn calls(b: &mut Builder) {
     b.section("Calls: coturn and LiveKit run on their own hosts");
     b.var(
         "coturn_enabled",
-        lit(false),
+        false,
         if coturns > 0 {
             &["No coturn on this host: the coturn hosts run it (this bundle's turnserver.conf)."]
         } else {
@@ -1045,10 +964,10 @@ fn calls(b: &mut Builder) {
         },
     );
     if coturns > 0 {
-        let uris = turn_uris(ctx).into_iter().map(Y::Str).collect();
+        let uris: Seq = turn_uris(ctx).into_iter().collect();
         b.var_owned(
             "matrix_synapse_turn_uris",
-            Y::List(uris),
+            uris,
             vec![
                 format!(
                     "Every coturn host ({coturns}) by name, UDP and TCP on {}. No turns: URIs, because the",
@@ -1067,7 +986,7 @@ fn calls(b: &mut Builder) {
     if livekits > 0 {
         b.var_owned(
             "matrix_rtc_enabled",
-            lit(true),
+            true,
             vec![format!(
                 "MatrixRTC (group calls) with the {livekits} LiveKit host(s): Synapse's MSC4143 transports,"
             ),
@@ -1075,12 +994,12 @@ fn calls(b: &mut Builder) {
         );
         b.var(
             "livekit_server_enabled",
-            lit(false),
+            false,
             &["LiveKit itself runs on the LiveKit hosts (livekit.yaml), not here."],
         );
         b.var(
             "matrix_livekit_jwt_service_enabled",
-            lit(true),
+            true,
             &[
                 "Only the JWT service runs here (at /livekit-jwt-service on the server name); the",
                 "playbook would enable it only together with its own LiveKit, so it is set explicitly.",
@@ -1088,10 +1007,10 @@ fn calls(b: &mut Builder) {
         );
         b.var_owned(
             "matrix_livekit_jwt_service_environment_variable_livekit_url",
-            s(format!(
+            format!(
                 "wss://{}{LIVEKIT_PATH}",
                 ctx.topology.server_name
-            )),
+            ),
             vec![format!(
                 "HAProxy routes {LIVEKIT_PATH}/ on the server name to the LiveKit nodes (WebSocket)."
             )],
@@ -1115,12 +1034,12 @@ fn metrics(b: &mut Builder, synapse: &Host) {
     b.section("Metrics for the monitoring host");
     b.var(
         "matrix_synapse_metrics_enabled",
-        lit(true),
+        true,
         &["Synapse's metrics listeners (the playbook enables them only with its own Prometheus)."],
     );
     b.var_owned(
         "matrix_synapse_container_metrics_api_host_bind_port",
-        s(format!("{}:{}", synapse.ip, ports::SYNAPSE_MAIN_METRICS)),
+        format!("{}:{}", synapse.ip, ports::SYNAPSE_MAIN_METRICS),
         vec![format!(
             "Main process: container port 9100 published as {} on the private address (9100",
             ports::SYNAPSE_MAIN_METRICS
@@ -1134,7 +1053,7 @@ fn maintenance_and_apps(b: &mut Builder) {
     b.section("Maintenance and web apps");
     b.var(
         "matrix_synapse_auto_compressor_enabled",
-        lit(true),
+        true,
         &[
             "rust-synapse-compress-state's synapse_auto_compressor compresses state_groups nightly",
             "(docs/configuring-playbook-synapse-auto-compressor.md). It takes Synapse's database",
@@ -1143,7 +1062,7 @@ fn maintenance_and_apps(b: &mut Builder) {
     );
     b.var_owned(
         "matrix_synapse_auto_compressor_database_hostname",
-        s(vip.to_string()),
+        vip.to_string(),
         vec![
             format!(
                 "Straight to the Patroni primary through HAProxy on the VIP :{}, not through",
@@ -1158,17 +1077,17 @@ fn maintenance_and_apps(b: &mut Builder) {
     );
     b.var(
         "matrix_synapse_auto_compressor_database_port",
-        lit(ports::PG_PRIMARY),
+        ports::PG_PRIMARY,
         &[],
     );
     b.var(
         "matrix_client_element_enabled",
-        lit(true),
+        true,
         &["Element Web, the seed's web client."],
     );
     b.var(
         "matrix_client_element_path_prefix",
-        s(ELEMENT_PATH),
+        ELEMENT_PATH,
         &[
             "At https://<server name>/element: the name is shared with Synapse, whose / redirects",
             "here (docs/configuring-playbook-client-element-web.md).",
@@ -1176,7 +1095,7 @@ fn maintenance_and_apps(b: &mut Builder) {
     );
     b.var(
         "matrix_ketesa_enabled",
-        lit(true),
+        true,
         &[
             "Ketesa (formerly synapse-admin) at /synapse-admin on the server name. It uses",
             "Synapse's admin API: let only the admins' addresses reach /synapse-admin and",
@@ -1190,35 +1109,41 @@ fn extension(b: &mut Builder) {
     b.section("Synapse settings without a playbook variable");
     b.var(
         "matrix_synapse_configuration_extension_yaml",
-        Y::Block(text),
+        extension_value(text),
         &["Merged by the playbook with combine(recursive=True) over its homeserver.yaml."],
     );
 }
 
 fn vault_yml(ctx: &Ctx, used: &BTreeSet<SecretId>) -> String {
-    let path = format!("inventory/host_vars/{}/vault.yml", ctx.topology.server_name);
-    let mut out = ctx.header(Comment::Hash);
-    out.push_str(&format!(
-        "#\n\
-         # ENCRYPT THIS FILE BEFORE ANYTHING ELSE (before copying it, committing it or running\n\
-         # the playbook), from the ansible/ directory:\n\
-         #   ansible-vault encrypt {path}\n\
-         # then run the playbook with --ask-vault-pass (or --vault-password-file FILE).\n\
-         #\n\
-         # Exactly the secrets vars.yml references as \"{{{{ vault_<name> }}}}\". The same values are\n\
-         # in the other hosts' files of this bundle (PgBouncer, MinIO, coturn, LiveKit).\n"
-    ));
+    // The directory name is an inventory word, so the command is one a shell runs as
+    // written.
+    let path = format!("inventory/host_vars/{}/vault.yml", inventory_name(ctx));
+    let mut about = format!(
+        "\n\
+         ENCRYPT THIS FILE BEFORE ANYTHING ELSE (before copying it, committing it or running\n\
+         the playbook), from the ansible/ directory:\n\
+         \x20 ansible-vault encrypt {path}\n\
+         then run the playbook with --ask-vault-pass (or --vault-password-file FILE).\n\
+         \n\
+         Exactly the secrets vars.yml references as \"{{{{ vault_<name> }}}}\". The same values are\n\
+         in the other hosts' files of this bundle (PgBouncer, MinIO, coturn, LiveKit)."
+    );
     if ctx.secrets.are_placeholders() {
-        out.push_str(
-            "# These are placeholders: replace every CHANGE_ME_ value (the same way in every file).\n",
+        about.push_str(
+            "\nThese are placeholders: replace every CHANGE_ME_ value (the same way in every file).",
         );
     }
-    out.push_str("---\n");
+    let mut root = Map::new();
     for id in SecretId::ALL.iter().filter(|id| used.contains(id)) {
-        out.push_str(&format!("# {}\n", id.description()));
-        out.push_str(&format!("{}: {}\n", id.vault_var(), quote(ctx.secret(*id))));
+        root.comment(id.description());
+        root.insert(id.vault_var(), ctx.secret(*id));
     }
-    out
+    yaml::Doc::new(root)
+        .header(ctx.provenance())
+        .header(about)
+        .start()
+        .ansible()
+        .render()
 }
 
 #[cfg(test)]
@@ -1247,10 +1172,19 @@ mod tests {
         with_ctx(p, |ctx| files(ctx)[1].contents.clone())
     }
 
+    /// `node` as the YAML text of a value.
+    fn text(node: impl Into<Node>) -> String {
+        let out = yaml::Doc::new(Map::new().with("k", node)).render();
+        out.strip_prefix("k: ")
+            .and_then(|v| v.strip_suffix('\n'))
+            .unwrap_or_else(|| panic!("not one scalar: {out}"))
+            .to_string()
+    }
+
     #[test]
     fn decimals() {
         fn check(n: u64, expect: &str) {
-            assert_eq!(hundredths(n), expect, "{n}");
+            assert_eq!(text(hundredths(n)), expect, "{n}");
         }
         check(17, "0.17");
         check(170, "1.7");
@@ -1258,10 +1192,13 @@ mod tests {
         check(1, "0.01");
         check(0, "0");
         for (n, expect) in [(3, "0.003"), (30, "0.03"), (1500, "1.5"), (2000, "2")] {
-            assert_eq!(thousandths(n), expect, "{n}");
+            assert_eq!(text(thousandths(n)), expect, "{n}");
         }
+        // Fractions are floats, whole numbers integers, never strings.
+        assert_eq!(hundredths(17), Node::Float(0.17));
+        assert_eq!(hundredths(1000), Node::UInt(10));
         for (x, expect) in [(10.0, "10.0"), (0.5, "0.5"), (0.33, "0.33"), (4.0, "4.0")] {
-            assert_eq!(float(x), expect, "{x}");
+            assert_eq!(text(Node::Float(x)), expect, "{x}");
         }
     }
 
@@ -1291,7 +1228,8 @@ mod tests {
                 &vars,
                 "matrix_synapse_cache_autotuning_target_cache_memory_usage",
             );
-            let ttl = value_of(&vars, "matrix_synapse_cache_autotuning_min_cache_ttl");
+            let parsed: serde_yaml::Value = serde_yaml::from_str(&vars).expect("vars.yml");
+            let ttl = parsed["matrix_synapse_cache_autotuning_min_cache_ttl"].as_str();
             assert_eq!(
                 max,
                 Some(gib_bytes(r.synapse.cache_autotuning_max_gib).to_string()),
@@ -1302,11 +1240,7 @@ mod tests {
                 Some(gib_bytes(r.synapse.cache_autotuning_target_gib).to_string()),
                 "{name}"
             );
-            assert_eq!(
-                ttl,
-                Some(quote(r.synapse.cache_autotuning_min_ttl)),
-                "{name}"
-            );
+            assert_eq!(ttl, Some(r.synapse.cache_autotuning_min_ttl), "{name}");
         }
     }
 
@@ -1405,10 +1339,7 @@ mod tests {
                 let f = files(ctx);
                 (f[1].contents.clone(), f[2].contents.clone())
             });
-            let n = vars
-                .lines()
-                .filter(|l| l.starts_with("  - \"turn:"))
-                .count();
+            let n = vars.lines().filter(|l| l.starts_with("  - 'turn:")).count();
             assert_eq!(n, uris, "coturn {coturn}");
             assert_eq!(
                 vars.contains("matrix_synapse_turn_shared_secret:"),
@@ -1466,39 +1397,39 @@ mod tests {
         assert!(
             vault.contains("ansible-vault encrypt inventory/host_vars/chat.example.com/vault.yml")
         );
-        assert!(vault.contains("vault_synapse_db_password: \"CHANGE_ME_SYNAPSE_DB_PASSWORDXXX\""));
+        assert!(vault.contains("vault_synapse_db_password: CHANGE_ME_SYNAPSE_DB_PASSWORDXXX\n"));
     }
 
     #[test]
     fn addresses_come_from_the_topology() {
         let vars = vars_of(&Plan::default());
         for (key, expect) in [
-            ("matrix_synapse_database_host", "\"10.0.1.27\""),
+            ("matrix_synapse_database_host", "'10.0.1.27'"),
             ("matrix_synapse_database_port", "6432"),
-            ("traefik_container_web_host_bind_port", "\"10.0.1.27:81\""),
+            ("traefik_container_web_host_bind_port", "'10.0.1.27:81'"),
             (
                 "matrix_playbook_public_matrix_federation_api_traefik_entrypoint_host_bind_port",
-                "\"10.0.1.27:8449\"",
+                "'10.0.1.27:8449'",
             ),
             (
                 "matrix_synapse_container_metrics_api_host_bind_port",
-                "\"10.0.1.27:9200\"",
+                "'10.0.1.27:9200'",
             ),
             (
                 "matrix_synapse_workers_container_host_bind_address",
-                "\"10.0.1.27\"",
+                "'10.0.1.27'",
             ),
             (
                 "matrix_synapse_ext_synapse_s3_storage_provider_config_endpoint_url",
-                "\"http://10.0.1.10:9000\"",
+                "'http://10.0.1.10:9000'",
             ),
             (
                 "matrix_synapse_auto_compressor_database_hostname",
-                "\"10.0.1.10\"",
+                "'10.0.1.10'",
             ),
             (
                 "matrix_livekit_jwt_service_environment_variable_livekit_url",
-                "\"wss://chat.example.com/livekit-server\"",
+                "'wss://chat.example.com/livekit-server'",
             ),
             ("matrix_synapse_database_cp_max", "10"),
             ("matrix_synapse_database_cp_min", "5"),
@@ -1506,7 +1437,7 @@ mod tests {
             assert_eq!(value_of(&vars, key).as_deref(), Some(expect), "{key}");
         }
         assert!(vars.contains(
-            "traefik_config_entrypoint_web_forwardedHeaders_trustedIPs:\n  - \"10.0.1.11\"\n  - \"10.0.1.12\"\n"
+            "traefik_config_entrypoint_web_forwardedHeaders_trustedIPs:\n  - '10.0.1.11'\n  - '10.0.1.12'\n"
         ));
     }
 
@@ -1552,23 +1483,95 @@ mod tests {
         }
     }
 
+    /// A plan's text holding Jinja syntax reaches Ansible as text: its string values are
+    /// `!unsafe` (the extension too, which is then no literal block), while the
+    /// generator's own vault references stay templates. The inventory holds it as one
+    /// word.
     #[test]
-    fn rendering() {
-        let mut out = String::new();
-        render(
-            &mut out,
-            0,
-            "a",
-            &map(&[
-                ("b", Y::List(vec![s("x"), lit(1)])),
-                ("c", map(&[])),
-                ("d", Y::List(vec![])),
-                ("*odd*", s("q\"uote")),
-            ]),
+    fn jinja_in_a_value_is_unsafe_and_vault_references_are_not() {
+        let mut p = Plan {
+            domain: "{{ lookup('pipe', 'id') }}.example.com".into(),
+            ..Plan::default()
+        };
+        p.synapse.per_cache_factors.insert("{% raw %}x".into(), 2.0);
+        let (hosts, vars, vault, paths) = with_ctx(&p, |ctx| {
+            let f = files(ctx);
+            (
+                f[0].contents.clone(),
+                f[1].contents.clone(),
+                f[2].contents.clone(),
+                f.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
+            )
+        });
+        let domain = "!unsafe '{{ lookup(''pipe'', ''id'') }}.example.com'";
+        for key in [
+            "matrix_domain",
+            "matrix_server_fqn_matrix",
+            "matrix_server_fqn_element",
+        ] {
+            assert_eq!(value_of(&vars, key).as_deref(), Some(domain), "{key}");
+        }
+        assert_eq!(
+            value_of(
+                &vars,
+                "matrix_livekit_jwt_service_environment_variable_livekit_url"
+            )
+            .as_deref(),
+            Some("!unsafe 'wss://{{ lookup(''pipe'', ''id'') }}.example.com/livekit-server'")
+        );
+        let ext =
+            value_of(&vars, "matrix_synapse_configuration_extension_yaml").expect("extension");
+        assert!(ext.starts_with("!unsafe \"# Synapse settings"), "{ext}");
+        assert!(ext.contains("'{% raw %}x': 2.0"), "{ext}");
+        // Every template in the file is a vault reference, none of them unsafe; every
+        // other value holding Jinja syntax is.
+        let mut references = 0;
+        for line in vars.lines().filter(|l| !l.starts_with('#')) {
+            if line.contains(": '{{ vault_") {
+                references += 1;
+                assert!(!line.contains("!unsafe"), "{line}");
+                assert!(line.ends_with(" }}'"), "{line}");
+            } else if ["{{", "{%", "{#"].iter().any(|j| line.contains(j)) {
+                assert!(line.contains(": !unsafe "), "{line}");
+            }
+        }
+        assert_eq!(references, 6, "{vars}");
+        assert!(!vault.contains("!unsafe"), "{vault}");
+        // The whole file reads back with the values as written.
+        let parsed: serde_yaml::Value = serde_yaml::from_str(&vars).expect("vars.yml");
+        let tagged = |key: &str| match &parsed[key] {
+            serde_yaml::Value::Tagged(t) if t.tag == "unsafe" => {
+                t.value.as_str().map(str::to_string)
+            }
+            other => panic!("{key}: {other:?}"),
+        };
+        assert_eq!(tagged("matrix_domain").as_deref(), Some(p.domain.as_str()));
+        let ext: serde_yaml::Value = serde_yaml::from_str(
+            &tagged("matrix_synapse_configuration_extension_yaml").expect("text"),
+        )
+        .expect("extension YAML");
+        assert_eq!(
+            ext["caches"]["per_cache_factors"]["{% raw %}x"].as_f64(),
+            Some(2.0)
         );
         assert_eq!(
-            out,
-            "a:\n  b:\n    - \"x\"\n    - 1\n  c: {}\n  d: []\n  \"*odd*\": \"q\\\"uote\"\n"
+            parsed["matrix_synapse_database_password"].as_str(),
+            Some("{{ vault_synapse_db_password }}")
         );
+        // The inventory name and the host_vars directory are the same single word.
+        let host = hosts
+            .lines()
+            .find(|l| l.ends_with("ansible_ssh_user=root") && !l.starts_with('#'))
+            .expect("host line");
+        let name = host.split(' ').next().expect("name");
+        assert!(!name.contains(['{', '}', '\'', ' ', '(']), "{host}");
+        assert_eq!(host.split(' ').count(), 3, "{host}");
+        assert_eq!(
+            paths[1],
+            format!("ansible/inventory/host_vars/{name}/vars.yml")
+        );
+        assert!(vault.contains(&format!(
+            "#   ansible-vault encrypt inventory/host_vars/{name}/vault.yml\n"
+        )));
     }
 }

@@ -251,18 +251,6 @@ fn extension_yaml(plan: &Plan) -> String {
         .render()
 }
 
-/// The extension's text as the value of its variable: a literal block, or, when the text
-/// holds Jinja syntax (only a plan's text could put it there), a string the Ansible
-/// dialect writes `!unsafe`, so Ansible never evaluates it. (A [`Node::Block`] is not
-/// tagged by the emitter.)
-fn extension_value(text: String) -> Node {
-    if ["{{", "{%", "{#"].iter().any(|j| text.contains(j)) {
-        Node::Str(text)
-    } else {
-        Node::Block(text)
-    }
-}
-
 struct Builder<'a> {
     ctx: &'a Ctx<'a>,
     /// vars.yml's root mapping, built section by section.
@@ -1109,7 +1097,7 @@ fn extension(b: &mut Builder) {
     b.section("Synapse settings without a playbook variable");
     b.var(
         "matrix_synapse_configuration_extension_yaml",
-        extension_value(text),
+        Node::Block(text),
         &["Merged by the playbook with combine(recursive=True) over its homeserver.yaml."],
     );
 }
@@ -1484,7 +1472,7 @@ mod tests {
     }
 
     /// A plan's text holding Jinja syntax reaches Ansible as text: its string values are
-    /// `!unsafe` (the extension too, which is then no literal block), while the
+    /// `!unsafe` (the extension's literal block too), while the
     /// generator's own vault references stay templates. The inventory holds it as one
     /// word.
     #[test]
@@ -1521,12 +1509,13 @@ mod tests {
         );
         let ext =
             value_of(&vars, "matrix_synapse_configuration_extension_yaml").expect("extension");
-        assert!(ext.starts_with("!unsafe \"# Synapse settings"), "{ext}");
-        assert!(ext.contains("'{% raw %}x': 2.0"), "{ext}");
+        assert_eq!(ext, "!unsafe |");
+        assert!(vars.contains("\n      '{% raw %}x': 2.0\n"), "{vars}");
         // Every template in the file is a vault reference, none of them unsafe; every
         // other value holding Jinja syntax is.
         let mut references = 0;
-        for line in vars.lines().filter(|l| !l.starts_with('#')) {
+        // (Lines of the extension's literal block are its text, tagged as a whole.)
+        for line in vars.lines().filter(|l| !l.starts_with(['#', ' '])) {
             if line.contains(": '{{ vault_") {
                 references += 1;
                 assert!(!line.contains("!unsafe"), "{line}");

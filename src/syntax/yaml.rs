@@ -18,7 +18,7 @@
 //! with a `.`), booleans as `true`/`false`. Multi-line text the generator authors
 //! (embedded YAML, scripts) can be a literal block (`|`); it falls back to a
 //! double-quoted scalar when its content could not survive a block. For Ansible
-//! ([`Dialect::Ansible`]), a string holding Jinja syntax (`{{`, `{%`, `{#`) is tagged
+//! ([`Dialect::Ansible`]), a string or block holding Jinja syntax (`{{`, `{%`, `{#`) is tagged
 //! `!unsafe` so Ansible never evaluates it; [`Node::Template`] is the one way to write a
 //! Jinja expression on purpose (a generator's own `"{{ vault_… }}"`).
 //!
@@ -434,6 +434,13 @@ impl Writer {
         })
     }
 
+    /// `!unsafe ` before a block Ansible would otherwise evaluate.
+    fn unsafe_tag(&self, out: &mut String, text: &str) {
+        if self.dialect == Dialect::Ansible && has_jinja(text) {
+            out.push_str("!unsafe ");
+        }
+    }
+
     fn key(&self, k: &str) -> String {
         if self.dialect == Dialect::Ansible && has_jinja(k) {
             // Ansible does not evaluate keys, but a key is no place for template syntax:
@@ -481,6 +488,7 @@ impl Writer {
             }
             Node::Block(text) => {
                 out.push(' ');
+                self.unsafe_tag(out, text);
                 block(out, indent + 2, text, &e.trailing);
             }
             _ => note(out),
@@ -523,6 +531,7 @@ impl Writer {
                 Node::Block(text) => {
                     pad(out, indent);
                     out.push_str("- ");
+                    self.unsafe_tag(out, text);
                     block(out, indent + 2, text, &None);
                 }
                 _ => {}
@@ -799,10 +808,12 @@ mod tests {
             .with("a", "{{ lookup('pipe', 'id') }}")
             .with("b", Node::Template("{{ vault_x }}".into()))
             .with("c", "plain")
-            .with("{{ k }}", 1u64);
+            .with("{{ k }}", 1u64)
+            .with("d", Node::Block("x: '{{ 6 * 7 }}'\n".into()))
+            .with("e", Node::Block("plain\n".into()));
         assert_eq!(
             Doc::new(m).ansible().render(),
-            "a: !unsafe '{{ lookup(''pipe'', ''id'') }}'\nb: '{{ vault_x }}'\nc: plain\n'\u{FFFD}\u{FFFD} k }}': 1\n"
+            "a: !unsafe '{{ lookup(''pipe'', ''id'') }}'\nb: '{{ vault_x }}'\nc: plain\n'\u{FFFD}\u{FFFD} k }}': 1\nd: !unsafe |\n  x: '{{ 6 * 7 }}'\ne: |\n  plain\n"
         );
     }
 

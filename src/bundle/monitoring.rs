@@ -39,6 +39,7 @@
 use super::workers::{self, Worker};
 use super::{Comment, Ctx, File, Host, Scope, SecretId, objectstore, ports};
 use crate::plan::Role;
+use crate::syntax::yaml::{Doc, Map, Seq};
 
 /// Grafana 12.4: the last 12.x minor, security fixes until May 2027. Not 13.x: it saves
 /// dashboards in a v2 JSON format that file provisioning rejects (grafana/grafana#122663).
@@ -454,54 +455,64 @@ fn prometheus_ram_item(ctx: &Ctx) -> Option<String> {
 // prometheus.yml
 
 fn prometheus_yml(ctx: &Ctx, h: &Host) -> File {
-    let mut o = ctx.header(Comment::Hash);
-    o.push_str(&format!(
-        "# Prometheus 2.42 (Debian 12) on {fqdn}: every Synapse process and exporter of the\n\
-         # cluster. Check: promtool check config {PROM_DIR}/prometheus.yml\n\
-         # Targets are addresses (no DNS on the scrape path); `instance` names the host.\n\
-         ---\n\
-         global:\n\
-         \x20 scrape_interval: {SCRAPE_INTERVAL_S}s\n\
-         \x20 scrape_timeout: 10s\n\
-         \x20 evaluation_interval: {SCRAPE_INTERVAL_S}s\n\
-         \x20 external_labels:\n\
-         \x20   cluster: {cluster}\n\
-         \n\
-         rule_files:\n\
-         \x20 - {RULES_DIR}/*.yml\n\
-         \n\
-         alerting:\n\
-         \x20 alertmanagers:\n\
-         \x20   - static_configs:\n\
-         \x20       - targets:\n\
-         \x20           - 127.0.0.1:{am}\n\
-         \n\
-         scrape_configs:\n",
-        fqdn = h.fqdn,
-        cluster = q(&ctx.topology.server_name),
-        am = ports::ALERTMANAGER,
-    ));
+    let mut root = Map::new();
+    root.insert(
+        "global",
+        Map::new()
+            .with("scrape_interval", format!("{SCRAPE_INTERVAL_S}s"))
+            .with("scrape_timeout", "10s")
+            .with("evaluation_interval", format!("{SCRAPE_INTERVAL_S}s"))
+            .with(
+                "external_labels",
+                Map::new().with("cluster", &ctx.topology.server_name),
+            ),
+    );
+    root.blank();
+    root.insert("rule_files", Seq::new().with(format!("{RULES_DIR}/*.yml")));
+    root.blank();
+    let alertmanager = format!("127.0.0.1:{}", ports::ALERTMANAGER);
+    root.insert(
+        "alerting",
+        Map::new().with(
+            "alertmanagers",
+            Seq::new().with(Map::new().with(
+                "static_configs",
+                Seq::new().with(Map::new().with("targets", Seq::new().with(alertmanager))),
+            )),
+        ),
+    );
+    root.blank();
+    let mut jobs = Seq::new();
     for job in scrape_jobs(ctx) {
-        o.push_str(&format!(
-            "  # {}\n  - job_name: {}\n    metrics_path: {}\n",
-            job.why, job.name, job.metrics_path
-        ));
+        jobs.comment(job.why);
+        let mut j = Map::new()
+            .with("job_name", job.name)
+            .with("metrics_path", job.metrics_path);
         if job.basic_auth {
-            o.push_str(&format!(
-                "    basic_auth:\n      username: {HAPROXY_STATS_USER}\n      password_file: {HAPROXY_PASSWORD_FILE}\n"
-            ));
+            j.insert(
+                "basic_auth",
+                Map::new()
+                    .with("username", HAPROXY_STATS_USER)
+                    .with("password_file", HAPROXY_PASSWORD_FILE),
+            );
         }
         if let Some(module) = job.probe {
-            o.push_str(&format!("    params:\n      module:\n        - {module}\n"));
+            j.insert("params", Map::new().with("module", Seq::new().with(module)));
         }
-        o.push_str("    static_configs:\n");
-        for t in &job.targets {
-            o.push_str(&format!("      - targets:\n          - {}\n", t.address));
-            o.push_str("        labels:\n");
-            for (k, v) in &t.labels {
-                o.push_str(&format!("          {k}: {}\n", q(v)));
-            }
-        }
+        let static_configs: Seq = job
+            .targets
+            .iter()
+            .map(|t| {
+                let mut labels = Map::new();
+                for (k, v) in &t.labels {
+                    labels.insert(*k, v);
+                }
+                Map::new()
+                    .with("targets", Seq::new().with(&t.address))
+                    .with("labels", labels)
+            })
+            .collect();
+        j.insert("static_configs", static_configs);
         if job.probe.is_some() {
             // The blackbox exporter's relabelling (its README, "Prometheus
             // Configuration"): the address becomes the probe's `target` parameter and
@@ -509,24 +520,43 @@ fn prometheus_yml(ctx: &Ctx, h: &Host) -> File {
             // FQDN (static label above) like every other job's, so alerts name hosts and
             // a host's HostDown inhibits its probe warnings; the probed `ip:port` is kept
             // in `target`, which also keeps the VIP's 443 and 8448 apart.
-            o.push_str(&format!(
-                "    relabel_configs:\n\
-                 \x20     - source_labels:\n\
-                 \x20         - __address__\n\
-                 \x20       target_label: __param_target\n\
-                 \x20     - source_labels:\n\
-                 \x20         - __param_target\n\
-                 \x20       target_label: target\n\
-                 \x20     - target_label: __address__\n\
-                 \x20       replacement: 127.0.0.1:{BLACKBOX}\n"
-            ));
+            j.insert(
+                "relabel_configs",
+                Seq::new()
+                    .with(
+                        Map::new()
+                            .with("source_labels", Seq::new().with("__address__"))
+                            .with("target_label", "__param_target"),
+                    )
+                    .with(
+                        Map::new()
+                            .with("source_labels", Seq::new().with("__param_target"))
+                            .with("target_label", "target"),
+                    )
+                    .with(
+                        Map::new()
+                            .with("target_label", "__address__")
+                            .with("replacement", format!("127.0.0.1:{BLACKBOX}")),
+                    ),
+            );
         }
+        jobs.push(j);
     }
+    root.insert("scrape_configs", jobs);
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(format!(
+            "Prometheus 2.42 (Debian 12) on {}: every Synapse process and exporter of the\n\
+             cluster. Check: promtool check config {PROM_DIR}/prometheus.yml\n\
+             Targets are addresses (no DNS on the scrape path); `instance` names the host.",
+            h.fqdn
+        ))
+        .start();
     File::new(
         path(h, "/etc/prometheus/prometheus.yml"),
         Scope::Role(Role::Monitoring),
         "Prometheus: scrape every Synapse process (dashboard labels) and every exporter, rules, the local Alertmanager.",
-        o,
+        doc.render(),
     )
     .for_host(h)
 }
@@ -614,56 +644,55 @@ pub fn probe_modules() -> [ProbeModule; 3] {
 }
 
 fn blackbox_yml(ctx: &Ctx, h: &Host) -> File {
-    let mut o = ctx.header(Comment::Hash);
-    o.push_str(&format!(
-        r#"# Blackbox exporter 0.23 (Debian 12 prometheus-blackbox-exporter) on {fqdn}, asked
-# by the local Prometheus only: it listens on 127.0.0.1:{BLACKBOX}
-# (/etc/default/prometheus-blackbox-exporter). It probes what exports no metrics itself:
-# coturn (Debian 12's coturn 4.6.1 is built without Prometheus support) and the TLS
-# certificates (expiry).
-# Check: prometheus-blackbox-exporter --config.check --config.file={BLACKBOX_CONFIG}
-#
-# Only TCP probes of the ip:port Prometheus passes as target (prometheus.yml lists
-# cluster addresses only): no HTTP prober (it follows redirects), no DNS, no ICMP.
-# IPv4 only: every target is an IPv4 address of the cluster.
-# Certificates are not verified (insecure_skip_verify): once the cluster is offline it
-# uses the internal CA of scripts/certs/internal-ca.sh, which this host need not trust,
-# and a verifying probe would then fail for good. The expiry is read from the chain the
-# server presents either way (probe_ssl_earliest_cert_expiry), and an expired
-# certificate still shows, with negative time left (alert CertificateExpiringCritical).
----
-modules:
-"#,
-        fqdn = h.fqdn,
-    ));
+    let mut modules = Map::new();
     for m in probe_modules() {
-        o.push_str(&format!(
-            "  # {}
-  {}:
-    prober: tcp
-    timeout: {PROBE_TIMEOUT_S}s
-    tcp:
-      preferred_ip_protocol: ip4
-      ip_protocol_fallback: false
-",
-            m.why, m.name
-        ));
+        let mut tcp = Map::new()
+            .with("preferred_ip_protocol", "ip4")
+            .with("ip_protocol_fallback", false);
         if m.tls {
-            o.push_str(&format!(
-                "      tls: true
-      tls_config:
-        server_name: {}
-        insecure_skip_verify: true
-",
-                q(&ctx.topology.server_name)
-            ));
+            tcp.insert("tls", true);
+            tcp.insert(
+                "tls_config",
+                Map::new()
+                    .with("server_name", &ctx.topology.server_name)
+                    .with("insecure_skip_verify", true),
+            );
         }
+        modules.comment(m.why);
+        modules.insert(
+            m.name,
+            Map::new()
+                .with("prober", "tcp")
+                .with("timeout", format!("{PROBE_TIMEOUT_S}s"))
+                .with("tcp", tcp),
+        );
     }
+    let doc = Doc::new(Map::new().with("modules", modules))
+        .header(ctx.provenance())
+        .header(format!(
+            "Blackbox exporter 0.23 (Debian 12 prometheus-blackbox-exporter) on {}, asked
+by the local Prometheus only: it listens on 127.0.0.1:{BLACKBOX}
+(/etc/default/prometheus-blackbox-exporter). It probes what exports no metrics itself:
+coturn (Debian 12's coturn 4.6.1 is built without Prometheus support) and the TLS
+certificates (expiry).
+Check: prometheus-blackbox-exporter --config.check --config.file={BLACKBOX_CONFIG}
+
+Only TCP probes of the ip:port Prometheus passes as target (prometheus.yml lists
+cluster addresses only): no HTTP prober (it follows redirects), no DNS, no ICMP.
+IPv4 only: every target is an IPv4 address of the cluster.
+Certificates are not verified (insecure_skip_verify): once the cluster is offline it
+uses the internal CA of scripts/certs/internal-ca.sh, which this host need not trust,
+and a verifying probe would then fail for good. The expiry is read from the chain the
+server presents either way (probe_ssl_earliest_cert_expiry), and an expired
+certificate still shows, with negative time left (alert CertificateExpiringCritical).",
+            h.fqdn
+        ))
+        .start();
     File::new(
         path(h, BLACKBOX_CONFIG),
         Scope::Role(Role::Monitoring),
         "Blackbox exporter modules: TCP connect to coturn, TLS handshakes with coturn and HAProxy (certificate expiry); nothing else.",
-        o,
+        doc.render(),
     )
     .for_host(h)
 }

@@ -1448,12 +1448,32 @@ fn rules_of(files: &[File], group: &str) -> Vec<(String, Rule)> {
         .collect()
 }
 
-/// `{{ $labels.x }}` filled in, the only template syntax the rules use.
+/// `{{ $labels.x }}` filled in and `{{ "{{" }}` (how the generator writes a `{{` of a
+/// plan value) printed as `{{`: the only template syntax the rules use. One pass, as
+/// Go's text/template: a label's value is printed, not read as template.
 fn render(template: &str, labels: &[(&str, String)]) -> String {
-    let mut out = template.to_string();
-    for (k, v) in labels {
-        out = out.replace(&format!("{{{{ $labels.{k} }}}}"), v);
+    const OPEN: &str = r#"{{ "{{" }}"#;
+    let mut out = String::new();
+    let mut rest = template;
+    'actions: while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if let Some(after) = rest.strip_prefix(OPEN) {
+            out.push_str("{{");
+            rest = after;
+            continue;
+        }
+        for (k, v) in labels {
+            if let Some(after) = rest.strip_prefix(&format!("{{{{ $labels.{k} }}}}")) {
+                out.push_str(v);
+                rest = after;
+                continue 'actions;
+            }
+        }
+        out.push_str("{{");
+        rest = &rest[2..];
     }
+    out.push_str(rest);
     out
 }
 

@@ -40,6 +40,7 @@ use super::workers::{self, Worker};
 use super::{Comment, Ctx, File, Host, Scope, SecretId, objectstore, ports};
 use crate::plan::Role;
 use crate::syntax::yaml::{Doc, Map, Seq};
+use crate::syntax::{json, template};
 
 /// Grafana 12.4: the last 12.x minor, security fixes until May 2027. Not 13.x: it saves
 /// dashboards in a v2 JSON format that file provisioning rejects (grafana/grafana#122663).
@@ -830,12 +831,33 @@ fn alert(
     }
 }
 
-/// Renders the only template syntax the rules use, `{{ $labels.x }}`.
-pub fn render(template: &str, labels: &[(&'static str, String)]) -> String {
-    let mut out = template.to_string();
-    for (k, v) in labels {
-        out = out.replace(&format!("{{{{ $labels.{k} }}}}"), v);
+/// Renders an annotation as Prometheus does, for the expected annotations of the unit
+/// tests: the rules' only actions are `{{ $labels.x }}`, the label's value, and the
+/// action [`template::literal`] writes for a `{{` in a value, which prints `{{`. One
+/// pass: what a label's value holds is printed, not read as template.
+pub fn render(text: &str, labels: &[(&'static str, String)]) -> String {
+    let open = template::literal("{{");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'actions: while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if let Some(after) = rest.strip_prefix(open.as_str()) {
+            out.push_str("{{");
+            rest = after;
+            continue;
+        }
+        for (k, v) in labels {
+            if let Some(after) = rest.strip_prefix(&format!("{{{{ $labels.{k} }}}}")) {
+                out.push_str(v);
+                rest = after;
+                continue 'actions;
+            }
+        }
+        out.push_str("{{");
+        rest = &rest[2..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -1549,7 +1571,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
             "TURN over TLS on {{ $labels.instance }} fails",
             format!(
                 "The TLS handshake with {{{{ $labels.target }}}} (coturn's tls-listening-port) has failed for 5 minutes: coturn is down on {{{{ $labels.instance }}}}, or it cannot read /etc/ssl/synapse-planner/{server}/fullchain.pem and privkey.pem (scripts/certs/distribute.sh installs them). Clients that only get out through TLS cannot relay there.",
-                server = ctx.topology.server_name
+                server = template::literal(&ctx.topology.server_name)
             ),
             vec![fires_on(
                 s(&format!(r#"probe_success{{job="{JOB_TURNS}",instance="coturn1.internal",target="10.0.1.109:5349"}}"#), "0x10"),
@@ -1633,7 +1655,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
     let in_days = |d: u64| format!("{}x40", d * 86_400 + 1_800);
     let renew = format!(
         "certbot renews 30 days ahead, so renewal has failed. Online: scripts/certs/letsencrypt.sh on the first HAProxy node; offline: scripts/certs/internal-ca.sh renew; then scripts/certs/distribute.sh. openssl s_client -connect {{{{ $labels.target }}}} -servername {} shows the dates.",
-        ctx.topology.server_name
+        template::literal(&ctx.topology.server_name)
     );
     groups.push(Group {
         name: "tls",
@@ -1648,7 +1670,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
                 "TLS on the VIP's {{ $labels.target }} fails",
                 format!(
                     "The TLS handshake with HAProxy on {{{{ $labels.target }}}} (SNI {server}) has failed for 2 minutes: clients (443) or federating servers (8448) cannot connect. No HAProxy holds the VIP, HAProxy is down on the holder, or /etc/haproxy/certs/{server}.pem is missing or broken.",
-                    server = ctx.topology.server_name
+                    server = template::literal(&ctx.topology.server_name)
                 ),
                 vec![fires_on(vip_tls(8448, "0x5"), vip_tls(443, "1x5"), "5m", cert_labels(8448))],
             ),
@@ -1696,10 +1718,11 @@ fn backup_group(fqdn: &str) -> Group {
     // The unit tests evaluate at 20m, when time() is 1200: timestamps are written as
     // "so many seconds before that".
     const NOW: i64 = 1_200;
+    let instance = promql_str(fqdn);
     let series = |metric: &str, job: &str, ty: &str, values: String| {
         s(
             &format!(
-                r#"{metric}{{job="node",instance="{fqdn}",{BACKUP_JOB_LABEL}="{job}",type="{ty}"}}"#
+                r#"{metric}{{job="node",instance={instance},{BACKUP_JOB_LABEL}="{job}",type="{ty}"}}"#
             ),
             &values,
         )
@@ -2022,7 +2045,7 @@ fn backup_group(fqdn: &str) -> Group {
                     .iter()
                     .map(|job| {
                         format!(
-                            r#"absent({BACKUP_SUCCESS}{{job="node",instance="{fqdn}",{BACKUP_JOB_LABEL}="{job}",type="full"}})"#
+                            r#"absent({BACKUP_SUCCESS}{{job="node",instance={instance},{BACKUP_JOB_LABEL}="{job}",type="full"}})"#
                         )
                     })
                     .collect::<Vec<_>>()
@@ -2036,7 +2059,7 @@ fn backup_group(fqdn: &str) -> Group {
                 vec![
                     // Nothing has run: all three.
                     Case {
-                        series: vec![s(&format!(r#"up{{job="node",instance="{fqdn}"}}"#), "1x70")],
+                        series: vec![s(&format!(r#"up{{job="node",instance={instance}}}"#), "1x70")],
                         eval: "70m",
                         fires: vec![
                             labels("pgbackrest", "full"),
@@ -2197,6 +2220,15 @@ const PGDUMP_DIR: &str = "/var/backups/synapse-pgdump";
 
 const GIB: u64 = 1 << 30;
 const TIB: f64 = (1u64 << 40) as f64;
+
+/// `s` as a PromQL string literal (a label matcher's value, in a rule or in promtool's
+/// input series), quotes included. PromQL's double-quoted strings take Go's escapes
+/// (prometheus/promql/parser/lex.go, `lexEscape`: `\"`, `\\`, `\n`, `\t`, `\uXXXX` …);
+/// a JSON string literal uses only those, so it reads back as `s`. The value of a regex
+/// matcher (`=~`) is a regex: this keeps it one string, not one literal match.
+fn promql_str(s: &str) -> String {
+    json::string(s)
+}
 
 /// `{{ $labels.<name> }}`.
 fn lbl(name: &str) -> String {
@@ -2487,8 +2519,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             let series = |db: &str, state: &str, v: u64| {
                 s(
                     &format!(
-                        r#"pg_stat_activity_count{{job="postgres",instance="{}",datname="{db}",state="{state}"}}"#,
-                        pg.fqdn
+                        r#"pg_stat_activity_count{{job="postgres",instance={},datname="{db}",state="{state}"}}"#,
+                        promql_str(&pg.fqdn)
                     ),
                     &format!("{v}x15"),
                 )
@@ -2560,8 +2592,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let max = |v: u64| {
             s(
                 &format!(
-                    r#"pg_settings_max_connections{{job="postgres",instance="{}",server="127.0.0.1:{}"}}"#,
-                    pg.fqdn,
+                    r#"pg_settings_max_connections{{job="postgres",instance={},server="127.0.0.1:{}"}}"#,
+                    promql_str(&pg.fqdn),
                     ports::POSTGRES
                 ),
                 &format!("{v}x40"),
@@ -2634,7 +2666,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             let labels: Vec<String> = t
                 .labels
                 .iter()
-                .map(|(k, v)| format!("{k}=\"{v}\""))
+                .map(|(k, v)| format!("{k}={}", promql_str(v)))
                 .collect();
             s(
                 &format!("process_resident_memory_bytes{{{}}}", labels.join(",")),
@@ -2643,10 +2675,12 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         };
         let other = s(
             &format!(
-                r#"process_resident_memory_bytes{{job="prometheus",instance="{}"}}"#,
-                ctx.topology
-                    .first(Role::Monitoring)
-                    .map_or("monitoring", |h| h.fqdn.as_str())
+                r#"process_resident_memory_bytes{{job="prometheus",instance={}}}"#,
+                promql_str(
+                    ctx.topology
+                        .first(Role::Monitoring)
+                        .map_or("monitoring", |h| h.fqdn.as_str())
+                )
             ),
             &format!("{}x40", b.synapse_process_bytes.saturating_mul(10)),
         );
@@ -2655,9 +2689,9 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             alert(
                 "SynapseProcessOverRamBudget",
                 format!(
-                    r#"process_resident_memory_bytes{{job=~"{}",instance="{}"}} > {}"#,
-                    synapse_jobs.join("|"),
-                    s_host.fqdn,
+                    r#"process_resident_memory_bytes{{job=~{},instance={}}} > {}"#,
+                    promql_str(&synapse_jobs.join("|")),
+                    promql_str(&s_host.fqdn),
                     b.synapse_process_bytes
                 ),
                 "30m",
@@ -2705,9 +2739,9 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let online = |h: &Host, set: u64, v: u64| {
             s(
                 &format!(
-                    r#"minio_cluster_health_erasure_set_online_drives{{job="{}",instance="{}",pool="0",set="{set}"}}"#,
+                    r#"minio_cluster_health_erasure_set_online_drives{{job="{}",instance={},pool="0",set="{set}"}}"#,
                     objectstore::PROMETHEUS_JOB,
-                    h.fqdn
+                    promql_str(&h.fqdn)
                 ),
                 &format!("{v}x10"),
             )
@@ -2782,8 +2816,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let allocations = |h: &Host, v: u64| {
             s(
                 &format!(
-                    r#"{COTURN_ALLOCATIONS}{{job="node",instance="{}"}}"#,
-                    h.fqdn
+                    r#"{COTURN_ALLOCATIONS}{{job="node",instance={}}}"#,
+                    promql_str(&h.fqdn)
                 ),
                 &format!("{v}x10"),
             )
@@ -2858,8 +2892,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let mtime = |h: &Host, v: &str| {
             s(
                 &format!(
-                    r#"node_textfile_mtime_seconds{{job="node",instance="{}",file="{file}"}}"#,
-                    h.fqdn
+                    r#"node_textfile_mtime_seconds{{job="node",instance={},file="{file}"}}"#,
+                    promql_str(&h.fqdn)
                 ),
                 v,
             )
@@ -2869,7 +2903,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         for (i, h) in coturn.iter().enumerate() {
             // Every host answers; the last one has no allocations file (absent).
             absent_case.push(s(
-                &format!(r#"up{{job="node",instance="{}"}}"#, h.fqdn),
+                &format!(r#"up{{job="node",instance={}}}"#, promql_str(&h.fqdn)),
                 "1x20",
             ));
             // Evaluated at 20m: "0+60x20" is a file rewritten every minute.
@@ -2888,8 +2922,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
                 coturn
                     .iter()
                     .map(|h| format!(
-                        r#"absent({COTURN_ALLOCATIONS}{{job="node",instance="{}"}})"#,
-                        h.fqdn
+                        r#"absent({COTURN_ALLOCATIONS}{{job="node",instance={}}})"#,
+                        promql_str(&h.fqdn)
                     ))
                     .collect::<Vec<_>>()
                     .join(" or ")
@@ -2971,7 +3005,9 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let tx = |instance: &str, device: &str, per_min: u64| {
             s(
                 &format!(
-                    r#"node_network_transmit_bytes_total{{job="node",instance="{instance}",device="{device}"}}"#
+                    r#"node_network_transmit_bytes_total{{job="node",instance={},device={}}}"#,
+                    promql_str(instance),
+                    promql_str(device)
                 ),
                 &format!("0+{per_min}x30"),
             )
@@ -2990,17 +3026,20 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             alert(
                 name,
                 format!(
-                    r#"rate(node_network_transmit_bytes_total{{job="node",instance=~"{}",device="{iface}"}}[5m]) * 8 > {threshold}"#,
-                    instances.join("|")
+                    r#"rate(node_network_transmit_bytes_total{{job="node",instance=~{},device={}}}[5m]) * 8 > {threshold}"#,
+                    promql_str(&instances.join("|")),
+                    promql_str(&iface)
                 ),
                 "10m",
                 Warning,
                 format!(
-                    "{inst} sends more than {TURN_WARN_PERCENT} % of its {} Mbit/s on {iface}",
-                    nic
+                    "{inst} sends more than {TURN_WARN_PERCENT} % of its {} Mbit/s on {}",
+                    nic,
+                    template::literal(&iface)
                 ),
                 format!(
-                    "{inst} has sent more than {threshold} bit/s on {iface} for 10 minutes: {TURN_WARN_PERCENT} % of the {nic} Mbit/s the plan assumes for one node ({nic_key}). Why: {what} on this node are about to lose packets; the plan's calls view counts on that bandwidth (it limits the calls one node carries before its ports do). Change: add hosts ({count_key}), plan faster NICs ({nic_key}), or plan the calls again (the calls.* keys); check that clients spread over every node of the role."
+                    "{inst} has sent more than {threshold} bit/s on {} for 10 minutes: {TURN_WARN_PERCENT} % of the {nic} Mbit/s the plan assumes for one node ({nic_key}). Why: {what} on this node are about to lose packets; the plan's calls view counts on that bandwidth (it limits the calls one node carries before its ports do). Change: add hosts ({count_key}), plan faster NICs ({nic_key}), or plan the calls again (the calls.* keys); check that clients spread over every node of the role.",
+                    template::literal(&iface)
                 ),
                 vec![
                     Case {
@@ -3033,9 +3072,9 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let mounts = mount_points(role, &paths);
         let instances: Vec<&str> = hosts.iter().map(|h| h.fqdn.as_str()).collect();
         let expr = format!(
-            r#"predict_linear(node_filesystem_avail_bytes{{job="node",instance=~"{}",mountpoint=~"{}",fstype!~"{NOT_DISKS}"}}[{DISK_WINDOW}], {DISK_HORIZON_DAYS} * 86400) < 0"#,
-            instances.join("|"),
-            mounts.join("|")
+            r#"predict_linear(node_filesystem_avail_bytes{{job="node",instance=~{},mountpoint=~{},fstype!~"{NOT_DISKS}"}}[{DISK_WINDOW}], {DISK_HORIZON_DAYS} * 86400) < 0"#,
+            promql_str(&instances.join("|")),
+            promql_str(&mounts.join("|"))
         );
         // Series falling linearly by `per_min` bytes a minute (the role's disk in 60
         // days), evaluated at 13h: the 12 h `for` has run. Full in 29.9 days at the
@@ -3053,8 +3092,9 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let fs = |host: &Host, mountpoint: &str, fstype: &str, values: String| {
             s(
                 &format!(
-                    r#"node_filesystem_avail_bytes{{job="node",instance="{}",device="/dev/vdb1",fstype="{fstype}",mountpoint="{mountpoint}"}}"#,
-                    host.fqdn
+                    r#"node_filesystem_avail_bytes{{job="node",instance={},device="/dev/vdb1",fstype="{fstype}",mountpoint={}}}"#,
+                    promql_str(&host.fqdn),
+                    promql_str(mountpoint)
                 ),
                 &values,
             )
@@ -3083,7 +3123,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
                     "At the rate {} ({}) on {inst} has filled over the last {DISK_WINDOW_TEXT}, for {DISK_FOR_TEXT} running, it is full in under {DISK_HORIZON_DAYS} days. It holds {holds} ({}{}). Why: {why}.{} Change: {fix}.",
                     lbl("mountpoint"),
                     lbl("device"),
-                    paths.join(", "),
+                    template::literal(&paths.join(", ")),
                     if role == Role::Minio { "" } else { ", or the filesystem they are on" },
                     forecast(ctx, role)
                 ),
@@ -3429,77 +3469,102 @@ fn backup_failed_expr(sel: &str) -> String {
 }
 
 fn rule_file(ctx: &Ctx, h: &Host, g: &Group) -> File {
-    let mut o = ctx.header(Comment::Hash);
-    o.push_str(&format!(
-        "# {}\n# Unit tests: {RULES_DIR}/tests/{}.test.yml (promtool test rules).\n---\ngroups:\n  - name: {}\n    rules:\n",
-        g.about, g.name, g.name
-    ));
+    let mut rules = Seq::new();
     for a in &g.alerts {
-        for line in a.threshold.iter().flat_map(|t| t.lines()) {
-            o.push_str(&format!("      # {line}\n"));
+        if let Some(t) = &a.threshold {
+            rules.comment(t);
         }
-        o.push_str(&format!(
-            "      - alert: {}\n        expr: {}\n        for: {}\n        labels:\n          severity: {}\n        annotations:\n          summary: {}\n          description: {}\n",
-            a.name,
-            q(&a.expr),
-            a.for_,
-            a.severity.key(),
-            q(&a.summary),
-            q(&a.description)
-        ));
+        rules.push(
+            Map::new()
+                .with("alert", a.name)
+                .with("expr", &a.expr)
+                .with("for", a.for_)
+                .with("labels", Map::new().with("severity", a.severity.key()))
+                .with(
+                    "annotations",
+                    Map::new()
+                        .with("summary", &a.summary)
+                        .with("description", &a.description),
+                ),
+        );
     }
+    let root = Map::new().with(
+        "groups",
+        Seq::new().with(Map::new().with("name", g.name).with("rules", rules)),
+    );
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(format!(
+            "{}\nUnit tests: {RULES_DIR}/tests/{}.test.yml (promtool test rules).",
+            g.about, g.name
+        ))
+        .start();
     File::new(
         path(h, &format!("{RULES_DIR}/{}.yml", g.name)),
         Scope::Role(Role::Monitoring),
         format!("Alert rules: {}", g.about),
-        o,
+        doc.render(),
     )
     .for_host(h)
 }
 
 fn rule_test_file(ctx: &Ctx, h: &Host, g: &Group) -> File {
-    let mut o = ctx.header(Comment::Hash);
-    o.push_str(&format!(
-        "# promtool test rules {RULES_DIR}/tests/{name}.test.yml\n# Each alert fires on a series that should fire it and stays silent on one that should not.\n---\nrule_files:\n  - {RULES_DIR}/{name}.yml\nevaluation_interval: {step}\ntests:\n",
-        name = g.name,
-        step = g.test_step,
-    ));
+    let mut tests = Seq::new();
     for a in &g.alerts {
         for (i, c) in a.cases.iter().enumerate() {
-            o.push_str(&format!(
-                "  - name: {}\n    interval: 1m\n    input_series:\n",
-                q(&format!("{} case {}", a.name, i + 1))
-            ));
-            for (series, values) in &c.series {
-                o.push_str(&format!(
-                    "      - series: {}\n        values: {}\n",
-                    q(series),
-                    q(values)
-                ));
-            }
-            o.push_str(&format!(
-                "    alert_rule_test:\n      - eval_time: {}\n        alertname: {}\n",
-                c.eval, a.name
-            ));
-            if c.fires.is_empty() {
-                o.push_str("        exp_alerts: []\n");
-                continue;
-            }
-            o.push_str("        exp_alerts:\n");
-            for labels in &c.fires {
-                o.push_str("          - exp_labels:\n");
-                o.push_str(&format!("              severity: {}\n", a.severity.key()));
-                for (k, v) in labels {
-                    o.push_str(&format!("              {k}: {}\n", q(v)));
-                }
-                o.push_str(&format!(
-                    "            exp_annotations:\n              summary: {}\n              description: {}\n",
-                    q(&render(&a.summary, labels)),
-                    q(&render(&a.description, labels))
-                ));
-            }
+            let input: Seq = c
+                .series
+                .iter()
+                .map(|(series, values)| Map::new().with("series", series).with("values", values))
+                .collect();
+            let expected: Seq = c
+                .fires
+                .iter()
+                .map(|labels| {
+                    let mut exp_labels = Map::new().with("severity", a.severity.key());
+                    for (k, v) in labels {
+                        exp_labels.insert(*k, v);
+                    }
+                    Map::new().with("exp_labels", exp_labels).with(
+                        "exp_annotations",
+                        Map::new()
+                            .with("summary", render(&a.summary, labels))
+                            .with("description", render(&a.description, labels)),
+                    )
+                })
+                .collect();
+            tests.push(
+                Map::new()
+                    .with("name", format!("{} case {}", a.name, i + 1))
+                    .with("interval", "1m")
+                    .with("input_series", input)
+                    .with(
+                        "alert_rule_test",
+                        Seq::new().with(
+                            Map::new()
+                                .with("eval_time", c.eval)
+                                .with("alertname", a.name)
+                                .with("exp_alerts", expected),
+                        ),
+                    ),
+            );
         }
     }
+    let root = Map::new()
+        .with(
+            "rule_files",
+            Seq::new().with(format!("{RULES_DIR}/{}.yml", g.name)),
+        )
+        .with("evaluation_interval", g.test_step)
+        .with("tests", tests);
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(format!(
+            "promtool test rules {RULES_DIR}/tests/{}.test.yml\n\
+             Each alert fires on a series that should fire it and stays silent on one that should not.",
+            g.name
+        ))
+        .start();
     File::new(
         path(h, &format!("{RULES_DIR}/tests/{}.test.yml", g.name)),
         Scope::Role(Role::Monitoring),
@@ -3507,7 +3572,7 @@ fn rule_test_file(ctx: &Ctx, h: &Host, g: &Group) -> File {
             "Unit tests of the {} alert rules (promtool test rules).",
             g.name
         ),
-        o,
+        doc.render(),
     )
     .for_host(h)
 }
@@ -4210,7 +4275,9 @@ mod tests {
                             });
                         assert!(silent, "{} has no silent series", a.name);
                         for t in [&a.summary, &a.description] {
-                            let rest = t.replace("{{ $labels.", "");
+                            let rest = t
+                                .replace("{{ $labels.", "")
+                                .replace(&template::literal("{{"), "");
                             assert!(
                                 !rest.contains("{{"),
                                 "{}: only $labels templates: {t}",
@@ -4440,6 +4507,27 @@ mod tests {
             ),
             "a / b"
         );
+        // A value written with template::literal prints as itself; a label's value is
+        // not read as template.
+        let text = format!(
+            "on {} of {{{{ $labels.instance }}}}",
+            template::literal("x{{ .Value }}")
+        );
+        assert_eq!(
+            render(&text, &l(&[("instance", "{{ \"{{\" }}")])),
+            "on x{{ .Value }} of {{ \"{{\" }}"
+        );
+    }
+
+    /// PromQL string literals hold any value as one string.
+    #[test]
+    fn promql_strings() {
+        assert_eq!(promql_str("patroni1.internal"), "\"patroni1.internal\"");
+        assert_eq!(
+            promql_str("a\"} or vector(1) #"),
+            r#""a\"} or vector(1) #""#
+        );
+        assert_eq!(promql_str("x\\y\nz"), r#""x\\y\nz""#);
     }
 
     #[test]

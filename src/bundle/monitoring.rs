@@ -157,11 +157,6 @@ fn path(h: &Host, p: &str) -> String {
     format!("hosts/{}{p}", h.name)
 }
 
-/// A YAML single-quoted scalar.
-pub fn q(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 // ---------------------------------------------------------------------------------
 // Scrape targets
 
@@ -3588,76 +3583,93 @@ pub fn smtp_require_tls(smarthost: &str) -> bool {
 
 fn alertmanager_yml(ctx: &Ctx, h: &Host) -> File {
     let ops = &ctx.plan.ops;
-    let from = format!("alertmanager@{}", ctx.topology.server_name);
-    let body = format!(
-        r#"{header}# Alertmanager (Debian 12 prometheus-alertmanager) on {fqdn}: every alert goes to
-# {email} by e-mail through {smarthost}. Check: amtool check-config {PROM_DIR}/alertmanager.yml
----
-global:
-  smtp_smarthost: {smarthost_q}
-  smtp_from: {from_q}
-  # {tls_why}
-  smtp_require_tls: {tls}
-  resolve_timeout: 5m
+    let require_tls = smtp_require_tls(&ops.smtp_smarthost);
+    // smtp_from and to are templates (Alertmanager's configuration docs: <tmpl_string>):
+    // the addresses are literal text in them.
+    let from = template::literal(&format!("alertmanager@{}", ctx.topology.server_name));
+    let to = template::literal(&ops.email);
+    let mut global = Map::new()
+        .with("smtp_smarthost", &ops.smtp_smarthost)
+        .with("smtp_from", from);
+    global.comment(if require_tls {
+        "STARTTLS required (submission port); set false only if the relay offers none."
+    } else {
+        "Port 25 on the private network: intranet relays often offer no STARTTLS. Set true if yours does."
+    });
+    global.insert("smtp_require_tls", require_tls);
+    global.insert("resolve_timeout", "5m");
 
-route:
-  receiver: ops-email
-  # One mail per alert name and severity, listing every instance it fires on.
-  group_by:
-    - alertname
-    - severity
-  group_wait: 30s
-  group_interval: 5m
-  repeat_interval: 4h
-  routes:
-    # Critical: sent sooner and repeated every hour until resolved.
-    - matchers:
-        - severity="critical"
-      receiver: ops-email-critical
-      group_wait: 10s
-      repeat_interval: 1h
-
-receivers:
-  - name: ops-email
-    email_configs:
-      - to: {email_q}
-        send_resolved: true
-  - name: ops-email-critical
-    email_configs:
-      - to: {email_q}
-        send_resolved: true
-        headers:
-          Subject: '[CRITICAL] {{{{ .CommonLabels.alertname }}}} ({{{{ .Alerts.Firing | len }}}} firing)'
-
-inhibit_rules:
-  # A critical alert silences warnings about the same instance (a host that is down
-  # also fails its scrapes, its disk checks…).
-  - source_matchers:
-      - severity="critical"
-    target_matchers:
-      - severity="warning"
-    equal:
-      - instance
-"#,
-        header = ctx.header(Comment::Hash),
-        fqdn = h.fqdn,
-        email = ops.email,
-        smarthost = ops.smtp_smarthost,
-        smarthost_q = q(&ops.smtp_smarthost),
-        from_q = q(&from),
-        email_q = q(&ops.email),
-        tls = smtp_require_tls(&ops.smtp_smarthost),
-        tls_why = if smtp_require_tls(&ops.smtp_smarthost) {
-            "STARTTLS required (submission port); set false only if the relay offers none."
-        } else {
-            "Port 25 on the private network: intranet relays often offer no STARTTLS. Set true if yours does."
-        },
+    let mut route = Map::new().with("receiver", "ops-email");
+    route.comment("One mail per alert name and severity, listing every instance it fires on.");
+    route.insert("group_by", Seq::new().with("alertname").with("severity"));
+    route.insert("group_wait", "30s");
+    route.insert("group_interval", "5m");
+    route.insert("repeat_interval", "4h");
+    let mut routes = Seq::new();
+    routes.comment("Critical: sent sooner and repeated every hour until resolved.");
+    routes.push(
+        Map::new()
+            .with("matchers", Seq::new().with(r#"severity="critical""#))
+            .with("receiver", "ops-email-critical")
+            .with("group_wait", "10s")
+            .with("repeat_interval", "1h"),
     );
+    route.insert("routes", routes);
+
+    let email = |headers: Option<Map>| {
+        let mut m = Map::new().with("to", &to).with("send_resolved", true);
+        if let Some(h) = headers {
+            m.insert("headers", h);
+        }
+        Seq::new().with(m)
+    };
+    let receivers = Seq::new()
+        .with(
+            Map::new()
+                .with("name", "ops-email")
+                .with("email_configs", email(None)),
+        )
+        .with(Map::new().with("name", "ops-email-critical").with(
+            "email_configs",
+            email(Some(Map::new().with(
+                "Subject",
+                "[CRITICAL] {{ .CommonLabels.alertname }} ({{ .Alerts.Firing | len }} firing)",
+            ))),
+        ));
+
+    let mut inhibit = Seq::new();
+    inhibit.comment(
+        "A critical alert silences warnings about the same instance (a host that is down\n\
+         also fails its scrapes, its disk checks…).",
+    );
+    inhibit.push(
+        Map::new()
+            .with("source_matchers", Seq::new().with(r#"severity="critical""#))
+            .with("target_matchers", Seq::new().with(r#"severity="warning""#))
+            .with("equal", Seq::new().with("instance")),
+    );
+
+    let root = Map::new()
+        .with("global", global)
+        .spaced()
+        .with("route", route)
+        .spaced()
+        .with("receivers", receivers)
+        .spaced()
+        .with("inhibit_rules", inhibit);
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(format!(
+            "Alertmanager (Debian 12 prometheus-alertmanager) on {}: every alert goes to\n\
+             {} by e-mail through {}. Check: amtool check-config {PROM_DIR}/alertmanager.yml",
+            h.fqdn, ops.email, ops.smtp_smarthost
+        ))
+        .start();
     File::new(
         path(h, "/etc/prometheus/alertmanager.yml"),
         Scope::Role(Role::Monitoring),
         "Alertmanager: e-mail to the operator through the plan's smarthost; critical repeats hourly and inhibits warnings on the same instance.",
-        body,
+        doc.render(),
     )
     .for_host(h)
 }
@@ -3779,58 +3791,70 @@ WantedBy=multi-user.target
 }
 
 fn grafana_datasource(ctx: &Ctx, h: &Host) -> File {
-    let body = format!(
-        r#"{header}# Grafana provisioning: the local Prometheus as the default datasource. The uid is
-# fixed so dashboards can refer to it.
----
-apiVersion: 1
-datasources:
-  - name: Prometheus
-    uid: prometheus
-    type: prometheus
-    access: proxy
-    url: http://127.0.0.1:{port}
-    isDefault: true
-    editable: false
-    jsonData:
-      timeInterval: {SCRAPE_INTERVAL_S}s
-"#,
-        header = ctx.header(Comment::Hash),
-        port = ports::PROMETHEUS,
+    let root = Map::new().with("apiVersion", 1u64).with(
+        "datasources",
+        Seq::new().with(
+            Map::new()
+                .with("name", "Prometheus")
+                .with("uid", "prometheus")
+                .with("type", "prometheus")
+                .with("access", "proxy")
+                .with("url", format!("http://127.0.0.1:{}", ports::PROMETHEUS))
+                .with("isDefault", true)
+                .with("editable", false)
+                .with(
+                    "jsonData",
+                    Map::new().with("timeInterval", format!("{SCRAPE_INTERVAL_S}s")),
+                ),
+        ),
     );
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(
+            "Grafana provisioning: the local Prometheus as the default datasource. The uid is\n\
+             fixed so dashboards can refer to it.",
+        )
+        .start();
     File::new(
         path(h, "/etc/grafana/provisioning/datasources/prometheus.yml"),
         Scope::Role(Role::Monitoring),
         "Grafana datasource provisioning: the local Prometheus.",
-        body,
+        doc.render(),
     )
     .for_host(h)
 }
 
 fn grafana_dashboards(ctx: &Ctx, h: &Host) -> File {
-    let body = format!(
-        r#"{header}# Grafana provisioning: every dashboard JSON in {GRAFANA_DASHBOARDS} (see the README.md
-# there for which to put in), in folder "Synapse cluster", reloaded every minute.
----
-apiVersion: 1
-providers:
-  - name: synapse-planner
-    folder: Synapse cluster
-    type: file
-    disableDeletion: false
-    allowUiUpdates: true
-    updateIntervalSeconds: 60
-    options:
-      path: {GRAFANA_DASHBOARDS}
-      foldersFromFilesStructure: false
-"#,
-        header = ctx.header(Comment::Hash),
+    let root = Map::new().with("apiVersion", 1u64).with(
+        "providers",
+        Seq::new().with(
+            Map::new()
+                .with("name", "synapse-planner")
+                .with("folder", "Synapse cluster")
+                .with("type", "file")
+                .with("disableDeletion", false)
+                .with("allowUiUpdates", true)
+                .with("updateIntervalSeconds", 60u64)
+                .with(
+                    "options",
+                    Map::new()
+                        .with("path", GRAFANA_DASHBOARDS)
+                        .with("foldersFromFilesStructure", false),
+                ),
+        ),
     );
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(format!(
+            "Grafana provisioning: every dashboard JSON in {GRAFANA_DASHBOARDS} (see the README.md\n\
+             there for which to put in), in folder \"Synapse cluster\", reloaded every minute."
+        ))
+        .start();
     File::new(
         path(h, "/etc/grafana/provisioning/dashboards/synapse-planner.yml"),
         Scope::Role(Role::Monitoring),
         "Grafana dashboard provisioning: loads the JSON dashboards you put in /etc/grafana/dashboards.",
-        body,
+        doc.render(),
     )
     .for_host(h)
 }

@@ -46,8 +46,8 @@ fn install_prometheus_dir(sb: &Sandbox, files: &[File]) -> String {
     s
 }
 
-/// systemd EnvironmentFile values (the files here hold plain `KEY=VALUE` or
-/// `KEY="…"` lines; anything else fails).
+/// systemd EnvironmentFile values (the files here hold plain `KEY=VALUE`, `KEY="…"` or
+/// `KEY='…'` lines; anything else fails).
 fn env_values(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#') && !l.starts_with(';'))
@@ -59,11 +59,18 @@ fn env_values(text: &str) -> Vec<(String, String)> {
                 k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
                 "bad name {k}"
             );
-            let v = match v.strip_prefix('"') {
-                Some(q) => q
-                    .strip_suffix('"')
-                    .unwrap_or_else(|| panic!("unbalanced quotes: {l}"))
-                    .to_string(),
+            let quote = v.chars().next().filter(|c| ['"', '\''].contains(c));
+            let v = match quote {
+                Some(q) => {
+                    let inner = v[1..]
+                        .strip_suffix(q)
+                        .unwrap_or_else(|| panic!("unbalanced quotes: {l}"));
+                    assert!(!inner.contains(q), "quote inside quotes: {l}");
+                    if q == '"' {
+                        assert!(!inner.contains(['\\', '$', '`']), "escapes: {l}");
+                    }
+                    inner.to_string()
+                }
                 None => {
                     assert!(
                         !v.contains(['"', '\'', '\\', '$', ' ']),

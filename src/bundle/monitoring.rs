@@ -39,8 +39,9 @@
 use super::workers::{self, Worker};
 use super::{Comment, Ctx, File, Host, Scope, SecretId, objectstore, ports};
 use crate::plan::Role;
+use crate::syntax::conf::Format;
 use crate::syntax::yaml::{Doc, Map, Seq};
-use crate::syntax::{json, template};
+use crate::syntax::{json, shell, template};
 
 /// Grafana 12.4: the last 12.x minor, security fixes until May 2027. Not 13.x: it saves
 /// dashboards in a v2 JSON format that file provisioning rejects (grafana/grafana#122663).
@@ -155,6 +156,18 @@ pub fn files(ctx: &Ctx) -> Vec<File> {
 
 fn path(h: &Host, p: &str) -> String {
     format!("hosts/{}{p}", h.name)
+}
+
+/// `ARGS=…` of an /etc/default file, read by a Debian unit's `EnvironmentFile=` and used
+/// unquoted (`ExecStart=… $ARGS`), so systemd splits it at whitespace into arguments.
+fn args_line(args: &str) -> String {
+    format!("ARGS={}\n", Format::EnvFile.value(args))
+}
+
+/// A value inside `ARGS`: one word, so it cannot split into further arguments
+/// (conf's word characters; anything else becomes U+FFFD).
+fn arg_word(s: &str) -> String {
+    Format::Words.value(s)
 }
 
 // ---------------------------------------------------------------------------------
@@ -563,7 +576,7 @@ fn haproxy_password(ctx: &Ctx, h: &Host) -> File {
         path(h, HAPROXY_PASSWORD_FILE),
         Scope::Role(Role::Monitoring),
         "Password of HAProxy's stats user, for scraping /metrics (setup-monitoring.sh makes it readable by prometheus).",
-        ctx.secret(SecretId::HaproxyStatsPassword).to_string(),
+        crate::syntax::one_line(ctx.secret(SecretId::HaproxyStatsPassword)).into_owned(),
     )
     .for_host(h)
     .secret()
@@ -575,28 +588,33 @@ fn prometheus_default(ctx: &Ctx, h: &Host) -> File {
     let days = retention_days(ctx);
     let size = retention_size_gib(series, days);
     let ram = prometheus_ram_item(ctx).unwrap_or_default();
-    let body = format!(
-        r#"{header}# Arguments of Debian's prometheus.service (ExecStart=/usr/bin/prometheus $ARGS).
-# Config /etc/prometheus/prometheus.yml and data /var/lib/prometheus/metrics2 are
-# Debian's defaults.
-#
-# Retention, from the plan's series estimate (the report's Prometheus RAM item:
-# {ram}):
-#   {series} series / {interval} s scrape interval = {rate} samples/s
-#   × 86,400 s × {bps} bytes per sample (Prometheus docs/storage.md: 1–2 after compression)
-#   ≈ {per_day:.2} GB a day, {month:.0} GB for {days} days.
-# Time-based retention is {days} days (the plan's retention.prometheus-days); the size cap ({size} GiB = that estimate × {headroom})
-# only bites if the series estimate was low, and keeps Prometheus from filling the disk.
-# /var/lib/prometheus needs {size} GiB free plus ~10% for the WAL and compaction.
-ARGS="--storage.tsdb.retention.time={days}d --storage.tsdb.retention.size={size}GB --web.listen-address=:{port}"
-"#,
-        header = ctx.header(Comment::Hash),
+    let notes = format!(
+        r#"Arguments of Debian's prometheus.service (ExecStart=/usr/bin/prometheus $ARGS).
+Config /etc/prometheus/prometheus.yml and data /var/lib/prometheus/metrics2 are
+Debian's defaults.
+
+Retention, from the plan's series estimate (the report's Prometheus RAM item:
+{ram}):
+  {series} series / {interval} s scrape interval = {rate} samples/s
+  × 86,400 s × {bps} bytes per sample (Prometheus docs/storage.md: 1–2 after compression)
+  ≈ {per_day:.2} GB a day, {month:.0} GB for {days} days.
+Time-based retention is {days} days (the plan's retention.prometheus-days); the size cap ({size} GiB = that estimate × {headroom})
+only bites if the series estimate was low, and keeps Prometheus from filling the disk.
+/var/lib/prometheus needs {size} GiB free plus ~10% for the WAL and compaction."#,
         interval = SCRAPE_INTERVAL_S,
         rate = series / SCRAPE_INTERVAL_S,
         bps = BYTES_PER_SAMPLE,
         month = per_day * days as f64,
         headroom = SIZE_HEADROOM,
-        port = ports::PROMETHEUS,
+    );
+    let body = format!(
+        "{}{}{}",
+        ctx.header(Comment::Hash),
+        Comment::Hash.lines(&notes),
+        args_line(&format!(
+            "--storage.tsdb.retention.time={days}d --storage.tsdb.retention.size={size}GB --web.listen-address=:{}",
+            ports::PROMETHEUS
+        ))
     );
     File::new(
         path(h, "/etc/default/prometheus"),
@@ -699,9 +717,11 @@ fn blackbox_default(ctx: &Ctx, h: &Host) -> File {
 # (ExecStart=/usr/bin/prometheus-blackbox-exporter $ARGS). Loopback only: the local
 # Prometheus is its one client, and whoever reaches the exporter can make it connect to
 # any address with these modules.
-ARGS="--config.file={BLACKBOX_CONFIG} --web.listen-address=127.0.0.1:{BLACKBOX}"
-"#,
+{args}"#,
         header = ctx.header(Comment::Hash),
+        args = args_line(&format!(
+            "--config.file={BLACKBOX_CONFIG} --web.listen-address=127.0.0.1:{BLACKBOX}"
+        )),
     );
     File::new(
         path(h, "/etc/default/prometheus-blackbox-exporter"),
@@ -3189,23 +3209,28 @@ fn coturn_metric_files(ctx: &Ctx) -> Vec<File> {
 
 fn coturn_metric_script(ctx: &Ctx, h: &Host) -> File {
     let p = &ctx.plan.coturn;
+    let notes = format!(
+        "
+Relay allocations coturn holds on {fqdn}, for Prometheus: Debian 12's coturn has no
+metrics endpoint. Run every {SCRAPE_INTERVAL_S} s by {COTURN_METRIC_UNIT}.timer (as root: ss
+needs it to see turnserver's sockets), it writes
+  {COTURN_ALLOCATIONS} <n>
+into {NODE_TEXTFILE_DIR}/, where prometheus-node-exporter's textfile collector
+reads it (job node, instance {fqdn}). Alerts CoturnAllocationsHigh and
+CoturnAllocationsAtQuota compare it with the plan's limit; CoturnAllocationsUnknown
+fires when the file is missing or older than {COTURN_METRIC_STALE_S} s.
+
+One allocation holds one relay port of min-port..max-port (turnserver.conf, from the
+plan's coturn.min-port {min} and coturn.max-port {max}): a UDP socket, or for a TCP
+relay (RFC 6062) a listening socket plus the connections from that port. So n is the
+number of distinct (protocol, port) pairs in that range that turnserver holds.",
+        fqdn = h.fqdn,
+        min = p.min_port,
+        max = p.max_port,
+    );
     let body = format!(
         r##"#!/usr/bin/env bash
-{header}#
-# Relay allocations coturn holds on {fqdn}, for Prometheus: Debian 12's coturn has no
-# metrics endpoint. Run every {SCRAPE_INTERVAL_S} s by {COTURN_METRIC_UNIT}.timer (as root: ss
-# needs it to see turnserver's sockets), it writes
-#   {COTURN_ALLOCATIONS} <n>
-# into {NODE_TEXTFILE_DIR}/, where prometheus-node-exporter's textfile collector
-# reads it (job node, instance {fqdn}). Alerts CoturnAllocationsHigh and
-# CoturnAllocationsAtQuota compare it with the plan's limit; CoturnAllocationsUnknown
-# fires when the file is missing or older than {COTURN_METRIC_STALE_S} s.
-#
-# One allocation holds one relay port of min-port..max-port (turnserver.conf, from the
-# plan's coturn.min-port {min} and coturn.max-port {max}): a UDP socket, or for a TCP
-# relay (RFC 6062) a listening socket plus the connections from that port. So n is the
-# number of distinct (protocol, port) pairs in that range that turnserver holds.
-set -euo pipefail
+{header}{notes}set -euo pipefail
 
 min_port={min}
 max_port={max}
@@ -3232,7 +3257,7 @@ mv "$tmp" "$dir/$name.prom"
 trap - EXIT
 "##,
         header = ctx.header(Comment::Hash),
-        fqdn = h.fqdn,
+        notes = Comment::Hash.lines(&notes),
         min = p.min_port,
         max = p.max_port,
     );
@@ -3675,15 +3700,17 @@ fn alertmanager_yml(ctx: &Ctx, h: &Host) -> File {
 }
 
 fn alertmanager_default(ctx: &Ctx, h: &Host) -> File {
+    let port = ports::ALERTMANAGER;
     let body = format!(
         r#"{header}# Arguments of Debian's prometheus-alertmanager.service ($ARGS). One Alertmanager:
 # no cluster gossip (an empty --cluster.listen-address turns it off, so nothing listens
 # on :9094). The external URL makes the links in mails point at this host.
-ARGS="--cluster.listen-address= --web.listen-address=:{port} --web.external-url=http://{fqdn}:{port}/"
-"#,
+{args}"#,
         header = ctx.header(Comment::Hash),
-        port = ports::ALERTMANAGER,
-        fqdn = h.fqdn,
+        args = args_line(&format!(
+            "--cluster.listen-address= --web.listen-address=:{port} --web.external-url=http://{}:{port}/",
+            arg_word(&h.fqdn)
+        )),
     );
     File::new(
         path(h, "/etc/default/prometheus-alertmanager"),
@@ -3718,7 +3745,7 @@ fn grafana_env(ctx: &Ctx, h: &Host) -> File {
 # later: docker exec grafana grafana cli admin reset-admin-password <new>.
 GF_SECURITY_ADMIN_USER=admin
 GF_SECURITY_ADMIN_PASSWORD={password}
-GF_SERVER_ROOT_URL=http://{fqdn}:{port}/
+GF_SERVER_ROOT_URL={root_url}
 # The cluster goes offline after set-up: no phoning home, no update checks, no news.
 GF_ANALYTICS_REPORTING_ENABLED=false
 GF_ANALYTICS_CHECK_FOR_UPDATES=false
@@ -3728,9 +3755,8 @@ GF_USERS_ALLOW_SIGN_UP=false
 GF_AUTH_ANONYMOUS_ENABLED=false
 "#,
         header = ctx.header(Comment::Hash),
-        password = ctx.secret(SecretId::GrafanaAdminPassword),
-        fqdn = h.fqdn,
-        port = ports::GRAFANA,
+        password = Format::EnvFile.value(ctx.secret(SecretId::GrafanaAdminPassword)),
+        root_url = Format::EnvFile.value(&format!("http://{}:{}/", h.fqdn, ports::GRAFANA)),
     );
     File::new(
         path(h, "/etc/default/grafana"),
@@ -3748,12 +3774,7 @@ fn grafana_unit(ctx: &Ctx, h: &Host) -> File {
         .map(|v| format!("  --env {v} \\\n"))
         .collect();
     let body = format!(
-        r#"{header}#
-# Grafana on {fqdn}:{port} from the pinned image with Docker (host networking).
-# Data in /var/lib/grafana (owned by the image's user 472), provisioning from
-# /etc/grafana/provisioning, dashboards from {GRAFANA_DASHBOARDS}.
-# Install: {SETUP_SCRIPT} (creates the data directory, enables this unit).
-[Unit]
+        r#"{header}{notes}[Unit]
 Description=Grafana ({image})
 Documentation=https://grafana.com/docs/grafana/latest/setup-grafana/installation/docker/
 Requires=docker.service
@@ -3777,8 +3798,15 @@ TimeoutStartSec=infinity
 WantedBy=multi-user.target
 "#,
         header = ctx.header(Comment::Hash),
-        fqdn = h.fqdn,
-        port = ports::GRAFANA,
+        notes = Comment::Hash.lines(&format!(
+            "
+Grafana on {}:{} from the pinned image with Docker (host networking).
+Data in /var/lib/grafana (owned by the image's user 472), provisioning from
+/etc/grafana/provisioning, dashboards from {GRAFANA_DASHBOARDS}.
+Install: {SETUP_SCRIPT} (creates the data directory, enables this unit).",
+            h.fqdn,
+            ports::GRAFANA
+        )),
         image = GRAFANA_IMAGE,
     );
     File::new(
@@ -3906,15 +3934,10 @@ fn setup_script(ctx: &Ctx, h: &Host) -> File {
         .collect();
     let body = format!(
         r#"#!/usr/bin/env bash
-{header}#
-# Run once on {fqdn} as root, after hosts/all/prepare-host.sh {name} (which installed
-# prometheus, prometheus-alertmanager, prometheus-blackbox-exporter and docker.io with
-# this bundle's files):
-#   sudo {SETUP_SCRIPT}
-# Checks every config with the packages' own tools, makes the secret files readable by
-# the services, then (re)starts Prometheus, Alertmanager, the blackbox exporter and
-# Grafana. Safe to run again.
-set -euo pipefail
+{header}{notes}set -euo pipefail
+
+# This host's name, for the addresses printed at the end.
+{fqdn}
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "run as root" >&2
@@ -3943,11 +3966,21 @@ docker pull {image}
 systemctl enable --now grafana
 systemctl restart grafana
 
-echo "monitoring up: Prometheus http://{fqdn}:{prom}/ Alertmanager http://{fqdn}:{am}/ Grafana http://{fqdn}:{graf}/ (user admin)"
+echo "monitoring up: Prometheus http://$fqdn:{prom}/ Alertmanager http://$fqdn:{am}/ Grafana http://$fqdn:{graf}/ (user admin)"
 "#,
         header = ctx.header(Comment::Hash),
-        fqdn = h.fqdn,
-        name = h.name,
+        notes = Comment::Hash.lines(&format!(
+            "
+Run once on {} as root, after hosts/all/prepare-host.sh {} (which installed
+prometheus, prometheus-alertmanager, prometheus-blackbox-exporter and docker.io with
+this bundle's files):
+  sudo {SETUP_SCRIPT}
+Checks every config with the packages' own tools, makes the secret files readable by
+the services, then (re)starts Prometheus, Alertmanager, the blackbox exporter and
+Grafana. Safe to run again.",
+            h.fqdn, h.name
+        )),
+        fqdn = shell::assign("fqdn", &h.fqdn),
         groups = rule_files.join(" "),
         image = GRAFANA_IMAGE,
         prom = ports::PROMETHEUS,
@@ -4143,7 +4176,7 @@ mod tests {
             let args = blackbox_default(ctx, h).contents;
             assert!(
                 args.contains(
-                    "ARGS=\"--config.file=/etc/prometheus/blackbox.yml --web.listen-address=127.0.0.1:9115\""
+                    "ARGS='--config.file=/etc/prometheus/blackbox.yml --web.listen-address=127.0.0.1:9115'\n"
                 ),
                 "{args}"
             );
@@ -4248,7 +4281,7 @@ mod tests {
                 let args = prometheus_default(ctx, h).contents;
                 assert!(
                     args.contains(&format!(
-                        "ARGS=\"--storage.tsdb.retention.time={days}d --storage.tsdb.retention.size={size}GB "
+                        "ARGS='--storage.tsdb.retention.time={days}d --storage.tsdb.retention.size={size}GB "
                     )),
                     "{args}"
                 );

@@ -766,7 +766,9 @@ pub struct Alert {
     pub expr: String,
     pub for_: &'static str,
     pub severity: Severity,
-    /// Templates may use `{{ $labels.<name> }}` only, so the tests can render them.
+    /// Go templates that may use `{{ $labels.<name> }}` only, so the tests can render
+    /// them ([`render`]); a plan or topology value in them is written with
+    /// [`template::literal`].
     pub summary: String,
     pub description: String,
     pub cases: Vec<Case>,

@@ -46,8 +46,8 @@ fn install_prometheus_dir(sb: &Sandbox, files: &[File]) -> String {
     s
 }
 
-/// systemd EnvironmentFile values (the files here hold plain `KEY=VALUE` or
-/// `KEY="…"` lines; anything else fails).
+/// systemd EnvironmentFile values (the files here hold plain `KEY=VALUE`, `KEY="…"` or
+/// `KEY='…'` lines; anything else fails).
 fn env_values(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#') && !l.starts_with(';'))
@@ -59,11 +59,18 @@ fn env_values(text: &str) -> Vec<(String, String)> {
                 k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
                 "bad name {k}"
             );
-            let v = match v.strip_prefix('"') {
-                Some(q) => q
-                    .strip_suffix('"')
-                    .unwrap_or_else(|| panic!("unbalanced quotes: {l}"))
-                    .to_string(),
+            let quote = v.chars().next().filter(|c| ['"', '\''].contains(c));
+            let v = match quote {
+                Some(q) => {
+                    let inner = v[1..]
+                        .strip_suffix(q)
+                        .unwrap_or_else(|| panic!("unbalanced quotes: {l}"));
+                    assert!(!inner.contains(q), "quote inside quotes: {l}");
+                    if q == '"' {
+                        assert!(!inner.contains(['\\', '$', '`']), "escapes: {l}");
+                    }
+                    inner.to_string()
+                }
                 None => {
                     assert!(
                         !v.contains(['"', '\'', '\\', '$', ' ']),
@@ -309,15 +316,19 @@ fn alertmanager_config_routes_and_start() {
     for (name, plan) in named_plans() {
         let files = bundle(&plan);
         let am = file(&files, &format!("{MON}/etc/prometheus/alertmanager.yml"));
-        assert!(
-            am.contents
-                .contains(&format!("smtp_smarthost: '{}'", plan.ops.smtp_smarthost)),
+        let y: serde_yaml::Value = serde_yaml::from_str(&am.contents).unwrap();
+        assert_eq!(
+            y["global"]["smtp_smarthost"].as_str(),
+            Some(plan.ops.smtp_smarthost.as_str()),
             "{name}"
         );
-        assert!(
-            am.contents.contains(&format!("to: '{}'", plan.ops.email)),
-            "{name}"
-        );
+        for r in y["receivers"].as_sequence().unwrap() {
+            assert_eq!(
+                r["email_configs"][0]["to"].as_str(),
+                Some(plan.ops.email.as_str()),
+                "{name}"
+            );
+        }
         let defaults = file(
             &files,
             &format!("{MON}/etc/default/prometheus-alertmanager"),
@@ -1448,12 +1459,32 @@ fn rules_of(files: &[File], group: &str) -> Vec<(String, Rule)> {
         .collect()
 }
 
-/// `{{ $labels.x }}` filled in, the only template syntax the rules use.
+/// `{{ $labels.x }}` filled in and `{{ "{{" }}` (how the generator writes a `{{` of a
+/// plan value) printed as `{{`: the only template syntax the rules use. One pass, as
+/// Go's text/template: a label's value is printed, not read as template.
 fn render(template: &str, labels: &[(&str, String)]) -> String {
-    let mut out = template.to_string();
-    for (k, v) in labels {
-        out = out.replace(&format!("{{{{ $labels.{k} }}}}"), v);
+    const OPEN: &str = r#"{{ "{{" }}"#;
+    let mut out = String::new();
+    let mut rest = template;
+    'actions: while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if let Some(after) = rest.strip_prefix(OPEN) {
+            out.push_str("{{");
+            rest = after;
+            continue;
+        }
+        for (k, v) in labels {
+            if let Some(after) = rest.strip_prefix(&format!("{{{{ $labels.{k} }}}}")) {
+                out.push_str(v);
+                rest = after;
+                continue 'actions;
+            }
+        }
+        out.push_str("{{");
+        rest = &rest[2..];
     }
+    out.push_str(rest);
     out
 }
 

@@ -39,6 +39,9 @@
 use super::workers::{self, Worker};
 use super::{Comment, Ctx, File, Host, Scope, SecretId, objectstore, ports};
 use crate::plan::Role;
+use crate::syntax::conf::Format;
+use crate::syntax::yaml::{Doc, Map, Seq};
+use crate::syntax::{json, shell, template};
 
 /// Grafana 12.4: the last 12.x minor, security fixes until May 2027. Not 13.x: it saves
 /// dashboards in a v2 JSON format that file provisioning rejects (grafana/grafana#122663).
@@ -155,9 +158,16 @@ fn path(h: &Host, p: &str) -> String {
     format!("hosts/{}{p}", h.name)
 }
 
-/// A YAML single-quoted scalar.
-pub fn q(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+/// `ARGS=…` of an /etc/default file, read by a Debian unit's `EnvironmentFile=` and used
+/// unquoted (`ExecStart=… $ARGS`), so systemd splits it at whitespace into arguments.
+fn args_line(args: &str) -> String {
+    format!("ARGS={}\n", Format::EnvFile.value(args))
+}
+
+/// A value inside `ARGS`: one word, so it cannot split into further arguments
+/// (conf's word characters; anything else becomes U+FFFD).
+fn arg_word(s: &str) -> String {
+    Format::Words.value(s)
 }
 
 // ---------------------------------------------------------------------------------
@@ -454,54 +464,64 @@ fn prometheus_ram_item(ctx: &Ctx) -> Option<String> {
 // prometheus.yml
 
 fn prometheus_yml(ctx: &Ctx, h: &Host) -> File {
-    let mut o = ctx.header(Comment::Hash);
-    o.push_str(&format!(
-        "# Prometheus 2.42 (Debian 12) on {fqdn}: every Synapse process and exporter of the\n\
-         # cluster. Check: promtool check config {PROM_DIR}/prometheus.yml\n\
-         # Targets are addresses (no DNS on the scrape path); `instance` names the host.\n\
-         ---\n\
-         global:\n\
-         \x20 scrape_interval: {SCRAPE_INTERVAL_S}s\n\
-         \x20 scrape_timeout: 10s\n\
-         \x20 evaluation_interval: {SCRAPE_INTERVAL_S}s\n\
-         \x20 external_labels:\n\
-         \x20   cluster: {cluster}\n\
-         \n\
-         rule_files:\n\
-         \x20 - {RULES_DIR}/*.yml\n\
-         \n\
-         alerting:\n\
-         \x20 alertmanagers:\n\
-         \x20   - static_configs:\n\
-         \x20       - targets:\n\
-         \x20           - 127.0.0.1:{am}\n\
-         \n\
-         scrape_configs:\n",
-        fqdn = h.fqdn,
-        cluster = q(&ctx.topology.server_name),
-        am = ports::ALERTMANAGER,
-    ));
+    let mut root = Map::new();
+    root.insert(
+        "global",
+        Map::new()
+            .with("scrape_interval", format!("{SCRAPE_INTERVAL_S}s"))
+            .with("scrape_timeout", "10s")
+            .with("evaluation_interval", format!("{SCRAPE_INTERVAL_S}s"))
+            .with(
+                "external_labels",
+                Map::new().with("cluster", &ctx.topology.server_name),
+            ),
+    );
+    root.blank();
+    root.insert("rule_files", Seq::new().with(format!("{RULES_DIR}/*.yml")));
+    root.blank();
+    let alertmanager = format!("127.0.0.1:{}", ports::ALERTMANAGER);
+    root.insert(
+        "alerting",
+        Map::new().with(
+            "alertmanagers",
+            Seq::new().with(Map::new().with(
+                "static_configs",
+                Seq::new().with(Map::new().with("targets", Seq::new().with(alertmanager))),
+            )),
+        ),
+    );
+    root.blank();
+    let mut jobs = Seq::new();
     for job in scrape_jobs(ctx) {
-        o.push_str(&format!(
-            "  # {}\n  - job_name: {}\n    metrics_path: {}\n",
-            job.why, job.name, job.metrics_path
-        ));
+        jobs.comment(job.why);
+        let mut j = Map::new()
+            .with("job_name", job.name)
+            .with("metrics_path", job.metrics_path);
         if job.basic_auth {
-            o.push_str(&format!(
-                "    basic_auth:\n      username: {HAPROXY_STATS_USER}\n      password_file: {HAPROXY_PASSWORD_FILE}\n"
-            ));
+            j.insert(
+                "basic_auth",
+                Map::new()
+                    .with("username", HAPROXY_STATS_USER)
+                    .with("password_file", HAPROXY_PASSWORD_FILE),
+            );
         }
         if let Some(module) = job.probe {
-            o.push_str(&format!("    params:\n      module:\n        - {module}\n"));
+            j.insert("params", Map::new().with("module", Seq::new().with(module)));
         }
-        o.push_str("    static_configs:\n");
-        for t in &job.targets {
-            o.push_str(&format!("      - targets:\n          - {}\n", t.address));
-            o.push_str("        labels:\n");
-            for (k, v) in &t.labels {
-                o.push_str(&format!("          {k}: {}\n", q(v)));
-            }
-        }
+        let static_configs: Seq = job
+            .targets
+            .iter()
+            .map(|t| {
+                let mut labels = Map::new();
+                for (k, v) in &t.labels {
+                    labels.insert(*k, v);
+                }
+                Map::new()
+                    .with("targets", Seq::new().with(&t.address))
+                    .with("labels", labels)
+            })
+            .collect();
+        j.insert("static_configs", static_configs);
         if job.probe.is_some() {
             // The blackbox exporter's relabelling (its README, "Prometheus
             // Configuration"): the address becomes the probe's `target` parameter and
@@ -509,24 +529,43 @@ fn prometheus_yml(ctx: &Ctx, h: &Host) -> File {
             // FQDN (static label above) like every other job's, so alerts name hosts and
             // a host's HostDown inhibits its probe warnings; the probed `ip:port` is kept
             // in `target`, which also keeps the VIP's 443 and 8448 apart.
-            o.push_str(&format!(
-                "    relabel_configs:\n\
-                 \x20     - source_labels:\n\
-                 \x20         - __address__\n\
-                 \x20       target_label: __param_target\n\
-                 \x20     - source_labels:\n\
-                 \x20         - __param_target\n\
-                 \x20       target_label: target\n\
-                 \x20     - target_label: __address__\n\
-                 \x20       replacement: 127.0.0.1:{BLACKBOX}\n"
-            ));
+            j.insert(
+                "relabel_configs",
+                Seq::new()
+                    .with(
+                        Map::new()
+                            .with("source_labels", Seq::new().with("__address__"))
+                            .with("target_label", "__param_target"),
+                    )
+                    .with(
+                        Map::new()
+                            .with("source_labels", Seq::new().with("__param_target"))
+                            .with("target_label", "target"),
+                    )
+                    .with(
+                        Map::new()
+                            .with("target_label", "__address__")
+                            .with("replacement", format!("127.0.0.1:{BLACKBOX}")),
+                    ),
+            );
         }
+        jobs.push(j);
     }
+    root.insert("scrape_configs", jobs);
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(format!(
+            "Prometheus 2.42 (Debian 12) on {}: every Synapse process and exporter of the\n\
+             cluster. Check: promtool check config {PROM_DIR}/prometheus.yml\n\
+             Targets are addresses (no DNS on the scrape path); `instance` names the host.",
+            h.fqdn
+        ))
+        .start();
     File::new(
         path(h, "/etc/prometheus/prometheus.yml"),
         Scope::Role(Role::Monitoring),
         "Prometheus: scrape every Synapse process (dashboard labels) and every exporter, rules, the local Alertmanager.",
-        o,
+        doc.render(),
     )
     .for_host(h)
 }
@@ -537,7 +576,7 @@ fn haproxy_password(ctx: &Ctx, h: &Host) -> File {
         path(h, HAPROXY_PASSWORD_FILE),
         Scope::Role(Role::Monitoring),
         "Password of HAProxy's stats user, for scraping /metrics (setup-monitoring.sh makes it readable by prometheus).",
-        ctx.secret(SecretId::HaproxyStatsPassword).to_string(),
+        crate::syntax::one_line(ctx.secret(SecretId::HaproxyStatsPassword)).into_owned(),
     )
     .for_host(h)
     .secret()
@@ -549,28 +588,33 @@ fn prometheus_default(ctx: &Ctx, h: &Host) -> File {
     let days = retention_days(ctx);
     let size = retention_size_gib(series, days);
     let ram = prometheus_ram_item(ctx).unwrap_or_default();
-    let body = format!(
-        r#"{header}# Arguments of Debian's prometheus.service (ExecStart=/usr/bin/prometheus $ARGS).
-# Config /etc/prometheus/prometheus.yml and data /var/lib/prometheus/metrics2 are
-# Debian's defaults.
-#
-# Retention, from the plan's series estimate (the report's Prometheus RAM item:
-# {ram}):
-#   {series} series / {interval} s scrape interval = {rate} samples/s
-#   × 86,400 s × {bps} bytes per sample (Prometheus docs/storage.md: 1–2 after compression)
-#   ≈ {per_day:.2} GB a day, {month:.0} GB for {days} days.
-# Time-based retention is {days} days (the plan's retention.prometheus-days); the size cap ({size} GiB = that estimate × {headroom})
-# only bites if the series estimate was low, and keeps Prometheus from filling the disk.
-# /var/lib/prometheus needs {size} GiB free plus ~10% for the WAL and compaction.
-ARGS="--storage.tsdb.retention.time={days}d --storage.tsdb.retention.size={size}GB --web.listen-address=:{port}"
-"#,
-        header = ctx.header(Comment::Hash),
+    let notes = format!(
+        r#"Arguments of Debian's prometheus.service (ExecStart=/usr/bin/prometheus $ARGS).
+Config /etc/prometheus/prometheus.yml and data /var/lib/prometheus/metrics2 are
+Debian's defaults.
+
+Retention, from the plan's series estimate (the report's Prometheus RAM item:
+{ram}):
+  {series} series / {interval} s scrape interval = {rate} samples/s
+  × 86,400 s × {bps} bytes per sample (Prometheus docs/storage.md: 1–2 after compression)
+  ≈ {per_day:.2} GB a day, {month:.0} GB for {days} days.
+Time-based retention is {days} days (the plan's retention.prometheus-days); the size cap ({size} GiB = that estimate × {headroom})
+only bites if the series estimate was low, and keeps Prometheus from filling the disk.
+/var/lib/prometheus needs {size} GiB free plus ~10% for the WAL and compaction."#,
         interval = SCRAPE_INTERVAL_S,
         rate = series / SCRAPE_INTERVAL_S,
         bps = BYTES_PER_SAMPLE,
         month = per_day * days as f64,
         headroom = SIZE_HEADROOM,
-        port = ports::PROMETHEUS,
+    );
+    let body = format!(
+        "{}{}{}",
+        ctx.header(Comment::Hash),
+        Comment::Hash.lines(&notes),
+        args_line(&format!(
+            "--storage.tsdb.retention.time={days}d --storage.tsdb.retention.size={size}GB --web.listen-address=:{}",
+            ports::PROMETHEUS
+        ))
     );
     File::new(
         path(h, "/etc/default/prometheus"),
@@ -614,56 +658,55 @@ pub fn probe_modules() -> [ProbeModule; 3] {
 }
 
 fn blackbox_yml(ctx: &Ctx, h: &Host) -> File {
-    let mut o = ctx.header(Comment::Hash);
-    o.push_str(&format!(
-        r#"# Blackbox exporter 0.23 (Debian 12 prometheus-blackbox-exporter) on {fqdn}, asked
-# by the local Prometheus only: it listens on 127.0.0.1:{BLACKBOX}
-# (/etc/default/prometheus-blackbox-exporter). It probes what exports no metrics itself:
-# coturn (Debian 12's coturn 4.6.1 is built without Prometheus support) and the TLS
-# certificates (expiry).
-# Check: prometheus-blackbox-exporter --config.check --config.file={BLACKBOX_CONFIG}
-#
-# Only TCP probes of the ip:port Prometheus passes as target (prometheus.yml lists
-# cluster addresses only): no HTTP prober (it follows redirects), no DNS, no ICMP.
-# IPv4 only: every target is an IPv4 address of the cluster.
-# Certificates are not verified (insecure_skip_verify): once the cluster is offline it
-# uses the internal CA of scripts/certs/internal-ca.sh, which this host need not trust,
-# and a verifying probe would then fail for good. The expiry is read from the chain the
-# server presents either way (probe_ssl_earliest_cert_expiry), and an expired
-# certificate still shows, with negative time left (alert CertificateExpiringCritical).
----
-modules:
-"#,
-        fqdn = h.fqdn,
-    ));
+    let mut modules = Map::new();
     for m in probe_modules() {
-        o.push_str(&format!(
-            "  # {}
-  {}:
-    prober: tcp
-    timeout: {PROBE_TIMEOUT_S}s
-    tcp:
-      preferred_ip_protocol: ip4
-      ip_protocol_fallback: false
-",
-            m.why, m.name
-        ));
+        let mut tcp = Map::new()
+            .with("preferred_ip_protocol", "ip4")
+            .with("ip_protocol_fallback", false);
         if m.tls {
-            o.push_str(&format!(
-                "      tls: true
-      tls_config:
-        server_name: {}
-        insecure_skip_verify: true
-",
-                q(&ctx.topology.server_name)
-            ));
+            tcp.insert("tls", true);
+            tcp.insert(
+                "tls_config",
+                Map::new()
+                    .with("server_name", &ctx.topology.server_name)
+                    .with("insecure_skip_verify", true),
+            );
         }
+        modules.comment(m.why);
+        modules.insert(
+            m.name,
+            Map::new()
+                .with("prober", "tcp")
+                .with("timeout", format!("{PROBE_TIMEOUT_S}s"))
+                .with("tcp", tcp),
+        );
     }
+    let doc = Doc::new(Map::new().with("modules", modules))
+        .header(ctx.provenance())
+        .header(format!(
+            "Blackbox exporter 0.23 (Debian 12 prometheus-blackbox-exporter) on {}, asked
+by the local Prometheus only: it listens on 127.0.0.1:{BLACKBOX}
+(/etc/default/prometheus-blackbox-exporter). It probes what exports no metrics itself:
+coturn (Debian 12's coturn 4.6.1 is built without Prometheus support) and the TLS
+certificates (expiry).
+Check: prometheus-blackbox-exporter --config.check --config.file={BLACKBOX_CONFIG}
+
+Only TCP probes of the ip:port Prometheus passes as target (prometheus.yml lists
+cluster addresses only): no HTTP prober (it follows redirects), no DNS, no ICMP.
+IPv4 only: every target is an IPv4 address of the cluster.
+Certificates are not verified (insecure_skip_verify): once the cluster is offline it
+uses the internal CA of scripts/certs/internal-ca.sh, which this host need not trust,
+and a verifying probe would then fail for good. The expiry is read from the chain the
+server presents either way (probe_ssl_earliest_cert_expiry), and an expired
+certificate still shows, with negative time left (alert CertificateExpiringCritical).",
+            h.fqdn
+        ))
+        .start();
     File::new(
         path(h, BLACKBOX_CONFIG),
         Scope::Role(Role::Monitoring),
         "Blackbox exporter modules: TCP connect to coturn, TLS handshakes with coturn and HAProxy (certificate expiry); nothing else.",
-        o,
+        doc.render(),
     )
     .for_host(h)
 }
@@ -674,9 +717,11 @@ fn blackbox_default(ctx: &Ctx, h: &Host) -> File {
 # (ExecStart=/usr/bin/prometheus-blackbox-exporter $ARGS). Loopback only: the local
 # Prometheus is its one client, and whoever reaches the exporter can make it connect to
 # any address with these modules.
-ARGS="--config.file={BLACKBOX_CONFIG} --web.listen-address=127.0.0.1:{BLACKBOX}"
-"#,
+{args}"#,
         header = ctx.header(Comment::Hash),
+        args = args_line(&format!(
+            "--config.file={BLACKBOX_CONFIG} --web.listen-address=127.0.0.1:{BLACKBOX}"
+        )),
     );
     File::new(
         path(h, "/etc/default/prometheus-blackbox-exporter"),
@@ -721,7 +766,9 @@ pub struct Alert {
     pub expr: String,
     pub for_: &'static str,
     pub severity: Severity,
-    /// Templates may use `{{ $labels.<name> }}` only, so the tests can render them.
+    /// Go templates that may use `{{ $labels.<name> }}` only, so the tests can render
+    /// them ([`render`]); a plan or topology value in them is written with
+    /// [`template::literal`].
     pub summary: String,
     pub description: String,
     pub cases: Vec<Case>,
@@ -801,12 +848,33 @@ fn alert(
     }
 }
 
-/// Renders the only template syntax the rules use, `{{ $labels.x }}`.
-pub fn render(template: &str, labels: &[(&'static str, String)]) -> String {
-    let mut out = template.to_string();
-    for (k, v) in labels {
-        out = out.replace(&format!("{{{{ $labels.{k} }}}}"), v);
+/// Renders an annotation as Prometheus does, for the expected annotations of the unit
+/// tests: the rules' only actions are `{{ $labels.x }}`, the label's value, and the
+/// action [`template::literal`] writes for a `{{` in a value, which prints `{{`. One
+/// pass: what a label's value holds is printed, not read as template.
+pub fn render(text: &str, labels: &[(&'static str, String)]) -> String {
+    let open = template::literal("{{");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'actions: while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if let Some(after) = rest.strip_prefix(open.as_str()) {
+            out.push_str("{{");
+            rest = after;
+            continue;
+        }
+        for (k, v) in labels {
+            if let Some(after) = rest.strip_prefix(&format!("{{{{ $labels.{k} }}}}")) {
+                out.push_str(v);
+                rest = after;
+                continue 'actions;
+            }
+        }
+        out.push_str("{{");
+        rest = &rest[2..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -1520,7 +1588,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
             "TURN over TLS on {{ $labels.instance }} fails",
             format!(
                 "The TLS handshake with {{{{ $labels.target }}}} (coturn's tls-listening-port) has failed for 5 minutes: coturn is down on {{{{ $labels.instance }}}}, or it cannot read /etc/ssl/synapse-planner/{server}/fullchain.pem and privkey.pem (scripts/certs/distribute.sh installs them). Clients that only get out through TLS cannot relay there.",
-                server = ctx.topology.server_name
+                server = template::literal(&ctx.topology.server_name)
             ),
             vec![fires_on(
                 s(&format!(r#"probe_success{{job="{JOB_TURNS}",instance="coturn1.internal",target="10.0.1.109:5349"}}"#), "0x10"),
@@ -1604,7 +1672,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
     let in_days = |d: u64| format!("{}x40", d * 86_400 + 1_800);
     let renew = format!(
         "certbot renews 30 days ahead, so renewal has failed. Online: scripts/certs/letsencrypt.sh on the first HAProxy node; offline: scripts/certs/internal-ca.sh renew; then scripts/certs/distribute.sh. openssl s_client -connect {{{{ $labels.target }}}} -servername {} shows the dates.",
-        ctx.topology.server_name
+        template::literal(&ctx.topology.server_name)
     );
     groups.push(Group {
         name: "tls",
@@ -1619,7 +1687,7 @@ pub fn rule_groups(ctx: &Ctx) -> Vec<Group> {
                 "TLS on the VIP's {{ $labels.target }} fails",
                 format!(
                     "The TLS handshake with HAProxy on {{{{ $labels.target }}}} (SNI {server}) has failed for 2 minutes: clients (443) or federating servers (8448) cannot connect. No HAProxy holds the VIP, HAProxy is down on the holder, or /etc/haproxy/certs/{server}.pem is missing or broken.",
-                    server = ctx.topology.server_name
+                    server = template::literal(&ctx.topology.server_name)
                 ),
                 vec![fires_on(vip_tls(8448, "0x5"), vip_tls(443, "1x5"), "5m", cert_labels(8448))],
             ),
@@ -1667,10 +1735,11 @@ fn backup_group(fqdn: &str) -> Group {
     // The unit tests evaluate at 20m, when time() is 1200: timestamps are written as
     // "so many seconds before that".
     const NOW: i64 = 1_200;
+    let instance = promql_str(fqdn);
     let series = |metric: &str, job: &str, ty: &str, values: String| {
         s(
             &format!(
-                r#"{metric}{{job="node",instance="{fqdn}",{BACKUP_JOB_LABEL}="{job}",type="{ty}"}}"#
+                r#"{metric}{{job="node",instance={instance},{BACKUP_JOB_LABEL}="{job}",type="{ty}"}}"#
             ),
             &values,
         )
@@ -1993,7 +2062,7 @@ fn backup_group(fqdn: &str) -> Group {
                     .iter()
                     .map(|job| {
                         format!(
-                            r#"absent({BACKUP_SUCCESS}{{job="node",instance="{fqdn}",{BACKUP_JOB_LABEL}="{job}",type="full"}})"#
+                            r#"absent({BACKUP_SUCCESS}{{job="node",instance={instance},{BACKUP_JOB_LABEL}="{job}",type="full"}})"#
                         )
                     })
                     .collect::<Vec<_>>()
@@ -2007,7 +2076,7 @@ fn backup_group(fqdn: &str) -> Group {
                 vec![
                     // Nothing has run: all three.
                     Case {
-                        series: vec![s(&format!(r#"up{{job="node",instance="{fqdn}"}}"#), "1x70")],
+                        series: vec![s(&format!(r#"up{{job="node",instance={instance}}}"#), "1x70")],
                         eval: "70m",
                         fires: vec![
                             labels("pgbackrest", "full"),
@@ -2168,6 +2237,15 @@ const PGDUMP_DIR: &str = "/var/backups/synapse-pgdump";
 
 const GIB: u64 = 1 << 30;
 const TIB: f64 = (1u64 << 40) as f64;
+
+/// `s` as a PromQL string literal (a label matcher's value, in a rule or in promtool's
+/// input series), quotes included. PromQL's double-quoted strings take Go's escapes
+/// (prometheus/promql/parser/lex.go, `lexEscape`: `\"`, `\\`, `\n`, `\t`, `\uXXXX` …);
+/// a JSON string literal uses only those, so it reads back as `s`. The value of a regex
+/// matcher (`=~`) is a regex: this keeps it one string, not one literal match.
+fn promql_str(s: &str) -> String {
+    json::string(s)
+}
 
 /// `{{ $labels.<name> }}`.
 fn lbl(name: &str) -> String {
@@ -2458,8 +2536,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             let series = |db: &str, state: &str, v: u64| {
                 s(
                     &format!(
-                        r#"pg_stat_activity_count{{job="postgres",instance="{}",datname="{db}",state="{state}"}}"#,
-                        pg.fqdn
+                        r#"pg_stat_activity_count{{job="postgres",instance={},datname="{db}",state="{state}"}}"#,
+                        promql_str(&pg.fqdn)
                     ),
                     &format!("{v}x15"),
                 )
@@ -2531,8 +2609,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let max = |v: u64| {
             s(
                 &format!(
-                    r#"pg_settings_max_connections{{job="postgres",instance="{}",server="127.0.0.1:{}"}}"#,
-                    pg.fqdn,
+                    r#"pg_settings_max_connections{{job="postgres",instance={},server="127.0.0.1:{}"}}"#,
+                    promql_str(&pg.fqdn),
                     ports::POSTGRES
                 ),
                 &format!("{v}x40"),
@@ -2605,7 +2683,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             let labels: Vec<String> = t
                 .labels
                 .iter()
-                .map(|(k, v)| format!("{k}=\"{v}\""))
+                .map(|(k, v)| format!("{k}={}", promql_str(v)))
                 .collect();
             s(
                 &format!("process_resident_memory_bytes{{{}}}", labels.join(",")),
@@ -2614,10 +2692,12 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         };
         let other = s(
             &format!(
-                r#"process_resident_memory_bytes{{job="prometheus",instance="{}"}}"#,
-                ctx.topology
-                    .first(Role::Monitoring)
-                    .map_or("monitoring", |h| h.fqdn.as_str())
+                r#"process_resident_memory_bytes{{job="prometheus",instance={}}}"#,
+                promql_str(
+                    ctx.topology
+                        .first(Role::Monitoring)
+                        .map_or("monitoring", |h| h.fqdn.as_str())
+                )
             ),
             &format!("{}x40", b.synapse_process_bytes.saturating_mul(10)),
         );
@@ -2626,9 +2706,9 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             alert(
                 "SynapseProcessOverRamBudget",
                 format!(
-                    r#"process_resident_memory_bytes{{job=~"{}",instance="{}"}} > {}"#,
-                    synapse_jobs.join("|"),
-                    s_host.fqdn,
+                    r#"process_resident_memory_bytes{{job=~{},instance={}}} > {}"#,
+                    promql_str(&synapse_jobs.join("|")),
+                    promql_str(&s_host.fqdn),
                     b.synapse_process_bytes
                 ),
                 "30m",
@@ -2676,9 +2756,9 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let online = |h: &Host, set: u64, v: u64| {
             s(
                 &format!(
-                    r#"minio_cluster_health_erasure_set_online_drives{{job="{}",instance="{}",pool="0",set="{set}"}}"#,
+                    r#"minio_cluster_health_erasure_set_online_drives{{job="{}",instance={},pool="0",set="{set}"}}"#,
                     objectstore::PROMETHEUS_JOB,
-                    h.fqdn
+                    promql_str(&h.fqdn)
                 ),
                 &format!("{v}x10"),
             )
@@ -2753,8 +2833,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let allocations = |h: &Host, v: u64| {
             s(
                 &format!(
-                    r#"{COTURN_ALLOCATIONS}{{job="node",instance="{}"}}"#,
-                    h.fqdn
+                    r#"{COTURN_ALLOCATIONS}{{job="node",instance={}}}"#,
+                    promql_str(&h.fqdn)
                 ),
                 &format!("{v}x10"),
             )
@@ -2829,8 +2909,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let mtime = |h: &Host, v: &str| {
             s(
                 &format!(
-                    r#"node_textfile_mtime_seconds{{job="node",instance="{}",file="{file}"}}"#,
-                    h.fqdn
+                    r#"node_textfile_mtime_seconds{{job="node",instance={},file="{file}"}}"#,
+                    promql_str(&h.fqdn)
                 ),
                 v,
             )
@@ -2840,7 +2920,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         for (i, h) in coturn.iter().enumerate() {
             // Every host answers; the last one has no allocations file (absent).
             absent_case.push(s(
-                &format!(r#"up{{job="node",instance="{}"}}"#, h.fqdn),
+                &format!(r#"up{{job="node",instance={}}}"#, promql_str(&h.fqdn)),
                 "1x20",
             ));
             // Evaluated at 20m: "0+60x20" is a file rewritten every minute.
@@ -2859,8 +2939,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
                 coturn
                     .iter()
                     .map(|h| format!(
-                        r#"absent({COTURN_ALLOCATIONS}{{job="node",instance="{}"}})"#,
-                        h.fqdn
+                        r#"absent({COTURN_ALLOCATIONS}{{job="node",instance={}}})"#,
+                        promql_str(&h.fqdn)
                     ))
                     .collect::<Vec<_>>()
                     .join(" or ")
@@ -2942,7 +3022,9 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let tx = |instance: &str, device: &str, per_min: u64| {
             s(
                 &format!(
-                    r#"node_network_transmit_bytes_total{{job="node",instance="{instance}",device="{device}"}}"#
+                    r#"node_network_transmit_bytes_total{{job="node",instance={},device={}}}"#,
+                    promql_str(instance),
+                    promql_str(device)
                 ),
                 &format!("0+{per_min}x30"),
             )
@@ -2961,17 +3043,20 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             alert(
                 name,
                 format!(
-                    r#"rate(node_network_transmit_bytes_total{{job="node",instance=~"{}",device="{iface}"}}[5m]) * 8 > {threshold}"#,
-                    instances.join("|")
+                    r#"rate(node_network_transmit_bytes_total{{job="node",instance=~{},device={}}}[5m]) * 8 > {threshold}"#,
+                    promql_str(&instances.join("|")),
+                    promql_str(&iface)
                 ),
                 "10m",
                 Warning,
                 format!(
-                    "{inst} sends more than {TURN_WARN_PERCENT} % of its {} Mbit/s on {iface}",
-                    nic
+                    "{inst} sends more than {TURN_WARN_PERCENT} % of its {} Mbit/s on {}",
+                    nic,
+                    template::literal(&iface)
                 ),
                 format!(
-                    "{inst} has sent more than {threshold} bit/s on {iface} for 10 minutes: {TURN_WARN_PERCENT} % of the {nic} Mbit/s the plan assumes for one node ({nic_key}). Why: {what} on this node are about to lose packets; the plan's calls view counts on that bandwidth (it limits the calls one node carries before its ports do). Change: add hosts ({count_key}), plan faster NICs ({nic_key}), or plan the calls again (the calls.* keys); check that clients spread over every node of the role."
+                    "{inst} has sent more than {threshold} bit/s on {} for 10 minutes: {TURN_WARN_PERCENT} % of the {nic} Mbit/s the plan assumes for one node ({nic_key}). Why: {what} on this node are about to lose packets; the plan's calls view counts on that bandwidth (it limits the calls one node carries before its ports do). Change: add hosts ({count_key}), plan faster NICs ({nic_key}), or plan the calls again (the calls.* keys); check that clients spread over every node of the role.",
+                    template::literal(&iface)
                 ),
                 vec![
                     Case {
@@ -3004,9 +3089,9 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let mounts = mount_points(role, &paths);
         let instances: Vec<&str> = hosts.iter().map(|h| h.fqdn.as_str()).collect();
         let expr = format!(
-            r#"predict_linear(node_filesystem_avail_bytes{{job="node",instance=~"{}",mountpoint=~"{}",fstype!~"{NOT_DISKS}"}}[{DISK_WINDOW}], {DISK_HORIZON_DAYS} * 86400) < 0"#,
-            instances.join("|"),
-            mounts.join("|")
+            r#"predict_linear(node_filesystem_avail_bytes{{job="node",instance=~{},mountpoint=~{},fstype!~"{NOT_DISKS}"}}[{DISK_WINDOW}], {DISK_HORIZON_DAYS} * 86400) < 0"#,
+            promql_str(&instances.join("|")),
+            promql_str(&mounts.join("|"))
         );
         // Series falling linearly by `per_min` bytes a minute (the role's disk in 60
         // days), evaluated at 13h: the 12 h `for` has run. Full in 29.9 days at the
@@ -3024,8 +3109,9 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let fs = |host: &Host, mountpoint: &str, fstype: &str, values: String| {
             s(
                 &format!(
-                    r#"node_filesystem_avail_bytes{{job="node",instance="{}",device="/dev/vdb1",fstype="{fstype}",mountpoint="{mountpoint}"}}"#,
-                    host.fqdn
+                    r#"node_filesystem_avail_bytes{{job="node",instance={},device="/dev/vdb1",fstype="{fstype}",mountpoint={}}}"#,
+                    promql_str(&host.fqdn),
+                    promql_str(mountpoint)
                 ),
                 &values,
             )
@@ -3054,7 +3140,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
                     "At the rate {} ({}) on {inst} has filled over the last {DISK_WINDOW_TEXT}, for {DISK_FOR_TEXT} running, it is full in under {DISK_HORIZON_DAYS} days. It holds {holds} ({}{}). Why: {why}.{} Change: {fix}.",
                     lbl("mountpoint"),
                     lbl("device"),
-                    paths.join(", "),
+                    template::literal(&paths.join(", ")),
                     if role == Role::Minio { "" } else { ", or the filesystem they are on" },
                     forecast(ctx, role)
                 ),
@@ -3125,23 +3211,28 @@ fn coturn_metric_files(ctx: &Ctx) -> Vec<File> {
 
 fn coturn_metric_script(ctx: &Ctx, h: &Host) -> File {
     let p = &ctx.plan.coturn;
+    let notes = format!(
+        "
+Relay allocations coturn holds on {fqdn}, for Prometheus: Debian 12's coturn has no
+metrics endpoint. Run every {SCRAPE_INTERVAL_S} s by {COTURN_METRIC_UNIT}.timer (as root: ss
+needs it to see turnserver's sockets), it writes
+  {COTURN_ALLOCATIONS} <n>
+into {NODE_TEXTFILE_DIR}/, where prometheus-node-exporter's textfile collector
+reads it (job node, instance {fqdn}). Alerts CoturnAllocationsHigh and
+CoturnAllocationsAtQuota compare it with the plan's limit; CoturnAllocationsUnknown
+fires when the file is missing or older than {COTURN_METRIC_STALE_S} s.
+
+One allocation holds one relay port of min-port..max-port (turnserver.conf, from the
+plan's coturn.min-port {min} and coturn.max-port {max}): a UDP socket, or for a TCP
+relay (RFC 6062) a listening socket plus the connections from that port. So n is the
+number of distinct (protocol, port) pairs in that range that turnserver holds.",
+        fqdn = h.fqdn,
+        min = p.min_port,
+        max = p.max_port,
+    );
     let body = format!(
         r##"#!/usr/bin/env bash
-{header}#
-# Relay allocations coturn holds on {fqdn}, for Prometheus: Debian 12's coturn has no
-# metrics endpoint. Run every {SCRAPE_INTERVAL_S} s by {COTURN_METRIC_UNIT}.timer (as root: ss
-# needs it to see turnserver's sockets), it writes
-#   {COTURN_ALLOCATIONS} <n>
-# into {NODE_TEXTFILE_DIR}/, where prometheus-node-exporter's textfile collector
-# reads it (job node, instance {fqdn}). Alerts CoturnAllocationsHigh and
-# CoturnAllocationsAtQuota compare it with the plan's limit; CoturnAllocationsUnknown
-# fires when the file is missing or older than {COTURN_METRIC_STALE_S} s.
-#
-# One allocation holds one relay port of min-port..max-port (turnserver.conf, from the
-# plan's coturn.min-port {min} and coturn.max-port {max}): a UDP socket, or for a TCP
-# relay (RFC 6062) a listening socket plus the connections from that port. So n is the
-# number of distinct (protocol, port) pairs in that range that turnserver holds.
-set -euo pipefail
+{header}{notes}set -euo pipefail
 
 min_port={min}
 max_port={max}
@@ -3168,7 +3259,7 @@ mv "$tmp" "$dir/$name.prom"
 trap - EXIT
 "##,
         header = ctx.header(Comment::Hash),
-        fqdn = h.fqdn,
+        notes = Comment::Hash.lines(&notes),
         min = p.min_port,
         max = p.max_port,
     );
@@ -3400,77 +3491,102 @@ fn backup_failed_expr(sel: &str) -> String {
 }
 
 fn rule_file(ctx: &Ctx, h: &Host, g: &Group) -> File {
-    let mut o = ctx.header(Comment::Hash);
-    o.push_str(&format!(
-        "# {}\n# Unit tests: {RULES_DIR}/tests/{}.test.yml (promtool test rules).\n---\ngroups:\n  - name: {}\n    rules:\n",
-        g.about, g.name, g.name
-    ));
+    let mut rules = Seq::new();
     for a in &g.alerts {
-        for line in a.threshold.iter().flat_map(|t| t.lines()) {
-            o.push_str(&format!("      # {line}\n"));
+        if let Some(t) = &a.threshold {
+            rules.comment(t);
         }
-        o.push_str(&format!(
-            "      - alert: {}\n        expr: {}\n        for: {}\n        labels:\n          severity: {}\n        annotations:\n          summary: {}\n          description: {}\n",
-            a.name,
-            q(&a.expr),
-            a.for_,
-            a.severity.key(),
-            q(&a.summary),
-            q(&a.description)
-        ));
+        rules.push(
+            Map::new()
+                .with("alert", a.name)
+                .with("expr", &a.expr)
+                .with("for", a.for_)
+                .with("labels", Map::new().with("severity", a.severity.key()))
+                .with(
+                    "annotations",
+                    Map::new()
+                        .with("summary", &a.summary)
+                        .with("description", &a.description),
+                ),
+        );
     }
+    let root = Map::new().with(
+        "groups",
+        Seq::new().with(Map::new().with("name", g.name).with("rules", rules)),
+    );
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(format!(
+            "{}\nUnit tests: {RULES_DIR}/tests/{}.test.yml (promtool test rules).",
+            g.about, g.name
+        ))
+        .start();
     File::new(
         path(h, &format!("{RULES_DIR}/{}.yml", g.name)),
         Scope::Role(Role::Monitoring),
         format!("Alert rules: {}", g.about),
-        o,
+        doc.render(),
     )
     .for_host(h)
 }
 
 fn rule_test_file(ctx: &Ctx, h: &Host, g: &Group) -> File {
-    let mut o = ctx.header(Comment::Hash);
-    o.push_str(&format!(
-        "# promtool test rules {RULES_DIR}/tests/{name}.test.yml\n# Each alert fires on a series that should fire it and stays silent on one that should not.\n---\nrule_files:\n  - {RULES_DIR}/{name}.yml\nevaluation_interval: {step}\ntests:\n",
-        name = g.name,
-        step = g.test_step,
-    ));
+    let mut tests = Seq::new();
     for a in &g.alerts {
         for (i, c) in a.cases.iter().enumerate() {
-            o.push_str(&format!(
-                "  - name: {}\n    interval: 1m\n    input_series:\n",
-                q(&format!("{} case {}", a.name, i + 1))
-            ));
-            for (series, values) in &c.series {
-                o.push_str(&format!(
-                    "      - series: {}\n        values: {}\n",
-                    q(series),
-                    q(values)
-                ));
-            }
-            o.push_str(&format!(
-                "    alert_rule_test:\n      - eval_time: {}\n        alertname: {}\n",
-                c.eval, a.name
-            ));
-            if c.fires.is_empty() {
-                o.push_str("        exp_alerts: []\n");
-                continue;
-            }
-            o.push_str("        exp_alerts:\n");
-            for labels in &c.fires {
-                o.push_str("          - exp_labels:\n");
-                o.push_str(&format!("              severity: {}\n", a.severity.key()));
-                for (k, v) in labels {
-                    o.push_str(&format!("              {k}: {}\n", q(v)));
-                }
-                o.push_str(&format!(
-                    "            exp_annotations:\n              summary: {}\n              description: {}\n",
-                    q(&render(&a.summary, labels)),
-                    q(&render(&a.description, labels))
-                ));
-            }
+            let input: Seq = c
+                .series
+                .iter()
+                .map(|(series, values)| Map::new().with("series", series).with("values", values))
+                .collect();
+            let expected: Seq = c
+                .fires
+                .iter()
+                .map(|labels| {
+                    let mut exp_labels = Map::new().with("severity", a.severity.key());
+                    for (k, v) in labels {
+                        exp_labels.insert(*k, v);
+                    }
+                    Map::new().with("exp_labels", exp_labels).with(
+                        "exp_annotations",
+                        Map::new()
+                            .with("summary", render(&a.summary, labels))
+                            .with("description", render(&a.description, labels)),
+                    )
+                })
+                .collect();
+            tests.push(
+                Map::new()
+                    .with("name", format!("{} case {}", a.name, i + 1))
+                    .with("interval", "1m")
+                    .with("input_series", input)
+                    .with(
+                        "alert_rule_test",
+                        Seq::new().with(
+                            Map::new()
+                                .with("eval_time", c.eval)
+                                .with("alertname", a.name)
+                                .with("exp_alerts", expected),
+                        ),
+                    ),
+            );
         }
     }
+    let root = Map::new()
+        .with(
+            "rule_files",
+            Seq::new().with(format!("{RULES_DIR}/{}.yml", g.name)),
+        )
+        .with("evaluation_interval", g.test_step)
+        .with("tests", tests);
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(format!(
+            "promtool test rules {RULES_DIR}/tests/{}.test.yml\n\
+             Each alert fires on a series that should fire it and stays silent on one that should not.",
+            g.name
+        ))
+        .start();
     File::new(
         path(h, &format!("{RULES_DIR}/tests/{}.test.yml", g.name)),
         Scope::Role(Role::Monitoring),
@@ -3478,7 +3594,7 @@ fn rule_test_file(ctx: &Ctx, h: &Host, g: &Group) -> File {
             "Unit tests of the {} alert rules (promtool test rules).",
             g.name
         ),
-        o,
+        doc.render(),
     )
     .for_host(h)
 }
@@ -3494,90 +3610,109 @@ pub fn smtp_require_tls(smarthost: &str) -> bool {
 
 fn alertmanager_yml(ctx: &Ctx, h: &Host) -> File {
     let ops = &ctx.plan.ops;
-    let from = format!("alertmanager@{}", ctx.topology.server_name);
-    let body = format!(
-        r#"{header}# Alertmanager (Debian 12 prometheus-alertmanager) on {fqdn}: every alert goes to
-# {email} by e-mail through {smarthost}. Check: amtool check-config {PROM_DIR}/alertmanager.yml
----
-global:
-  smtp_smarthost: {smarthost_q}
-  smtp_from: {from_q}
-  # {tls_why}
-  smtp_require_tls: {tls}
-  resolve_timeout: 5m
+    let require_tls = smtp_require_tls(&ops.smtp_smarthost);
+    // smtp_from and to are templates (Alertmanager's configuration docs: <tmpl_string>):
+    // the addresses are literal text in them.
+    let from = template::literal(&format!("alertmanager@{}", ctx.topology.server_name));
+    let to = template::literal(&ops.email);
+    let mut global = Map::new()
+        .with("smtp_smarthost", &ops.smtp_smarthost)
+        .with("smtp_from", from);
+    global.comment(if require_tls {
+        "STARTTLS required (submission port); set false only if the relay offers none."
+    } else {
+        "Port 25 on the private network: intranet relays often offer no STARTTLS. Set true if yours does."
+    });
+    global.insert("smtp_require_tls", require_tls);
+    global.insert("resolve_timeout", "5m");
 
-route:
-  receiver: ops-email
-  # One mail per alert name and severity, listing every instance it fires on.
-  group_by:
-    - alertname
-    - severity
-  group_wait: 30s
-  group_interval: 5m
-  repeat_interval: 4h
-  routes:
-    # Critical: sent sooner and repeated every hour until resolved.
-    - matchers:
-        - severity="critical"
-      receiver: ops-email-critical
-      group_wait: 10s
-      repeat_interval: 1h
-
-receivers:
-  - name: ops-email
-    email_configs:
-      - to: {email_q}
-        send_resolved: true
-  - name: ops-email-critical
-    email_configs:
-      - to: {email_q}
-        send_resolved: true
-        headers:
-          Subject: '[CRITICAL] {{{{ .CommonLabels.alertname }}}} ({{{{ .Alerts.Firing | len }}}} firing)'
-
-inhibit_rules:
-  # A critical alert silences warnings about the same instance (a host that is down
-  # also fails its scrapes, its disk checks…).
-  - source_matchers:
-      - severity="critical"
-    target_matchers:
-      - severity="warning"
-    equal:
-      - instance
-"#,
-        header = ctx.header(Comment::Hash),
-        fqdn = h.fqdn,
-        email = ops.email,
-        smarthost = ops.smtp_smarthost,
-        smarthost_q = q(&ops.smtp_smarthost),
-        from_q = q(&from),
-        email_q = q(&ops.email),
-        tls = smtp_require_tls(&ops.smtp_smarthost),
-        tls_why = if smtp_require_tls(&ops.smtp_smarthost) {
-            "STARTTLS required (submission port); set false only if the relay offers none."
-        } else {
-            "Port 25 on the private network: intranet relays often offer no STARTTLS. Set true if yours does."
-        },
+    let mut route = Map::new().with("receiver", "ops-email");
+    route.comment("One mail per alert name and severity, listing every instance it fires on.");
+    route.insert("group_by", Seq::new().with("alertname").with("severity"));
+    route.insert("group_wait", "30s");
+    route.insert("group_interval", "5m");
+    route.insert("repeat_interval", "4h");
+    let mut routes = Seq::new();
+    routes.comment("Critical: sent sooner and repeated every hour until resolved.");
+    routes.push(
+        Map::new()
+            .with("matchers", Seq::new().with(r#"severity="critical""#))
+            .with("receiver", "ops-email-critical")
+            .with("group_wait", "10s")
+            .with("repeat_interval", "1h"),
     );
+    route.insert("routes", routes);
+
+    let email = |headers: Option<Map>| {
+        let mut m = Map::new().with("to", &to).with("send_resolved", true);
+        if let Some(h) = headers {
+            m.insert("headers", h);
+        }
+        Seq::new().with(m)
+    };
+    let receivers = Seq::new()
+        .with(
+            Map::new()
+                .with("name", "ops-email")
+                .with("email_configs", email(None)),
+        )
+        .with(Map::new().with("name", "ops-email-critical").with(
+            "email_configs",
+            email(Some(Map::new().with(
+                "Subject",
+                "[CRITICAL] {{ .CommonLabels.alertname }} ({{ .Alerts.Firing | len }} firing)",
+            ))),
+        ));
+
+    let mut inhibit = Seq::new();
+    inhibit.comment(
+        "A critical alert silences warnings about the same instance (a host that is down\n\
+         also fails its scrapes, its disk checks…).",
+    );
+    inhibit.push(
+        Map::new()
+            .with("source_matchers", Seq::new().with(r#"severity="critical""#))
+            .with("target_matchers", Seq::new().with(r#"severity="warning""#))
+            .with("equal", Seq::new().with("instance")),
+    );
+
+    let root = Map::new()
+        .with("global", global)
+        .spaced()
+        .with("route", route)
+        .spaced()
+        .with("receivers", receivers)
+        .spaced()
+        .with("inhibit_rules", inhibit);
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(format!(
+            "Alertmanager (Debian 12 prometheus-alertmanager) on {}: every alert goes to\n\
+             {} by e-mail through {}. Check: amtool check-config {PROM_DIR}/alertmanager.yml",
+            h.fqdn, ops.email, ops.smtp_smarthost
+        ))
+        .start();
     File::new(
         path(h, "/etc/prometheus/alertmanager.yml"),
         Scope::Role(Role::Monitoring),
         "Alertmanager: e-mail to the operator through the plan's smarthost; critical repeats hourly and inhibits warnings on the same instance.",
-        body,
+        doc.render(),
     )
     .for_host(h)
 }
 
 fn alertmanager_default(ctx: &Ctx, h: &Host) -> File {
+    let port = ports::ALERTMANAGER;
     let body = format!(
         r#"{header}# Arguments of Debian's prometheus-alertmanager.service ($ARGS). One Alertmanager:
 # no cluster gossip (an empty --cluster.listen-address turns it off, so nothing listens
 # on :9094). The external URL makes the links in mails point at this host.
-ARGS="--cluster.listen-address= --web.listen-address=:{port} --web.external-url=http://{fqdn}:{port}/"
-"#,
+{args}"#,
         header = ctx.header(Comment::Hash),
-        port = ports::ALERTMANAGER,
-        fqdn = h.fqdn,
+        args = args_line(&format!(
+            "--cluster.listen-address= --web.listen-address=:{port} --web.external-url=http://{}:{port}/",
+            arg_word(&h.fqdn)
+        )),
     );
     File::new(
         path(h, "/etc/default/prometheus-alertmanager"),
@@ -3612,7 +3747,7 @@ fn grafana_env(ctx: &Ctx, h: &Host) -> File {
 # later: docker exec grafana grafana cli admin reset-admin-password <new>.
 GF_SECURITY_ADMIN_USER=admin
 GF_SECURITY_ADMIN_PASSWORD={password}
-GF_SERVER_ROOT_URL=http://{fqdn}:{port}/
+GF_SERVER_ROOT_URL={root_url}
 # The cluster goes offline after set-up: no phoning home, no update checks, no news.
 GF_ANALYTICS_REPORTING_ENABLED=false
 GF_ANALYTICS_CHECK_FOR_UPDATES=false
@@ -3622,9 +3757,8 @@ GF_USERS_ALLOW_SIGN_UP=false
 GF_AUTH_ANONYMOUS_ENABLED=false
 "#,
         header = ctx.header(Comment::Hash),
-        password = ctx.secret(SecretId::GrafanaAdminPassword),
-        fqdn = h.fqdn,
-        port = ports::GRAFANA,
+        password = Format::EnvFile.value(ctx.secret(SecretId::GrafanaAdminPassword)),
+        root_url = Format::EnvFile.value(&format!("http://{}:{}/", h.fqdn, ports::GRAFANA)),
     );
     File::new(
         path(h, "/etc/default/grafana"),
@@ -3642,12 +3776,7 @@ fn grafana_unit(ctx: &Ctx, h: &Host) -> File {
         .map(|v| format!("  --env {v} \\\n"))
         .collect();
     let body = format!(
-        r#"{header}#
-# Grafana on {fqdn}:{port} from the pinned image with Docker (host networking).
-# Data in /var/lib/grafana (owned by the image's user 472), provisioning from
-# /etc/grafana/provisioning, dashboards from {GRAFANA_DASHBOARDS}.
-# Install: {SETUP_SCRIPT} (creates the data directory, enables this unit).
-[Unit]
+        r#"{header}{notes}[Unit]
 Description=Grafana ({image})
 Documentation=https://grafana.com/docs/grafana/latest/setup-grafana/installation/docker/
 Requires=docker.service
@@ -3671,8 +3800,15 @@ TimeoutStartSec=infinity
 WantedBy=multi-user.target
 "#,
         header = ctx.header(Comment::Hash),
-        fqdn = h.fqdn,
-        port = ports::GRAFANA,
+        notes = Comment::Hash.lines(&format!(
+            "
+Grafana on {}:{} from the pinned image with Docker (host networking).
+Data in /var/lib/grafana (owned by the image's user 472), provisioning from
+/etc/grafana/provisioning, dashboards from {GRAFANA_DASHBOARDS}.
+Install: {SETUP_SCRIPT} (creates the data directory, enables this unit).",
+            h.fqdn,
+            ports::GRAFANA
+        )),
         image = GRAFANA_IMAGE,
     );
     File::new(
@@ -3685,58 +3821,70 @@ WantedBy=multi-user.target
 }
 
 fn grafana_datasource(ctx: &Ctx, h: &Host) -> File {
-    let body = format!(
-        r#"{header}# Grafana provisioning: the local Prometheus as the default datasource. The uid is
-# fixed so dashboards can refer to it.
----
-apiVersion: 1
-datasources:
-  - name: Prometheus
-    uid: prometheus
-    type: prometheus
-    access: proxy
-    url: http://127.0.0.1:{port}
-    isDefault: true
-    editable: false
-    jsonData:
-      timeInterval: {SCRAPE_INTERVAL_S}s
-"#,
-        header = ctx.header(Comment::Hash),
-        port = ports::PROMETHEUS,
+    let root = Map::new().with("apiVersion", 1u64).with(
+        "datasources",
+        Seq::new().with(
+            Map::new()
+                .with("name", "Prometheus")
+                .with("uid", "prometheus")
+                .with("type", "prometheus")
+                .with("access", "proxy")
+                .with("url", format!("http://127.0.0.1:{}", ports::PROMETHEUS))
+                .with("isDefault", true)
+                .with("editable", false)
+                .with(
+                    "jsonData",
+                    Map::new().with("timeInterval", format!("{SCRAPE_INTERVAL_S}s")),
+                ),
+        ),
     );
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(
+            "Grafana provisioning: the local Prometheus as the default datasource. The uid is\n\
+             fixed so dashboards can refer to it.",
+        )
+        .start();
     File::new(
         path(h, "/etc/grafana/provisioning/datasources/prometheus.yml"),
         Scope::Role(Role::Monitoring),
         "Grafana datasource provisioning: the local Prometheus.",
-        body,
+        doc.render(),
     )
     .for_host(h)
 }
 
 fn grafana_dashboards(ctx: &Ctx, h: &Host) -> File {
-    let body = format!(
-        r#"{header}# Grafana provisioning: every dashboard JSON in {GRAFANA_DASHBOARDS} (see the README.md
-# there for which to put in), in folder "Synapse cluster", reloaded every minute.
----
-apiVersion: 1
-providers:
-  - name: synapse-planner
-    folder: Synapse cluster
-    type: file
-    disableDeletion: false
-    allowUiUpdates: true
-    updateIntervalSeconds: 60
-    options:
-      path: {GRAFANA_DASHBOARDS}
-      foldersFromFilesStructure: false
-"#,
-        header = ctx.header(Comment::Hash),
+    let root = Map::new().with("apiVersion", 1u64).with(
+        "providers",
+        Seq::new().with(
+            Map::new()
+                .with("name", "synapse-planner")
+                .with("folder", "Synapse cluster")
+                .with("type", "file")
+                .with("disableDeletion", false)
+                .with("allowUiUpdates", true)
+                .with("updateIntervalSeconds", 60u64)
+                .with(
+                    "options",
+                    Map::new()
+                        .with("path", GRAFANA_DASHBOARDS)
+                        .with("foldersFromFilesStructure", false),
+                ),
+        ),
     );
+    let doc = Doc::new(root)
+        .header(ctx.provenance())
+        .header(format!(
+            "Grafana provisioning: every dashboard JSON in {GRAFANA_DASHBOARDS} (see the README.md\n\
+             there for which to put in), in folder \"Synapse cluster\", reloaded every minute."
+        ))
+        .start();
     File::new(
         path(h, "/etc/grafana/provisioning/dashboards/synapse-planner.yml"),
         Scope::Role(Role::Monitoring),
         "Grafana dashboard provisioning: loads the JSON dashboards you put in /etc/grafana/dashboards.",
-        body,
+        doc.render(),
     )
     .for_host(h)
 }
@@ -3788,15 +3936,10 @@ fn setup_script(ctx: &Ctx, h: &Host) -> File {
         .collect();
     let body = format!(
         r#"#!/usr/bin/env bash
-{header}#
-# Run once on {fqdn} as root, after hosts/all/prepare-host.sh {name} (which installed
-# prometheus, prometheus-alertmanager, prometheus-blackbox-exporter and docker.io with
-# this bundle's files):
-#   sudo {SETUP_SCRIPT}
-# Checks every config with the packages' own tools, makes the secret files readable by
-# the services, then (re)starts Prometheus, Alertmanager, the blackbox exporter and
-# Grafana. Safe to run again.
-set -euo pipefail
+{header}{notes}set -euo pipefail
+
+# This host's name, for the addresses printed at the end.
+{fqdn}
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "run as root" >&2
@@ -3825,11 +3968,21 @@ docker pull {image}
 systemctl enable --now grafana
 systemctl restart grafana
 
-echo "monitoring up: Prometheus http://{fqdn}:{prom}/ Alertmanager http://{fqdn}:{am}/ Grafana http://{fqdn}:{graf}/ (user admin)"
+echo "monitoring up: Prometheus http://$fqdn:{prom}/ Alertmanager http://$fqdn:{am}/ Grafana http://$fqdn:{graf}/ (user admin)"
 "#,
         header = ctx.header(Comment::Hash),
-        fqdn = h.fqdn,
-        name = h.name,
+        notes = Comment::Hash.lines(&format!(
+            "
+Run once on {} as root, after hosts/all/prepare-host.sh {} (which installed
+prometheus, prometheus-alertmanager, prometheus-blackbox-exporter and docker.io with
+this bundle's files):
+  sudo {SETUP_SCRIPT}
+Checks every config with the packages' own tools, makes the secret files readable by
+the services, then (re)starts Prometheus, Alertmanager, the blackbox exporter and
+Grafana. Safe to run again.",
+            h.fqdn, h.name
+        )),
+        fqdn = shell::assign("fqdn", &h.fqdn),
         groups = rule_files.join(" "),
         image = GRAFANA_IMAGE,
         prom = ports::PROMETHEUS,
@@ -4025,7 +4178,7 @@ mod tests {
             let args = blackbox_default(ctx, h).contents;
             assert!(
                 args.contains(
-                    "ARGS=\"--config.file=/etc/prometheus/blackbox.yml --web.listen-address=127.0.0.1:9115\""
+                    "ARGS='--config.file=/etc/prometheus/blackbox.yml --web.listen-address=127.0.0.1:9115'\n"
                 ),
                 "{args}"
             );
@@ -4130,7 +4283,7 @@ mod tests {
                 let args = prometheus_default(ctx, h).contents;
                 assert!(
                     args.contains(&format!(
-                        "ARGS=\"--storage.tsdb.retention.time={days}d --storage.tsdb.retention.size={size}GB "
+                        "ARGS='--storage.tsdb.retention.time={days}d --storage.tsdb.retention.size={size}GB "
                     )),
                     "{args}"
                 );
@@ -4181,7 +4334,9 @@ mod tests {
                             });
                         assert!(silent, "{} has no silent series", a.name);
                         for t in [&a.summary, &a.description] {
-                            let rest = t.replace("{{ $labels.", "");
+                            let rest = t
+                                .replace("{{ $labels.", "")
+                                .replace(&template::literal("{{"), "");
                             assert!(
                                 !rest.contains("{{"),
                                 "{}: only $labels templates: {t}",
@@ -4411,6 +4566,27 @@ mod tests {
             ),
             "a / b"
         );
+        // A value written with template::literal prints as itself; a label's value is
+        // not read as template.
+        let text = format!(
+            "on {} of {{{{ $labels.instance }}}}",
+            template::literal("x{{ .Value }}")
+        );
+        assert_eq!(
+            render(&text, &l(&[("instance", "{{ \"{{\" }}")])),
+            "on x{{ .Value }} of {{ \"{{\" }}"
+        );
+    }
+
+    /// PromQL string literals hold any value as one string.
+    #[test]
+    fn promql_strings() {
+        assert_eq!(promql_str("patroni1.internal"), "\"patroni1.internal\"");
+        assert_eq!(
+            promql_str("a\"} or vector(1) #"),
+            r#""a\"} or vector(1) #""#
+        );
+        assert_eq!(promql_str("x\\y\nz"), r#""x\\y\nz""#);
     }
 
     #[test]

@@ -2010,12 +2010,32 @@ fn disk_rules_watch_the_data_the_other_files_place() {
                 .unwrap_or_else(|| panic!("{name}: no {alert}"))
                 .1
                 .expr;
-            expr.split(&format!("{label}=~\""))
+            // The matcher's value: a PromQL (JSON-escaped) string holding an exact
+            // alternation of regex-quoted values (syntax::promql::any_of).
+            let quoted = expr
+                .split(&format!("{label}=~"))
                 .nth(1)
-                .and_then(|r| r.split('"').next())
-                .unwrap_or_else(|| panic!("{name}: {alert}: no {label}"))
+                .and_then(|r| {
+                    serde_json::Deserializer::from_str(r)
+                        .into_iter::<String>()
+                        .next()
+                })
+                .and_then(Result::ok)
+                .unwrap_or_else(|| panic!("{name}: {alert}: no {label}"));
+            quoted
                 .split('|')
-                .map(str::to_string)
+                .map(|alt| {
+                    let mut out = String::new();
+                    let mut chars = alt.chars();
+                    while let Some(c) = chars.next() {
+                        out.push(if c == '\\' {
+                            chars.next().unwrap_or(c)
+                        } else {
+                            c
+                        });
+                    }
+                    out
+                })
                 .collect()
         };
         // A path is watched when its filesystem's mount point can be any directory
@@ -2118,7 +2138,7 @@ fn disk_rules_watch_the_data_the_other_files_place() {
             .lines()
             .find_map(|l| l.strip_prefix("MINIO_VOLUMES="))
             .unwrap()
-            .trim_matches('"');
+            .trim_matches(['"', '\'']);
         let drives = volumes.rsplit("/data").next().unwrap();
         let count: u64 = match drives.strip_prefix("{1...") {
             Some(n) => n.trim_end_matches('}').parse().unwrap(),

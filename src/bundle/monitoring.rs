@@ -41,7 +41,7 @@ use super::{Comment, Ctx, File, Host, Scope, SecretId, objectstore, ports};
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 use crate::syntax::yaml::{Doc, Map, Seq};
-use crate::syntax::{json, shell, template};
+use crate::syntax::{promql, shell, template};
 
 /// Grafana 12.4: the last 12.x minor, security fixes until May 2027. Not 13.x: it saves
 /// dashboards in a v2 JSON format that file provisioning rejects (grafana/grafana#122663).
@@ -1735,7 +1735,7 @@ fn backup_group(fqdn: &str) -> Group {
     // The unit tests evaluate at 20m, when time() is 1200: timestamps are written as
     // "so many seconds before that".
     const NOW: i64 = 1_200;
-    let instance = promql_str(fqdn);
+    let instance = promql::string(fqdn);
     let series = |metric: &str, job: &str, ty: &str, values: String| {
         s(
             &format!(
@@ -2238,15 +2238,6 @@ const PGDUMP_DIR: &str = "/var/backups/synapse-pgdump";
 const GIB: u64 = 1 << 30;
 const TIB: f64 = (1u64 << 40) as f64;
 
-/// `s` as a PromQL string literal (a label matcher's value, in a rule or in promtool's
-/// input series), quotes included. PromQL's double-quoted strings take Go's escapes
-/// (prometheus/promql/parser/lex.go, `lexEscape`: `\"`, `\\`, `\n`, `\t`, `\uXXXX` …);
-/// a JSON string literal uses only those, so it reads back as `s`. The value of a regex
-/// matcher (`=~`) is a regex: this keeps it one string, not one literal match.
-fn promql_str(s: &str) -> String {
-    json::string(s)
-}
-
 /// `{{ $labels.<name> }}`.
 fn lbl(name: &str) -> String {
     format!("{{{{ $labels.{name} }}}}")
@@ -2537,7 +2528,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
                 s(
                     &format!(
                         r#"pg_stat_activity_count{{job="postgres",instance={},datname="{db}",state="{state}"}}"#,
-                        promql_str(&pg.fqdn)
+                        promql::string(&pg.fqdn)
                     ),
                     &format!("{v}x15"),
                 )
@@ -2610,7 +2601,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             s(
                 &format!(
                     r#"pg_settings_max_connections{{job="postgres",instance={},server="127.0.0.1:{}"}}"#,
-                    promql_str(&pg.fqdn),
+                    promql::string(&pg.fqdn),
                     ports::POSTGRES
                 ),
                 &format!("{v}x40"),
@@ -2683,7 +2674,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             let labels: Vec<String> = t
                 .labels
                 .iter()
-                .map(|(k, v)| format!("{k}={}", promql_str(v)))
+                .map(|(k, v)| format!("{k}={}", promql::string(v)))
                 .collect();
             s(
                 &format!("process_resident_memory_bytes{{{}}}", labels.join(",")),
@@ -2693,7 +2684,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let other = s(
             &format!(
                 r#"process_resident_memory_bytes{{job="prometheus",instance={}}}"#,
-                promql_str(
+                promql::string(
                     ctx.topology
                         .first(Role::Monitoring)
                         .map_or("monitoring", |h| h.fqdn.as_str())
@@ -2707,8 +2698,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
                 "SynapseProcessOverRamBudget",
                 format!(
                     r#"process_resident_memory_bytes{{job=~{},instance={}}} > {}"#,
-                    promql_str(&synapse_jobs.join("|")),
-                    promql_str(&s_host.fqdn),
+                    promql::any_of(&synapse_jobs),
+                    promql::string(&s_host.fqdn),
                     b.synapse_process_bytes
                 ),
                 "30m",
@@ -2758,7 +2749,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
                 &format!(
                     r#"minio_cluster_health_erasure_set_online_drives{{job="{}",instance={},pool="0",set="{set}"}}"#,
                     objectstore::PROMETHEUS_JOB,
-                    promql_str(&h.fqdn)
+                    promql::string(&h.fqdn)
                 ),
                 &format!("{v}x10"),
             )
@@ -2834,7 +2825,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             s(
                 &format!(
                     r#"{COTURN_ALLOCATIONS}{{job="node",instance={}}}"#,
-                    promql_str(&h.fqdn)
+                    promql::string(&h.fqdn)
                 ),
                 &format!("{v}x10"),
             )
@@ -2910,7 +2901,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             s(
                 &format!(
                     r#"node_textfile_mtime_seconds{{job="node",instance={},file="{file}"}}"#,
-                    promql_str(&h.fqdn)
+                    promql::string(&h.fqdn)
                 ),
                 v,
             )
@@ -2920,7 +2911,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         for (i, h) in coturn.iter().enumerate() {
             // Every host answers; the last one has no allocations file (absent).
             absent_case.push(s(
-                &format!(r#"up{{job="node",instance={}}}"#, promql_str(&h.fqdn)),
+                &format!(r#"up{{job="node",instance={}}}"#, promql::string(&h.fqdn)),
                 "1x20",
             ));
             // Evaluated at 20m: "0+60x20" is a file rewritten every minute.
@@ -2940,7 +2931,7 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
                     .iter()
                     .map(|h| format!(
                         r#"absent({COTURN_ALLOCATIONS}{{job="node",instance={}}})"#,
-                        promql_str(&h.fqdn)
+                        promql::string(&h.fqdn)
                     ))
                     .collect::<Vec<_>>()
                     .join(" or ")
@@ -3023,8 +3014,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             s(
                 &format!(
                     r#"node_network_transmit_bytes_total{{job="node",instance={},device={}}}"#,
-                    promql_str(instance),
-                    promql_str(device)
+                    promql::string(instance),
+                    promql::string(device)
                 ),
                 &format!("0+{per_min}x30"),
             )
@@ -3044,8 +3035,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
                 name,
                 format!(
                     r#"rate(node_network_transmit_bytes_total{{job="node",instance=~{},device={}}}[5m]) * 8 > {threshold}"#,
-                    promql_str(&instances.join("|")),
-                    promql_str(&iface)
+                    promql::any_of(&instances),
+                    promql::string(&iface)
                 ),
                 "10m",
                 Warning,
@@ -3090,8 +3081,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
         let instances: Vec<&str> = hosts.iter().map(|h| h.fqdn.as_str()).collect();
         let expr = format!(
             r#"predict_linear(node_filesystem_avail_bytes{{job="node",instance=~{},mountpoint=~{},fstype!~"{NOT_DISKS}"}}[{DISK_WINDOW}], {DISK_HORIZON_DAYS} * 86400) < 0"#,
-            promql_str(&instances.join("|")),
-            promql_str(&mounts.join("|"))
+            promql::any_of(&instances),
+            promql::any_of(&mounts)
         );
         // Series falling linearly by `per_min` bytes a minute (the role's disk in 60
         // days), evaluated at 13h: the 12 h `for` has run. Full in 29.9 days at the
@@ -3110,8 +3101,8 @@ fn budget_groups(ctx: &Ctx) -> Vec<Group> {
             s(
                 &format!(
                     r#"node_filesystem_avail_bytes{{job="node",instance={},device="/dev/vdb1",fstype="{fstype}",mountpoint={}}}"#,
-                    promql_str(&host.fqdn),
-                    promql_str(mountpoint)
+                    promql::string(&host.fqdn),
+                    promql::string(mountpoint)
                 ),
                 &values,
             )
@@ -4579,15 +4570,6 @@ mod tests {
     }
 
     /// PromQL string literals hold any value as one string.
-    #[test]
-    fn promql_strings() {
-        assert_eq!(promql_str("patroni1.internal"), "\"patroni1.internal\"");
-        assert_eq!(
-            promql_str("a\"} or vector(1) #"),
-            r#""a\"} or vector(1) #""#
-        );
-        assert_eq!(promql_str("x\\y\nz"), r#""x\\y\nz""#);
-    }
 
     #[test]
     fn starttls_by_port() {
@@ -4756,11 +4738,11 @@ mod tests {
             };
             assert_eq!(
                 disk("PostgresDiskFillsWithin30Days"),
-                r#"predict_linear(node_filesystem_avail_bytes{job="node",instance=~"patroni1.internal|patroni2.internal|patroni3.internal",mountpoint=~"/|/var|/var/lib|/var/lib/postgresql|/var/lib/postgresql/15|/var/lib/postgresql/15/main|/var/lib/etcd",fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*"}[6h], 30 * 86400) < 0"#
+                r#"predict_linear(node_filesystem_avail_bytes{job="node",instance=~"patroni1\\.internal|patroni2\\.internal|patroni3\\.internal",mountpoint=~"/|/var|/var/lib|/var/lib/postgresql|/var/lib/postgresql/15|/var/lib/postgresql/15/main|/var/lib/etcd",fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*"}[6h], 30 * 86400) < 0"#
             );
             assert_eq!(
                 disk("MinioDriveFillsWithin30Days"),
-                r#"predict_linear(node_filesystem_avail_bytes{job="node",instance=~"minio1.internal|minio2.internal|minio3.internal|minio4.internal",mountpoint=~"/data1|/data2|/data3|/data4",fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*"}[6h], 30 * 86400) < 0"#
+                r#"predict_linear(node_filesystem_avail_bytes{job="node",instance=~"minio1\\.internal|minio2\\.internal|minio3\\.internal|minio4\\.internal",mountpoint=~"/data1|/data2|/data3|/data4",fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*"}[6h], 30 * 86400) < 0"#
             );
         });
     }

@@ -18,6 +18,7 @@
 //! | [`markdown`] | README, checklist, runbook | literal text (ASCII punctuation backslash-escaped) or a code span |
 //! | [`sql`] | SQL scripts | a string literal or a quoted identifier |
 //! | [`json`] | JSON files | serde_json, with U+2028/U+2029/U+0085 escaped |
+//! | [`promql`] | PromQL expressions in rules and promtool tests | a string literal, or an exact alternation in a regex matcher |
 //! | [`template`] | Go templates (Prometheus annotations, Alertmanager) | literal text |
 //! | [`dn`] | OpenSSL `-subj` distinguished names | an escaped attribute value |
 //!
@@ -31,6 +32,7 @@ pub mod conf;
 pub mod dn;
 pub mod json;
 pub mod markdown;
+pub mod promql;
 pub mod shell;
 pub mod sql;
 pub mod template;

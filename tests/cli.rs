@@ -403,7 +403,7 @@ fn compare_lists_what_differs_and_refuses_bad_plans() {
 }
 
 #[test]
-fn plan_files_past_the_limit_exit_2_without_being_read_whole() {
+fn reader_plan_files_past_the_limit_exit_2_without_being_read_whole() {
     // /dev/zero never ends: the CLI reads one byte past the limit and stops.
     check(
         &["report", "--plan", "/dev/zero"],
@@ -426,7 +426,7 @@ fn plan_files_past_the_limit_exit_2_without_being_read_whole() {
 }
 
 #[test]
-fn share_url_refuses_what_open_url_would_refuse() {
+fn links_share_url_refuses_what_open_url_would_refuse() {
     let lines: Vec<String> = (0..3000)
         .map(|i| {
             format!(
@@ -482,7 +482,7 @@ fn share_url_refuses_what_open_url_would_refuse() {
 }
 
 #[test]
-fn bundles_with_secrets_are_created_owner_only() {
+fn secrets_at_rest_bundles_are_created_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir =
         std::env::temp_dir().join(format!("synapse-planner-cli-{}-bundle", std::process::id()));

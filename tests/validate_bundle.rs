@@ -202,7 +202,7 @@ fn subject_fields(multiline: &str) -> Vec<(String, String)> {
 /// nothing in the name runs, the CA's subject is exactly O = the name (cut to X.509's 64
 /// characters) and CN = "Matrix internal CA", and the server certificate is issued.
 #[test]
-fn internal_ca_keeps_the_plan_name_one_subject_value() {
+fn shell_injection_internal_ca_keeps_the_plan_name_one_subject_value() {
     tool("openssl");
     let hostile = "x$(touch /tmp/pwned)'\"`id`/O=evil+CN=x;é";
     let long = format!("{}{}", "é/".repeat(30), "x".repeat(20));

@@ -1271,6 +1271,7 @@ on() {
 
 # key_of HOST ACCOUNT: that account's public key, made first when missing.
 key_of() {
+  # shellcheck disable=SC2016 # expanded by the remote bash, not here
   on "$1" 'set -e
 account="$1"
 home=$(getent passwd "$account" | cut -d: -f6)
@@ -1283,6 +1284,7 @@ cat "$home/.ssh/id_ed25519.pub"' "$2"
 
 # authorize HOST ACCOUNT FROM_IP KEY: KEY may log in to ACCOUNT on HOST from FROM_IP.
 authorize() {
+  # shellcheck disable=SC2016 # expanded by the remote bash, not here
   on "$1" 'set -e
 account="$1"
 home=$(getent passwd "$account" | cut -d: -f6)
@@ -1295,6 +1297,7 @@ chmod 0600 "$home/.ssh/authorized_keys"' "$2" "$3" "$4"
 
 # trust HOST ACCOUNT TARGET: ACCOUNT on HOST knows TARGET's host key.
 trust() {
+  # shellcheck disable=SC2016 # expanded by the remote bash, not here
   on "$1" 'set -e
 account="$1"
 target="$2"
@@ -1643,5 +1646,54 @@ mod tests {
                 }
             });
         }
+    }
+    /// Values no validation would let through (a plan file is untrusted; the writers must
+    /// not rely on validation) never change a file's structure: every one stays on its
+    /// line, inside its quotes.
+    #[test]
+    fn hostile_values_stay_values() {
+        let evil = "e'v\"il$(touch /tmp/pwn)`id`;#\u{2028}x\nINJECTED=1 %p \\ {{x}} @NAME@";
+        let mut p = Plan {
+            domain: evil.into(),
+            ..Plan::default()
+        };
+        p.network.internal_domain = evil.into();
+        with_ctx(&p, |ctx| {
+            for f in files(ctx) {
+                for line in f.contents.lines() {
+                    let t = line.trim_start();
+                    let comment = ["#", "<!--"].iter().any(|c| t.starts_with(c));
+                    assert!(comment || !t.starts_with("INJECTED"), "{}: {line}", f.path);
+                }
+                if f.path.ends_with(".sh") {
+                    // In scripts a value is one quoted word: the command substitution
+                    // only ever appears inside single quotes or $'…'.
+                    for line in f
+                        .contents
+                        .lines()
+                        .filter(|l| l.contains("$(touch") && !l.trim_start().starts_with('#'))
+                    {
+                        assert!(
+                            line.contains("'synapse.e\\'v")
+                                || line.contains("'backup.e\\'v")
+                                || line.contains("'patroni1.e\\'v")
+                                || line.contains("'root@synapse.e\\'v"),
+                            "{}: {line}",
+                            f.path
+                        );
+                    }
+                }
+            }
+            let doc = files(ctx)
+                .into_iter()
+                .find(|f| f.path == "backup/RESTORE.md")
+                .expect("RESTORE.md");
+            assert!(
+                doc.contents
+                    .contains("for **e\\'v\\\"il\\$\\(touch \\/tmp\\/pwn\\)"),
+                "{}",
+                doc.contents
+            );
+        });
     }
 }

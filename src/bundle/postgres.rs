@@ -1426,4 +1426,61 @@ mod tests {
             });
         }
     }
+    /// Values no validation would let through never change a file's structure: the
+    /// server name in etcd's token stays one quoted env-file value, and Patroni's
+    /// configuration reads back with the same keys.
+    #[test]
+    fn hostile_values_stay_values() {
+        let evil = "e'v\"il$(touch /tmp/pwn)`id`;#\u{2028}x\nINJECTED=1 %p \\ {{x}} @NAME@";
+        let mut p = Plan {
+            domain: evil.into(),
+            ..Plan::default()
+        };
+        p.network.internal_domain = evil.into();
+        with_ctx(&p, |ctx| {
+            for f in files(ctx) {
+                for line in f.contents.lines() {
+                    let t = line.trim_start();
+                    let comment = ["#", ";", "--"].iter().any(|c| t.starts_with(c));
+                    assert!(comment || !t.starts_with("INJECTED"), "{}: {line}", f.path);
+                }
+            }
+            let etcd = files(ctx)
+                .into_iter()
+                .find(|f| f.path == "hosts/patroni1/etc/default/etcd")
+                .expect("etcd");
+            let token = etcd
+                .contents
+                .lines()
+                .find(|l| l.starts_with("ETCD_INITIAL_CLUSTER_TOKEN="))
+                .expect("token");
+            assert!(
+                token.starts_with("ETCD_INITIAL_CLUSTER_TOKEN='synapse-planner-e\u{FFFD}v")
+                    && token.ends_with('\''),
+                "{token}"
+            );
+            let cfg = files(ctx)
+                .into_iter()
+                .find(|f| f.path == "hosts/patroni1/etc/patroni/config.yml")
+                .expect("config");
+            let y: serde_yaml::Value = serde_yaml::from_str(&cfg.contents).expect("yaml");
+            let keys: Vec<&str> = y
+                .as_mapping()
+                .expect("map")
+                .keys()
+                .filter_map(|k| k.as_str())
+                .collect();
+            assert_eq!(
+                keys,
+                [
+                    "scope",
+                    "name",
+                    "restapi",
+                    "etcd3",
+                    "bootstrap",
+                    "postgresql"
+                ]
+            );
+        });
+    }
 }

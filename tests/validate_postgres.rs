@@ -810,7 +810,8 @@ fn patroni_bootstraps_the_cluster_and_standbys_follow() {
             "echo \"primary_{n}=$({curl} -s -o /dev/null -w '%{{http_code}}' http://{ip}:{rest}/primary)\"
 q() {{ runuser -u postgres -- {psql} -X -h {dir}/sock -p {pg} -At \"$@\"; }}
 echo \"database=$(q -c \"SELECT pg_encoding_to_char(encoding) || ' ' || datcollate || ' ' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'synapse'\")\"
-for _ in $(seq 1 60); do [ \"$(q -c 'SELECT count(*) FROM pg_stat_replication')\" = {standbys} ] && break; sleep 0.5; done
+# A standby that just connected is in catchup until it reaches the primary's WAL.
+for _ in $(seq 1 60); do [ \"$(q -c \"SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'\")\" = {standbys} ] && break; sleep 0.5; done
 echo \"streaming=$(q -c \"SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'\")\"
 echo \"slots=$(q -c 'SELECT count(*) FROM pg_replication_slots WHERE active')\"
 echo \"checksums=$(q -c 'SHOW data_checksums')\"

@@ -9,6 +9,8 @@
 use super::postgres::{self, CLUSTER, DATABASE, DB_USER, PATRONI_CONFIG, SOCKET_DIR, fill};
 use super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
 use crate::plan::Role;
+use crate::syntax::conf::{self, Format};
+use crate::syntax::{json, markdown, shell};
 use std::fmt::Write;
 
 /// pgBackRest's stanza: Patroni's cluster name.
@@ -228,15 +230,19 @@ pub(super) fn cron_field(values: &[u8], max: u8) -> String {
 }
 
 fn repo_config(ctx: &Ctx, h: &Host) -> File {
-    let data = postgres::data_dir(ctx);
+    let value = |s: &str| Format::PgBackRest.value(s);
+    let data = value(&postgres::data_dir(ctx));
     let mut o = ctx.header(Comment::Hash);
+    o.push_str(&Comment::Hash.lines(&format!(
+        "pgBackRest repository on {} (Debian pgbackrest 2.45 reads /etc/pgbackrest.conf when
+/etc/pgbackrest/pgbackrest.conf does not exist). Runs as postgres, which owns
+{REPO_PATH}; it reaches the Patroni nodes over SSH as postgres (backup/exchange-ssh-keys.sh).
+Holds the repository's encryption passphrase: mode 0640, owner postgres.",
+        h.name
+    )));
     let _ = write!(
         o,
-        "# pgBackRest repository on {name} (Debian pgbackrest 2.45 reads /etc/pgbackrest.conf when
-# /etc/pgbackrest/pgbackrest.conf does not exist). Runs as postgres, which owns
-# {REPO_PATH}; it reaches the Patroni nodes over SSH as postgres (backup/exchange-ssh-keys.sh).
-# Holds the repository's encryption passphrase: mode 0640, owner postgres.
-
+        "
 [global]
 repo1-path={REPO_PATH}
 # The repository is encrypted: a copy of it (or of the disk) is useless without this.
@@ -266,8 +272,7 @@ log-level-file=detail
 
 [{STANZA}]
 ",
-        name = h.name,
-        cipher = ctx.secret(SecretId::PgbackrestCipherPass),
+        cipher = value(ctx.secret(SecretId::PgbackrestCipherPass)),
         full = full_retention(ctx),
         diff = DIFF_RETENTION,
         min = restore_window_days(full_retention(ctx)).0,
@@ -281,17 +286,19 @@ log-level-file=detail
     );
     for (i, p) in ctx.hosts(Role::Patroni).enumerate() {
         let n = i + 1;
+        o.push_str(&Comment::Hash.lines(&format!(
+            "{}: pgBackRest finds out by itself which node is the primary.",
+            p.name
+        )));
         let _ = write!(
             o,
-            "# {name}: pgBackRest finds out by itself which node is the primary.
-pg{n}-host={fqdn}
+            "pg{n}-host={fqdn}
 pg{n}-host-user=postgres
 pg{n}-path={data}
 pg{n}-port={port}
 pg{n}-socket-path={SOCKET_DIR}
 ",
-            name = p.name,
-            fqdn = p.fqdn,
+            fqdn = value(&p.fqdn),
             port = ports::POSTGRES,
         );
     }
@@ -306,12 +313,9 @@ pg{n}-socket-path={SOCKET_DIR}
 }
 
 fn db_config(ctx: &Ctx, h: &Host) -> File {
+    let value = |s: &str| Format::PgBackRest.value(s);
     let body = format!(
-        "{header}# pgBackRest on {name} (Debian pgbackrest 2.45 reads /etc/pgbackrest.conf). PostgreSQL's
-# archive_command (pgbackrest --stanza={STANZA} archive-push %p) and restore_command run it
-# as postgres; it reaches the repository on {backup} over SSH as postgres. No secret
-# here: the repository host encrypts.
-
+        "{header}{about}
 [global]
 repo1-host={backup}
 repo1-host-user=postgres
@@ -341,10 +345,17 @@ pg1-port={port}
 pg1-socket-path={SOCKET_DIR}
 ",
         header = ctx.header(Comment::Hash),
-        name = h.name,
-        backup = backup_fqdn(ctx),
+        about = Comment::Hash.lines(&format!(
+            "pgBackRest on {name} (Debian pgbackrest 2.45 reads /etc/pgbackrest.conf). PostgreSQL's
+archive_command (pgbackrest --stanza={STANZA} archive-push %p) and restore_command run it
+as postgres; it reaches the repository on {backup} over SSH as postgres. No secret
+here: the repository host encrypts.",
+            name = h.name,
+            backup = backup_fqdn(ctx),
+        )),
+        backup = value(&backup_fqdn(ctx)),
         restore_max = restore_process_max(ctx),
-        data = postgres::data_dir(ctx),
+        data = value(&postgres::data_dir(ctx)),
         port = ports::POSTGRES,
     );
     File::new(
@@ -358,17 +369,18 @@ pg1-socket-path={SOCKET_DIR}
 
 fn cron(ctx: &Ctx, h: &Host) -> File {
     let mut o = ctx.header(Comment::Hash);
-    let _ = write!(
-        o,
-        "# The backup schedule on {name} (cron.d: minute hour day month weekday user command).
-# Times are UTC (prepare-host.sh sets the zone). Each job writes its result for
-# node_exporter's textfile collector ({METRICS_DIR}), so Prometheus sees a
-# backup that stops succeeding; cron mails its errors to root.
-SHELL=/bin/bash
+    o.push_str(&Comment::Hash.lines(&format!(
+        "The backup schedule on {} (cron.d: minute hour day month weekday user command).
+Times are UTC (prepare-host.sh sets the zone). Each job writes its result for
+node_exporter's textfile collector ({METRICS_DIR}), so Prometheus sees a
+backup that stops succeeding; cron mails its errors to root.",
+        h.name
+    )));
+    o.push_str(
+        "SHELL=/bin/bash
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 ",
-        name = h.name,
     );
     for j in jobs() {
         let _ = writeln!(
@@ -434,17 +446,22 @@ fn script_common(ctx: &Ctx) -> Vec<(&'static str, String)> {
 
 fn backup_wrapper(ctx: &Ctx, h: &Host) -> File {
     let mut values = script_common(ctx);
-    values.push(("@NAME@", h.name.clone()));
+    values.push((
+        "@ABOUT@",
+        Comment::Hash.lines(&format!(
+            "
+Runs one pgBackRest job on {} as postgres and records its result for Prometheus.
+  pgbackrest-backup.sh full|diff|incr|check
+Backups take one lock: a full or diff waits (up to 6 hours) for a running backup, an
+hourly incr that finds one running is skipped (the next hour catches up).
+pgBackRest expires old backups by itself after each backup (retention in
+/etc/pgbackrest.conf).",
+            h.name
+        )),
+    ));
     let body = fill(
         r##"#!/usr/bin/env bash
-@HEADER@#
-# Runs one pgBackRest job on @NAME@ as postgres and records its result for Prometheus.
-#   pgbackrest-backup.sh full|diff|incr|check
-# Backups take one lock: a full or diff waits (up to 6 hours) for a running backup, an
-# hourly incr that finds one running is skipped (the next hour catches up).
-# pgBackRest expires old backups by itself after each backup (retention in
-# /etc/pgbackrest.conf).
-set -euo pipefail
+@HEADER@@ABOUT@set -euo pipefail
 
 @METRICS_FN@
 type="${1:-}"
@@ -490,7 +507,18 @@ exit "$status"
 fn setup_pgbackrest(ctx: &Ctx, h: &Host) -> File {
     let mut values = script_common(ctx);
     values.extend([
-        ("@NAME@", h.name.clone()),
+        (
+            "@ABOUT@",
+            Comment::Hash.lines(&format!(
+                "
+Sets up the backups on {}, once the Patroni cluster runs and SSH trust is in
+place (backup/exchange-ssh-keys.sh, from the control machine). Run as root; safe to
+run again. Creates the stanza, checks WAL archiving end to end, takes the first full
+backup (point-in-time restore starts from it) and leaves the schedule to cron.",
+                h.name
+            )),
+        ),
+        ("@ASSIGN_NAME@", shell::assign("name", &h.name)),
         ("@REPO@", REPO_PATH.to_string()),
         ("@MEDIA_ROOT@", MEDIA_ROOT.to_string()),
         ("@PGDUMP_DIR@", PGDUMP_DIR.to_string()),
@@ -499,19 +527,18 @@ fn setup_pgbackrest(ctx: &Ctx, h: &Host) -> File {
         (
             "@PATRONI_HOSTS@",
             ctx.hosts(Role::Patroni)
-                .map(|p| p.fqdn.clone())
+                .map(|p| shell::quote(&p.fqdn))
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
     ]);
     let body = fill(
         r##"#!/usr/bin/env bash
-@HEADER@#
-# Sets up the backups on @NAME@, once the Patroni cluster runs and SSH trust is in
-# place (backup/exchange-ssh-keys.sh, from the control machine). Run as root; safe to
-# run again. Creates the stanza, checks WAL archiving end to end, takes the first full
-# backup (point-in-time restore starts from it) and leaves the schedule to cron.
-set -euo pipefail
+@HEADER@@ABOUT@set -euo pipefail
+
+# This host's name and the Patroni nodes pgBackRest reaches over SSH.
+@ASSIGN_NAME@
+nodes=(@PATRONI_HOSTS@)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "run as root" >&2
@@ -539,7 +566,6 @@ install -d -m 0755 @METRICS_DIR@
 # cron ignores a file in /etc/cron.d that root does not own or others can write.
 keep_owner root root 0644 /etc/cron.d/synapse-planner-backup
 
-nodes=(@PATRONI_HOSTS@)
 for host in "${nodes[@]}"; do
   echo "SSH to postgres@$host: $(runuser -u postgres -- ssh -o BatchMode=yes "postgres@$host" hostname)"
 done
@@ -550,7 +576,7 @@ if ! runuser -u postgres -- pgbackrest --stanza=@STANZA@ info --output=json | gr
   /usr/local/sbin/pgbackrest-backup.sh full
 fi
 runuser -u postgres -- pgbackrest --stanza=@STANZA@ info
-echo "@NAME@: stanza @STANZA@ ready; cron runs the schedule (/etc/cron.d/synapse-planner-backup)"
+echo "$name: stanza @STANZA@ ready; cron runs the schedule (/etc/cron.d/synapse-planner-backup)"
 "##,
         &values,
     );
@@ -568,10 +594,12 @@ fn pgpass(ctx: &Ctx, h: &Host) -> File {
     let body = format!(
         "{}# libpq password file for pg-dump-synapse.sh (root, mode 0600): host:port:database:user:password.
 # Any host and port: through HAProxy's replica port or straight to a standby.
-*:*:{DATABASE}:{DB_USER}:{}
+*:*:{}:{}:{}
 ",
         ctx.header(Comment::Hash),
-        ctx.secret(SecretId::SynapseDbPassword),
+        conf::pgpass_field(DATABASE),
+        conf::pgpass_field(DB_USER),
+        conf::pgpass_field(ctx.secret(SecretId::SynapseDbPassword)),
     );
     File::new(
         format!("hosts/{}{PGPASS}", h.name),
@@ -587,7 +615,7 @@ fn pg_dump_script(ctx: &Ctx, h: &Host) -> File {
     let mut values = script_common(ctx);
     let via = if backup_from_standby(ctx) {
         format!(
-            "HAProxy's replica port on the VIP ({}:{}), so the dump reads a standby, not\n# the primary (hot_standby_feedback keeps the primary's VACUUM from cancelling it)",
+            "HAProxy's replica port on the VIP ({}:{}), so the dump reads a standby, not\nthe primary (hot_standby_feedback keeps the primary's VACUUM from cancelling it)",
             ctx.topology.vip,
             ports::PG_REPLICAS
         )
@@ -599,9 +627,22 @@ fn pg_dump_script(ctx: &Ctx, h: &Host) -> File {
         )
     };
     values.extend([
-        ("@NAME@", h.name.clone()),
-        ("@VIA@", via),
-        ("@HOST@", ctx.topology.vip.to_string()),
+        (
+            "@ABOUT@",
+            Comment::Hash.lines(&format!(
+                "
+A logical dump of Synapse's database, weekly: a second, independent backup next to
+pgBackRest's (another format, restorable into any newer PostgreSQL). It connects to
+{via}.
+The data of {OTK_TABLE} is left out: restoring used one-time keys makes clients'
+messages undecryptable (Synapse docs, \"How to back up a Synapse homeserver\").
+Keeps the newest {PGDUMP_KEEP} dumps. The environment may override the defaults below."
+            )),
+        ),
+        (
+            "@ASSIGN_VIP@",
+            shell::assign("vip", &ctx.topology.vip.to_string()),
+        ),
         ("@PORT@", pg_dump_port(ctx).to_string()),
         ("@BIN@", postgres::bin_dir(ctx)),
         ("@DIR@", PGDUMP_DIR.to_string()),
@@ -613,17 +654,12 @@ fn pg_dump_script(ctx: &Ctx, h: &Host) -> File {
     ]);
     let body = fill(
         r##"#!/usr/bin/env bash
-@HEADER@#
-# A logical dump of Synapse's database, weekly: a second, independent backup next to
-# pgBackRest's (another format, restorable into any newer PostgreSQL). It connects to
-# @VIA@.
-# The data of @OTK@ is left out: restoring used one-time keys makes clients'
-# messages undecryptable (Synapse docs, "How to back up a Synapse homeserver").
-# Keeps the newest @KEEP@ dumps. The environment may override the defaults below.
-set -euo pipefail
+@HEADER@@ABOUT@set -euo pipefail
 
 @METRICS_FN@
-host="${PGDUMP_HOST:-@HOST@}"
+# The VIP, where HAProxy listens.
+@ASSIGN_VIP@
+host="${PGDUMP_HOST:-$vip}"
 port="${PGDUMP_PORT:-@PORT@}"
 dir="${PGDUMP_DIR:-@DIR@}"
 keep="${PGDUMP_KEEP:-@KEEP@}"
@@ -677,17 +713,17 @@ fn rclone_conf(ctx: &Ctx, h: &Host) -> File {
 [minio]
 type = s3
 provider = Minio
-endpoint = http://{vip}:{port}
-access_key_id = {MINIO_USER}
+endpoint = {endpoint}
+access_key_id = {user}
 secret_access_key = {secret}
 region = us-east-1
 # The bucket exists (MinIO setup); the user need not be allowed to create buckets.
 no_check_bucket = true
 ",
         header = ctx.header(Comment::Hash),
-        vip = ctx.topology.vip,
-        port = ports::MINIO_API,
-        secret = ctx.secret(SecretId::MinioSynapseSecretKey),
+        endpoint = Format::Words.value(&format!("http://{}:{}", ctx.topology.vip, ports::MINIO_API)),
+        user = Format::Words.value(MINIO_USER),
+        secret = Format::Words.value(ctx.secret(SecretId::MinioSynapseSecretKey)),
     );
     File::new(
         format!("hosts/{}{RCLONE_CONF}", h.name),
@@ -706,20 +742,23 @@ fn synapse_fqdn(ctx: &Ctx) -> String {
         .unwrap_or_default()
 }
 
-fn media_values(ctx: &Ctx, h: &Host) -> Vec<(&'static str, String)> {
+/// The placeholders of the media scripts; `about` is the script's description (comment
+/// text, written with the comment writer).
+fn media_values(ctx: &Ctx, about: &str) -> Vec<(&'static str, String)> {
     let mut values = script_common(ctx);
     values.extend([
-        ("@NAME@", h.name.clone()),
+        ("@ABOUT@", Comment::Hash.lines(about)),
+        (
+            "@ASSIGN_LOCAL@",
+            shell::assign(
+                "synapse_media",
+                &format!("root@{}:{MEDIA_STORE}/", synapse_fqdn(ctx)),
+            ),
+        ),
         ("@ROOT@", MEDIA_ROOT.to_string()),
         ("@KEEP@", media_snapshots(ctx).to_string()),
         ("@RCLONE_CONF@", RCLONE_CONF.to_string()),
         ("@BUCKET@", BUCKET.to_string()),
-        (
-            "@LOCAL@",
-            format!("root@{}:{MEDIA_STORE}/", synapse_fqdn(ctx)),
-        ),
-        ("@SYNAPSE@", synapse_fqdn(ctx)),
-        ("@STORE@", MEDIA_STORE.to_string()),
         ("@OWNER@", format!("{MATRIX_USER}:{MATRIX_USER}")),
         ("@BWLIMIT@", BWLIMIT.to_string()),
     ]);
@@ -729,33 +768,16 @@ fn media_values(ctx: &Ctx, h: &Host) -> Vec<(&'static str, String)> {
 fn media_backup(ctx: &Ctx, h: &Host) -> File {
     let body = fill(
         r##"#!/usr/bin/env bash
-@HEADER@#
-# Media backup on @NAME@ (seed §5, corrected). Synapse's media live in the MinIO bucket
-# @BUCKET@ (synapse-s3-storage-provider) and, until they are moved there, in the local
-# media store on @SYNAPSE@ (@STORE@). Both are mirrored into
-# @ROOT@/current (s3/ and local/), then frozen as a snapshot of hard links: an
-# unchanged file costs no space twice. The newest @KEEP@ snapshots are kept.
-#
-# Only what cannot be fetched again is copied (Synapse docs, "How to back up a Synapse
-# homeserver"): local_content and local_thumbnails, not remote_* (cached from other
-# servers) nor url_cache* (URL previews).
-#
-# Unlike the seed's rsync line: no --append-verify/--inplace (they write into the
-# existing file, which every snapshot shares through its hard link, so one changed
-# file would change every snapshot) and no -z (media are compressed already).
-# rsync writes a new file and renames it over the old; rclone (1.60 writes in place)
-# runs with --immutable, which refuses to modify an existing file (Synapse never
-# rewrites a media file: a changed one fails the backup, and Prometheus sees it, instead
-# of silently rewriting every snapshot). Run by cron at nice 19 / ionice idle; it lowers
-# its own priority too. The environment may override the defaults below.
-set -euo pipefail
+@HEADER@@ABOUT@set -euo pipefail
 
 @METRICS_FN@
+# The local media store on the Synapse host, for rsync over SSH.
+@ASSIGN_LOCAL@
 root="${MEDIA_BACKUP_ROOT:-@ROOT@}"
 keep="${MEDIA_SNAPSHOTS:-@KEEP@}"
 rclone_conf="${RCLONE_CONFIG:-@RCLONE_CONF@}"
 s3_source="${MEDIA_S3_SOURCE:-minio:@BUCKET@}"
-local_source="${MEDIA_LOCAL_SOURCE:-@LOCAL@}"
+local_source="${MEDIA_LOCAL_SOURCE:-$synapse_media}"
 bwlimit="${MEDIA_BWLIMIT:-@BWLIMIT@}"
 
 renice -n 19 -p $$ > /dev/null
@@ -793,7 +815,33 @@ fi
 write_metrics media full "$status" "$start"
 exit "$status"
 "##,
-        &media_values(ctx, h),
+        &media_values(
+            ctx,
+            &format!(
+                "
+Media backup on {name} (seed §5, corrected). Synapse's media live in the MinIO bucket
+{BUCKET} (synapse-s3-storage-provider) and, until they are moved there, in the local
+media store on {synapse} ({MEDIA_STORE}). Both are mirrored into
+{MEDIA_ROOT}/current (s3/ and local/), then frozen as a snapshot of hard links: an
+unchanged file costs no space twice. The newest {keep} snapshots are kept.
+
+Only what cannot be fetched again is copied (Synapse docs, \"How to back up a Synapse
+homeserver\"): local_content and local_thumbnails, not remote_* (cached from other
+servers) nor url_cache* (URL previews).
+
+Unlike the seed's rsync line: no --append-verify/--inplace (they write into the
+existing file, which every snapshot shares through its hard link, so one changed
+file would change every snapshot) and no -z (media are compressed already).
+rsync writes a new file and renames it over the old; rclone (1.60 writes in place)
+runs with --immutable, which refuses to modify an existing file (Synapse never
+rewrites a media file: a changed one fails the backup, and Prometheus sees it, instead
+of silently rewriting every snapshot). Run by cron at nice 19 / ionice idle; it lowers
+its own priority too. The environment may override the defaults below.",
+                name = h.name,
+                synapse = synapse_fqdn(ctx),
+                keep = media_snapshots(ctx),
+            ),
+        ),
     );
     File::new(
         format!("hosts/{}/usr/local/sbin/backup-media.sh", h.name),
@@ -808,19 +856,14 @@ exit "$status"
 fn media_restore(ctx: &Ctx, h: &Host) -> File {
     let body = fill(
         r##"#!/usr/bin/env bash
-@HEADER@#
-# Media restore on @NAME@: copies a snapshot back into the MinIO bucket @BUCKET@ and
-# the local media store on @SYNAPSE@.
-#   restore-media.sh [SNAPSHOT]     (a name under @ROOT@/snapshots; the newest without)
-# Copies only, never deletes: media uploaded after the snapshot stay. Files that exist
-# in both places with other contents are reported, not overwritten (--immutable).
-# Synapse may keep running: a media file appears when it is complete.
-set -euo pipefail
+@HEADER@@ABOUT@set -euo pipefail
 
+# The local media store on the Synapse host, for rsync over SSH.
+@ASSIGN_LOCAL@
 root="${MEDIA_BACKUP_ROOT:-@ROOT@}"
 rclone_conf="${RCLONE_CONFIG:-@RCLONE_CONF@}"
 s3_target="${MEDIA_S3_TARGET:-minio:@BUCKET@}"
-local_target="${MEDIA_LOCAL_TARGET:-@LOCAL@}"
+local_target="${MEDIA_LOCAL_TARGET:-$synapse_media}"
 owner="${MEDIA_OWNER-@OWNER@}"
 
 snapshot="${1:-}"
@@ -840,13 +883,30 @@ rsync -a --numeric-ids "$src/local/" "$local_target"
 # The playbook runs Synapse as @OWNER@.
 if [ -n "$owner" ]; then
   case "$local_target" in
-    *:*) ssh "${local_target%%:*}" chown -R "$owner" "${local_target#*:}" ;;
+    *:*)
+      # ssh hands the remote shell one command line: each word in it quoted with %q.
+      # shellcheck disable=SC2029 # expanded here on purpose: the command is sent as text
+      ssh "${local_target%%:*}" "chown -R -- $(printf '%q' "$owner") $(printf '%q' "${local_target#*:}")"
+      ;;
     *) chown -R "$owner" "$local_target" ;;
   esac
 fi
 echo "media restored from $snapshot"
 "##,
-        &media_values(ctx, h),
+        &media_values(
+            ctx,
+            &format!(
+                "
+Media restore on {name}: copies a snapshot back into the MinIO bucket {BUCKET} and
+the local media store on {synapse}.
+  restore-media.sh [SNAPSHOT]     (a name under {MEDIA_ROOT}/snapshots; the newest without)
+Copies only, never deletes: media uploaded after the snapshot stay. Files that exist
+in both places with other contents are reported, not overwritten (--immutable).
+Synapse may keep running: a media file appears when it is complete.",
+                name = h.name,
+                synapse = synapse_fqdn(ctx),
+            ),
+        ),
     );
     File::new(
         format!("hosts/{}/usr/local/sbin/restore-media.sh", h.name),
@@ -864,53 +924,71 @@ fn restore_database(ctx: &Ctx, h: &Host) -> File {
         .filter(|p| p.name != h.name)
         .map(|p| p.name.clone())
         .collect();
+    let others = if others.is_empty() {
+        "(none: single node)".to_string()
+    } else {
+        others.join(" ")
+    };
+    let about = format!(
+        "
+Point-in-time restore of the Patroni cluster from pgBackRest, the Patroni way, run
+as root on the node that becomes the new primary (here: {name}).
+  restore-database.sh --time '2026-11-26 14:00:00+00'   (a moment before the damage)
+  restore-database.sh --latest                          (everything in the archive)
+  add --yes to skip the confirmation
+
+Before: stop Synapse and PgBouncer on {synapse}
+  (systemctl stop 'matrix-*' pgbouncer), and Patroni on the other nodes
+  ({others}: systemctl stop patroni).
+Steps: Patroni stops here; the cluster's keys are removed from etcd (patronictl
+remove); the data directory is moved aside; Patroni bootstraps a new cluster with a
+one-off method that runs pgbackrest restore and recovers to the target, then promotes;
+the post-bootstrap SQL re-applies roles and passwords; the usual configuration comes
+back; {OTK_TABLE} is emptied.
+After: a full backup on {backup} (pgbackrest-backup.sh full: the new timeline's
+first), reinit-replica.sh on each other node, then PgBouncer and Synapse.",
+        name = h.name,
+        synapse = synapse_fqdn(ctx),
+        backup = backup_fqdn(ctx),
+    );
     let values = vec![
         ("@HEADER@", ctx.header(Comment::Hash)),
-        ("@NAME@", h.name.clone()),
+        ("@ABOUT@", Comment::Hash.lines(&about)),
+        ("@ASSIGN_CONFIG@", shell::assign("config", PATRONI_CONFIG)),
+        ("@ASSIGN_CLUSTER@", shell::assign("cluster", CLUSTER)),
         (
-            "@OTHERS@",
-            if others.is_empty() {
-                "(none: single node)".to_string()
-            } else {
-                others.join(" ")
-            },
+            "@ASSIGN_DATA@",
+            shell::assign("data", &postgres::data_dir(ctx)),
         ),
-        ("@CONFIG@", PATRONI_CONFIG.to_string()),
-        ("@CLUSTER@", CLUSTER.to_string()),
-        ("@STANZA@", STANZA.to_string()),
-        ("@DATA@", postgres::data_dir(ctx)),
-        ("@RESTORE_CMD@", postgres::restore_command()),
+        ("@ASSIGN_ME@", shell::assign("me", &h.name)),
+        ("@ASSIGN_OTHERS@", shell::assign("others", &others)),
+        (
+            "@ASSIGN_SYNAPSE@",
+            shell::assign("synapse", &synapse_fqdn(ctx)),
+        ),
+        (
+            "@ASSIGN_BACKUP@",
+            shell::assign("backup", &backup_fqdn(ctx)),
+        ),
+        ("@STANZA_ARG@", json::string(&format!("--stanza={STANZA}"))),
+        ("@RESTORE_CMD@", json::string(&postgres::restore_command())),
         ("@DB@", DATABASE.to_string()),
         ("@OTK@", OTK_TABLE.to_string()),
-        ("@SYNAPSE@", synapse_fqdn(ctx)),
-        ("@BACKUP@", backup_fqdn(ctx)),
         ("@PG@", ports::POSTGRES.to_string()),
     ];
     let body = fill(
         r##"#!/usr/bin/env bash
-@HEADER@#
-# Point-in-time restore of the Patroni cluster from pgBackRest, the Patroni way, run
-# as root on the node that becomes the new primary (here: @NAME@).
-#   restore-database.sh --time '2026-11-26 14:00:00+00'   (a moment before the damage)
-#   restore-database.sh --latest                          (everything in the archive)
-#   add --yes to skip the confirmation
-#
-# Before: stop Synapse and PgBouncer on @SYNAPSE@
-#   (systemctl stop 'matrix-*' pgbouncer), and Patroni on the other nodes
-#   (@OTHERS@: systemctl stop patroni).
-# Steps: Patroni stops here; the cluster's keys are removed from etcd (patronictl
-# remove); the data directory is moved aside; Patroni bootstraps a new cluster with a
-# one-off method that runs pgbackrest restore and recovers to the target, then promotes;
-# the post-bootstrap SQL re-applies roles and passwords; the usual configuration comes
-# back; @OTK@ is emptied.
-# After: a full backup on @BACKUP@ (pgbackrest-backup.sh full: the new timeline's
-# first), reinit-replica.sh on each other node, then PgBouncer and Synapse.
-set -euo pipefail
+@HEADER@@ABOUT@set -euo pipefail
 
-config=@CONFIG@
-cluster=@CLUSTER@
-data=@DATA@
-me=@NAME@
+# The Patroni configuration, cluster and data directory; this node, the other nodes,
+# the Synapse host and the backup host.
+@ASSIGN_CONFIG@
+@ASSIGN_CLUSTER@
+@ASSIGN_DATA@
+@ASSIGN_ME@
+@ASSIGN_OTHERS@
+@ASSIGN_SYNAPSE@
+@ASSIGN_BACKUP@
 target=""
 latest=""
 yes=""
@@ -975,8 +1053,8 @@ import yaml
 path, target = sys.argv[1], sys.argv[2]
 with open(path) as f:
     cfg = yaml.safe_load(f)
-command = ["pgbackrest", "--stanza=@STANZA@", "--delta"]
-recovery = {"restore_command": '@RESTORE_CMD@', "recovery_target_timeline": "latest"}
+command = ["pgbackrest", @STANZA_ARG@, "--delta"]
+recovery = {"restore_command": @RESTORE_CMD@, "recovery_target_timeline": "latest"}
 if target:
     command += ["--type=time", "--target=" + target, "--target-action=promote"]
     recovery.update({"recovery_target_time": target, "recovery_target_action": "promote"})
@@ -1027,9 +1105,9 @@ runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -p @PG@ -d @DB@ -c 'TRUNCATE @
 ctl list "$cluster"
 cat <<EOF
 $me is the primary of the restored cluster. Next:
-  1. on @BACKUP@: /usr/local/sbin/pgbackrest-backup.sh full
-  2. on each other node (@OTHERS@): /usr/local/sbin/reinit-replica.sh
-  3. on @SYNAPSE@: systemctl start pgbouncer, then start Synapse (the playbook's
+  1. on $backup: /usr/local/sbin/pgbackrest-backup.sh full
+  2. on each other node ($others): /usr/local/sbin/reinit-replica.sh
+  3. on $synapse: systemctl start pgbouncer, then start Synapse (the playbook's
      'just start-all', or systemctl start matrix-synapse and its workers)
 EOF
 "##,
@@ -1048,24 +1126,34 @@ EOF
 fn reinit_replica(ctx: &Ctx, h: &Host) -> File {
     let values = vec![
         ("@HEADER@", ctx.header(Comment::Hash)),
-        ("@NAME@", h.name.clone()),
-        ("@CONFIG@", PATRONI_CONFIG.to_string()),
-        ("@CLUSTER@", CLUSTER.to_string()),
-        ("@DATA@", postgres::data_dir(ctx)),
+        (
+            "@ABOUT@",
+            Comment::Hash.lines(&format!(
+                "
+Rebuilds {} as a standby of the running cluster, after a restore on another node
+(this node's data belong to the old cluster: Patroni refuses to start on them).
+Run as root; add --yes to skip the confirmation. The old data directory is moved
+aside, Patroni copies the primary (pg_basebackup) and streams from it.",
+                h.name
+            )),
+        ),
+        ("@ASSIGN_CONFIG@", shell::assign("config", PATRONI_CONFIG)),
+        ("@ASSIGN_CLUSTER@", shell::assign("cluster", CLUSTER)),
+        (
+            "@ASSIGN_DATA@",
+            shell::assign("data", &postgres::data_dir(ctx)),
+        ),
+        ("@ASSIGN_ME@", shell::assign("me", &h.name)),
     ];
     let body = fill(
         r##"#!/usr/bin/env bash
-@HEADER@#
-# Rebuilds @NAME@ as a standby of the running cluster, after a restore on another node
-# (this node's data belong to the old cluster: Patroni refuses to start on them).
-# Run as root; add --yes to skip the confirmation. The old data directory is moved
-# aside, Patroni copies the primary (pg_basebackup) and streams from it.
-set -euo pipefail
+@HEADER@@ABOUT@set -euo pipefail
 
-config=@CONFIG@
-cluster=@CLUSTER@
-data=@DATA@
-me=@NAME@
+# The Patroni configuration, cluster and data directory; this node.
+@ASSIGN_CONFIG@
+@ASSIGN_CLUSTER@
+@ASSIGN_DATA@
+@ASSIGN_ME@
 if [ "$(id -u)" -ne 0 ]; then
   echo "run as root" >&2
   exit 1
@@ -1115,21 +1203,30 @@ patronictl -c "$config" list "$cluster"
 fn ssh_keys(ctx: &Ctx) -> File {
     let patroni: Vec<String> = ctx
         .hosts(Role::Patroni)
-        .map(|p| format!("{}={}", p.fqdn, p.ip))
+        .map(|p| shell::quote(&format!("{}={}", p.fqdn, p.ip)))
         .collect();
     let backup = backup_host(ctx);
     let values = vec![
         ("@HEADER@", ctx.header(Comment::Hash)),
         ("@PATRONI@", patroni.join(" ")),
         (
-            "@BACKUP@",
-            backup.map(|h| h.fqdn.clone()).unwrap_or_default(),
+            "@ASSIGN_BACKUP@",
+            shell::assign(
+                "backup",
+                &backup.map(|h| h.fqdn.clone()).unwrap_or_default(),
+            ),
         ),
         (
-            "@BACKUP_IP@",
-            backup.map(|h| h.ip.to_string()).unwrap_or_default(),
+            "@ASSIGN_BACKUP_IP@",
+            shell::assign(
+                "backup_ip",
+                &backup.map(|h| h.ip.to_string()).unwrap_or_default(),
+            ),
         ),
-        ("@SYNAPSE@", synapse_fqdn(ctx)),
+        (
+            "@ASSIGN_SYNAPSE@",
+            shell::assign("synapse", &synapse_fqdn(ctx)),
+        ),
     ];
     let body = fill(
         r##"#!/usr/bin/env bash
@@ -1149,55 +1246,75 @@ set -euo pipefail
 user="${SSH_USER:-root}"
 sudo=""
 [ "$user" = root ] || sudo="sudo -n"
-backup=@BACKUP@
-backup_ip=@BACKUP_IP@
-synapse=@SYNAPSE@
+# The backup host, its address, the Synapse host, and each Patroni node as NAME=ADDRESS.
+@ASSIGN_BACKUP@
+@ASSIGN_BACKUP_IP@
+@ASSIGN_SYNAPSE@
 patroni=(@PATRONI@)
 
-# on HOST SCRIPT: runs SCRIPT with bash as root on HOST.
+# on HOST SCRIPT [ARG...]: runs SCRIPT with bash as root on HOST, the ARGs as its $1...
+# ssh hands the remote shell one command line: the script and every argument are in it
+# quoted with printf %q, so the remote shell reads each as one word, never as code.
 on() {
-  # shellcheck disable=SC2029 # expanded here on purpose: the script is sent as text
-  ssh -o BatchMode=yes "$user@$1" "$sudo bash -c $(printf '%q' "$2")"
+  local host="$1" command arg
+  command="$sudo bash -c $(printf '%q' "$2") on"
+  shift 2
+  for arg in "$@"; do
+    command="$command $(printf '%q' "$arg")"
+  done
+  # shellcheck disable=SC2029 # expanded here on purpose: the command is sent as text
+  ssh -o BatchMode=yes "$user@$host" "$command"
 }
+
+# The scripts below are single-quoted: only the remote bash expands them, with the
+# arguments `on` passes as $1, $2, ...
 
 # key_of HOST ACCOUNT: that account's public key, made first when missing.
 key_of() {
-  on "$1" "set -e
-home=\$(getent passwd $2 | cut -d: -f6)
-install -d -m 0700 -o $2 -g \$(id -gn $2) \"\$home/.ssh\"
-if [ ! -f \"\$home/.ssh/id_ed25519\" ]; then
-  runuser -u $2 -- ssh-keygen -q -t ed25519 -N '' -C \"$2@\$(hostname)\" -f \"\$home/.ssh/id_ed25519\"
+  # shellcheck disable=SC2016 # expanded by the remote bash, not here
+  on "$1" 'set -e
+account="$1"
+home=$(getent passwd "$account" | cut -d: -f6)
+install -d -m 0700 -o "$account" -g "$(id -gn "$account")" "$home/.ssh"
+if [ ! -f "$home/.ssh/id_ed25519" ]; then
+  runuser -u "$account" -- ssh-keygen -q -t ed25519 -N "" -C "$account@$(hostname)" -f "$home/.ssh/id_ed25519"
 fi
-cat \"\$home/.ssh/id_ed25519.pub\""
+cat "$home/.ssh/id_ed25519.pub"' "$2"
 }
 
 # authorize HOST ACCOUNT FROM_IP KEY: KEY may log in to ACCOUNT on HOST from FROM_IP.
 authorize() {
-  on "$1" "set -e
-home=\$(getent passwd $2 | cut -d: -f6)
-line='from=\"$3\",no-agent-forwarding,no-X11-forwarding,no-port-forwarding $4'
-touch \"\$home/.ssh/authorized_keys\"
-grep -qxF \"\$line\" \"\$home/.ssh/authorized_keys\" || echo \"\$line\" >> \"\$home/.ssh/authorized_keys\"
-chown $2: \"\$home/.ssh/authorized_keys\"
-chmod 0600 \"\$home/.ssh/authorized_keys\""
+  # shellcheck disable=SC2016 # expanded by the remote bash, not here
+  on "$1" 'set -e
+account="$1"
+home=$(getent passwd "$account" | cut -d: -f6)
+line="from=\"$2\",no-agent-forwarding,no-X11-forwarding,no-port-forwarding $3"
+touch "$home/.ssh/authorized_keys"
+grep -qxF "$line" "$home/.ssh/authorized_keys" || echo "$line" >> "$home/.ssh/authorized_keys"
+chown "$account": "$home/.ssh/authorized_keys"
+chmod 0600 "$home/.ssh/authorized_keys"' "$2" "$3" "$4"
 }
 
 # trust HOST ACCOUNT TARGET: ACCOUNT on HOST knows TARGET's host key.
 trust() {
-  on "$1" "set -e
-home=\$(getent passwd $2 | cut -d: -f6)
-touch \"\$home/.ssh/known_hosts\"
-if ! ssh-keygen -F $3 -f \"\$home/.ssh/known_hosts\" > /dev/null; then
-  ssh-keyscan -t ed25519 $3 >> \"\$home/.ssh/known_hosts\" 2> /dev/null
+  # shellcheck disable=SC2016 # expanded by the remote bash, not here
+  on "$1" 'set -e
+account="$1"
+target="$2"
+home=$(getent passwd "$account" | cut -d: -f6)
+touch "$home/.ssh/known_hosts"
+if ! ssh-keygen -F "$target" -f "$home/.ssh/known_hosts" > /dev/null; then
+  ssh-keyscan -t ed25519 "$target" >> "$home/.ssh/known_hosts" 2> /dev/null
 fi
-chown $2: \"\$home/.ssh/known_hosts\""
+chown "$account": "$home/.ssh/known_hosts"' "$2" "$3"
 }
 
 backup_pg_key="$(key_of "$backup" postgres)"
 backup_root_key="$(key_of "$backup" root)"
 for entry in "${patroni[@]}"; do
-  host="${entry%%=*}"
-  ip="${entry#*=}"
+  # The address is after the last `=`.
+  host="${entry%=*}"
+  ip="${entry##*=}"
   node_key="$(key_of "$host" postgres)"
   authorize "$host" postgres "$backup_ip" "$backup_pg_key"
   authorize "$backup" postgres "$ip" "$node_key"
@@ -1236,13 +1353,17 @@ fn restore_doc(ctx: &Ctx) -> File {
         .first(Role::Synapse)
         .map(|h| h.name.clone())
         .unwrap_or_default();
+    // Every value is Markdown text or a code span (`markdown`).
+    let code = markdown::code;
+    let b = code(&backup);
+    let syn = code(&synapse);
     let mut o = ctx.header(Comment::Html);
     let _ = write!(
         o,
         "# Backups and restores
 
 What is backed up, when, for how long, and how to get it back, for **{server}**.
-Times are UTC. The backup host is `{backup}`; every job reports to Prometheus through
+Times are UTC. The backup host is {b}; every job reports to Prometheus through
 node_exporter's textfile collector (`synapse_planner_backup_last_success_timestamp_seconds`
 and `…_last_failure_timestamp_seconds`, labels `job` and `type`).
 
@@ -1250,13 +1371,13 @@ and `…_last_failure_timestamp_seconds`, labels `job` and `type`).
 
 | what | when | kept | where |
 |---|---|---|---|
-| pgBackRest full backup | Sunday 01:30 | {full} fulls | `{backup}:{REPO_PATH}` (encrypted) |
+| pgBackRest full backup | Sunday 01:30 | {full} fulls | {repo} (encrypted) |
 | pgBackRest differential | Monday–Saturday 01:30 | {diff} | same |
 | pgBackRest incremental | hourly at :30 (not 01:30) | with their differential | same |
 | WAL (archive_command) | continuously, at least every minute | back to the oldest full | same |
 | `pgbackrest check` | daily 00:45 | — | — |
-| pg_dump without `{OTK_TABLE}` data | Saturday 04:45, from {dump_from} | {dumps} dumps | `{backup}:{PGDUMP_DIR}` |
-| media snapshot (bucket `{BUCKET}` + local media store) | daily 03:15 | {media} snapshots | `{backup}:{MEDIA_ROOT}/snapshots` |
+| pg_dump without `{OTK_TABLE}` data | Saturday 04:45, from {dump_from} | {dumps} dumps | {dump_dir} |
+| media snapshot (bucket `{BUCKET}` + local media store) | daily 03:15 | {media} snapshots | {media_dir} |
 
 Restore window of the database: any moment of the last **{window_min} days** (up to {window_max} just
 before the next full), to the minute. Media: the state of each of the last {media} days.
@@ -1264,12 +1385,12 @@ before the next full), to the minute. Media: the state of each of the last {medi
 ## Setting up (once)
 
 1. From the control machine: `backup/exchange-ssh-keys.sh` (SSH keys between
-   `{backup}`, the Patroni nodes and `{synapse}`).
-2. On `{backup}`, after `setup-patroni.sh` ran on every Patroni node:
+   {b}, the Patroni nodes and {syn}).
+2. On {b}, after `setup-patroni.sh` ran on every Patroni node:
    `/usr/local/sbin/setup-pgbackrest.sh` (stanza, archive check, first full backup).
    Cron (`/etc/cron.d/synapse-planner-backup`) does the rest.
-3. Keep a copy of the repository passphrase (`repo1-cipher-pass` in `{backup}:/etc/pgbackrest.conf`,
-   the same in this bundle's `hosts/{backup}/etc/pgbackrest.conf`) somewhere other than the
+3. Keep a copy of the repository passphrase (`repo1-cipher-pass` in {repo_conf},
+   the same in this bundle's {bundle_conf}) somewhere other than the
    backup host: without it the repository cannot be read, and a restore onto new hardware
    needs it.
 
@@ -1278,20 +1399,20 @@ before the next full), to the minute. Media: the state of each of the last {medi
 A restore replaces the whole cluster. Pick the moment just before the damage (a bad
 migration, a mass deletion), in UTC.
 
-1. Stop Synapse and PgBouncer on `{synapse}`: `systemctl stop 'matrix-*' pgbouncer`.
+1. Stop Synapse and PgBouncer on {syn}: `systemctl stop 'matrix-*' pgbouncer`.
 2. Stop Patroni on every node but the one that becomes the primary ({others_stop}):
    `systemctl stop patroni`.
-3. On that node (say `{first}`): `/usr/local/sbin/restore-database.sh --time 'YYYY-MM-DD HH:MM:SS+00'`
+3. On that node (say {first}): `/usr/local/sbin/restore-database.sh --time 'YYYY-MM-DD HH:MM:SS+00'`
    (or `--latest` to replay everything archived). It stops Patroni there, removes the
    cluster from etcd (`patronictl remove`), moves the data directory aside, starts
    Patroni with a one-off bootstrap method that runs `pgbackrest restore`, recovers to
    the target and promotes, puts the usual configuration back and empties
    `{OTK_TABLE}` (below).
-4. On `{backup}`: `/usr/local/sbin/pgbackrest-backup.sh full`, the first backup of the
+4. On {b}: `/usr/local/sbin/pgbackrest-backup.sh full`, the first backup of the
    new timeline.
 5. On each other node: `/usr/local/sbin/reinit-replica.sh` (moves its old data aside and
    copies the new primary).
-6. On `{synapse}`: `systemctl start pgbouncer`, then start Synapse.
+6. On {syn}: `systemctl start pgbouncer`, then start Synapse.
 7. Delete the data directories moved aside (`…before-restore-*`, `…before-reinit-*`)
    once the cluster is verified.
 
@@ -1322,10 +1443,10 @@ sudo -u postgres pg_restore --dbname={db} --no-owner --role={user} {db}-<stamp>.
 
 ## Restore media
 
-On `{backup}`: `/usr/local/sbin/restore-media.sh` (newest snapshot) or
+On {b}: `/usr/local/sbin/restore-media.sh` (newest snapshot) or
 `/usr/local/sbin/restore-media.sh <snapshot>` (a name under `{MEDIA_ROOT}/snapshots`).
 It copies the snapshot's bucket files back into `{BUCKET}` and its local files into
-`{synapse}:{MEDIA_STORE}` (owner `{MATRIX_USER}`), and deletes nothing: media uploaded since
+{store} (owner `{MATRIX_USER}`), and deletes nothing: media uploaded since
 stay. Synapse may keep running.
 
 ## Test a restore
@@ -1336,14 +1457,21 @@ a copy of a Patroni node's `/etc/pgbackrest.conf`, then start PostgreSQL on it),
 that the newest events are there, and restore one media snapshot into a scratch
 directory (`MEDIA_S3_TARGET=/scratch/s3 MEDIA_LOCAL_TARGET=/scratch/local MEDIA_OWNER= restore-media.sh`).
 ",
-        server = t.server_name,
+        server = markdown::text(&t.server_name),
         full = full_retention(ctx),
         diff = DIFF_RETENTION,
         dump_from = if backup_from_standby(ctx) {
-            format!("a standby ({}:{})", t.vip, ports::PG_REPLICAS)
+            format!("a standby ({})", code(&format!("{}:{}", t.vip, ports::PG_REPLICAS)))
         } else {
-            format!("the primary ({}:{})", t.vip, ports::PG_PRIMARY)
+            format!("the primary ({})", code(&format!("{}:{}", t.vip, ports::PG_PRIMARY)))
         },
+        repo = code(&format!("{backup}:{REPO_PATH}")),
+        dump_dir = code(&format!("{backup}:{PGDUMP_DIR}")),
+        media_dir = code(&format!("{backup}:{MEDIA_ROOT}/snapshots")),
+        repo_conf = code(&format!("{backup}:/etc/pgbackrest.conf")),
+        bundle_conf = code(&format!("hosts/{backup}/etc/pgbackrest.conf")),
+        store = code(&format!("{synapse}:{MEDIA_STORE}")),
+        first = code(&first),
         dumps = PGDUMP_KEEP,
         media = media_snapshots(ctx),
         window_min = restore_window_days(full_retention(ctx)).0,
@@ -1351,7 +1479,7 @@ directory (`MEDIA_S3_TARGET=/scratch/s3 MEDIA_LOCAL_TARGET=/scratch/local MEDIA_
         others_stop = if others.is_empty() {
             "none in this plan".to_string()
         } else {
-            others.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            others.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ")
         },
         db = DATABASE,
         user = DB_USER,
@@ -1518,5 +1646,54 @@ mod tests {
                 }
             });
         }
+    }
+    /// Values no validation would let through (a plan file is untrusted; the writers must
+    /// not rely on validation) never change a file's structure: every one stays on its
+    /// line, inside its quotes.
+    #[test]
+    fn hostile_values_stay_values() {
+        let evil = "e'v\"il$(touch /tmp/pwn)`id`;#\u{2028}x\nINJECTED=1 %p \\ {{x}} @NAME@";
+        let mut p = Plan {
+            domain: evil.into(),
+            ..Plan::default()
+        };
+        p.network.internal_domain = evil.into();
+        with_ctx(&p, |ctx| {
+            for f in files(ctx) {
+                for line in f.contents.lines() {
+                    let t = line.trim_start();
+                    let comment = ["#", "<!--"].iter().any(|c| t.starts_with(c));
+                    assert!(comment || !t.starts_with("INJECTED"), "{}: {line}", f.path);
+                }
+                if f.path.ends_with(".sh") {
+                    // In scripts a value is one quoted word: the command substitution
+                    // only ever appears inside single quotes or $'…'.
+                    for line in f
+                        .contents
+                        .lines()
+                        .filter(|l| l.contains("$(touch") && !l.trim_start().starts_with('#'))
+                    {
+                        assert!(
+                            line.contains("'synapse.e\\'v")
+                                || line.contains("'backup.e\\'v")
+                                || line.contains("'patroni1.e\\'v")
+                                || line.contains("'root@synapse.e\\'v"),
+                            "{}: {line}",
+                            f.path
+                        );
+                    }
+                }
+            }
+            let doc = files(ctx)
+                .into_iter()
+                .find(|f| f.path == "backup/RESTORE.md")
+                .expect("RESTORE.md");
+            assert!(
+                doc.contents
+                    .contains("for **e\\'v\\\"il\\$\\(touch \\/tmp\\/pwn\\)"),
+                "{}",
+                doc.contents
+            );
+        });
     }
 }

@@ -11,6 +11,9 @@
 use super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
 use crate::assumptions as a;
 use crate::plan::{PoolMode, Role};
+use crate::syntax::conf::{self, Format};
+use crate::syntax::yaml::{Doc, Map, Node, Seq};
+use crate::syntax::{shell, sql};
 use std::fmt::Write;
 
 /// Patroni's cluster name (`scope`), also pgBackRest's stanza.
@@ -72,42 +75,47 @@ pub fn files(ctx: &Ctx) -> Vec<File> {
     out
 }
 
-/// Replaces `@NAME@` placeholders: scripts keep their shell braces readable.
+/// Replaces `@NAME@` placeholders in one pass over `template`: scripts keep their shell
+/// braces readable. A value is never scanned again, so text inside a value that looks
+/// like a placeholder stays as it is. Every value is already written by its syntax's
+/// writer (a quoted shell word, comment lines, a number or a generator constant).
 pub(super) fn fill(template: &str, values: &[(&str, String)]) -> String {
-    let mut s = template.to_string();
-    for (k, v) in values {
-        s = s.replace(k, v);
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(at) = rest.find('@') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match values.iter().find(|(k, _)| rest.starts_with(k)) {
+            Some((k, v)) => {
+                out.push_str(v);
+                rest = &rest[k.len()..];
+            }
+            None => {
+                out.push('@');
+                rest = &rest[1..];
+            }
+        }
     }
-    s
+    out.push_str(rest);
+    out
 }
 
-/// A YAML scalar for a PostgreSQL value: integers bare, everything else single-quoted
-/// (so `on`/`off` stay strings and never become YAML booleans).
-fn yaml_scalar(v: &str) -> String {
-    let integer =
-        !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) && (v == "0" || !v.starts_with('0'));
-    if integer {
-        v.to_string()
-    } else {
-        yaml_quoted(v)
+/// A PostgreSQL value as a typed YAML node: an integer or a decimal number as a
+/// number when it reads back as the same text, anything else a string (the emitter
+/// quotes `on`, `16GB` and the like so they never become booleans or other types).
+fn parameter_node(v: &str) -> Node {
+    if let Ok(n) = v.parse::<u64>()
+        && n.to_string() == v
+    {
+        return Node::UInt(n);
     }
-}
-
-/// A single-quoted YAML string (passwords: never a number or a boolean).
-fn yaml_quoted(v: &str) -> String {
-    format!("'{}'", v.replace('\'', "''"))
-}
-
-/// A SQL string literal.
-fn sql_literal(v: &str) -> String {
-    format!("'{}'", v.replace('\'', "''"))
-}
-
-fn sql_header(ctx: &Ctx) -> String {
-    ctx.header(Comment::Hash)
-        .lines()
-        .map(|l| format!("--{}\n", l.strip_prefix('#').unwrap_or(l)))
-        .collect()
+    if v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && let Ok(x) = v.parse::<f64>()
+        && crate::syntax::yaml::float(x) == v
+    {
+        return Node::Float(x);
+    }
+    Node::Str(v.to_string())
 }
 
 /// One parameter Patroni must set on top of the report's list, and why.
@@ -252,171 +260,203 @@ fn pg_hba(ctx: &Ctx) -> Vec<String> {
 fn patroni_config(ctx: &Ctx, h: &Host) -> File {
     let v = ctx.plan.postgres.version;
     let bin = bin_dir(ctx);
-    let mut o = ctx.header(Comment::Hash);
-    let _ = write!(
-        o,
-        "#
-# Patroni on {name}. Debian's patroni package runs `patroni {PATRONI_CONFIG}` as user
-# postgres (/lib/systemd/system/patroni.service); setup-patroni.sh makes this file
-# postgres's own (mode 0600: it holds passwords) and starts etcd, then Patroni.
-#
-# Every value that must be equal on all nodes is under bootstrap.dcs (DESIGN.md §3):
-# Patroni stores it in etcd when it initialises the cluster and ignores this section
-# afterwards. To change one later (after regenerating the bundle):
-#   patronictl -c {PATRONI_CONFIG} edit-config --pg name=value
-#   patronictl -c {PATRONI_CONFIG} restart {CLUSTER}   # for the ones that need a restart
-scope: {CLUSTER}
-name: {name}
+    let hba = || -> Seq { pg_hba(ctx).into_iter().collect() };
 
-restapi:
-  # GET /primary and /replica answer without authentication: HAProxy's health checks.
-  listen: {ip}:{rest}
-  connect_address: {ip}:{rest}
-  # Basic auth for the unsafe endpoints (POST, PUT, PATCH, DELETE: switchover, restart,
-  # reinitialise, configuration); patronictl -c {PATRONI_CONFIG} uses it too.
-  authentication:
-    username: {REST_USER}
-    password: {rest_pw}
+    let mut root = Map::new();
+    root.insert("scope", CLUSTER);
+    root.insert("name", &h.name);
+    root.blank();
 
-# etcd runs on every Patroni host (client port {etcd}); Patroni moves to another
-# member when one does not answer.
-etcd3:
-  hosts:
-",
-        name = h.name,
-        ip = h.ip,
-        rest = ports::PATRONI_REST,
-        rest_pw = yaml_quoted(ctx.secret(SecretId::PatroniRestPassword)),
-        etcd = ports::ETCD_CLIENT,
+    let mut restapi = Map::new();
+    restapi.comment(
+        "GET /primary and /replica answer without authentication: HAProxy's health checks.",
     );
-    for p in ctx.hosts(Role::Patroni) {
-        let _ = writeln!(o, "    - {}:{}", p.ip, ports::ETCD_CLIENT);
-    }
-    let _ = write!(
-        o,
-        "
-bootstrap:
-  dcs:
-    # Patroni's defaults, written out: the leader key lives 30 s, the HA loop runs every
-    # 10 s, etcd and PostgreSQL calls are retried for 10 s (loop_wait + 2 × retry_timeout
-    # ≤ ttl). A failed primary is replaced after at most ~30 s.
-    ttl: 30
-    loop_wait: 10
-    retry_timeout: 10
-    # Replication is asynchronous: a standby more than 1 MiB of WAL behind is not
-    # promoted, so a failover loses at most that much committed data.
-    maximum_lag_on_failover: 1048576
-    # A standby on an older timeline than the cluster's is never promoted.
-    check_timeline: true
-    postgresql:
-      # A former primary rejoins with pg_rewind (needs wal_log_hints or data
-      # checksums, both on) instead of a full copy.
-      use_pg_rewind: true
-      # Patroni keeps a replication slot per member, so the primary keeps the WAL a
-      # standby still needs.
-      use_slots: true
-      parameters:
-        # synapse-planner's parameters for this plan (`synapse-planner report`), each
-        # with how it was computed.
-"
+    restapi.insert("listen", format!("{}:{}", h.ip, ports::PATRONI_REST));
+    restapi.insert(
+        "connect_address",
+        format!("{}:{}", h.ip, ports::PATRONI_REST),
+    );
+    restapi.comment(format!(
+        "Basic auth for the unsafe endpoints (POST, PUT, PATCH, DELETE: switchover, restart,
+reinitialise, configuration); patronictl -c {PATRONI_CONFIG} uses it too."
+    ));
+    restapi.insert(
+        "authentication",
+        Map::new()
+            .with("username", REST_USER)
+            .with("password", ctx.secret(SecretId::PatroniRestPassword)),
+    );
+    root.insert("restapi", restapi);
+    root.blank();
+
+    root.comment(format!(
+        "etcd runs on every Patroni host (client port {}); Patroni moves to another
+member when one does not answer.",
+        ports::ETCD_CLIENT
+    ));
+    let etcd_hosts: Seq = ctx
+        .hosts(Role::Patroni)
+        .map(|p| format!("{}:{}", p.ip, ports::ETCD_CLIENT))
+        .collect();
+    root.insert("etcd3", Map::new().with("hosts", etcd_hosts));
+    root.blank();
+
+    let mut parameters = Map::new();
+    parameters.comment(
+        "synapse-planner's parameters for this plan (`synapse-planner report`), each
+with how it was computed.",
     );
     for p in &ctx.report.postgres.parameters {
-        let _ = writeln!(
-            o,
-            "        {}: {}  # {}",
-            p.name,
-            yaml_scalar(&p.value),
-            p.formula
-        );
+        parameters
+            .insert(p.name, parameter_node(&p.value))
+            .note(p.formula.as_str());
     }
-    let _ = writeln!(o, "        # Replication and pgBackRest archiving.");
+    parameters.comment("Replication and pgBackRest archiving.");
     for e in extra_parameters(ctx) {
-        let _ = writeln!(
-            o,
-            "        {}: {}  # {}",
-            e.name,
-            yaml_scalar(&e.value),
-            e.why
+        parameters
+            .insert(e.name, parameter_node(&e.value))
+            .note(e.why);
+    }
+    let dcs_postgresql = Map::new()
+        .commented(
+            "A former primary rejoins with pg_rewind (needs wal_log_hints or data
+checksums, both on) instead of a full copy.",
+        )
+        .with("use_pg_rewind", true)
+        .commented(
+            "Patroni keeps a replication slot per member, so the primary keeps the WAL a
+standby still needs.",
+        )
+        .with("use_slots", true)
+        .with("parameters", parameters);
+    let dcs = Map::new()
+        .commented(
+            "Patroni's defaults, written out: the leader key lives 30 s, the HA loop runs every
+10 s, etcd and PostgreSQL calls are retried for 10 s (loop_wait + 2 × retry_timeout
+≤ ttl). A failed primary is replaced after at most ~30 s.",
+        )
+        .with("ttl", 30u64)
+        .with("loop_wait", 10u64)
+        .with("retry_timeout", 10u64)
+        .commented(
+            "Replication is asynchronous: a standby more than 1 MiB of WAL behind is not
+promoted, so a failover loses at most that much committed data.",
+        )
+        .with("maximum_lag_on_failover", 1_048_576u64)
+        .commented("A standby on an older timeline than the cluster's is never promoted.")
+        .with("check_timeline", true)
+        .with("postgresql", dcs_postgresql);
+    let initdb = Seq::new()
+        .with(Map::new().with("encoding", "UTF8"))
+        .with(Map::new().with("locale", "C.UTF-8"))
+        .with("data-checksums");
+    let bootstrap = Map::new()
+        .with("dcs", dcs)
+        .commented(
+            "initdb: UTF-8 and data checksums (pgBackRest verifies them on every backup).
+Synapse's own database is created with the C collation by the post-bootstrap step.",
+        )
+        .with("initdb", initdb)
+        .commented(
+            "Patroni 3.0.2's --validate-config requires this list; both versions ignore it when
+postgresql.pg_hba (below, the same lines) is set.",
+        )
+        .with("pg_hba", hba())
+        .commented(
+            "Run once on the new primary, after initdb (and after a restore from backup):
+creates Synapse's role and database and the exporter's role. Patroni appends the
+connection URL, which psql takes as its database argument.",
+        )
+        .with(
+            "post_bootstrap",
+            format!("{bin}/psql -X -q -v ON_ERROR_STOP=1 -f {POST_BOOTSTRAP_SQL}"),
         );
-    }
-    let _ = write!(
-        o,
-        "  # initdb: UTF-8 and data checksums (pgBackRest verifies them on every backup).
-  # Synapse's own database is created with the C collation by the post-bootstrap step.
-  initdb:
-    - encoding: UTF8
-    - locale: C.UTF-8
-    - data-checksums
-  # Patroni 3.0.2's --validate-config requires this list; both versions ignore it when
-  # postgresql.pg_hba (below, the same lines) is set.
-  pg_hba:
-@BOOTSTRAP_HBA@  # Run once on the new primary, after initdb (and after a restore from backup):
-  # creates Synapse's role and database and the exporter's role. Patroni appends the
-  # connection URL, which psql takes as its database argument.
-  post_bootstrap: {bin}/psql -X -q -v ON_ERROR_STOP=1 -f {POST_BOOTSTRAP_SQL}
+    root.insert("bootstrap", bootstrap);
+    root.blank();
 
-postgresql:
-  # PostgreSQL on the private address (HAProxy, standbys, pg_rewind) and on loopback
-  # (postgres_exporter).
-  listen: {ip},127.0.0.1:{pg}
-  connect_address: {ip}:{pg}
-  # Patroni's own connections use the Unix socket (peer authentication).
-  use_unix_socket: true
-  # Debian's layout for PostgreSQL {v}.
-  data_dir: {data}
-  bin_dir: {bin}
-  pgpass: /var/lib/postgresql/{v}-main.pgpass
-  authentication:
-    superuser:
-      username: {SUPERUSER}
-      password: {su_pw}
-    replication:
-      username: {REPLICATION_USER}
-      password: {repl_pw}
-    # pg_rewind runs as the superuser: with the superuser's own credentials here Patroni
-    # creates no separate role (the same as leaving `rewind` out, which Patroni 3.0.2's
-    # --validate-config refuses).
-    rewind:
-      username: {SUPERUSER}
-      password: {su_pw}
-  # Per node, not cluster-wide: Debian's socket directory and log files
-  # (/var/log/postgresql, rotated by postgresql-common's logrotate rule).
-  parameters:
-    unix_socket_directories: '{SOCKET_DIR}'
-    logging_collector: 'on'
-    log_directory: '/var/log/postgresql'
-    log_filename: 'postgresql-{v}-main.log'
-  # Patroni writes pg_hba.conf from these lines on every node. Anything not listed is
-  # refused.
-  pg_hba:
-",
-        ip = h.ip,
-        pg = ports::POSTGRES,
-        data = data_dir(ctx),
-        su_pw = yaml_quoted(ctx.secret(SecretId::PostgresSuperuserPassword)),
-        repl_pw = yaml_quoted(ctx.secret(SecretId::ReplicationPassword)),
-    );
-    for l in pg_hba(ctx) {
-        let _ = writeln!(o, "    - {l}");
-    }
+    let superuser = || {
+        Map::new()
+            .with("username", SUPERUSER)
+            .with("password", ctx.secret(SecretId::PostgresSuperuserPassword))
+    };
+    let authentication = Map::new()
+        .with("superuser", superuser())
+        .with(
+            "replication",
+            Map::new()
+                .with("username", REPLICATION_USER)
+                .with("password", ctx.secret(SecretId::ReplicationPassword)),
+        )
+        .commented(
+            "pg_rewind runs as the superuser: with the superuser's own credentials here Patroni
+creates no separate role (the same as leaving `rewind` out, which Patroni 3.0.2's
+--validate-config refuses).",
+        )
+        .with("rewind", superuser());
+    let postgresql = Map::new()
+        .commented(
+            "PostgreSQL on the private address (HAProxy, standbys, pg_rewind) and on loopback
+(postgres_exporter).",
+        )
+        .with("listen", format!("{},127.0.0.1:{}", h.ip, ports::POSTGRES))
+        .with("connect_address", format!("{}:{}", h.ip, ports::POSTGRES))
+        .commented("Patroni's own connections use the Unix socket (peer authentication).")
+        .with("use_unix_socket", true)
+        .commented(format!("Debian's layout for PostgreSQL {v}."))
+        .with("data_dir", data_dir(ctx))
+        .with("bin_dir", bin.as_str())
+        .with("pgpass", format!("/var/lib/postgresql/{v}-main.pgpass"))
+        .with("authentication", authentication)
+        .commented(
+            "Per node, not cluster-wide: Debian's socket directory and log files
+(/var/log/postgresql, rotated by postgresql-common's logrotate rule).",
+        )
+        .with(
+            "parameters",
+            Map::new()
+                .with("unix_socket_directories", SOCKET_DIR)
+                .with("logging_collector", "on")
+                .with("log_directory", "/var/log/postgresql")
+                .with("log_filename", format!("postgresql-{v}-main.log")),
+        )
+        .commented(
+            "Patroni writes pg_hba.conf from these lines on every node. Anything not listed is
+refused.",
+        )
+        .with("pg_hba", hba())
+        .commented(
+            "New or reinitialised standbys copy the primary with pg_basebackup; a fast
+checkpoint starts the copy at once (the cluster is short of a standby meanwhile).",
+        )
+        .with("create_replica_methods", Seq::new().with("basebackup"))
+        .with("basebackup", Map::new().with("checkpoint", "fast"))
+        .commented(
+            "A standby that falls behind the primary's WAL catches up from the pgBackRest
+archive on the backup host.",
+        )
+        .with(
+            "recovery_conf",
+            Map::new().with("restore_command", restore_command()),
+        );
+    root.insert("postgresql", postgresql);
 
-    let _ = write!(
-        o,
-        "  # New or reinitialised standbys copy the primary with pg_basebackup; a fast
-  # checkpoint starts the copy at once (the cluster is short of a standby meanwhile).
-  create_replica_methods:
-    - basebackup
-  basebackup:
-    checkpoint: fast
-  # A standby that falls behind the primary's WAL catches up from the pgBackRest
-  # archive on the backup host.
-  recovery_conf:
-    restore_command: {restore}
-",
-        restore = yaml_quoted(&restore_command()),
+    let about = format!(
+        "
+Patroni on {name}. Debian's patroni package runs `patroni {PATRONI_CONFIG}` as user
+postgres (/lib/systemd/system/patroni.service); setup-patroni.sh makes this file
+postgres's own (mode 0600: it holds passwords) and starts etcd, then Patroni.
+
+Every value that must be equal on all nodes is under bootstrap.dcs (DESIGN.md §3):
+Patroni stores it in etcd when it initialises the cluster and ignores this section
+afterwards. To change one later (after regenerating the bundle):
+  patronictl -c {PATRONI_CONFIG} edit-config --pg name=value
+  patronictl -c {PATRONI_CONFIG} restart {CLUSTER}   # for the ones that need a restart",
+        name = h.name,
     );
-    let bootstrap_hba: String = pg_hba(ctx).iter().map(|l| format!("    - {l}\n")).collect();
-    let o = o.replace("@BOOTSTRAP_HBA@", &bootstrap_hba);
+    let o = Doc::new(root)
+        .header(ctx.provenance())
+        .header(about)
+        .render();
     File::new(
         format!("hosts/{}/etc/patroni/config.yml", h.name),
         Scope::Role(Role::Patroni),
@@ -428,10 +468,14 @@ postgresql:
 }
 
 /// Roles, Synapse's database and the role defaults PgBouncer's transaction pooling needs.
-/// Idempotent: it runs after initdb and again after a restore from backup.
+/// Idempotent: it runs after initdb and again after a restore from backup. Names are
+/// quoted identifiers or string literals, passwords string literals (`sql`).
 pub(super) fn post_bootstrap_body(ctx: &Ctx) -> String {
-    let synapse_pw = sql_literal(ctx.secret(SecretId::SynapseDbPassword));
-    let exporter_pw = sql_literal(ctx.secret(SecretId::PostgresExporterPassword));
+    let create_database = format!(
+        "CREATE DATABASE {} OWNER {} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
+        sql::ident(DATABASE),
+        sql::ident(DB_USER)
+    );
     fill(
         r##"
 -- Synapse's role and database. Synapse refuses a database whose collation is not C
@@ -439,10 +483,10 @@ pub(super) fn post_bootstrap_body(ctx: &Ctx) -> String {
 -- TEMPLATE template0.
 DO $$
 BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '@USER@') THEN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = @USER_LITERAL@) THEN
     CREATE ROLE @USER@ LOGIN;
   END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '@EXPORTER@') THEN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = @EXPORTER_LITERAL@) THEN
     CREATE ROLE @EXPORTER@ LOGIN;
   END IF;
 END
@@ -459,8 +503,8 @@ ALTER ROLE @USER@ SET bytea_output = 'escape';
 ALTER ROLE @USER@ SET statement_timeout = '10min';
 ALTER ROLE @USER@ SET idle_in_transaction_session_timeout = '30min';
 
-SELECT 'CREATE DATABASE @DB@ OWNER @USER@ ENCODING ''UTF8'' LC_COLLATE ''C'' LC_CTYPE ''C'' TEMPLATE template0'
-WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '@DB@')
+SELECT @CREATE_DATABASE@
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = @DB_LITERAL@)
 \gexec
 
 -- postgres_exporter: read-only monitoring views (pg_monitor), nothing else.
@@ -468,11 +512,20 @@ ALTER ROLE @EXPORTER@ WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD @E
 GRANT pg_monitor TO @EXPORTER@;
 "##,
         &[
-            ("@USER@", DB_USER.to_string()),
-            ("@DB@", DATABASE.to_string()),
-            ("@EXPORTER@", EXPORTER_ROLE.to_string()),
-            ("@SYNAPSE_PW@", synapse_pw),
-            ("@EXPORTER_PW@", exporter_pw),
+            ("@USER_LITERAL@", sql::literal(DB_USER)),
+            ("@USER@", sql::ident(DB_USER)),
+            ("@DB_LITERAL@", sql::literal(DATABASE)),
+            ("@EXPORTER_LITERAL@", sql::literal(EXPORTER_ROLE)),
+            ("@EXPORTER@", sql::ident(EXPORTER_ROLE)),
+            ("@CREATE_DATABASE@", sql::literal(&create_database)),
+            (
+                "@SYNAPSE_PW@",
+                sql::literal(ctx.secret(SecretId::SynapseDbPassword)),
+            ),
+            (
+                "@EXPORTER_PW@",
+                sql::literal(ctx.secret(SecretId::PostgresExporterPassword)),
+            ),
         ],
     )
 }
@@ -483,7 +536,7 @@ fn post_bootstrap_sql(ctx: &Ctx, h: &Host) -> File {
 -- superuser: psql -f this file <connection URL>. Holds passwords: mode 0600, owned by
 -- postgres (setup-patroni.sh).
 {}",
-        sql_header(ctx),
+        ctx.header(Comment::DoubleDash),
         post_bootstrap_body(ctx)
     );
     File::new(
@@ -497,27 +550,25 @@ fn post_bootstrap_sql(ctx: &Ctx, h: &Host) -> File {
 }
 
 fn etcd_env(ctx: &Ctx, h: &Host) -> File {
+    let env = |s: &str| Format::EnvFile.value(s);
     let cluster: Vec<String> = ctx
         .hosts(Role::Patroni)
         .map(|p| format!("{}=http://{}:{}", p.name, p.ip, ports::ETCD_PEER))
         .collect();
+    let peer_url = format!("http://{}:{}", h.ip, ports::ETCD_PEER);
+    let client_url = format!("http://{}:{}", h.ip, ports::ETCD_CLIENT);
     let body = format!(
-        "{header}# etcd member {name}: Patroni's DCS. Debian's etcd-server (3.4) reads this file as the
-# environment of etcd.service (EnvironmentFile=-/etc/default/etcd). Plain HTTP on the
-# private subnet: only the Patroni hosts need to reach ports {client} and {peer}.
-ETCD_NAME={name}
+        "{header}{about}ETCD_NAME={name}
 ETCD_DATA_DIR=/var/lib/etcd/default
-ETCD_LISTEN_PEER_URLS=http://{ip}:{peer}
-# The private address only: Patroni and etcdctl name the members' addresses
-# (etcdctl --endpoints=http://{ip}:{client},…).
-ETCD_LISTEN_CLIENT_URLS=http://{ip}:{client}
-ETCD_INITIAL_ADVERTISE_PEER_URLS=http://{ip}:{peer}
-ETCD_ADVERTISE_CLIENT_URLS=http://{ip}:{client}
+ETCD_LISTEN_PEER_URLS={peer_url}
+{client_comment}ETCD_LISTEN_CLIENT_URLS={client_url}
+ETCD_INITIAL_ADVERTISE_PEER_URLS={peer_url}
+ETCD_ADVERTISE_CLIENT_URLS={client_url}
 # Every Patroni host is a member. `new` is for the first start only: a member that
 # replaces a lost one joins with `etcdctl member add` and ETCD_INITIAL_CLUSTER_STATE=existing.
 ETCD_INITIAL_CLUSTER={cluster}
 ETCD_INITIAL_CLUSTER_STATE=new
-ETCD_INITIAL_CLUSTER_TOKEN=synapse-planner-{server}
+ETCD_INITIAL_CLUSTER_TOKEN={token}
 # Patroni rewrites its leader key every loop (10 s): without compaction etcd keeps every
 # revision until it reaches its 2 GB quota and refuses writes, and Patroni then demotes
 # the primary. Keep one hour of history (etcd docs, Maintenance: auto compaction).
@@ -525,12 +576,23 @@ ETCD_AUTO_COMPACTION_MODE=periodic
 ETCD_AUTO_COMPACTION_RETENTION=1h
 ",
         header = ctx.header(Comment::Hash),
-        name = h.name,
-        ip = h.ip,
-        client = ports::ETCD_CLIENT,
-        peer = ports::ETCD_PEER,
-        cluster = cluster.join(","),
-        server = ctx.topology.server_name,
+        about = Comment::Hash.lines(&format!(
+            "etcd member {name}: Patroni's DCS. Debian's etcd-server (3.4) reads this file as the
+environment of etcd.service (EnvironmentFile=-/etc/default/etcd). Plain HTTP on the
+private subnet: only the Patroni hosts need to reach ports {client} and {peer}.",
+            name = h.name,
+            client = ports::ETCD_CLIENT,
+            peer = ports::ETCD_PEER,
+        )),
+        client_comment = Comment::Hash.lines(&format!(
+            "The private address only: Patroni and etcdctl name the members' addresses
+(etcdctl --endpoints={client_url},…)."
+        )),
+        name = env(&h.name),
+        peer_url = env(&peer_url),
+        client_url = env(&client_url),
+        cluster = env(&cluster.join(",")),
+        token = env(&format!("synapse-planner-{}", ctx.topology.server_name)),
     );
     File::new(
         format!("hosts/{}/etc/default/etcd", h.name),
@@ -565,27 +627,48 @@ create_main_cluster = false
     .for_host(h)
 }
 
+/// postgres_exporter's connection: the exporter builds the URL itself from the user,
+/// the password (escaped by its URL library) and the rest, so no secret is ever spliced
+/// into a URL (postgres_exporter README: DATA_SOURCE_URI, DATA_SOURCE_USER,
+/// DATA_SOURCE_PASS, read when DATA_SOURCE_NAME is unset).
 fn postgres_exporter_env(ctx: &Ctx, h: &Host) -> File {
+    let env = |s: &str| Format::EnvFile.value(s);
     let body = format!(
-        "{header}# postgres_exporter on {name} (Debian prometheus-postgres-exporter 0.11 reads this file:
-# EnvironmentFile=/etc/default/prometheus-postgres-exporter). It connects over loopback as
-# role {EXPORTER_ROLE} (pg_monitor, created by Patroni's post-bootstrap step), which
-# pg_hba allows from 127.0.0.1 only. Works on the primary and on standbys.
-DATA_SOURCE_NAME='postgresql://{EXPORTER_ROLE}:{pw}@127.0.0.1:{pg}/postgres?sslmode=disable'
-# Metrics on the private address only; Prometheus scrapes {ip}:{port}.
-ARGS='--web.listen-address={ip}:{port}'
+        "{header}{about}DATA_SOURCE_URI={uri}
+DATA_SOURCE_USER={user}
+DATA_SOURCE_PASS={pw}
+{listen_comment}ARGS={args}
 ",
         header = ctx.header(Comment::Hash),
-        name = h.name,
-        pw = ctx.secret(SecretId::PostgresExporterPassword),
-        pg = ports::POSTGRES,
-        ip = h.ip,
-        port = ports::POSTGRES_EXPORTER,
+        about = Comment::Hash.lines(&format!(
+            "postgres_exporter on {name} (Debian prometheus-postgres-exporter 0.11 reads this file:
+EnvironmentFile=/etc/default/prometheus-postgres-exporter). It connects over loopback as
+role {EXPORTER_ROLE} (pg_monitor, created by Patroni's post-bootstrap step), which
+pg_hba allows from 127.0.0.1 only. Works on the primary and on standbys. The exporter
+builds the connection URL from these three (user and password escaped).",
+            name = h.name,
+        )),
+        uri = env(&format!(
+            "127.0.0.1:{}/postgres?sslmode=disable",
+            ports::POSTGRES
+        )),
+        user = env(EXPORTER_ROLE),
+        pw = env(ctx.secret(SecretId::PostgresExporterPassword)),
+        listen_comment = Comment::Hash.lines(&format!(
+            "Metrics on the private address only; Prometheus scrapes {}:{}.",
+            h.ip,
+            ports::POSTGRES_EXPORTER
+        )),
+        args = env(&format!(
+            "--web.listen-address={}:{}",
+            h.ip,
+            ports::POSTGRES_EXPORTER
+        )),
     );
     File::new(
         format!("hosts/{}/etc/default/prometheus-postgres-exporter", h.name),
         Scope::Role(Role::Patroni),
-        "postgres_exporter: DATA_SOURCE_NAME for role postgres_exporter over loopback, listen address.",
+        "postgres_exporter: DATA_SOURCE_URI/USER/PASS for role postgres_exporter over loopback, listen address.",
         body,
     )
     .for_host(h)
@@ -597,15 +680,28 @@ fn patroni_setup(ctx: &Ctx, h: &Host) -> File {
         .hosts(Role::Patroni)
         .map(|p| format!("http://{}:{}", p.ip, ports::ETCD_CLIENT))
         .collect();
+    let about = Comment::Hash.lines(&format!(
+        "
+Starts the database tier on {name}. Run as root on every Patroni host
+({hosts}), after prepare-host.sh ran on all of them (their etcd
+members then already run and form a majority). Patroni bootstraps the cluster on
+whichever node takes the leader lock first (initdb, then {POST_BOOTSTRAP_SQL})
+and the others clone it. Safe to run again.",
+        name = h.name,
+        hosts = ctx
+            .hosts(Role::Patroni)
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    ));
     let body = fill(
         r##"#!/usr/bin/env bash
-@HEADER@#
-# Starts the database tier on @NAME@. Run as root on every Patroni host
-# (@HOSTS@), after prepare-host.sh ran on all of them (their etcd
-# members then already run and form a majority). Patroni bootstraps the cluster on
-# whichever node takes the leader lock first (initdb, then @POST_SQL@)
-# and the others clone it. Safe to run again.
-set -euo pipefail
+@HEADER@@ABOUT@set -euo pipefail
+
+# This host's Patroni member name, its etcd client URL and every member's.
+@ASSIGN_NAME@
+@ASSIGN_SELF@
+@ASSIGN_MEMBERS@
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "run as root" >&2
@@ -638,30 +734,28 @@ if [ -f /etc/postgresql/@VERSION@/main/postgresql.conf ]; then
 fi
 
 systemctl daemon-reload
-# etcd: start without waiting (a member alone waits for a majority), then poll this
-# member: it answers healthy once a majority of @MEMBERS@ runs.
-systemctl enable etcd
+@ETCD_COMMENT@systemctl enable etcd
 systemctl restart --no-block etcd
 export ETCDCTL_API=3
 healthy=""
 for _ in $(seq 1 60); do
-  if etcdctl --endpoints=@SELF@ endpoint health > /dev/null 2>&1; then
+  if etcdctl --endpoints="$etcd_self" endpoint health > /dev/null 2>&1; then
     healthy=1
     break
   fi
   sleep 5
 done
 if [ -z "$healthy" ]; then
-  echo "etcd on @NAME@ has no majority yet: run prepare-host.sh on the other Patroni hosts; Patroni waits for etcd" >&2
+  echo "etcd on $name has no majority yet: run prepare-host.sh on the other Patroni hosts; Patroni waits for etcd" >&2
 fi
-etcdctl --endpoints=@MEMBERS@ endpoint health || true
+etcdctl --endpoints="$etcd_members" endpoint health || true
 
 systemctl enable patroni
 systemctl reset-failed patroni || true
 systemctl restart patroni
-echo "waiting for Patroni on @NAME@"
+echo "waiting for Patroni on $name"
 for _ in $(seq 1 60); do
-  if patronictl -c @CONFIG@ list @CLUSTER@ 2>/dev/null | grep -q '@NAME@ .*\(running\|streaming\)'; then
+  if patronictl -c @CONFIG@ list @CLUSTER@ 2>/dev/null | grep -F " $name " | grep -q 'running\|streaming'; then
     break
   fi
   sleep 5
@@ -670,23 +764,34 @@ patronictl -c @CONFIG@ list @CLUSTER@
 
 systemctl enable prometheus-postgres-exporter
 systemctl restart prometheus-postgres-exporter
-echo "@NAME@: etcd, Patroni and postgres_exporter (:@EXPORTER_PORT@) are running"
+echo "$name: etcd, Patroni and postgres_exporter (:@EXPORTER_PORT@) are running"
 "##,
         &[
             ("@HEADER@", ctx.header(Comment::Hash)),
-            ("@NAME@", h.name.clone()),
+            ("@ABOUT@", about),
             (
-                "@HOSTS@",
-                ctx.hosts(Role::Patroni)
-                    .map(|p| p.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                "@ETCD_COMMENT@",
+                Comment::Hash.lines(&format!(
+                    "etcd: start without waiting (a member alone waits for a majority), then poll this
+member: it answers healthy once a majority of {} runs.",
+                    members.join(",")
+                )),
+            ),
+            ("@ASSIGN_NAME@", shell::assign("name", &h.name)),
+            (
+                "@ASSIGN_SELF@",
+                shell::assign(
+                    "etcd_self",
+                    &format!("http://{}:{}", h.ip, ports::ETCD_CLIENT),
+                ),
+            ),
+            (
+                "@ASSIGN_MEMBERS@",
+                shell::assign("etcd_members", &members.join(",")),
             ),
             ("@CONFIG@", PATRONI_CONFIG.to_string()),
             ("@POST_SQL@", POST_BOOTSTRAP_SQL.to_string()),
             ("@VERSION@", ctx.plan.postgres.version.to_string()),
-            ("@MEMBERS@", members.join(",")),
-            ("@SELF@", format!("http://{}:{}", h.ip, ports::ETCD_CLIENT)),
             ("@CLUSTER@", CLUSTER.to_string()),
             ("@EXPORTER_PORT@", ports::POSTGRES_EXPORTER.to_string()),
         ],
@@ -793,12 +898,7 @@ fn pgbouncer_ini(ctx: &Ctx, h: &Host) -> File {
     let mut o = ctx.header(Comment::Semicolon);
     let _ = write!(
         o,
-        ";
-; PgBouncer on {name} (Debian pgbouncer 1.18, run by pgbouncer.service as postgres).
-; Synapse's processes connect here (client-side pooling, DESIGN.md §2); PgBouncer keeps
-; at most {maxdb} server connections to the Patroni primary through HAProxy on the VIP.
-; Comments are on their own lines: PgBouncer has no trailing comments.
-
+        "{about}
 [databases]
 ; HAProxy on the VIP sends port {pg} to the node whose Patroni REST API answers 200 on
 ; GET /primary, so a failover needs no change here.
@@ -857,12 +957,20 @@ client_idle_timeout = 0
 ; (/etc/systemd/system/pgbouncer.service.d/90-synapse-planner.conf).
 ; Logs go to stderr, which systemd sends to the journal.
 ",
-        name = h.name,
+        about = Comment::Semicolon.lines(&format!(
+            "
+PgBouncer on {name} (Debian pgbouncer 1.18, run by pgbouncer.service as postgres).
+Synapse's processes connect here (client-side pooling, DESIGN.md §2); PgBouncer keeps
+at most {maxdb} server connections to the Patroni primary through HAProxy on the VIP.
+Comments are on their own lines: PgBouncer has no trailing comments.",
+            name = h.name,
+            maxdb = max_db_connections(ctx),
+        )),
         maxdb = max_db_connections(ctx),
         pg = ports::PG_PRIMARY,
-        db = DATABASE,
-        vip = ctx.topology.vip,
-        ip = h.ip,
+        db = Format::PgBouncer.value(DATABASE),
+        vip = Format::PgBouncer.value(&ctx.topology.vip.to_string()),
+        ip = Format::PgBouncer.value(&h.ip.to_string()),
         port = ports::PGBOUNCER,
         mode_comment = pool_mode_comment(ctx),
         mode = p.pool_mode.key(),
@@ -891,11 +999,18 @@ client_idle_timeout = 0
 
 fn pgbouncer_userlist(ctx: &Ctx, h: &Host) -> File {
     // PgBouncer's auth file: `"user" "password"` lines; its parser skips `;` lines.
+    let line = |user: &str, secret: SecretId| {
+        format!(
+            "{} {}\n",
+            conf::userlist_field(user),
+            conf::userlist_field(ctx.secret(secret))
+        )
+    };
     let body = format!(
-        "{}\"{DB_USER}\" \"{}\"\n\"{PGBOUNCER_STATS_USER}\" \"{}\"\n",
+        "{}{}{}",
         ctx.header(Comment::Semicolon),
-        ctx.secret(SecretId::SynapseDbPassword),
-        ctx.secret(SecretId::PgbouncerStatsPassword),
+        line(DB_USER, SecretId::SynapseDbPassword),
+        line(PGBOUNCER_STATS_USER, SecretId::PgbouncerStatsPassword),
     );
     File::new(
         format!("hosts/{}{USERLIST}", h.name),
@@ -947,10 +1062,11 @@ port = {export_port}
 # PgBouncer's admin console over loopback, as the stats user (SHOW only).
 pgbouncer-host = 127.0.0.1
 pgbouncer-port = {port}
-pgbouncer-user = {PGBOUNCER_STATS_USER}
+pgbouncer-user = {user}
 ",
         ctx.header(Comment::Hash),
-        ip = h.ip,
+        ip = Format::Words.value(&h.ip.to_string()),
+        user = Format::Words.value(PGBOUNCER_STATS_USER),
         export_port = ports::PGBOUNCER_EXPORTER,
         port = ports::PGBOUNCER,
     );
@@ -970,7 +1086,7 @@ fn pgbouncer_exporter_env(ctx: &Ctx, h: &Host) -> File {
 PGPASSWORD={}
 ",
         ctx.header(Comment::Hash),
-        ctx.secret(SecretId::PgbouncerStatsPassword),
+        Format::EnvFile.value(ctx.secret(SecretId::PgbouncerStatsPassword)),
     );
     File::new(
         format!("hosts/{}{EXPORTER_ENV}", h.name),
@@ -1056,10 +1172,11 @@ sys.exit(cli.main())
 fn pgbouncer_setup(ctx: &Ctx, h: &Host) -> File {
     let body = fill(
         r##"#!/usr/bin/env bash
-@HEADER@#
-# Starts PgBouncer and its exporter on @NAME@ after prepare-host.sh (the database tier
-# may come later: PgBouncer connects on demand). Run as root; safe to run again.
-set -euo pipefail
+@HEADER@@ABOUT@set -euo pipefail
+
+# This host's name and private address.
+@ASSIGN_NAME@
+@ASSIGN_IP@
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "run as root" >&2
@@ -1089,16 +1206,25 @@ systemctl restart prometheus-pgbouncer-exporter
 echo "PgBouncer's file limit: $(grep 'Max open files' "/proc/$(systemctl show -p MainPID --value pgbouncer)/limits")"
 runuser -u postgres -- psql -h @SOCKET_DIR@ -p @PORT@ -U pgbouncer -d pgbouncer -c 'SHOW CONFIG;' \
   | grep -E ' (pool_mode|max_client_conn|default_pool_size|reserve_pool_size|max_db_connections) '
-echo "@NAME@: PgBouncer on @IP@:@PORT@ and 127.0.0.1:@PORT@, exporter on @IP@:@EXPORTER_PORT@"
+echo "$name: PgBouncer on $ip:@PORT@ and 127.0.0.1:@PORT@, exporter on $ip:@EXPORTER_PORT@"
 "##,
         &[
             ("@HEADER@", ctx.header(Comment::Hash)),
-            ("@NAME@", h.name.clone()),
+            (
+                "@ABOUT@",
+                Comment::Hash.lines(&format!(
+                    "
+Starts PgBouncer and its exporter on {} after prepare-host.sh (the database tier
+may come later: PgBouncer connects on demand). Run as root; safe to run again.",
+                    h.name
+                )),
+            ),
+            ("@ASSIGN_NAME@", shell::assign("name", &h.name)),
+            ("@ASSIGN_IP@", shell::assign("ip", &h.ip.to_string())),
             ("@USERLIST@", USERLIST.to_string()),
             ("@EXPORTER_ENV@", EXPORTER_ENV.to_string()),
             ("@SOCKET_DIR@", SOCKET_DIR.to_string()),
             ("@PORT@", ports::PGBOUNCER.to_string()),
-            ("@IP@", h.ip.to_string()),
             ("@EXPORTER_PORT@", ports::PGBOUNCER_EXPORTER.to_string()),
         ],
     );
@@ -1209,19 +1335,40 @@ mod tests {
     }
 
     #[test]
-    fn yaml_scalars() {
+    fn parameter_nodes_keep_their_types() {
         for (v, expect) in [
-            ("500", "500"),
-            ("0", "0"),
-            ("0.9", "'0.9'"),
-            ("on", "'on'"),
-            ("16GB", "'16GB'"),
-            ("007", "'007'"),
-            ("it's", "'it''s'"),
-            ("", "''"),
+            ("500", Node::UInt(500)),
+            ("0", Node::UInt(0)),
+            ("0.9", Node::Float(0.9)),
+            ("0.05", Node::Float(0.05)),
+            ("on", Node::Str("on".into())),
+            ("16GB", Node::Str("16GB".into())),
+            ("007", Node::Str("007".into())),
+            ("0.90", Node::Str("0.90".into())),
+            ("1e3", Node::Str("1e3".into())),
+            ("it's", Node::Str("it's".into())),
+            ("", Node::Str(String::new())),
         ] {
-            assert_eq!(yaml_scalar(v), expect, "{v}");
+            assert_eq!(parameter_node(v), expect, "{v}");
         }
+        let doc = Doc::new(
+            Map::new()
+                .with("a", parameter_node("0.9"))
+                .with("b", parameter_node("on"))
+                .with("c", parameter_node("16GB")),
+        );
+        assert_eq!(doc.render(), "a: 0.9\nb: 'on'\nc: '16GB'\n");
+    }
+
+    #[test]
+    fn fill_never_rescans_a_value() {
+        assert_eq!(
+            fill(
+                "@A@ @B@ user@host @",
+                &[("@A@", "x @B@".into()), ("@B@", "y".into())]
+            ),
+            "x @B@ y user@host @"
+        );
     }
 
     #[test]
@@ -1243,19 +1390,19 @@ mod tests {
                 );
             }
             for h in ctx.hosts(Role::Patroni) {
-                assert!(cfg.contents.contains(&format!("    - {}:2379\n", h.ip)));
+                assert!(cfg.contents.contains(&format!("    - '{}:2379'\n", h.ip)));
                 assert!(
                     cfg.contents
                         .contains(&format!("replication  replicator         {}/32", h.ip))
                 );
             }
-            assert!(cfg.contents.contains("listen: 10.0.1.29:8008"));
+            assert!(cfg.contents.contains("listen: '10.0.1.29:8008'"));
             assert_eq!(cfg.mode, 0o600);
             let etcd = files
                 .iter()
                 .find(|f| f.path == "hosts/patroni2/etc/default/etcd")
                 .expect("etcd");
-            assert!(etcd.contents.contains("ETCD_INITIAL_CLUSTER=patroni1=http://10.0.1.28:2380,patroni2=http://10.0.1.29:2380,patroni3=http://10.0.1.30:2380,patroni4=http://10.0.1.31:2380,patroni5=http://10.0.1.32:2380\n"));
+            assert!(etcd.contents.contains("ETCD_INITIAL_CLUSTER='patroni1=http://10.0.1.28:2380,patroni2=http://10.0.1.29:2380,patroni3=http://10.0.1.30:2380,patroni4=http://10.0.1.31:2380,patroni5=http://10.0.1.32:2380'\n"));
         });
     }
 
@@ -1278,5 +1425,62 @@ mod tests {
                 );
             });
         }
+    }
+    /// Values no validation would let through never change a file's structure: the
+    /// server name in etcd's token stays one quoted env-file value, and Patroni's
+    /// configuration reads back with the same keys.
+    #[test]
+    fn hostile_values_stay_values() {
+        let evil = "e'v\"il$(touch /tmp/pwn)`id`;#\u{2028}x\nINJECTED=1 %p \\ {{x}} @NAME@";
+        let mut p = Plan {
+            domain: evil.into(),
+            ..Plan::default()
+        };
+        p.network.internal_domain = evil.into();
+        with_ctx(&p, |ctx| {
+            for f in files(ctx) {
+                for line in f.contents.lines() {
+                    let t = line.trim_start();
+                    let comment = ["#", ";", "--"].iter().any(|c| t.starts_with(c));
+                    assert!(comment || !t.starts_with("INJECTED"), "{}: {line}", f.path);
+                }
+            }
+            let etcd = files(ctx)
+                .into_iter()
+                .find(|f| f.path == "hosts/patroni1/etc/default/etcd")
+                .expect("etcd");
+            let token = etcd
+                .contents
+                .lines()
+                .find(|l| l.starts_with("ETCD_INITIAL_CLUSTER_TOKEN="))
+                .expect("token");
+            assert!(
+                token.starts_with("ETCD_INITIAL_CLUSTER_TOKEN='synapse-planner-e\u{FFFD}v")
+                    && token.ends_with('\''),
+                "{token}"
+            );
+            let cfg = files(ctx)
+                .into_iter()
+                .find(|f| f.path == "hosts/patroni1/etc/patroni/config.yml")
+                .expect("config");
+            let y: serde_yaml::Value = serde_yaml::from_str(&cfg.contents).expect("yaml");
+            let keys: Vec<&str> = y
+                .as_mapping()
+                .expect("map")
+                .keys()
+                .filter_map(|k| k.as_str())
+                .collect();
+            assert_eq!(
+                keys,
+                [
+                    "scope",
+                    "name",
+                    "restapi",
+                    "etcd3",
+                    "bootstrap",
+                    "postgresql"
+                ]
+            );
+        });
     }
 }

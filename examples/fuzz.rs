@@ -111,18 +111,20 @@ fn link_of(payload: &[u8], junk: &[u8]) -> String {
     )
 }
 
+/// One case in about 200 is a hostile shape (each costs up to tens of milliseconds; the
+/// rest microseconds), so a million cases take minutes, not hours.
 fn input() -> impl Strategy<Value = String> {
     prop_oneof![
-        4 => any::<String>(),
-        4 => "[0-9]{1,2}\\.[0-9]{1,2}\\.[A-Za-z0-9_\\-=%]{0,600}",
-        4 => "([a-z\\-]{1,20}:( [a-z0-9.\\-\\[\\]{}'\"!&*|>#]{0,20})?\n( {2,6}[a-z\\-]{1,20}:( [a-z0-9.\\-]{0,12})?\n){0,4}){0,12}",
-        4 => (some_plan(), 0usize..4000, any::<char>(), any::<u8>()).prop_map(|(p, at, c, how)| mutate(
+        40 => any::<String>(),
+        40 => "[0-9]{1,2}\\.[0-9]{1,2}\\.[A-Za-z0-9_\\-=%]{0,600}",
+        40 => "([a-z\\-]{1,20}:( [a-z0-9.\\-\\[\\]{}'\"!&*|>#]{0,20})?\n( {2,6}[a-z\\-]{1,20}:( [a-z0-9.\\-]{0,12})?\n){0,4}){0,12}",
+        40 => (some_plan(), 0usize..4000, any::<char>(), any::<u8>()).prop_map(|(p, at, c, how)| mutate(
             link::encode(&p).unwrap_or_default(),
             at,
             c,
             how
         )),
-        4 => (some_plan(), 0usize..4000, any::<char>(), any::<u8>()).prop_map(|(p, at, c, how)| mutate(
+        40 => (some_plan(), 0usize..4000, any::<char>(), any::<u8>()).prop_map(|(p, at, c, how)| mutate(
             plan::to_yaml(&p, YamlStyle::Full),
             at,
             c,

@@ -4,7 +4,8 @@
 #   unit, property, snapshot and CLI tests natively; the browser tests in headless
 #   Chromium against the release build; and the bundle's files through the real tools
 #   that read them (HAProxy, PostgreSQL, Patroni, PgBouncer, Prometheus, Synapse, …),
-#   each inside a network namespace with only loopback (needs root).
+#   each inside a network namespace with only loopback (needs root); then the long
+#   randomized run of the link decoder and the plan-file reader (examples/fuzz.rs).
 # Exits non-zero on the first failure.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -27,4 +28,6 @@ step "trunk build --release"
 trunk build --release
 step "cargo test (unit, property, snapshot, CLI, browser)"
 SYNAPSE_PLANNER_DIST="$SP_ROOT/dist" cargo test --locked
+step "fuzz: 1,000,000 cases through the link decoder and the plan-file reader"
+cargo run --locked --profile fuzz --example fuzz -- 1000000
 step "all tests passed"

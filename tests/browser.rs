@@ -393,6 +393,95 @@ async fn download_zip(b: &Browser) -> Vec<u8> {
     std::fs::read(found.expect("zip")).expect("read zip")
 }
 
+/// The date in the headers of a zip's plan.yaml (the browser's clock).
+fn header_date(entries: &[(String, String)]) -> String {
+    let plan_yaml = &entries
+        .iter()
+        .find(|(n, _)| n == "plan.yaml")
+        .expect("plan.yaml")
+        .1;
+    plan_yaml
+        .split(" on ")
+        .nth(1)
+        .and_then(|s| s.get(..10))
+        .expect("a date in the header")
+        .to_string()
+}
+
+/// The CLI's bundle of `plan` with placeholders and `date`, unzipped.
+fn cli_zip(plan: &Plan, date: &str, label: &str) -> Vec<(String, String)> {
+    let dir =
+        std::env::temp_dir().join(format!("sp-browser-bundle-{}-{label}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let plan_file = dir.join("plan.yaml");
+    std::fs::write(&plan_file, plan::to_yaml(plan, YamlStyle::Minimal)).expect("plan");
+    let out = dir.join("cli.zip");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_synapse-planner"))
+        .args(["bundle", "--placeholders", "--date", date, "--plan"])
+        .arg(&plan_file)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .expect("run the CLI");
+    assert!(status.success());
+    let cli = unzip(&std::fs::read(&out).expect("cli zip"));
+    let _ = std::fs::remove_dir_all(&dir);
+    cli
+}
+
+/// A link whose plan name is markup and shell code: the page shows it as text (no
+/// element, no script), and its bundle is the CLI's for the same plan, byte for byte.
+#[tokio::test(flavor = "multi_thread")]
+async fn shell_injection_a_hostile_link_shows_text_and_gives_the_cli_bundle() {
+    let name = r#"<img src=x onerror="window.__pwned=1">$(pwned)`id`'"; {{ x }} -->"#;
+    let plan = Plan::default()
+        .with_text("name", name)
+        .expect("a valid name");
+    let link = plan::link::encode(&plan).expect("fits in a link");
+    let b = Browser::start().await;
+    b.open(&format!("#{link}")).await;
+    b.until("the name from the link", || async {
+        b.js(
+            "return document.querySelector('[name=\"name\"]').value;",
+            vec![],
+        )
+        .await
+        .as_str()
+            == Some(name)
+    })
+    .await;
+    let injected = b
+        .js(
+            "return [window.__pwned === undefined, document.querySelectorAll('img[src=x]').length];",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        injected,
+        serde_json::json!([true, 0]),
+        "the name became markup"
+    );
+    b.select_view("bundle").await;
+    b.choose("bundle.placeholders", "true").await;
+    let entries = unzip(&download_zip(&b).await);
+    let cli = cli_zip(&plan, &header_date(&entries), "hostile");
+    assert_eq!(entries, cli, "the browser's bundle is the CLI's");
+    let ca = &entries
+        .iter()
+        .find(|(n, _)| n == "scripts/certs/internal-ca.sh")
+        .expect("internal-ca.sh")
+        .1;
+    assert!(
+        ca.contains(&synapse_planner::syntax::shell::quote(&format!(
+            "/O={}/CN=Matrix internal CA",
+            synapse_planner::syntax::dn::value(name, synapse_planner::syntax::dn::UB_NAME)
+        ))),
+        "{ca}"
+    );
+    assert_eq!(b.severe_console().await, Vec::<String>::new());
+    b.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bundle_in_the_browser_equals_the_cli_bundle() {
     let b = Browser::start().await;
@@ -404,34 +493,11 @@ async fn bundle_in_the_browser_equals_the_cli_bundle() {
     let entries = unzip(&browser_zip);
     assert!(entries.len() > 30, "{} files", entries.len());
     // The date in the headers is the browser's; give the CLI the same.
-    let plan_yaml = &entries
-        .iter()
-        .find(|(n, _)| n == "plan.yaml")
-        .expect("plan.yaml")
-        .1;
-    let date = plan_yaml
-        .split(" on ")
-        .nth(1)
-        .and_then(|s| s.get(..10))
-        .expect("a date in the header")
-        .to_string();
+    let date = header_date(&entries);
     let plan = Plan::default()
         .with_text("hosts.patroni.count", "5")
         .expect("valid");
-    let dir = std::env::temp_dir().join(format!("sp-browser-bundle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let plan_file = dir.join("plan.yaml");
-    std::fs::write(&plan_file, plan::to_yaml(&plan, YamlStyle::Minimal)).expect("plan");
-    let out = dir.join("cli.zip");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_synapse-planner"))
-        .args(["bundle", "--placeholders", "--date", &date, "--plan"])
-        .arg(&plan_file)
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .expect("run the CLI");
-    assert!(status.success());
-    let cli = unzip(&std::fs::read(&out).expect("cli zip"));
+    let cli = cli_zip(&plan, &date, "patroni5");
     let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&entries), names(&cli), "same files in the same order");
     assert_eq!(entries, cli, "same contents");
@@ -476,7 +542,6 @@ async fn bundle_in_the_browser_equals_the_cli_bundle() {
         .expect("vault.yml")
         .1;
     assert!(!vault.contains("CHANGE_ME"), "{vault}");
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(b.severe_console().await, Vec::<String>::new());
     b.close().await;
 }

@@ -832,3 +832,172 @@ true
         );
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Regression tests, one per class of issue 8
+
+const LINE_BREAKS: &[char] = &[
+    '\n', '\u{0B}', '\u{0C}', '\r', '\u{85}', '\u{2028}', '\u{2029}',
+];
+
+#[test]
+fn unicode_line_breaks_in_a_name_are_refused_at_the_field() {
+    for &c in LINE_BREAKS.iter().chain(&[
+        '\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}', '\t', '\u{A0}',
+    ]) {
+        let name = format!("a{c}b: 1");
+        let mut raw = RawPlan::default();
+        raw.set("name", &name);
+        let v = plan::validate(&raw);
+        let errors: Vec<String> = v
+            .errors()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect();
+        assert_eq!(errors.len(), 1, "{c:?}: {errors:?}");
+        assert!(
+            errors[0].starts_with("name: Plan name contains ")
+                && errors[0].contains(&format!("U+{:04X}", c as u32)),
+            "{c:?}: {errors:?}"
+        );
+    }
+}
+
+/// Defense in depth: even a plan that skipped validation (a name with every line break,
+/// `-->` and bidi controls) cannot add a line to any file, because the writers escape or
+/// replace what the syntax cannot hold.
+#[test]
+fn unicode_line_breaks_never_reach_an_output_line() {
+    let name: String = LINE_BREAKS
+        .iter()
+        .map(|c| format!("x{c}k: v"))
+        .collect::<String>()
+        + " --> \u{202E}[all:vars]";
+    let hostile = Plan {
+        name,
+        ..Plan::default()
+    };
+    let plain = Plan {
+        name: "PlainName7".into(),
+        ..Plan::default()
+    };
+    let (hb, pb) = (bundles::bundle(&hostile), bundles::bundle(&plain));
+    let encodings = markdown_encodings(&hostile.name, &plain.name);
+    for (h, p) in hb.iter().zip(&pb) {
+        assert_eq!(h.path, p.path);
+        compare(h, p, &encodings, true).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let pairs: Vec<(&File, &File)> = hb.iter().zip(&pb).collect();
+    compare_pyyaml(&pairs).unwrap_or_else(|e| panic!("{e}"));
+    for f in &hb {
+        assert!(
+            !f.contents.contains(&LINE_BREAKS[1..]),
+            "{} holds a line break",
+            f.path
+        );
+    }
+    let readme = bundles::file(&hb, "README.md");
+    assert!(
+        readme
+            .contents
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .ends_with(" -->"),
+        "{}",
+        readme.contents
+    );
+    assert_eq!(
+        readme.contents.matches("-->").count(),
+        1,
+        "the header comment closes once"
+    );
+}
+
+/// Cache names that YAML 1.1 readers (Ansible, Synapse's loader) take for booleans or
+/// null are written quoted: the homeserver config and plan.yaml read them back as the
+/// same strings, and none collides with another.
+#[test]
+fn unquoted_yaml_keys_read_back_as_the_cache_names() {
+    let names = [
+        "true",
+        "null",
+        "on",
+        "No",
+        "NULL",
+        "y",
+        "Off",
+        "yes",
+        "get_users_in_room",
+    ];
+    let lines: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{n}: {}.5", i + 1))
+        .collect();
+    let p = Plan::default()
+        .with_text("synapse.per-cache-factors", &lines.join("\n"))
+        .expect("valid cache names");
+    let files = bundles::bundle(&p);
+    let vars = bundles::file(
+        &files,
+        &format!("ansible/inventory/host_vars/{}/vars.yml", p.domain),
+    );
+    let plan_yaml = bundles::file(&files, "plan.yaml");
+    const PY: &str = r#"
+import json, sys, yaml
+class L(yaml.SafeLoader):
+    pass
+L.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node))
+vars_text, plan_text = json.load(sys.stdin)
+ext = yaml.load(yaml.load(vars_text, Loader=L)["matrix_synapse_configuration_extension_yaml"], Loader=L)
+plan = yaml.load(plan_text, Loader=L)
+print(json.dumps([
+    [[type(k).__name__, k, v] for k, v in ext["caches"]["per_cache_factors"].items()],
+    [[type(k).__name__, k, v] for k, v in plan["synapse"]["per-cache-factors"].items()],
+]))
+"#;
+    use std::io::Write;
+    let python = sandbox::venv().join("bin/python");
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", PY])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
+    let input = serde_json::to_vec(&[&vars.contents, &plan_yaml.contents]).expect("json");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("write");
+    let out = child.wait_with_output().expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: Vec<Vec<(String, String, f64)>> = serde_json::from_slice(&out.stdout).expect("json");
+    for (what, entries) in ["homeserver extension", "plan.yaml"].iter().zip(&read) {
+        let mut got: Vec<(String, f64)> = entries
+            .iter()
+            .map(|(ty, k, v)| {
+                assert_eq!(ty, "str", "{what}: {k} read as {ty}");
+                (k.clone(), *v)
+            })
+            .collect();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut want: Vec<(String, f64)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.to_string(), i as f64 + 1.5))
+            .collect();
+        want.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(got, want, "{what}");
+    }
+    assert_eq!(
+        plan::from_yaml(&plan_yaml.contents).validate().plan,
+        Some(p)
+    );
+}

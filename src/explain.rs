@@ -355,14 +355,10 @@ fn connections(plan: &Plan, report: &Report, key: &str) -> Option<String> {
             signed(c.postgres_available)
         ),
         "haproxy-maxconn" => format!(
-            "peak concurrent users {} × {} connections per user = {}, at least 2,000, rounded up to the next thousand = {} (HAProxy configuration manual, global maxconn; assumption haproxy-connections-per-user: {}).",
+            "⌈peak concurrent users {} × {} connections per user⌉ = {}, at least 2,000, rounded up to the next thousand = {} (HAProxy configuration manual, global maxconn; assumption haproxy-connections-per-user: {}).",
             group(plan.users.peak_concurrent),
             number(plan.assume(&a::HAPROXY_CONNS_PER_USER)),
-            group(
-                plan.users
-                    .peak_concurrent
-                    .saturating_mul(plan.assume(&a::HAPROXY_CONNS_PER_USER) as u64)
-            ),
+            group(crate::sizing::connections::haproxy_connections_needed(plan)),
             group(c.haproxy_maxconn),
             a::HAPROXY_CONNS_PER_USER.source
         ),
@@ -653,7 +649,7 @@ mod tests {
         check(
             &[],
             "connections.haproxy-maxconn",
-            "peak concurrent users 2,500 × 3 connections per user = 7,500, at least 2,000, rounded up to the next thousand = 8,000 (HAProxy configuration manual, global maxconn; assumption haproxy-connections-per-user: assumption: a long-poll /sync plus concurrent requests; HTTP/2 clients use one).",
+            "⌈peak concurrent users 2,500 × 3 connections per user⌉ = 7,500, at least 2,000, rounded up to the next thousand = 8,000 (HAProxy configuration manual, global maxconn; assumption haproxy-connections-per-user: assumption: a long-poll /sync plus concurrent requests; HTTP/2 clients use one).",
         );
         check(
             &[],

@@ -526,9 +526,12 @@ exit 1
     .script()
 }
 
-/// Redis's maxmemory: the RAM the budget gives this Redis (assumption livekit-redis-gib).
+/// Redis's maxmemory: the RAM the budget gives this Redis (assumption livekit-redis-gib),
+/// in whole MiB, rounded down: it is what is available, and rounding up would let Redis
+/// grow past its budget.
 fn redis_maxmemory_mb(ctx: &Ctx) -> u64 {
-    (ctx.plan.assume(&a::LIVEKIT_REDIS_GIB) * 1024.0).round() as u64
+    // At least 1: `maxmemory 0` means no limit at all (redis.conf of Redis 7.0).
+    crate::sizing::round_down_available(ctx.plan.assume(&a::LIVEKIT_REDIS_GIB) * 1024.0).max(1)
 }
 
 fn redis_conf(ctx: &Ctx, h: &Host) -> File {
@@ -641,6 +644,17 @@ mod tests {
         Plan::default()
             .with_texts(changes)
             .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"))
+    }
+
+    #[test]
+    fn numbers_past_tool_limits_redis_maxmemory_rounds_down_and_is_never_unlimited() {
+        // (livekit-redis-gib, maxmemory in MiB): within the budget, never 0 (no limit).
+        for (gib, mb) in [("0.5", 512), ("0.0019", 1), ("0", 1), ("1.99999", 2047)] {
+            let p = plan(&[("assumptions.livekit-redis-gib", gib)]);
+            with_ctx(&p, |ctx| {
+                assert_eq!(redis_maxmemory_mb(ctx), mb, "{gib} GiB")
+            });
+        }
     }
 
     /// `key=value` (coturn) or `key value` (Redis) settings, in order, comments skipped.

@@ -159,9 +159,10 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
     }
 }
 
-/// The tight-RAM threshold of this plan, in percent.
+/// The tight-RAM threshold of this plan, in percent. The share of RAM a budget may use
+/// is what is available to it, so the percentage rounds down.
 fn tight_percent(plan: &Plan) -> u64 {
-    (plan.assume(&a::TIGHT_RAM_SHARE) * 100.0) as u64
+    crate::sizing::round_down_available(plan.assume(&a::TIGHT_RAM_SHARE) * 100.0)
 }
 
 /// The least RAM (whole GiB) at which one host of `role` needs at most `percent` of it.
@@ -378,9 +379,13 @@ fn workers(plan: &Plan, out: &mut Out) {
     } else {
         1
     };
-    let per = (plan.assume(&a::SYNC_USERS_PER_WORKER) as u64).max(1);
-    if plan.users.peak_concurrent > sync_capable.saturating_mul(per) {
-        let want = plan.users.peak_concurrent.div_ceil(per);
+    // What the sync processes serve is available capacity and the workers wanted a need:
+    // the fractional assumption multiplies and divides unrounded, and only the worker
+    // count is rounded, up.
+    let per = plan.assume(&a::SYNC_USERS_PER_WORKER);
+    let peak = plan.users.peak_concurrent as f64;
+    if peak > sync_capable as f64 * per {
+        let want = crate::sizing::round_up_needed(peak / per.max(f64::MIN_POSITIVE));
         out.push(
             Severity::Warning,
             "sync-workers-low",
@@ -391,7 +396,7 @@ fn workers(plan: &Plan, out: &mut Out) {
             ),
             format!(
                 "Assumption: one sync worker serves about {} concurrent users ({}).",
-                n(per),
+                crate::report::number_text(&per.into()),
                 a::SYNC_USERS_PER_WORKER.source
             ),
             format!("Plan about {want} sync workers and watch the sync p95 latency."),
@@ -664,6 +669,40 @@ mod tests {
             "calls-livekit-off",
             "info",
         );
+    }
+
+    #[test]
+    fn numbers_past_tool_limits_sync_users_per_worker_divides_before_rounding() {
+        // (peak users, users per sync worker, finding's "Plan about N sync workers").
+        let check = |peak: &str, per: &str, expect: Option<&str>| {
+            let p = Plan::default()
+                .with_texts(&[
+                    ("users.registered", "1000000"),
+                    ("users.peak-concurrent", peak),
+                    ("synapse.workers.sync", "1"),
+                    ("assumptions.sync-users-per-worker", per),
+                ])
+                .expect("valid");
+            let r = Report::new(&p);
+            let fix = r
+                .findings
+                .iter()
+                .find(|f| f.code == "sync-workers-low")
+                .map(|f| f.fix.clone());
+            assert_eq!(
+                fix,
+                expect.map(|n| format!(
+                    "Plan about {n} sync workers and watch the sync p95 latency."
+                )),
+                "{peak} / {per}"
+            );
+        };
+        // 1.5 was truncated to 1: 2 users looked like 2 workers' worth, not 2 / 1.5.
+        check("2", "1.5", Some("2"));
+        check("3", "1.5", Some("2"));
+        check("1", "1.5", None);
+        check("2001", "2000.5", Some("2"));
+        check("2000", "2000.5", None);
     }
 
     #[test]

@@ -482,6 +482,21 @@ fn availability(plan: &Plan, out: &mut Out) {
 
 fn postgres_memory(plan: &Plan, out: &mut Out) {
     let host = plan.host(Role::Patroni);
+    if let (ecs_kb, true) = postgres::effective_cache_size_kb(plan) {
+        out.push(
+            Severity::Info,
+            "postgres-effective-cache-size-capped",
+            &["hosts.patroni.ram-gib"],
+            format!(
+                "effective_cache_size would be {} GiB (RAM × 3/4 of {} GiB); it is set to PostgreSQL's maximum, {} (2,147,483,647 pages of 8 kB, 16 TiB − 8 kB).",
+                crate::sizing::Gib::from_kb(host.ram_gib.saturating_mul(1024 * 1024) / 4 * 3),
+                host.ram_gib,
+                postgres::format_kb(ecs_kb)
+            ),
+            "effective_cache_size is an int counted in 8 kB pages, 1 to INT_MAX (PostgreSQL 15–17, src/backend/utils/misc/guc_tables.c); a larger value makes PostgreSQL refuse to start. It only tells the planner how much data the caches may hold, so the cap changes no memory use; the planner sees 16 TiB of cache instead of more.",
+            "Nothing to change.",
+        );
+    }
     let mem = postgres::memory(plan);
     let total_kb = host.ram_gib.saturating_mul(1024 * 1024);
     let parallel = if host.vcpus >= 4 { host.vcpus } else { 8 };
@@ -658,6 +673,11 @@ mod tests {
             &[("users.peak-concurrent", "8000")],
             "sync-workers-low",
             "warning",
+        );
+        has(
+            &[("hosts.patroni.ram-gib", "21846")],
+            "postgres-effective-cache-size-capped",
+            "info",
         );
         has(
             &[("hosts.coturn.count", "0"), ("calls.relayed-share", "0")],

@@ -339,6 +339,13 @@ fn connections(plan: &Plan, report: &Report, key: &str) -> Option<String> {
             group(c.pgbouncer_file_descriptors),
             group(a::NOFILE_LIMIT.value as u64)
         ),
+        "haproxy-file-descriptors" => format!(
+            "2 × maxconn {} + {} = {} file descriptors for HAProxy: two sockets per connection (client and server side) and its own listeners, health checks, stats socket and 3 per thread (HAProxy 2.6 src/haproxy.c compute_ideal_maxsock; management guide §5: \"doubling the maxconn value and adding a few tens\"). Beyond fs.nr_open's default of {} the bundle raises fs.nr_open and haproxy.service's LimitNOFILE on the HAProxy hosts.",
+            group(c.haproxy_maxconn),
+            group(sizing::descriptors::HAPROXY_OWN_FDS),
+            group(c.haproxy_file_descriptors),
+            group(sizing::descriptors::NR_OPEN_DEFAULT)
+        ),
         "postgres-reserved-total" => format!(
             "{} = {} connections PostgreSQL keeps for others than PgBouncer (PostgreSQL docs, max_connections and superuser_reserved_connections).",
             c.postgres_reserved

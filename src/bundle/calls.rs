@@ -394,8 +394,20 @@ fn image() -> String {
     format!("{LIVEKIT_IMAGE}:{LIVEKIT_VERSION}")
 }
 
+/// The open-file limit LiveKit's container runs with: its need at the plan's peak
+/// (`sizing::descriptors`), never below the cluster's default, never above fs.nr_open's
+/// ceiling (past it the report has an error finding).
+fn livekit_nofile(ctx: &Ctx) -> u64 {
+    use crate::sizing::descriptors::{self as d, NR_OPEN_MAX, limit_nofile};
+    let need = d::needs(ctx.plan, &ctx.report.connections, &ctx.report.calls)
+        .into_iter()
+        .find(|n| n.role == Role::Livekit)
+        .map_or(0, |n| n.per_process);
+    limit_nofile(need.min(NR_OPEN_MAX))
+}
+
 fn livekit_unit(ctx: &Ctx, h: &Host, redis: &Host) -> File {
-    let nofile = a::NOFILE_LIMIT.value as u64;
+    let nofile = livekit_nofile(ctx);
     let redis_dep = if h.name == redis.name {
         "# Redis for every LiveKit node runs on this host: start after it.\nAfter=redis-server.service\nWants=redis-server.service\n"
     } else {
@@ -412,8 +424,10 @@ Requires=docker.service
 [Service]
 Type=simple
 ExecStartPre=-/usr/bin/docker rm --force {unit}
-# nofile: one descriptor per UDP port of the range, per TCP and WebSocket connection;
-# the seed's {nofile} (dockerd would give the container its own, much higher, default).
+# nofile: one descriptor per UDP port of the range, per TCP and WebSocket connection:
+# {nofile}, the plan's need or the seed's 65535 if more (dockerd would give the container
+# its own, much higher, default); above 1048576 the host's fs.nr_open is raised for it
+# (/etc/sysctl.d/93-file-descriptors.conf).
 ExecStart=/usr/bin/docker run --rm --name {unit} --network host --ulimit nofile={nofile}:{nofile} --volume /etc/livekit/livekit.yaml:/etc/livekit.yaml:ro {image} --config /etc/livekit.yaml
 # LiveKit closes its rooms on SIGTERM; give it 30 s.
 ExecStop=/usr/bin/docker stop --time 30 {unit}

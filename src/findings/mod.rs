@@ -71,6 +71,7 @@ pub fn evaluate(plan: &Plan, i: &Inputs<'_>) -> Vec<Finding> {
     workers(plan, &mut out);
     availability(plan, &mut out);
     postgres_memory(plan, &mut out);
+    descriptors(plan, i.connections, i.calls, &mut out);
     storage::check(plan, i.storage, &mut out);
     capacity::check(plan, i.object_storage, i.calls, i.failures, &mut out);
     let mut v = out.0;
@@ -480,6 +481,101 @@ fn availability(plan: &Plan, out: &mut Out) {
     }
 }
 
+/// Each service's file descriptors against fs.nr_open's ceiling (an error: nothing
+/// can raise it), and what the bundle raises (information).
+fn descriptors(plan: &Plan, c: &Connections, calls: &crate::sizing::calls::Calls, out: &mut Out) {
+    use crate::sizing::descriptors::{self as d, FILE_MAX_DEFAULT, NR_OPEN_DEFAULT, NR_OPEN_MAX};
+    let needs = d::needs(plan, c, calls);
+    for role in Role::ALL {
+        let Some(need) = needs
+            .iter()
+            .filter(|n| n.role == role)
+            .max_by_key(|n| n.per_process)
+        else {
+            continue;
+        };
+        let (paths, lever): (&[&str], &str) = match role {
+            Role::Haproxy => (
+                &[
+                    "users.peak-concurrent",
+                    "assumptions.haproxy-connections-per-user",
+                ],
+                "lower the connections per user (HTTP/2 clients use one) or the peak the VIP's one active HAProxy serves; HAProxy nodes share the VIP one at a time, so more of them do not split the load",
+            ),
+            Role::Livekit => (
+                &[
+                    "hosts.livekit.count",
+                    "calls.group-rooms",
+                    "calls.participants-per-room",
+                ],
+                "add LiveKit nodes so fewer participants share one",
+            ),
+            Role::Synapse => (
+                &["pgbouncer.max-client-conn"],
+                "lower pgbouncer.max-client-conn",
+            ),
+            Role::Patroni => (
+                &["postgres.max-connections"],
+                "lower postgres.max-connections",
+            ),
+            _ => (&[], "lower the load on it"),
+        };
+        let limits = d::host_limits(&needs, role);
+        let service = need.service;
+        if need.per_process > NR_OPEN_MAX {
+            out.push(
+                Severity::Error,
+                "file-descriptors-beyond-kernel",
+                paths,
+                format!(
+                    "{service} on the {} hosts needs {} file descriptors in one process; Linux allows at most {} (fs.nr_open's ceiling).",
+                    role.label(),
+                    n(need.per_process),
+                    n(NR_OPEN_MAX)
+                ),
+                format!(
+                    "No process can hold more descriptors than fs.nr_open, and the kernel accepts fs.nr_open up to sysctl_nr_open_max = INT_MAX rounded down to a multiple of 64 (Linux fs/file.c); systemd refuses to start a unit whose LimitNOFILE is above it, and HAProxy with strict-limits (its default) refuses to start short of its need. Need: {}.",
+                    need.formula
+                ),
+                format!("Bring it under {}: {lever}.", n(NR_OPEN_MAX)),
+            );
+        } else if limits.nr_open.is_some() || limits.file_max.is_some() {
+            let mut raised = Vec::new();
+            if let Some(v) = limits.nr_open {
+                raised.push(format!(
+                    "fs.nr_open to {} (the kernel's default is {}) and {service}'s open-file limit to it",
+                    n(v),
+                    n(NR_OPEN_DEFAULT)
+                ));
+            }
+            if let Some(v) = limits.file_max {
+                raised.push(format!(
+                    "fs.file-max to {} (twice the {} its services may hold together; the bundle's default is {})",
+                    n(v),
+                    n(limits.per_host),
+                    n(FILE_MAX_DEFAULT)
+                ));
+            }
+            out.push(
+                Severity::Info,
+                "file-descriptors-raised",
+                paths,
+                format!(
+                    "{service} needs {} file descriptors per process on the {} hosts: the bundle raises {}.",
+                    n(need.per_process),
+                    role.label(),
+                    raised.join(", and ")
+                ),
+                format!(
+                    "Past fs.nr_open no process may raise its limit, and past fs.file-max accept() fails with ENFILE (HAProxy 2.6 management guide §5; Linux fs/file.c). Need: {}.",
+                    need.formula
+                ),
+                "Nothing to change: the system files of those hosts (/etc/sysctl.d/93-file-descriptors.conf, the service's systemd drop-in) carry the limits.",
+            );
+        }
+    }
+}
+
 fn postgres_memory(plan: &Plan, out: &mut Out) {
     let host = plan.host(Role::Patroni);
     if let (ecs_kb, true) = postgres::effective_cache_size_kb(plan) {
@@ -673,6 +769,23 @@ mod tests {
             &[("users.peak-concurrent", "8000")],
             "sync-workers-low",
             "warning",
+        );
+        has(
+            &[
+                ("users.registered", "1000000"),
+                ("users.peak-concurrent", "175000"),
+            ],
+            "file-descriptors-raised",
+            "info",
+        );
+        has(
+            &[
+                ("users.registered", "100000000"),
+                ("users.peak-concurrent", "100000000"),
+                ("assumptions.haproxy-connections-per-user", "11"),
+            ],
+            "file-descriptors-beyond-kernel",
+            "error",
         );
         has(
             &[("hosts.patroni.ram-gib", "21846")],

@@ -38,6 +38,9 @@ pub struct Connections {
     pub postgres_available: i64,
     /// HAProxy's global maxconn for the plan's peak.
     pub haproxy_maxconn: u64,
+    /// File descriptors HAProxy needs for it: 2 × maxconn + its own
+    /// ([`super::descriptors::HAPROXY_OWN_FDS`]).
+    pub haproxy_file_descriptors: u64,
 }
 
 fn reserved(plan: &Plan, a: Assumption) -> Reserved {
@@ -104,6 +107,9 @@ pub fn connections(plan: &Plan) -> Connections {
         postgres_reserved_total: reserved_total,
         postgres_available: plan.postgres.max_connections as i64 - reserved_total as i64,
         haproxy_maxconn: haproxy_maxconn(plan),
+        haproxy_file_descriptors: haproxy_maxconn(plan)
+            .saturating_mul(2)
+            .saturating_add(super::descriptors::HAPROXY_OWN_FDS),
     }
 }
 
@@ -121,6 +127,7 @@ mod tests {
         assert_eq!(c.postgres_available, 485);
         assert_eq!(c.pgbouncer_file_descriptors, 1070);
         assert_eq!(c.haproxy_maxconn, 8000, "2,500 × 3 = 7,500 → 8,000");
+        assert_eq!(c.haproxy_file_descriptors, 17_000, "2 × 8,000 + 1,000");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod connections;
+pub mod descriptors;
 pub mod failures;
 pub mod objectstore;
 pub mod postgres;

@@ -424,10 +424,10 @@ Requires=docker.service
 [Service]
 Type=simple
 ExecStartPre=-/usr/bin/docker rm --force {unit}
-# nofile: one descriptor per UDP port of the range, per TCP and WebSocket connection:
-# {nofile}, the plan's need or the seed's 65535 if more (dockerd would give the container
-# its own, much higher, default); above 1048576 the host's fs.nr_open is raised for it
-# (/etc/sysctl.d/93-file-descriptors.conf).
+# nofile {nofile}: one descriptor per UDP port of the range in use, per signalling
+# WebSocket and TCP connection, and its own; the plan's need or the seed's 65535,
+# whichever is more (dockerd would give the container its own, much higher, default).
+# Above 1048576 this host's fs.nr_open is raised for it (/etc/sysctl.d/93-file-descriptors.conf).
 ExecStart=/usr/bin/docker run --rm --name {unit} --network host --ulimit nofile={nofile}:{nofile} --volume /etc/livekit/livekit.yaml:/etc/livekit.yaml:ro {image} --config /etc/livekit.yaml
 # LiveKit closes its rooms on SIGTERM; give it 30 s.
 ExecStop=/usr/bin/docker stop --time 30 {unit}

@@ -560,12 +560,21 @@ fn descriptors(plan: &Plan, c: &Connections, calls: &crate::sizing::calls::Calls
                 Severity::Info,
                 "file-descriptors-raised",
                 paths,
-                format!(
-                    "{service} needs {} file descriptors per process on the {} hosts: the bundle raises {}.",
-                    n(need.per_process),
-                    role.label(),
-                    raised.join(", and ")
-                ),
+                if limits.nr_open.is_some() {
+                    format!(
+                        "{service} needs {} file descriptors in one process on the {} hosts: the bundle raises {}.",
+                        n(need.per_process),
+                        role.label(),
+                        raised.join(", and ")
+                    )
+                } else {
+                    format!(
+                        "The services on the {} hosts may hold {} file descriptors together: the bundle raises {}.",
+                        role.label(),
+                        n(limits.per_host),
+                        raised.join(", and ")
+                    )
+                },
                 format!(
                     "Past fs.nr_open no process may raise its limit, and past fs.file-max accept() fails with ENFILE (HAProxy 2.6 management guide §5; Linux fs/file.c). Need: {}.",
                     need.formula

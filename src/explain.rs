@@ -122,12 +122,13 @@ pub fn index_shape(path: &str) -> String {
 }
 
 /// The assumption groups in the order the engine lists them, each with a heading.
-pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 4] {
+pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 5] {
     [
         ("RAM and connections", a::RAM),
         ("Storage growth", a::STORAGE),
         ("Object storage", a::OBJECT_STORE),
         ("Calls", a::CALLS),
+        ("File descriptors", a::DESCRIPTORS),
     ]
 }
 

@@ -216,8 +216,10 @@ fn pick_text(options: Vec<String>, default: String, range: Range) -> BoxedStrate
 }
 
 fn name_text() -> BoxedStrategy<String> {
+    // Any character a plan name may hold (plan::name_char: no line breaks, controls,
+    // format characters, other spaces, private use or noncharacters).
     let any_printable = proptest::collection::vec(
-        any::<char>().prop_filter("not a control character", |c| !c.is_control()),
+        any::<char>().prop_map(|c| if plan::name_char(c) { c } else { 'x' }),
         1..=80,
     )
     .prop_map(String::from_iter);
@@ -237,7 +239,11 @@ fn domain_text() -> BoxedStrategy<String> {
         6 => "([a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?\\.){1,3}[a-z]{2,6}".boxed(),
         2 => (proptest::collection::vec(label, 1..=4), tld)
             .prop_map(|(labels, tld)| format!("{}.{tld}", labels.join(".")))
-            .prop_filter("a DNS name has at most 253 characters", |s| s.len() <= 253)
+            // Validation's limit for the server name: alertmanager@<name> must stay a
+            // mail address of at most 254 characters (RFC 5321), so 241.
+            .prop_filter("a server name has at most 241 characters", |s| {
+                s.len() <= plan::MAIL_ADDRESS_MAX - "alertmanager@".len()
+            })
             .boxed(),
     ]
     .boxed()

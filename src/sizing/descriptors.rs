@@ -30,25 +30,15 @@ pub const NR_OPEN_DEFAULT: u64 = 1_048_576;
 pub const NR_OPEN_MAX: u64 = 2_147_483_584;
 /// The bundle's fs.file-max for every host (seed §1, hosts/all/etc/sysctl.d).
 pub const FILE_MAX_DEFAULT: u64 = 2_097_152;
-/// HAProxy's descriptors besides two per connection, an allowance: 10 it reserves, one
-/// per listener and per health-checked server, the stats socket's 10 connections and 3
-/// per thread (epoll and a wake-up pipe; at most 64 threads: 192), by HAProxy 2.6's
-/// src/haproxy.c compute_ideal_maxsock; "doubling the maxconn value and adding a few
-/// tens" (management guide §5). Measured: HAProxy 2.6.12 reports a Maxsock 43 to 80 above
-/// 2 × maxconn with the bundle's haproxy.cfg on the named plans; tests/validate_edge.rs
-/// reads it from HAProxy's exporter and checks it stays within 2 × maxconn + this.
-pub const HAPROXY_OWN_FDS: u64 = 1_000;
-/// PostgreSQL's max_files_per_process default (docs, "Resource Consumption"): the most
-/// files one backend keeps open; the bundle leaves it at its default.
-pub const PG_FILES_PER_PROCESS: u64 = 1_000;
-/// PostgreSQL processes besides max_connections backends: autovacuum launcher and
-/// workers' share, checkpointer, background writer, WAL writer and sender, archiver,
-/// stats, logical launcher: an allowance of 20 beyond autovacuum_max_workers and
-/// max_worker_processes.
-pub const PG_AUX_PROCESSES: u64 = 20;
-/// LiveKit's descriptors besides its participants' (listeners, the Redis pool, metrics,
-/// the Go runtime): an allowance, as HAProxy's.
-pub const LIVEKIT_OWN_FDS: u64 = 1_000;
+/// HAProxy's descriptors besides two per connection (assumption haproxy-own-fds, with
+/// its source and the measurement).
+pub const HAPROXY_OWN_FDS: u64 = a::HAPROXY_OWN_FDS.value as u64;
+/// PostgreSQL's max_files_per_process default (assumption pg-files-per-process).
+pub const PG_FILES_PER_PROCESS: u64 = a::PG_FILES_PER_PROCESS.value as u64;
+/// PostgreSQL's processes besides backends and workers (assumption pg-aux-processes).
+pub const PG_AUX_PROCESSES: u64 = a::PG_AUX_PROCESSES.value as u64;
+/// LiveKit's own descriptors (assumption livekit-own-fds).
+pub const LIVEKIT_OWN_FDS: u64 = a::LIVEKIT_OWN_FDS.value as u64;
 
 /// One service's need on each host of a role.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -518,7 +518,12 @@ fn descriptors(plan: &Plan, c: &Connections, calls: &crate::sizing::calls::Calls
                 &["postgres.max-connections"],
                 "lower postgres.max-connections",
             ),
-            _ => (&[], "lower the load on it"),
+            Role::Coturn => (
+                &["coturn.min-port", "coturn.max-port"],
+                "narrow the relay port range",
+            ),
+            // No other role has a need (sizing::descriptors::needs).
+            _ => continue,
         };
         let limits = d::host_limits(&needs, role);
         let service = need.service;

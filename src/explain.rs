@@ -122,12 +122,13 @@ pub fn index_shape(path: &str) -> String {
 }
 
 /// The assumption groups in the order the engine lists them, each with a heading.
-pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 4] {
+pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 5] {
     [
         ("RAM and connections", a::RAM),
         ("Storage growth", a::STORAGE),
         ("Object storage", a::OBJECT_STORE),
         ("Calls", a::CALLS),
+        ("File descriptors", a::DESCRIPTORS),
     ]
 }
 
@@ -339,6 +340,13 @@ fn connections(plan: &Plan, report: &Report, key: &str) -> Option<String> {
             group(c.pgbouncer_file_descriptors),
             group(a::NOFILE_LIMIT.value as u64)
         ),
+        "haproxy-file-descriptors" => format!(
+            "2 × maxconn {} + {} = {} file descriptors for HAProxy: two sockets per connection (client and server side) and its own listeners, health checks, stats socket and 3 per thread (HAProxy 2.6 src/haproxy.c compute_ideal_maxsock; management guide §5: \"doubling the maxconn value and adding a few tens\"). Beyond fs.nr_open's default of {} the bundle raises fs.nr_open and haproxy.service's LimitNOFILE on the HAProxy hosts.",
+            group(c.haproxy_maxconn),
+            group(sizing::descriptors::HAPROXY_OWN_FDS),
+            group(c.haproxy_file_descriptors),
+            group(sizing::descriptors::NR_OPEN_DEFAULT)
+        ),
         "postgres-reserved-total" => format!(
             "{} = {} connections PostgreSQL keeps for others than PgBouncer (PostgreSQL docs, max_connections and superuser_reserved_connections).",
             c.postgres_reserved
@@ -355,14 +363,10 @@ fn connections(plan: &Plan, report: &Report, key: &str) -> Option<String> {
             signed(c.postgres_available)
         ),
         "haproxy-maxconn" => format!(
-            "peak concurrent users {} × {} connections per user = {}, at least 2,000, rounded up to the next thousand = {} (HAProxy configuration manual, global maxconn; assumption haproxy-connections-per-user: {}).",
+            "⌈peak concurrent users {} × {} connections per user⌉ = {}, at least 2,000, rounded up to the next thousand = {} (HAProxy configuration manual, global maxconn; assumption haproxy-connections-per-user: {}).",
             group(plan.users.peak_concurrent),
             number(plan.assume(&a::HAPROXY_CONNS_PER_USER)),
-            group(
-                plan.users
-                    .peak_concurrent
-                    .saturating_mul(plan.assume(&a::HAPROXY_CONNS_PER_USER) as u64)
-            ),
+            group(crate::sizing::connections::haproxy_connections_needed(plan)),
             group(c.haproxy_maxconn),
             a::HAPROXY_CONNS_PER_USER.source
         ),
@@ -653,7 +657,7 @@ mod tests {
         check(
             &[],
             "connections.haproxy-maxconn",
-            "peak concurrent users 2,500 × 3 connections per user = 7,500, at least 2,000, rounded up to the next thousand = 8,000 (HAProxy configuration manual, global maxconn; assumption haproxy-connections-per-user: assumption: a long-poll /sync plus concurrent requests; HTTP/2 clients use one).",
+            "⌈peak concurrent users 2,500 × 3 connections per user⌉ = 7,500, at least 2,000, rounded up to the next thousand = 8,000 (HAProxy configuration manual, global maxconn; assumption haproxy-connections-per-user: assumption: a long-poll /sync plus concurrent requests; HTTP/2 clients use one).",
         );
         check(
             &[],

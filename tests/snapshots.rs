@@ -94,6 +94,9 @@ fn plan_100k() {
             ("warning", "storage-fills"),
             ("warning", "livekit-port-range-small"),
             ("info", "event-persisters-fixed"),
+            // 1,000 connections: PostgreSQL's backends may hold more than half of
+            // fs.file-max's 2,097,152; the bundle raises it on the Patroni hosts.
+            ("info", "file-descriptors-raised"),
             ("info", "media-retention-keeps-minio"),
             ("info", "livekit-redis-single"),
         ],

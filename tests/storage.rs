@@ -613,8 +613,12 @@ fn bundle_schedule_matches_the_model() {
         );
         let prom =
             &bundles::file(&files, "hosts/monitoring/etc/prometheus/prometheus.yml").contents;
+        // The YAML emitter quotes the duration ('15s'), as a YAML 1.1 reader could
+        // otherwise take a bare word for another type.
         assert!(
-            prom.contains(&format!("scrape_interval: {PROMETHEUS_SCRAPE_INTERVAL_S}s")),
+            prom.contains(&format!(
+                "scrape_interval: '{PROMETHEUS_SCRAPE_INTERVAL_S}s'"
+            )),
             "{name}"
         );
         let vars = files

@@ -19,7 +19,7 @@ mod bundles;
 mod sandbox;
 
 use bundles::{bundle, host_file, named_plans, secrets};
-use sandbox::{Sandbox, assert_ok, output_text, tool};
+use sandbox::{Sandbox, assert_ok, output_text, quote, tool};
 use std::net::Ipv4Addr;
 use synapse_planner::bundle::{File, SecretId, Topology};
 use synapse_planner::plan::{Plan, Role};
@@ -150,6 +150,7 @@ fn haproxy_config_check_passes_with_warnings_fatal() {
 fn standby_binds_the_vip_and_the_track_script_follows_haproxy() {
     let haproxy = tool("haproxy");
     let sysctl = tool("sysctl");
+    let curl = tool("curl");
     every_haproxy_host(|name, plan, files, host| {
         let t = Topology::new(plan);
         let me = t.by_name(host).expect("host").ip;
@@ -166,6 +167,7 @@ fn standby_binds_the_vip_and_the_track_script_follows_haproxy() {
              ss -Hltn | awk '{{print $4}}' | sort > {dir}/listening\n\
              for _ in $(seq 1 20); do bash /etc/keepalived/check-haproxy.sh && break; sleep 0.2; done\n\
              bash /etc/keepalived/check-haproxy.sh; echo \"alive=$?\"\n\
+             {curl} -s -u admin:{password} http://127.0.0.1:8404/metrics | grep -E '^haproxy_process_max_(sockets|connections|fds) ' > {dir}/maxsock\n\
              kill $pid; wait $pid\n\
              bash /etc/keepalived/check-haproxy.sh 2> /dev/null; echo \"stopped=$?\"\n\
              exit 0\n",
@@ -173,6 +175,8 @@ fn standby_binds_the_vip_and_the_track_script_follows_haproxy() {
             limit = fd_limit(&host_file(files, host, HAPROXY_CFG).contents),
             sysctl = sysctl.display(),
             haproxy = haproxy.display(),
+            curl = curl.display(),
+            password = quote(secrets().get(SecretId::HaproxyStatsPassword)),
             dir = sb.dir().display(),
             vip = t.vip,
         );
@@ -202,6 +206,31 @@ fn standby_binds_the_vip_and_the_track_script_follows_haproxy() {
             text.contains("stopped=1"),
             "{name}/{host}: track script with HAProxy down: {text}"
         );
+        // HAProxy's own count of the descriptors it needs (Maxsock, as its exporter
+        // shows it) stays within the report's 2 × maxconn + HAPROXY_OWN_FDS, for the
+        // maxconn it runs with (lower when this machine's limit made the test pass -n),
+        // and the configured maxconn's figure is the report's.
+        let metrics = std::fs::read_to_string(sb.dir().join("maxsock")).unwrap_or_default();
+        let metric = |key: &str| -> u64 {
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("haproxy_process_{key} ")))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .unwrap_or_else(|| panic!("{name}/{host}: no {key} in:\n{metrics}\n{log}"))
+                as u64
+        };
+        let (maxsock, maxconn) = (metric("max_sockets"), metric("max_connections"));
+        assert!(
+            maxsock <= 2 * maxconn + synapse_planner::sizing::descriptors::HAPROXY_OWN_FDS,
+            "{name}/{host}: HAProxy's Maxsock {maxsock} for maxconn {maxconn}"
+        );
+        assert!(metric("max_fds") >= maxsock, "{name}/{host}: {metrics}");
+        let report = synapse_planner::report::Report::new(plan).connections;
+        assert_eq!(
+            report.haproxy_file_descriptors,
+            2 * report.haproxy_maxconn + synapse_planner::sizing::descriptors::HAPROXY_OWN_FDS
+        );
+        eprintln!("{name}/{host}: maxconn {maxconn}, Maxsock {maxsock}");
         assert!(
             !log.contains("[ALERT]")
                 || log.lines().filter(|l| l.contains("[ALERT]")).all(|l| {

@@ -544,6 +544,75 @@ fn plan_params(plan: &Plan) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Every parameter the report computes, at the corners of the plan schema (RAM,
+/// vCPUs and max_connections at their bounds, and the RAM from which RAM × 3/4 no longer
+/// fits effective_cache_size), through Debian 12's PostgreSQL: `postgres -C <name>` reads
+/// postgresql.conf as a start does and refuses any value outside the parameter's range
+/// ("invalid value …", "configuration file … contains errors"). PostgreSQL 16 and 17
+/// have the same ranges for these parameters (guc_tables.c; see
+/// synapse_planner::sizing::postgres::limits).
+#[test]
+fn numbers_past_tool_limits_postgres_accepts_every_parameter_at_the_schema_bounds() {
+    let postgres = tool("/usr/lib/postgresql/15/bin/postgres");
+    // (label, RAM GiB, vCPUs, max_connections, effective_cache_size as postgres shows it in pages).
+    let cases: [(&str, &str, &str, &str, &str); 5] = [
+        ("largest", "24576", "1024", "10000", "2147483647"),
+        ("largest-work-mem", "24576", "4", "10", "2147483647"),
+        ("few-cores", "24576", "1", "10", "2147483647"),
+        ("first-capped", "21846", "16", "500", "2147483647"),
+        ("smallest", "1", "1", "10000", "98304"),
+    ];
+    for (label, ram, vcpus, conns, ecs_pages) in cases {
+        let plan = Plan::default()
+            .with_texts(&[
+                ("hosts.patroni.ram-gib", ram),
+                ("hosts.patroni.vcpus", vcpus),
+                ("postgres.max-connections", conns),
+            ])
+            .unwrap_or_else(|e| panic!("{label}: {e:?}"));
+        let params = plan_params(&plan);
+        let sb = Sandbox::new("pg-limits");
+        let conf: String = params
+            .iter()
+            .map(|(n, v)| format!("{n} = '{}'\n", v.replace('\'', "''")))
+            .collect();
+        sb.write("pgdata/postgresql.conf", conf);
+        let mut script = String::from(
+            "set -u\nchown -R postgres:postgres pgdata\nchmod 0700 pgdata\nstatus=0\n",
+        );
+        for (n, _) in &params {
+            script.push_str(&format!(
+                "v=$(runuser -u postgres -- {postgres} -D pgdata -C {n} 2> err.txt) || {{ echo \"REFUSED {n}\"; cat err.txt; status=1; }}\necho \"{n}=$v\"\n",
+                postgres = postgres.display(),
+            ));
+        }
+        script.push_str("exit $status\n");
+        let out = sb.run(&script);
+        let text = output_text(&out);
+        assert_ok(
+            &out,
+            &format!("{label}: postgres -C on every parameter\n{text}"),
+        );
+        assert!(!text.contains("REFUSED"), "{label}:\n{text}");
+        for (n, _) in &params {
+            assert!(
+                text.lines().any(|l| l.starts_with(&format!("{n}="))),
+                "{label}: no {n}:\n{text}"
+            );
+        }
+        assert!(
+            text.lines()
+                .any(|l| l == format!("effective_cache_size={ecs_pages}")),
+            "{label}: effective_cache_size:\n{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l == format!("max_connections={conns}")),
+            "{label}:\n{text}"
+        );
+    }
+}
+
 /// postgresql-common's maintainer scripts ask `pg_conftool createcluster.conf show -bs
 /// create_main_cluster` before creating a cluster; with the generated file it says off.
 #[test]

@@ -81,6 +81,121 @@ fn sysctl_files_apply() {
     }
 }
 
+/// Where the plan needs more file descriptors than the defaults (HAProxy past fs.nr_open's
+/// 1,048,576 from 175,000 peak users, PostgreSQL's backends past fs.file-max, a need past
+/// the kernel's ceiling): the per-host sysctl file parses (`sysctl --dry-run`; fs.* keys
+/// are global, so they are not written here), its values are inside the kernel's ranges
+/// (fs.nr_open 64 ..= 2^31 − 64, fs/file.c), the drop-in's LimitNOFILE does not pass
+/// fs.nr_open, and systemd reads the drop-in next to Debian's haproxy.service
+/// (`systemd-analyze verify`).
+#[test]
+fn numbers_past_tool_limits_descriptor_files_pass_sysctl_and_systemd() {
+    use synapse_planner::plan::Plan;
+    let sysctl = tool("sysctl");
+    let analyze = tool("systemd-analyze");
+    let users = ("users.registered", "100000000");
+    // (label, changes, host, whether HAProxy gets a drop-in).
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, bool);
+    let cases: [Case; 4] = [
+        (
+            "175k",
+            vec![users, ("users.peak-concurrent", "175000")],
+            "haproxy1",
+            true,
+        ),
+        (
+            "beyond-ceiling",
+            vec![
+                users,
+                ("users.peak-concurrent", "100000000"),
+                ("assumptions.haproxy-connections-per-user", "11"),
+            ],
+            "haproxy2",
+            true,
+        ),
+        (
+            "pg-10000",
+            vec![("postgres.max-connections", "10000")],
+            "patroni1",
+            false,
+        ),
+        (
+            "livekit",
+            vec![
+                ("calls.group-rooms", "100000"),
+                ("calls.participants-per-room", "100"),
+            ],
+            "livekit1",
+            false,
+        ),
+    ];
+    for (label, changes, host, dropin) in cases {
+        let plan = Plan::default().with_texts(&changes).expect("valid");
+        let files = bundle(&plan);
+        let f = file(
+            &files,
+            &format!("hosts/{host}/etc/sysctl.d/93-file-descriptors.conf"),
+        );
+        let sb = Sandbox::new("fds");
+        let path = sb.write("93-file-descriptors.conf", &f.contents);
+        let dry = std::process::Command::new(&sysctl)
+            .arg("--dry-run")
+            .arg("-p")
+            .arg(&path)
+            .output()
+            .expect("sysctl");
+        assert_ok(&dry, &format!("{label}: sysctl --dry-run"));
+        assert!(dry.stderr.is_empty(), "{label}: {}", output_text(&dry));
+        let mut nr_open = 1_048_576u64;
+        for line in f.contents.lines().filter(|l| !l.starts_with('#')) {
+            let (key, value) = line.split_once('=').expect("key = value");
+            let value: u64 = value.trim().parse().expect("a number");
+            match key.trim() {
+                "fs.nr_open" => {
+                    assert!((64..=2_147_483_584).contains(&value), "{label}: {line}");
+                    nr_open = value;
+                }
+                "fs.file-max" => assert!(value >= 2_097_152, "{label}: {line}"),
+                other => panic!("{label}: unexpected key {other}"),
+            }
+        }
+        let unit =
+            format!("hosts/{host}/etc/systemd/system/haproxy.service.d/90-synapse-planner.conf");
+        let found = files.iter().find(|f| f.path == unit);
+        assert_eq!(found.is_some(), dropin, "{label}: {unit}");
+        if let Some(d) = found {
+            let nofile: u64 = d
+                .contents
+                .lines()
+                .find_map(|l| l.strip_prefix("LimitNOFILE="))
+                .expect("LimitNOFILE")
+                .parse()
+                .expect("a number");
+            assert!(
+                nofile <= nr_open,
+                "{label}: LimitNOFILE {nofile} > fs.nr_open {nr_open}"
+            );
+            sb.write(
+                "units/haproxy.service.d/90-synapse-planner.conf",
+                &d.contents,
+            );
+            let out = sb.run(&format!(
+                "set -e\ncp /lib/systemd/system/haproxy.service units/\nSYSTEMD_UNIT_PATH=$PWD/units: {} verify $PWD/units/haproxy.service 2>&1\n",
+                analyze.display()
+            ));
+            let text = output_text(&out);
+            assert_ok(
+                &out,
+                &format!("{label}: systemd-analyze verify haproxy.service"),
+            );
+            assert!(
+                !text.contains("90-synapse-planner.conf"),
+                "{label}: systemd complains about the drop-in:\n{text}"
+            );
+        }
+    }
+}
+
 /// pam_limits parses the limits file and applies it to a session of `nobody`.
 #[test]
 fn limits_file_is_applied_by_pam_limits() {

@@ -24,7 +24,15 @@ impl Assumption {
     /// (superuser_reserved_connections, nofile) are facts of the deployment, not
     /// estimates, and stay fixed.
     pub fn overridable(&self) -> bool {
-        !matches!(self.id, "pg-superuser-reserved" | "nofile-limit")
+        !matches!(
+            self.id,
+            "pg-superuser-reserved"
+                | "nofile-limit"
+                | "haproxy-own-fds"
+                | "pg-files-per-process"
+                | "pg-aux-processes"
+                | "livekit-own-fds"
+        )
     }
 
     /// The largest override accepted: generous (×1000 the default, at least 10⁶) but
@@ -43,21 +51,25 @@ macro_rules! assumptions {
 }
 
 mod calls;
+mod descriptors;
 mod objectstore;
 mod ram;
 mod storage;
 
 pub use calls::*;
+pub use descriptors::*;
 pub use objectstore::*;
 pub use ram::*;
 pub use storage::*;
 
-/// Every constant, in a fixed order: RAM and connections, storage, object storage, calls.
+/// Every constant, in a fixed order: RAM and connections, storage, object storage, calls,
+/// file descriptors (new groups go last: `Slot::Assumption` indexes this order).
 pub fn all() -> impl Iterator<Item = &'static Assumption> {
     RAM.iter()
         .chain(STORAGE.iter())
         .chain(OBJECT_STORE.iter())
         .chain(CALLS.iter())
+        .chain(DESCRIPTORS.iter())
 }
 
 /// The constant with this id.

@@ -394,8 +394,20 @@ fn image() -> String {
     format!("{LIVEKIT_IMAGE}:{LIVEKIT_VERSION}")
 }
 
+/// The open-file limit LiveKit's container runs with: its need at the plan's peak
+/// (`sizing::descriptors`), never below the cluster's default, never above fs.nr_open's
+/// ceiling (past it the report has an error finding).
+fn livekit_nofile(ctx: &Ctx) -> u64 {
+    use crate::sizing::descriptors::{self as d, NR_OPEN_MAX, limit_nofile};
+    let need = d::needs(ctx.plan, &ctx.report.connections, &ctx.report.calls)
+        .into_iter()
+        .find(|n| n.role == Role::Livekit)
+        .map_or(0, |n| n.per_process);
+    limit_nofile(need.min(NR_OPEN_MAX))
+}
+
 fn livekit_unit(ctx: &Ctx, h: &Host, redis: &Host) -> File {
-    let nofile = a::NOFILE_LIMIT.value as u64;
+    let nofile = livekit_nofile(ctx);
     let redis_dep = if h.name == redis.name {
         "# Redis for every LiveKit node runs on this host: start after it.\nAfter=redis-server.service\nWants=redis-server.service\n"
     } else {
@@ -412,8 +424,10 @@ Requires=docker.service
 [Service]
 Type=simple
 ExecStartPre=-/usr/bin/docker rm --force {unit}
-# nofile: one descriptor per UDP port of the range, per TCP and WebSocket connection;
-# the seed's {nofile} (dockerd would give the container its own, much higher, default).
+# nofile {nofile}: one descriptor per UDP port of the range in use, per signalling
+# WebSocket and TCP connection, and its own; the plan's need or the seed's 65535,
+# whichever is more (dockerd would give the container its own, much higher, default).
+# Above 1048576 this host's fs.nr_open is raised for it (/etc/sysctl.d/93-file-descriptors.conf).
 ExecStart=/usr/bin/docker run --rm --name {unit} --network host --ulimit nofile={nofile}:{nofile} --volume /etc/livekit/livekit.yaml:/etc/livekit.yaml:ro {image} --config /etc/livekit.yaml
 # LiveKit closes its rooms on SIGTERM; give it 30 s.
 ExecStop=/usr/bin/docker stop --time 30 {unit}
@@ -526,9 +540,12 @@ exit 1
     .script()
 }
 
-/// Redis's maxmemory: the RAM the budget gives this Redis (assumption livekit-redis-gib).
+/// Redis's maxmemory: the RAM the budget gives this Redis (assumption livekit-redis-gib),
+/// in whole MiB, rounded down: it is what is available, and rounding up would let Redis
+/// grow past its budget.
 fn redis_maxmemory_mb(ctx: &Ctx) -> u64 {
-    (ctx.plan.assume(&a::LIVEKIT_REDIS_GIB) * 1024.0).round() as u64
+    // At least 1: `maxmemory 0` means no limit at all (redis.conf of Redis 7.0).
+    crate::sizing::round_down_available(ctx.plan.assume(&a::LIVEKIT_REDIS_GIB) * 1024.0).max(1)
 }
 
 fn redis_conf(ctx: &Ctx, h: &Host) -> File {
@@ -641,6 +658,17 @@ mod tests {
         Plan::default()
             .with_texts(changes)
             .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"))
+    }
+
+    #[test]
+    fn numbers_past_tool_limits_redis_maxmemory_rounds_down_and_is_never_unlimited() {
+        // (livekit-redis-gib, maxmemory in MiB): within the budget, never 0 (no limit).
+        for (gib, mb) in [("0.5", 512), ("0.0019", 1), ("0", 1), ("1.99999", 2047)] {
+            let p = plan(&[("assumptions.livekit-redis-gib", gib)]);
+            with_ctx(&p, |ctx| {
+                assert_eq!(redis_maxmemory_mb(ctx), mb, "{gib} GiB")
+            });
+        }
     }
 
     /// `key=value` (coturn) or `key value` (Redis) settings, in order, comments skipped.

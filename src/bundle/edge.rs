@@ -201,15 +201,18 @@ to a thousand. Front ends inherit it (their maxconn 0 = the global one)."
         threads_note = comment(
             "    ",
             &format!(
-                "File descriptors: HAProxy sizes its own limit from maxconn (about 2 per
-connection, client and server side, plus listeners and checks: ~{fds} here) and,
-started as root by systemd, raises RLIMIT_NOFILE itself; the seed's nofile
-{nofile} (limits.conf, systemd's default) does not cap it. strict-limits (on by
+                "File descriptors: HAProxy sizes its own limit from maxconn (2 per connection,
+client and server side, plus listeners, checks and threads: at most {fds} here,
+connections.haproxy-file-descriptors) and, started as root by systemd, raises
+RLIMIT_NOFILE itself, up to fs.nr_open (the kernel's 1048576 unless
+/etc/sysctl.d/93-file-descriptors.conf raises it); the seed's nofile {nofile}
+(limits.conf, systemd's default) does not cap it, and where the need passes it
+haproxy.service.d/90-synapse-planner.conf sets LimitNOFILE. strict-limits (on by
 default since 2.6) makes it refuse to start if the kernel says no, instead of
 silently serving fewer connections. No ulimit-n: the manual advises against it.
 Threads: one per vCPU of the HAProxy hosts ({vcpus}); this build supports at most
 {max_threads} (MAX_THREADS in haproxy -vv).",
-                fds = maxconn.saturating_mul(2),
+                fds = ctx.report.connections.haproxy_file_descriptors,
                 max_threads = HAPROXY_MAX_THREADS,
             ),
         ),

@@ -5,6 +5,7 @@
 use super::{Comment, Ctx, File, Scope, ports};
 use crate::assumptions as a;
 use crate::plan::Role;
+use crate::syntax::conf::Format;
 
 pub fn files(ctx: &Ctx) -> Vec<File> {
     let mut out = vec![
@@ -20,6 +21,116 @@ pub fn files(ctx: &Ctx) -> Vec<File> {
     out.extend(reserved_ports(ctx));
     out.extend(chrony_server(ctx));
     out.extend(huge_pages(ctx));
+    out.extend(file_descriptors(ctx));
+    out
+}
+
+/// Where the plan's services need more file descriptors than the defaults allow: per
+/// host, `fs.nr_open` (the most one process may have) and `fs.file-max` (the host's
+/// total) in a sysctl file read after 90-synapse-planner.conf, and for HAProxy a systemd
+/// drop-in with `LimitNOFILE=` (LiveKit's container gets its limit with `--ulimit`,
+/// PgBouncer's drop-in is written with its other files). Figures from
+/// `sizing::descriptors` over the report's connections and calls.
+fn file_descriptors(ctx: &Ctx) -> Vec<File> {
+    use crate::sizing::descriptors::{
+        self as d, FILE_MAX_DEFAULT, NR_OPEN_DEFAULT, NR_OPEN_MAX, limit_nofile,
+    };
+    let needs = d::needs(ctx.plan, &ctx.report.connections, &ctx.report.calls);
+    let wv = |n: u64| Format::Words.value(&n.to_string());
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        let limits = d::host_limits(&needs, role);
+        let mine: Vec<&d::Need> = needs.iter().filter(|n| n.role == role).collect();
+        if limits.nr_open.is_some() || limits.file_max.is_some() {
+            let mut why = String::from(
+                "File descriptors the plan's services need on this host, above the defaults.\n",
+            );
+            for n in &mine {
+                why.push_str(&format!("{}: {}.\n", n.service, n.formula));
+            }
+            let mut settings = String::new();
+            if let Some(v) = limits.nr_open {
+                let mut note = format!(
+                    "fs.nr_open: the most descriptors one process may have (setrlimit() and systemd's\n\
+                     LimitNOFILE= fail above it). The kernel's default is {NR_OPEN_DEFAULT} (fs/file.c, sysctl_nr_open)\n\
+                     and Debian 12's systemd leaves it; the largest need here is {}.",
+                    limits.per_process
+                );
+                if limits.per_process > NR_OPEN_MAX {
+                    note.push_str(&format!(
+                        "\nThat is past the kernel's ceiling of {NR_OPEN_MAX} (sysctl_nr_open_max, fs/file.c): set to the\n\
+                         ceiling, and the report has an error finding (file-descriptors-beyond-kernel)."
+                    ));
+                }
+                settings.push_str(&Comment::Hash.lines(&note));
+                settings.push_str(&format!("fs.nr_open = {}\n", wv(v)));
+            }
+            if let Some(v) = limits.file_max {
+                settings.push_str(&Comment::Hash.lines(&format!(
+                    "fs.file-max: descriptors open on the whole host. Twice what the services above may hold\n\
+                     together (2 × {}), the other half for everything else; 90-synapse-planner.conf sets\n\
+                     {FILE_MAX_DEFAULT}, and this file, read after it, raises it.",
+                    limits.per_host
+                )));
+                settings.push_str(&format!("fs.file-max = {}\n", wv(v)));
+            }
+            for h in ctx.hosts(role) {
+                out.push(
+                    File::new(
+                        format!("hosts/{}/etc/sysctl.d/93-file-descriptors.conf", h.name),
+                        Scope::Role(role),
+                        "Kernel limits on file descriptors raised for this host's services (fs.nr_open, fs.file-max).",
+                        format!(
+                            "{}{}{}",
+                            ctx.header(Comment::Hash),
+                            Comment::Hash.lines(&why),
+                            settings
+                        ),
+                    )
+                    .for_host(h),
+                );
+            }
+        }
+        // HAProxy: a drop-in where its need passes the cluster's default limit. HAProxy,
+        // started as root, would raise its own limit too (management guide §5); the
+        // drop-in states it, and systemd refuses to start it if fs.nr_open is short.
+        if role == Role::Haproxy
+            && let Some(n) = mine.first()
+            && n.per_process > limit_nofile(0)
+        {
+            let nofile = limit_nofile(n.per_process.min(NR_OPEN_MAX));
+            for h in ctx.hosts(role) {
+                out.push(
+                    File::new(
+                        format!(
+                            "hosts/{}/etc/systemd/system/haproxy.service.d/90-synapse-planner.conf",
+                            h.name
+                        ),
+                        Scope::Role(role),
+                        "systemd drop-in: HAProxy's open-file limit for its maxconn.",
+                        format!(
+                            "{}{}[Service]\nLimitNOFILE={}\n",
+                            ctx.header(Comment::Hash),
+                            Comment::Hash.lines(&format!(
+                                "HAProxy's open-file limit (systemd.exec(5), LimitNOFILE=: soft and hard limit),\n\
+                                 above the cluster's DefaultLimitNOFILE={}. Need: {}.\n\
+                                 It must not pass fs.nr_open{}.",
+                                a::NOFILE_LIMIT.value as u64,
+                                n.formula,
+                                if limits.nr_open.is_some() {
+                                    " (raised in /etc/sysctl.d/93-file-descriptors.conf)"
+                                } else {
+                                    ", the kernel's 1048576 here"
+                                }
+                            )),
+                            Format::Systemd.value(&nofile.to_string())
+                        ),
+                    )
+                    .for_host(h),
+                );
+            }
+        }
+    }
     out
 }
 
@@ -442,4 +553,118 @@ echo "prepared $name: UTC, files, /etc/hosts, sysctl, chrony, node_exporter on :
         body,
     )
     .script()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{contents, with_ctx};
+    use crate::plan::Plan;
+
+    /// `key = value` lines of a sysctl file.
+    fn sysctl(text: &str) -> Vec<(String, String)> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && l.contains('='))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect()
+    }
+
+    /// (changes, host, its 93-file-descriptors.conf settings, haproxy's LimitNOFILE).
+    #[test]
+    fn numbers_past_tool_limits_system_files_raise_descriptor_limits_where_needed() {
+        let check = |changes: &[(&str, &str)],
+                     host: &str,
+                     expect: &[(&str, &str)],
+                     haproxy_nofile: Option<&str>| {
+            let p = Plan::default().with_texts(changes).expect("valid");
+            let files = with_ctx(&p, files);
+            let path = format!("hosts/{host}/etc/sysctl.d/93-file-descriptors.conf");
+            let got = files
+                .iter()
+                .find(|f| f.path == path)
+                .map(|f| sysctl(&f.contents))
+                .unwrap_or_default();
+            let want: Vec<(String, String)> = expect
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(got, want, "{changes:?} {host}");
+            let dropin = files
+                .iter()
+                .find(|f| {
+                    f.path
+                        == "hosts/haproxy1/etc/systemd/system/haproxy.service.d/90-synapse-planner.conf"
+                })
+                .map(|f| {
+                    f.contents
+                        .lines()
+                        .find_map(|l| l.strip_prefix("LimitNOFILE="))
+                        .expect("LimitNOFILE")
+                        .to_string()
+                });
+            assert_eq!(dropin.as_deref(), haproxy_nofile, "{changes:?}");
+        };
+        let users = ("users.registered", "100000000");
+        // The default plan: 2 × 8,000 + 1,000 = 17,000, within every default.
+        check(&[], "haproxy1", &[], None);
+        // 25,000 × 3 → 75,000: 151,000 passes the 65,535 default but not fs.nr_open.
+        check(
+            &[users, ("users.peak-concurrent", "25000")],
+            "haproxy1",
+            &[],
+            Some("151000"),
+        );
+        // 175,000 × 3 → 525,000: 1,051,000 passes fs.nr_open's 1,048,576 and half of
+        // fs.file-max's 2,097,152.
+        check(
+            &[users, ("users.peak-concurrent", "175000")],
+            "haproxy2",
+            &[("fs.nr_open", "1051000"), ("fs.file-max", "2102000")],
+            Some("1051000"),
+        );
+        // Past the kernel's ceiling: held at it (the report has the error).
+        check(
+            &[
+                users,
+                ("users.peak-concurrent", "100000000"),
+                ("assumptions.haproxy-connections-per-user", "11"),
+            ],
+            "haproxy1",
+            &[("fs.nr_open", "2147483584"), ("fs.file-max", "4400002000")],
+            Some("2147483584"),
+        );
+        // PostgreSQL's backends × max_files_per_process on the Patroni hosts.
+        check(
+            &[("postgres.max-connections", "10000")],
+            "patroni3",
+            &[("fs.file-max", "20080000")],
+            None,
+        );
+        // LiveKit: 10,000 rooms × 100 on 2 nodes = 500,000 participants a node: the
+        // range's 101 UDP ports + 500,000 signalling connections + 1,000 = 501,101, under
+        // fs.nr_open and half of fs.file-max (its container gets it with --ulimit).
+        check(
+            &[
+                ("calls.group-rooms", "10000"),
+                ("calls.participants-per-room", "100"),
+            ],
+            "livekit1",
+            &[],
+            None,
+        );
+    }
+
+    #[test]
+    fn numbers_past_tool_limits_livekit_container_gets_its_need() {
+        let p = Plan::default()
+            .with_texts(&[
+                ("calls.group-rooms", "10000"),
+                ("calls.participants-per-room", "100"),
+            ])
+            .expect("valid");
+        let files = with_ctx(&p, super::super::calls::files);
+        let unit = contents(&files, "hosts/livekit1/etc/systemd/system/livekit.service");
+        assert!(unit.contains("--ulimit nofile=501101:501101 "), "{unit}");
+    }
 }

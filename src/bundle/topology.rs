@@ -39,13 +39,8 @@ impl Topology {
         let mut hosts = Vec::new();
         for role in Role::ALL {
             let (first, _) = role.address_block();
-            let single = role.count_bounds().1 == 1;
             for i in 1..=plan.host(role).count {
-                let name = if single {
-                    role.key().to_string()
-                } else {
-                    format!("{}{i}", role.key())
-                };
+                let name = role.host_name(i);
                 hosts.push(Host {
                     role,
                     index: i,
@@ -171,6 +166,88 @@ mod tests {
             .map(|(a, b)| (a, b.to_string()))
         );
         assert_eq!(t.vip.to_string(), "10.0.1.10");
+    }
+
+    /// At the longest internal domain and server name validation accepts, with every
+    /// role at its largest count, every name the bundle writes fits: host names and
+    /// labels (DNS), file names (NAME_MAX) and mail addresses (RFC 5321).
+    #[test]
+    fn numbers_past_tool_limits_every_generated_name_fits_at_the_longest_valid_names() {
+        use crate::plan::{DNS_LABEL_MAX, DNS_NAME_MAX, FILE_NAME_MAX, MAIL_ADDRESS_MAX};
+        let longest_ok = |path: &str| {
+            (1..=253)
+                .rev()
+                .map(crate::plan::tests_dns_name)
+                .find(|name| Plan::default().with_text(path, name).is_ok())
+                .unwrap_or_else(|| panic!("no valid {path}"))
+        };
+        let suffix = longest_ok("network.internal-domain");
+        let server = longest_ok("domain");
+        assert_eq!((suffix.len(), server.len()), (242, 241));
+        let mut changes = vec![
+            ("network.internal-domain".to_string(), suffix.clone()),
+            ("domain".to_string(), server.clone()),
+        ];
+        for role in Role::ALL {
+            let (_, max, _) = role.count_bounds();
+            changes.push((format!("hosts.{}.count", role.key()), max.to_string()));
+        }
+        let refs: Vec<(&str, &str)> = changes
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let plan = Plan::default().with_texts(&refs).expect("valid");
+        let t = Topology::new(&plan);
+        for h in &t.hosts {
+            assert!(
+                h.fqdn.len() <= DNS_NAME_MAX,
+                "{} is {}",
+                h.fqdn,
+                h.fqdn.len()
+            );
+            assert!(
+                h.fqdn.split('.').all(|l| l.len() <= DNS_LABEL_MAX),
+                "{}",
+                h.fqdn
+            );
+        }
+        let date = crate::bundle::Date::parse("2026-11-26").expect("date");
+        let files = crate::bundle::files(&plan, &date, &crate::bundle::Secrets::placeholders());
+        let mut seen = 0;
+        for f in &files {
+            for word in f
+                .contents
+                .split(|c: char| c.is_whitespace() || "\"'<>=,;()[]{}`|".contains(c))
+                .filter(|w| w.contains(server.as_str()) || w.contains(suffix.as_str()))
+            {
+                seen += 1;
+                // The pieces of paths and URIs (`/etc/haproxy/certs/<server>.pem`,
+                // `turn:<host>:3478?transport=udp`, `https://<host>:8008/…`). Other
+                // words holding a name (etcd's cluster token) are no name of a tool.
+                let is_path = word.contains('/');
+                for part in word.split(['/', ':', '?']) {
+                    let part = part.trim_end_matches('.');
+                    if let Some((local, host)) = part.split_once('@') {
+                        // A mail address at the server name; `root@<host>` is ssh's.
+                        assert!(
+                            host != server || part.len() <= MAIL_ADDRESS_MAX,
+                            "{}: {local}@… is {} characters",
+                            f.path,
+                            part.len()
+                        );
+                        assert!(host.len() <= DNS_NAME_MAX, "{}: {host}", f.path);
+                    } else if is_path {
+                        assert!(
+                            part.len() <= FILE_NAME_MAX,
+                            "{}: {part} is {}",
+                            f.path,
+                            part.len()
+                        );
+                    }
+                }
+            }
+        }
+        assert!(seen > 100, "{seen}");
     }
 
     #[test]

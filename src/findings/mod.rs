@@ -71,6 +71,7 @@ pub fn evaluate(plan: &Plan, i: &Inputs<'_>) -> Vec<Finding> {
     workers(plan, &mut out);
     availability(plan, &mut out);
     postgres_memory(plan, &mut out);
+    descriptors(plan, i.connections, i.calls, &mut out);
     storage::check(plan, i.storage, &mut out);
     capacity::check(plan, i.object_storage, i.calls, i.failures, &mut out);
     let mut v = out.0;
@@ -159,9 +160,10 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
     }
 }
 
-/// The tight-RAM threshold of this plan, in percent.
+/// The tight-RAM threshold of this plan, in percent. The share of RAM a budget may use
+/// is what is available to it, so the percentage rounds down.
 fn tight_percent(plan: &Plan) -> u64 {
-    (plan.assume(&a::TIGHT_RAM_SHARE) * 100.0) as u64
+    crate::sizing::round_down_available(plan.assume(&a::TIGHT_RAM_SHARE) * 100.0)
 }
 
 /// The least RAM (whole GiB) at which one host of `role` needs at most `percent` of it.
@@ -378,9 +380,13 @@ fn workers(plan: &Plan, out: &mut Out) {
     } else {
         1
     };
-    let per = (plan.assume(&a::SYNC_USERS_PER_WORKER) as u64).max(1);
-    if plan.users.peak_concurrent > sync_capable.saturating_mul(per) {
-        let want = plan.users.peak_concurrent.div_ceil(per);
+    // What the sync processes serve is available capacity and the workers wanted a need:
+    // the fractional assumption multiplies and divides unrounded, and only the worker
+    // count is rounded, up.
+    let per = plan.assume(&a::SYNC_USERS_PER_WORKER);
+    let peak = plan.users.peak_concurrent as f64;
+    if peak > sync_capable as f64 * per {
+        let want = crate::sizing::round_up_needed(peak / per.max(f64::MIN_POSITIVE));
         out.push(
             Severity::Warning,
             "sync-workers-low",
@@ -391,7 +397,7 @@ fn workers(plan: &Plan, out: &mut Out) {
             ),
             format!(
                 "Assumption: one sync worker serves about {} concurrent users ({}).",
-                n(per),
+                crate::report::number_text(&per.into()),
                 a::SYNC_USERS_PER_WORKER.source
             ),
             format!("Plan about {want} sync workers and watch the sync p95 latency."),
@@ -475,8 +481,132 @@ fn availability(plan: &Plan, out: &mut Out) {
     }
 }
 
+/// Each service's file descriptors against fs.nr_open's ceiling (an error: nothing
+/// can raise it), and what the bundle raises (information).
+fn descriptors(plan: &Plan, c: &Connections, calls: &crate::sizing::calls::Calls, out: &mut Out) {
+    use crate::sizing::descriptors::{self as d, FILE_MAX_DEFAULT, NR_OPEN_DEFAULT, NR_OPEN_MAX};
+    let needs = d::needs(plan, c, calls);
+    for role in Role::ALL {
+        let Some(need) = needs
+            .iter()
+            .filter(|n| n.role == role)
+            .max_by_key(|n| n.per_process)
+        else {
+            continue;
+        };
+        let (paths, lever): (&[&str], &str) = match role {
+            Role::Haproxy => (
+                &[
+                    "users.peak-concurrent",
+                    "assumptions.haproxy-connections-per-user",
+                ],
+                "lower the connections per user (HTTP/2 clients use one) or the peak the VIP's one active HAProxy serves; HAProxy nodes share the VIP one at a time, so more of them do not split the load",
+            ),
+            Role::Livekit => (
+                &[
+                    "hosts.livekit.count",
+                    "calls.group-rooms",
+                    "calls.participants-per-room",
+                ],
+                "add LiveKit nodes so fewer participants share one",
+            ),
+            Role::Synapse => (
+                &["pgbouncer.max-client-conn"],
+                "lower pgbouncer.max-client-conn",
+            ),
+            Role::Patroni => (
+                &["postgres.max-connections"],
+                "lower postgres.max-connections",
+            ),
+            Role::Coturn => (
+                &["coturn.min-port", "coturn.max-port"],
+                "narrow the relay port range",
+            ),
+            // No other role has a need (sizing::descriptors::needs).
+            _ => continue,
+        };
+        let limits = d::host_limits(&needs, role);
+        let service = need.service;
+        if need.per_process > NR_OPEN_MAX {
+            out.push(
+                Severity::Error,
+                "file-descriptors-beyond-kernel",
+                paths,
+                format!(
+                    "{service} on the {} hosts needs {} file descriptors in one process; Linux allows at most {} (fs.nr_open's ceiling).",
+                    role.label(),
+                    n(need.per_process),
+                    n(NR_OPEN_MAX)
+                ),
+                format!(
+                    "No process can hold more descriptors than fs.nr_open, and the kernel accepts fs.nr_open up to sysctl_nr_open_max = INT_MAX rounded down to a multiple of 64 (Linux fs/file.c); systemd refuses to start a unit whose LimitNOFILE is above it, and HAProxy with strict-limits (its default) refuses to start short of its need. Need: {}.",
+                    need.formula
+                ),
+                format!("Bring it under {}: {lever}.", n(NR_OPEN_MAX)),
+            );
+        } else if limits.nr_open.is_some() || limits.file_max.is_some() {
+            let mut raised = Vec::new();
+            if let Some(v) = limits.nr_open {
+                raised.push(format!(
+                    "fs.nr_open to {} (the kernel's default is {}) and {service}'s open-file limit to it",
+                    n(v),
+                    n(NR_OPEN_DEFAULT)
+                ));
+            }
+            if let Some(v) = limits.file_max {
+                raised.push(format!(
+                    "fs.file-max to {} (twice the {} its services may hold together; the bundle's default is {})",
+                    n(v),
+                    n(limits.per_host),
+                    n(FILE_MAX_DEFAULT)
+                ));
+            }
+            out.push(
+                Severity::Info,
+                "file-descriptors-raised",
+                paths,
+                if limits.nr_open.is_some() {
+                    format!(
+                        "{service} needs {} file descriptors in one process on the {} hosts: the bundle raises {}.",
+                        n(need.per_process),
+                        role.label(),
+                        raised.join(", and ")
+                    )
+                } else {
+                    format!(
+                        "The services on the {} hosts may hold {} file descriptors together: the bundle raises {}.",
+                        role.label(),
+                        n(limits.per_host),
+                        raised.join(", and ")
+                    )
+                },
+                format!(
+                    "Past fs.nr_open no process may raise its limit, and past fs.file-max accept() fails with ENFILE (HAProxy 2.6 management guide §5; Linux fs/file.c). Need: {}.",
+                    need.formula
+                ),
+                "Nothing to change: the system files of those hosts (/etc/sysctl.d/93-file-descriptors.conf, the service's systemd drop-in) carry the limits.",
+            );
+        }
+    }
+}
+
 fn postgres_memory(plan: &Plan, out: &mut Out) {
     let host = plan.host(Role::Patroni);
+    if let (ecs_kb, true) = postgres::effective_cache_size_kb(plan) {
+        out.push(
+            Severity::Info,
+            "postgres-effective-cache-size-capped",
+            &["hosts.patroni.ram-gib"],
+            format!(
+                "effective_cache_size would be {} GiB (RAM × 3/4 of {} GiB); it is set to PostgreSQL's maximum, {} (2,147,483,647 pages of 8 kB, 16 TiB − 8 kB).",
+                crate::sizing::Gib::from_kb(host.ram_gib.saturating_mul(1024 * 1024) / 4 * 3),
+                host.ram_gib,
+                postgres::format_kb(ecs_kb)
+            ),
+            "effective_cache_size is an int counted in 8 kB pages, 1 to INT_MAX (PostgreSQL 15–17, src/backend/utils/misc/guc_tables.c); a larger value makes PostgreSQL refuse to start. It only tells the planner how much data the caches may hold, so the cap changes no memory use; the planner sees 16 TiB of cache instead of more.",
+            "Nothing to change.",
+        );
+    }
     let mem = postgres::memory(plan);
     let total_kb = host.ram_gib.saturating_mul(1024 * 1024);
     let parallel = if host.vcpus >= 4 { host.vcpus } else { 8 };
@@ -655,6 +785,28 @@ mod tests {
             "warning",
         );
         has(
+            &[
+                ("users.registered", "1000000"),
+                ("users.peak-concurrent", "175000"),
+            ],
+            "file-descriptors-raised",
+            "info",
+        );
+        has(
+            &[
+                ("users.registered", "100000000"),
+                ("users.peak-concurrent", "100000000"),
+                ("assumptions.haproxy-connections-per-user", "11"),
+            ],
+            "file-descriptors-beyond-kernel",
+            "error",
+        );
+        has(
+            &[("hosts.patroni.ram-gib", "21846")],
+            "postgres-effective-cache-size-capped",
+            "info",
+        );
+        has(
             &[("hosts.coturn.count", "0"), ("calls.relayed-share", "0")],
             "calls-turn-off",
             "info",
@@ -664,6 +816,40 @@ mod tests {
             "calls-livekit-off",
             "info",
         );
+    }
+
+    #[test]
+    fn numbers_past_tool_limits_sync_users_per_worker_divides_before_rounding() {
+        // (peak users, users per sync worker, finding's "Plan about N sync workers").
+        let check = |peak: &str, per: &str, expect: Option<&str>| {
+            let p = Plan::default()
+                .with_texts(&[
+                    ("users.registered", "1000000"),
+                    ("users.peak-concurrent", peak),
+                    ("synapse.workers.sync", "1"),
+                    ("assumptions.sync-users-per-worker", per),
+                ])
+                .expect("valid");
+            let r = Report::new(&p);
+            let fix = r
+                .findings
+                .iter()
+                .find(|f| f.code == "sync-workers-low")
+                .map(|f| f.fix.clone());
+            assert_eq!(
+                fix,
+                expect.map(|n| format!(
+                    "Plan about {n} sync workers and watch the sync p95 latency."
+                )),
+                "{peak} / {per}"
+            );
+        };
+        // 1.5 was truncated to 1: 2 users looked like 2 workers' worth, not 2 / 1.5.
+        check("2", "1.5", Some("2"));
+        check("3", "1.5", Some("2"));
+        check("1", "1.5", None);
+        check("2001", "2000.5", Some("2"));
+        check("2000", "2000.5", None);
     }
 
     #[test]

@@ -237,6 +237,17 @@ impl Role {
         }
     }
 
+    /// The short host name of this role's `index`-th host (1-based): the bare role for
+    /// roles that have one host at most (`synapse`), `<role><n>` otherwise (`patroni1`).
+    /// The bundle's topology and validation's name-length rule both use it.
+    pub fn host_name(self, index: u64) -> String {
+        if self.count_bounds().1 == 1 {
+            self.key().to_string()
+        } else {
+            format!("{}{index}", self.key())
+        }
+    }
+
     /// Where this role's hosts live in the subnet: (first offset, how many). Blocks hold
     /// each role's maximum count, so a host's address never depends on other roles'
     /// counts. .1 is left for a gateway and .10 is the default VIP.

@@ -23,7 +23,12 @@ mod yaml;
 
 pub use fields::{Field, Group, Kind, Slot, Soft, TextRule, field, fields, schema_markdown};
 pub use kinds::{PoolMode, Role, Storage, WorkerKind};
-pub use validate::{Problem, Validation, validate};
+#[cfg(test)]
+pub(crate) use validate::tests_dns_name;
+pub use validate::{
+    DNS_LABEL_MAX, DNS_NAME_MAX, FILE_NAME_MAX, MAIL_ADDRESS_MAX, Problem, Validation, name_char,
+    validate,
+};
 pub use yaml::{
     FileRead, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_TEXT_BYTES, YamlStyle, from_yaml, to_yaml,
 };

@@ -244,6 +244,7 @@ fn cross_checks(plan: &Plan, problems: &mut Vec<Problem>) {
             ),
         ));
     }
+    names_fit(plan, problems, &has_error);
     if !has_error(problems, "synapse.cp-min")
         && !has_error(problems, "synapse.cp-max")
         && plan.synapse.cp_min > plan.synapse.cp_max
@@ -255,6 +256,116 @@ fn cross_checks(plan: &Plan, problems: &mut Vec<Problem>) {
                 plan.synapse.cp_min, plan.synapse.cp_max
             ),
         ));
+    }
+}
+
+/// A DNS name as text: at most 253 characters (255 octets on the wire, RFC 1035 §2.3.4
+/// and §3.1, less the first length octet and the root label), labels at most 63.
+pub const DNS_NAME_MAX: usize = 253;
+pub const DNS_LABEL_MAX: usize = 63;
+/// Linux NAME_MAX: one file name component of at most 255 bytes
+/// (include/uapi/linux/limits.h; ext4 and xfs refuse longer names with ENAMETOOLONG).
+pub const FILE_NAME_MAX: usize = 255;
+/// A mail address: RFC 5321 §4.5.3.1.3 limits a path to 256 octets including its angle
+/// brackets, so 254 for the address itself.
+pub const MAIL_ADDRESS_MAX: usize = 254;
+
+/// Every name the bundle builds from the internal domain or the server name fits the
+/// tool that reads it. Counted on the longest generated name: the topology's host names
+/// (role name + its largest index + the internal domain, and `vip.<suffix>`), HAProxy's
+/// certificate file `<server name>.pem` and Alertmanager's sender
+/// `alertmanager@<server name>`. Each error is at the field to shorten.
+fn names_fit(
+    plan: &Plan,
+    problems: &mut Vec<Problem>,
+    has_error: &dyn Fn(&Vec<Problem>, &str) -> bool,
+) {
+    if !has_error(problems, "network.internal-domain") {
+        let suffix = &plan.network.internal_domain;
+        // (short name, the count field whose index is in it).
+        let mut shorts: Vec<(String, Option<Role>)> = vec![("vip".to_string(), None)];
+        for role in Role::ALL {
+            let count = plan.host(role).count;
+            if count > 0 {
+                let indexed = role.count_bounds().1 > 1;
+                shorts.push((role.host_name(count), indexed.then_some(role)));
+            }
+        }
+        // The longest; of equal lengths the first (schema order).
+        let longest = shorts
+            .iter()
+            .fold(None::<&(String, Option<Role>)>, |best, s| match best {
+                Some(b) if b.0.len() >= s.0.len() => Some(b),
+                _ => Some(s),
+            });
+        if let Some((short, role)) = longest {
+            let name = format!("{short}.{suffix}");
+            if name.len() > DNS_NAME_MAX {
+                let room = DNS_NAME_MAX.saturating_sub(short.len() + 1);
+                problems.push(Problem::error(
+                    "network.internal-domain",
+                    format!(
+                        "The longest host name the bundle generates, {short}.<suffix>, would be {} characters; a DNS name has at most {DNS_NAME_MAX} (RFC 1035). Shorten the internal DNS suffix to at most {room} characters.",
+                        name.len()
+                    ),
+                ));
+                // When only the index makes it too long, the count is a lever too.
+                let bare = shorts
+                    .iter()
+                    .filter(|(_, r)| r.is_none())
+                    .map(|(s, _)| s.len())
+                    .max()
+                    .unwrap_or(0);
+                if let Some(role) = role
+                    && bare + 1 + suffix.len() <= DNS_NAME_MAX
+                {
+                    let path = format!("hosts.{}.count", role.key());
+                    if !has_error(problems, &path) {
+                        problems.push(Problem::error(
+                            path,
+                            format!(
+                                "With this many hosts the name {short}.<suffix> is {} characters, more than a DNS name's {DNS_NAME_MAX}.",
+                                name.len()
+                            ),
+                        ));
+                    }
+                }
+            } else if short.len() > DNS_LABEL_MAX {
+                problems.push(Problem::error(
+                    "network.internal-domain",
+                    format!(
+                        "The host label {short} is {} characters; a DNS label has at most {DNS_LABEL_MAX}.",
+                        short.len()
+                    ),
+                ));
+            }
+        }
+    }
+    if !has_error(problems, "domain") {
+        let server = &plan.domain;
+        for (name, max, what) in [
+            (
+                format!("{server}.pem"),
+                FILE_NAME_MAX,
+                "the file name of HAProxy's certificate, /etc/haproxy/certs/<server name>.pem; Linux allows at most 255 bytes in a file name (NAME_MAX)",
+            ),
+            (
+                format!("alertmanager@{server}"),
+                MAIL_ADDRESS_MAX,
+                "Alertmanager's sender address, alertmanager@<server name>; a mail address has at most 254 characters (RFC 5321 §4.5.3.1.3)",
+            ),
+        ] {
+            if name.len() > max {
+                problems.push(Problem::error(
+                    "domain",
+                    format!(
+                        "The server name makes {what}: it would be {} characters. Use a server name of at most {} characters.",
+                        name.len(),
+                        max - (name.len() - server.len())
+                    ),
+                ));
+            }
+        }
     }
 }
 
@@ -734,6 +845,26 @@ const _: () = {
     assert!(PoolMode::KEYS.len() == 3);
 };
 
+/// A valid DNS name of exactly `len` characters (tests).
+#[cfg(test)]
+pub(crate) fn tests_dns_name(len: usize) -> String {
+    let mut out = String::new();
+    while len - out.len() > 64 {
+        out.push_str(&"a".repeat(63));
+        out.push('.');
+    }
+    let rest = len - out.len();
+    if rest == 64 {
+        // 62 + "." + 1: no label over 63.
+        out.push_str(&"a".repeat(62));
+        out.push_str(".b");
+    } else {
+        out.push_str(&"b".repeat(rest));
+    }
+    assert_eq!(out.len(), len);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -911,6 +1042,47 @@ mod tests {
                 "hosts.haproxy.ram-gib",
                 "postgres.storage"
             ]
+        );
+    }
+
+    #[test]
+    fn numbers_past_tool_limits_generated_names_fit_dns_file_and_mail_limits() {
+        for len in [1, 63, 64, 65, 127, 128, 200, 253] {
+            assert_eq!(tests_dns_name(len).len(), len);
+        }
+        let suffix = "network.internal-domain";
+        check(suffix, &tests_dns_name(242), &[]);
+        check(
+            suffix,
+            &tests_dns_name(243),
+            &[
+                "error: The longest host name the bundle generates, monitoring.<suffix>, would be 254 characters; a DNS name has at most 253 (RFC 1035). Shorten the internal DNS suffix to at most 242 characters.",
+            ],
+        );
+        // The case: a 251-character suffix gave 261-character host names.
+        check(
+            suffix,
+            &tests_dns_name(251),
+            &[
+                "error: The longest host name the bundle generates, monitoring.<suffix>, would be 262 characters; a DNS name has at most 253 (RFC 1035). Shorten the internal DNS suffix to at most 242 characters.",
+            ],
+        );
+        let domain = "domain";
+        check(domain, &tests_dns_name(241), &[]);
+        check(
+            domain,
+            &tests_dns_name(242),
+            &[
+                "error: The server name makes Alertmanager's sender address, alertmanager@<server name>; a mail address has at most 254 characters (RFC 5321 §4.5.3.1.3): it would be 255 characters. Use a server name of at most 241 characters.",
+            ],
+        );
+        check(
+            domain,
+            &tests_dns_name(252),
+            &[
+                "error: The server name makes the file name of HAProxy's certificate, /etc/haproxy/certs/<server name>.pem; Linux allows at most 255 bytes in a file name (NAME_MAX): it would be 256 characters. Use a server name of at most 251 characters.",
+                "error: The server name makes Alertmanager's sender address, alertmanager@<server name>; a mail address has at most 254 characters (RFC 5321 §4.5.3.1.3): it would be 265 characters. Use a server name of at most 241 characters.",
+            ],
         );
     }
 

@@ -151,9 +151,11 @@ pub fn turn(plan: &Plan, nodes: u64) -> Turn {
     let nofile = plan.assume(&a::NOFILE_LIMIT) as u64;
     let sessions = coturn_sessions(nofile);
     let total_quota = ports.min(sessions);
-    let user_quota =
-        whole(plan.assume(&a::TURN_USER_CALLS) * plan.assume(&a::TURN_ALLOCATIONS_PER_USER_CALL))
-            .clamp(1, total_quota.max(1));
+    // What one user may need: the product of the two assumptions, rounded once, up.
+    let user_quota = super::round_up_needed(
+        plan.assume(&a::TURN_USER_CALLS) * plan.assume(&a::TURN_ALLOCATIONS_PER_USER_CALL),
+    )
+    .clamp(1, total_quota.max(1));
     let max_allocations = ports.min(total_quota).min(sessions);
     let kbps = c.turn_kbps as f64;
     let each_way = allocations_per_node as f64 * 2.0 * kbps / 1000.0;
@@ -473,6 +475,25 @@ mod tests {
             (1_048_576, 524_000),
         ] {
             assert_eq!(coturn_sessions(nofile), want, "{nofile}");
+        }
+    }
+
+    #[test]
+    fn numbers_past_tool_limits_turn_user_quota_multiplies_before_rounding() {
+        // (calls per user, allocations per call, user-quota): one rounding, up.
+        for (calls_, per_call, want) in [
+            ("3", "4", 12),
+            ("2.5", "3", 8),
+            ("1.5", "1.5", 3),
+            ("0.1", "0.1", 1),
+        ] {
+            let p = Plan::default()
+                .with_texts(&[
+                    ("assumptions.turn-user-calls", calls_),
+                    ("assumptions.turn-allocations-per-user-call", per_call),
+                ])
+                .expect("valid");
+            assert_eq!(turn(&p, 2).user_quota, want, "{calls_} × {per_call}");
         }
     }
 

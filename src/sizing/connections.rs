@@ -38,24 +38,33 @@ pub struct Connections {
     pub postgres_available: i64,
     /// HAProxy's global maxconn for the plan's peak.
     pub haproxy_maxconn: u64,
+    /// File descriptors HAProxy needs for it: 2 × maxconn + its own
+    /// ([`super::descriptors::HAPROXY_OWN_FDS`]).
+    pub haproxy_file_descriptors: u64,
 }
 
 fn reserved(plan: &Plan, a: Assumption) -> Reserved {
     Reserved {
         name: a.label,
-        count: plan.assume(&a) as u64,
+        // Connections a tool needs: a fractional override rounds up.
+        count: super::round_up_needed(plan.assume(&a)),
         source: a.source,
     }
 }
 
-/// HAProxy's `maxconn`: peak concurrent users × connections per user, at least 2,000,
-/// rounded up to the next thousand.
+/// Front-end connections at the plan's peak: ⌈peak concurrent users × connections per
+/// user⌉. The assumption may be fractional (1.9 connections per user): it multiplies
+/// first and the product is rounded once, up, because it is a need.
+pub fn haproxy_connections_needed(plan: &Plan) -> u64 {
+    super::round_up_needed(
+        plan.users.peak_concurrent as f64 * plan.assume(&a::HAPROXY_CONNS_PER_USER),
+    )
+}
+
+/// HAProxy's `maxconn`: the connections needed at the peak, at least 2,000, rounded up
+/// to the next thousand.
 pub fn haproxy_maxconn(plan: &Plan) -> u64 {
-    let want = plan
-        .users
-        .peak_concurrent
-        .saturating_mul(plan.assume(&a::HAPROXY_CONNS_PER_USER) as u64)
-        .max(2000);
+    let want = haproxy_connections_needed(plan).max(2000);
     want.div_ceil(1000).saturating_mul(1000)
 }
 
@@ -98,6 +107,9 @@ pub fn connections(plan: &Plan) -> Connections {
         postgres_reserved_total: reserved_total,
         postgres_available: plan.postgres.max_connections as i64 - reserved_total as i64,
         haproxy_maxconn: haproxy_maxconn(plan),
+        haproxy_file_descriptors: haproxy_maxconn(plan)
+            .saturating_mul(2)
+            .saturating_add(super::descriptors::HAPROXY_OWN_FDS),
     }
 }
 
@@ -115,6 +127,48 @@ mod tests {
         assert_eq!(c.postgres_available, 485);
         assert_eq!(c.pgbouncer_file_descriptors, 1070);
         assert_eq!(c.haproxy_maxconn, 8000, "2,500 × 3 = 7,500 → 8,000");
+        assert_eq!(c.haproxy_file_descriptors, 17_000, "2 × 8,000 + 1,000");
+    }
+
+    #[test]
+    fn numbers_past_tool_limits_haproxy_connections_per_user_multiplies_before_rounding() {
+        let check = |peak: &str, per_user: &str, needed: u64, maxconn: u64| {
+            let p = Plan::default()
+                .with_texts(&[
+                    ("users.registered", "100000000"),
+                    ("users.peak-concurrent", peak),
+                    ("assumptions.haproxy-connections-per-user", per_user),
+                ])
+                .expect("valid");
+            assert_eq!(
+                haproxy_connections_needed(&p),
+                needed,
+                "{peak} × {per_user}"
+            );
+            assert_eq!(haproxy_maxconn(&p), maxconn, "{peak} × {per_user}");
+        };
+        // The case: 1.9 was truncated to 1 (maxconn 100,000).
+        check("100000", "1.9", 190_000, 190_000);
+        check("100001", "1.9", 190_002, 191_000);
+        check("3", "0.5", 2, 2000);
+        check("1000", "2.0001", 2001, 3000);
+        check("1", "0.1", 1, 2000);
+        check("0", "3", 0, 2000);
+    }
+
+    #[test]
+    fn numbers_past_tool_limits_reserved_connections_round_up() {
+        let p = Plan::default()
+            .with_text("assumptions.pg-admin-connections", "4.2")
+            .expect("valid");
+        let c = connections(&p);
+        let admin = c
+            .postgres_reserved
+            .iter()
+            .find(|r| r.name == a::PG_ADMIN_CONNS.label)
+            .expect("admin reserve");
+        assert_eq!(admin.count, 5);
+        assert_eq!(c.postgres_reserved_total, 15);
     }
 
     #[test]

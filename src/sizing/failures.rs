@@ -505,11 +505,7 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
 
 fn haproxy(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
     let maxconn = cx.connections.haproxy_maxconn;
-    let need = cx
-        .plan
-        .users
-        .peak_concurrent
-        .saturating_mul(cx.plan.assume(&a::HAPROXY_CONNS_PER_USER) as u64);
+    let need = super::connections::haproxy_connections_needed(cx.plan);
     let vip = cx.plan.network.vip;
     let holder = h.index == 1;
     let left = n.saturating_sub(1);

@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod connections;
+pub mod descriptors;
 pub mod failures;
 pub mod objectstore;
 pub mod postgres;
@@ -64,6 +65,22 @@ impl std::fmt::Display for Gib {
             write!(f, "{whole}.{frac:02}")
         }
     }
+}
+
+/// `x` rounded up to a whole number, for what the plan *needs* (connections,
+/// descriptors, series): rounding never provisions less than the formula asks. A
+/// fractional assumption is multiplied first and this is applied once, to the result.
+/// Saturates: NaN and negatives are 0, values past `u64::MAX` are `u64::MAX` (Rust's
+/// float-to-integer casts saturate).
+pub fn round_up_needed(x: f64) -> u64 {
+    x.ceil() as u64
+}
+
+/// `x` rounded down to a whole number, for what is *available* (capacity, a share of
+/// something): rounding never promises more than there is. Saturates like
+/// [`round_up_needed`].
+pub fn round_down_available(x: f64) -> u64 {
+    x.floor() as u64
 }
 
 /// Synapse processes at a glance.
@@ -160,6 +177,22 @@ mod tests {
         ] {
             let p = p.with_text("synapse.cache-factor", factor).unwrap();
             assert_eq!(ram_per_process(&p), per, "factor {factor}");
+        }
+    }
+
+    #[test]
+    fn numbers_past_tool_limits_rounding_directions() {
+        for (x, up, down) in [
+            (0.0, 0, 0),
+            (1.9, 2, 1),
+            (190_000.0, 190_000, 190_000),
+            (2.000_000_1, 3, 2),
+            (-3.5, 0, 0),
+            (f64::NAN, 0, 0),
+            (1e30, u64::MAX, u64::MAX),
+        ] {
+            assert_eq!(round_up_needed(x), up, "up {x}");
+            assert_eq!(round_down_available(x), down, "down {x}");
         }
     }
 

@@ -11,6 +11,50 @@ use serde::Serialize;
 const KB_PER_MB: u64 = 1024;
 const KB_PER_GB: u64 = 1024 * 1024;
 
+/// The ranges PostgreSQL 15, 16 and 17 accept for the parameters computed here, from
+/// `src/backend/utils/misc/guc_tables.c` (the same bounds in all three; `postgres
+/// --describe-config` of Debian 12's 15 prints them): a value outside is refused at
+/// start ("… is outside the valid range for parameter", or "Value exceeds integer
+/// range" past INT_MAX of the unit), so every figure below stays inside.
+pub mod limits {
+    /// C's INT_MAX: integer parameters are `int`.
+    pub const INT_MAX: u64 = 2_147_483_647;
+    /// BLCKSZ and XLOG_BLCKSZ in kB (8192 bytes: Debian's and PGDG's builds).
+    pub const BLOCK_KB: u64 = 8;
+    /// effective_cache_size: GUC_UNIT_BLOCKS, 1 .. INT_MAX pages (16 TiB − 8 kB).
+    pub const EFFECTIVE_CACHE_SIZE_MAX_KB: u64 = INT_MAX * BLOCK_KB;
+    /// shared_buffers: GUC_UNIT_BLOCKS, 16 .. INT_MAX / 2 pages (8 TiB − 8 kB).
+    pub const SHARED_BUFFERS_MAX_KB: u64 = INT_MAX / 2 * BLOCK_KB;
+    /// work_mem, maintenance_work_mem, autovacuum_work_mem: GUC_UNIT_KB, at most
+    /// MAX_KILOBYTES (INT_MAX on 64-bit builds).
+    pub const MAX_KILOBYTES: u64 = INT_MAX;
+    /// work_mem's minimum (64 kB) and maintenance_work_mem's (1024 kB).
+    pub const WORK_MEM_MIN_KB: u64 = 64;
+    pub const MAINTENANCE_WORK_MEM_MIN_KB: u64 = 1024;
+    /// wal_buffers: GUC_UNIT_XBLOCKS, -1 .. INT_MAX / XLOG_BLCKSZ pages.
+    pub const WAL_BUFFERS_MAX_KB: u64 = INT_MAX / 8192 * BLOCK_KB;
+    /// max_connections, max_worker_processes: at most MAX_BACKENDS (2^18 − 1).
+    pub const MAX_BACKENDS: u64 = 262_143;
+    /// max_parallel_workers, …_per_gather, …_maintenance_workers: at most
+    /// MAX_PARALLEL_WORKER_LIMIT.
+    pub const MAX_PARALLEL_WORKER_LIMIT: u64 = 1024;
+    /// effective_io_concurrency: 0 .. MAX_IO_CONCURRENCY.
+    pub const MAX_IO_CONCURRENCY: u64 = 1000;
+}
+
+/// effective_cache_size in kB: RAM × 3/4 (PGTune), at most PostgreSQL's maximum (the
+/// parameter is a planner estimate; capping it changes no memory use). The second value
+/// is whether the cap applied.
+pub fn effective_cache_size_kb(plan: &Plan) -> (u64, bool) {
+    let total_kb = plan.host(Role::Patroni).ram_gib.saturating_mul(KB_PER_GB);
+    let want = total_kb / 4 * 3;
+    if want > limits::EFFECTIVE_CACHE_SIZE_MAX_KB {
+        (limits::EFFECTIVE_CACHE_SIZE_MAX_KB, true)
+    } else {
+        (want, false)
+    }
+}
+
 /// One parameter: its value exactly as written in postgresql.conf, and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -90,7 +134,6 @@ fn parallel_for_work_mem(vcpus: u64) -> u64 {
 pub fn parameters(plan: &Plan) -> Vec<Parameter> {
     let host = plan.host(Role::Patroni);
     let mem = memory(plan);
-    let total_kb = host.ram_gib.saturating_mul(KB_PER_GB);
     let storage = plan.postgres.storage;
     let mut out = Vec::new();
     let mut p = |name: &'static str, value: String, formula: String| {
@@ -117,10 +160,19 @@ pub fn parameters(plan: &Plan) -> Vec<Parameter> {
         format_kb(mem.shared_buffers_kb),
         format!("RAM / 4 = {} GiB / 4 (PGTune)", host.ram_gib),
     );
+    let (ecs_kb, ecs_capped) = effective_cache_size_kb(plan);
     p(
         "effective_cache_size",
-        format_kb(total_kb * 3 / 4),
-        format!("RAM × 3/4 = {} GiB × 3/4 (PGTune)", host.ram_gib),
+        format_kb(ecs_kb),
+        if ecs_capped {
+            format!(
+                "RAM × 3/4 = {} GiB × 3/4 (PGTune), capped at PostgreSQL's maximum of INT_MAX 8 kB pages = {} (guc_tables.c)",
+                host.ram_gib,
+                format_kb(ecs_kb)
+            )
+        } else {
+            format!("RAM × 3/4 = {} GiB × 3/4 (PGTune)", host.ram_gib)
+        },
     );
     p(
         "maintenance_work_mem",
@@ -384,6 +436,101 @@ mod tests {
         // shared_buffers 480 MiB → 3% = 14745 kB > 14MB → rounded up to 16MB.
         assert_eq!(wal_buffers_kb(480 * 1024), 16 * 1024);
         assert_eq!(wal_buffers_kb(100), 32);
+    }
+
+    /// A parameter's value in the unit PostgreSQL counts it in: kB for memory, the
+    /// number itself otherwise.
+    fn base_value(value: &str) -> Option<u64> {
+        for (unit, kb) in [("GB", KB_PER_GB), ("MB", KB_PER_MB), ("kB", 1)] {
+            if let Some(n) = value.strip_suffix(unit) {
+                return n.parse::<u64>().ok().map(|n| n * kb);
+            }
+        }
+        value.parse().ok()
+    }
+
+    /// (min, max) PostgreSQL 15–17 accept, in kB for memory (see [`limits`]).
+    fn range(name: &str) -> Option<(u64, u64)> {
+        use limits::*;
+        Some(match name {
+            "shared_buffers" => (16 * BLOCK_KB, SHARED_BUFFERS_MAX_KB),
+            "effective_cache_size" => (BLOCK_KB, EFFECTIVE_CACHE_SIZE_MAX_KB),
+            "work_mem" => (WORK_MEM_MIN_KB, MAX_KILOBYTES),
+            "maintenance_work_mem" => (MAINTENANCE_WORK_MEM_MIN_KB, MAX_KILOBYTES),
+            "autovacuum_work_mem" => (1, MAX_KILOBYTES),
+            "wal_buffers" => (4 * BLOCK_KB, WAL_BUFFERS_MAX_KB),
+            "max_connections" => (1, MAX_BACKENDS),
+            "max_worker_processes" => (0, MAX_BACKENDS),
+            "max_parallel_workers"
+            | "max_parallel_workers_per_gather"
+            | "max_parallel_maintenance_workers" => (0, MAX_PARALLEL_WORKER_LIMIT),
+            "effective_io_concurrency" => (0, MAX_IO_CONCURRENCY),
+            "superuser_reserved_connections" | "autovacuum_max_workers" => (0, MAX_BACKENDS),
+            // min_wal_size, max_wal_size: MB units, 2 MB .. MAX_KILOBYTES MB.
+            "min_wal_size" | "max_wal_size" => (2 * KB_PER_MB, MAX_KILOBYTES * KB_PER_MB),
+            _ => return None,
+        })
+    }
+
+    /// Every computed parameter is inside PostgreSQL's range at the corners of the plan
+    /// schema (RAM, vCPUs and max_connections at their bounds, read from the schema so a
+    /// wider bound fails here first).
+    #[test]
+    fn numbers_past_tool_limits_postgres_parameters_within_guc_ranges() {
+        let bounds = |path: &str| match crate::plan::field(path).map(|f| f.kind) {
+            Some(crate::plan::Kind::Int { min, max, .. }) => (min, max),
+            other => panic!("{path}: {other:?}"),
+        };
+        let (ram_min, ram_max) = bounds("hosts.patroni.ram-gib");
+        let (cpu_min, cpu_max) = bounds("hosts.patroni.vcpus");
+        let (conn_min, conn_max) = bounds("postgres.max-connections");
+        let mut checked = 0;
+        for ram in [ram_min, 21_845, 21_846, ram_max] {
+            for vcpus in [cpu_min, 4, cpu_max] {
+                for conns in [conn_min, conn_max] {
+                    for (name, value) in params(ram, vcpus, conns, "nvme") {
+                        let Some((min, max)) = range(&name) else {
+                            continue;
+                        };
+                        let v = base_value(&value)
+                            .unwrap_or_else(|| panic!("{name} = {value} is not a number"));
+                        assert!(
+                            (min..=max).contains(&v),
+                            "{name} = {value} ({v}) outside {min}..={max} for {ram} GiB / {vcpus} vCPU / {conns}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 200, "{checked}");
+    }
+
+    #[test]
+    fn numbers_past_tool_limits_effective_cache_size_is_capped_at_int_max_pages() {
+        // (RAM GiB, value, capped): 21,845 GiB × 3/4 still fits INT_MAX 8 kB pages
+        // (16 TiB − 8 kB); from 21,846 GiB PostgreSQL would refuse RAM × 3/4.
+        for (ram, value, capped) in [
+            (64, "48GB", false),
+            (21_845, "16776960MB", false),
+            (21_846, "17179869176kB", true),
+            (24_576, "17179869176kB", true),
+        ] {
+            let p = Plan::default()
+                .with_text("hosts.patroni.ram-gib", &ram.to_string())
+                .expect("valid");
+            let ecs = parameters(&p)
+                .into_iter()
+                .find(|x| x.name == "effective_cache_size")
+                .expect("effective_cache_size");
+            assert_eq!(ecs.value, value, "{ram} GiB");
+            assert_eq!(ecs.formula.contains("capped"), capped, "{}", ecs.formula);
+            assert_eq!(effective_cache_size_kb(&p).1, capped);
+        }
+        assert_eq!(
+            limits::EFFECTIVE_CACHE_SIZE_MAX_KB / limits::BLOCK_KB,
+            limits::INT_MAX
+        );
     }
 
     #[test]

@@ -343,11 +343,14 @@ fn haproxy_items(plan: &Plan, items: &mut Items) {
 }
 
 /// Active Prometheus series the plan produces: Synapse processes × 10,000 + hosts ×
-/// 2,500 (both assumptions). The bundle sizes Prometheus' retention from it too.
+/// 2,500 (both assumptions). The bundle sizes Prometheus' retention from it too. A need:
+/// fractional assumptions multiply first, the sum is rounded once, up.
 pub fn prometheus_series(plan: &Plan) -> u64 {
     let hosts: u64 = Role::ALL.iter().map(|&r| plan.host(r).count).sum();
-    (plan.synapse_process_count() as f64 * plan.assume(&a::PROM_SERIES_PER_SYNAPSE_PROCESS)
-        + hosts as f64 * plan.assume(&a::PROM_SERIES_PER_HOST)) as u64
+    super::round_up_needed(
+        plan.synapse_process_count() as f64 * plan.assume(&a::PROM_SERIES_PER_SYNAPSE_PROCESS)
+            + hosts as f64 * plan.assume(&a::PROM_SERIES_PER_HOST),
+    )
 }
 
 fn monitoring_items(plan: &Plan, items: &mut Items) {
@@ -364,8 +367,8 @@ fn monitoring_items(plan: &Plan, items: &mut Items) {
             "{} GiB + ({} Synapse processes × {} + {hosts} hosts × {} = {} series) × {} KiB",
             plan.assume(&a::PROM_BASE_GIB),
             plan.synapse_process_count(),
-            crate::report::group(plan.assume(&a::PROM_SERIES_PER_SYNAPSE_PROCESS) as u64),
-            crate::report::group(plan.assume(&a::PROM_SERIES_PER_HOST) as u64),
+            crate::report::number_text(&plan.assume(&a::PROM_SERIES_PER_SYNAPSE_PROCESS).into()),
+            crate::report::number_text(&plan.assume(&a::PROM_SERIES_PER_HOST).into()),
             crate::report::group(series as u64),
             plan.assume(&a::PROM_KIB_PER_SERIES)
         ),

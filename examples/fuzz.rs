@@ -87,7 +87,7 @@ fn hostile() -> impl Strategy<Value = String> {
                 base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
                     .unwrap_or_default();
             format!(
-                "1.1.{}",
+                "1.2.{}",
                 base64::Engine::encode(
                     &base64::engine::general_purpose::URL_SAFE_NO_PAD,
                     [bytes, junk].concat()
@@ -106,7 +106,7 @@ fn link_of(payload: &[u8], junk: &[u8]) -> String {
     let mut bytes = z.finish().unwrap_or_default();
     bytes.extend_from_slice(junk);
     format!(
-        "1.1.{}",
+        "1.2.{}",
         base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
     )
 }

@@ -99,7 +99,7 @@ async fn views_are_tabs_driven_by_the_keyboard_and_leave_the_link_alone() {
     let b = Browser::start().await;
     // The link settles 300 ms after the first render.
     let link_before = b.settled_link().await;
-    assert!(link_before.starts_with("#1.1."), "{link_before}");
+    assert!(link_before.starts_with("#1.2."), "{link_before}");
     assert_eq!(b.selected_view().await, "budgets");
     let roles = b
         .js(
@@ -236,7 +236,7 @@ async fn views_are_tabs_driven_by_the_keyboard_and_leave_the_link_alone() {
     );
     // The CLI opens the whole address, query and all.
     let url = b.client.current_url().await.expect("url").to_string();
-    assert!(url.contains("?view=findings#1.1."), "{url}");
+    assert!(url.contains("?view=findings#1.2."), "{url}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_synapse-planner"))
         .args(["open-url", &url])
         .output()

@@ -32,7 +32,18 @@ fn frozen_links_open_to_their_plans() {
         let v = opened.validate();
         assert!(v.errors().next().is_none(), "{name}: {:?}", v.problems);
         assert_eq!(v.plan, Some(want), "{name}");
-        assert_eq!(opened.note, None, "{name}: same rules, no note");
+        // Made with rules 1: the plan is the same, and a note says the figures may
+        // differ under today's rules and why.
+        assert_eq!(opened.rules, 1, "{name}");
+        let note = opened
+            .note
+            .as_deref()
+            .unwrap_or_else(|| panic!("{name}: no note"));
+        assert!(
+            note.starts_with("This link was made with rules version 1; this build uses ")
+                && note.contains(link::RULE_CHANGES[1].1),
+            "{name}: {note}"
+        );
         n += 1;
     }
     assert!(n >= 5, "only {n} frozen links");

@@ -74,7 +74,7 @@ fn link_decoder_stays_within_its_memory_budget() {
         z.write_all(bytes).unwrap();
         use base64::Engine;
         format!(
-            "1.1.{}",
+            "1.2.{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(z.finish().unwrap())
         )
     };

@@ -11,6 +11,7 @@
 use super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
 use crate::assumptions as a;
 use crate::plan::{PoolMode, Role};
+use crate::sizing::descriptors;
 use crate::syntax::conf::{self, Format};
 use crate::syntax::yaml::{Doc, Map, Node, Seq};
 use crate::syntax::{shell, sql};
@@ -818,29 +819,21 @@ pub(super) fn max_db_connections(ctx: &Ctx) -> u64 {
     per_instance.min(available).max(1)
 }
 
-/// Users PgBouncer knows: the auth file's two (synapse, the stats user) and its own
-/// admin console user `pgbouncer`.
-const PGBOUNCER_USERS: u64 = 3;
-/// The admin console's pool (PgBouncer's `pgbouncer` database, a forced user).
-const PGBOUNCER_ADMIN_POOL: u64 = 2;
-
-/// PgBouncer's own estimate of the descriptors it may need, which it logs at start
-/// ("max expected fd use", src/main.c check_limits): max_client_conn + 10, plus for each
-/// database its pool size × every user it knows (the admin database: its pool).
+/// PgBouncer's own estimate of the descriptors it may need (one home:
+/// `sizing::descriptors`).
 pub(super) fn pgbouncer_expected_fds(ctx: &Ctx) -> u64 {
-    let p = &ctx.plan.pgbouncer;
-    p.max_client_conn
-        .saturating_add(10)
-        .saturating_add(p.default_pool_size.saturating_mul(PGBOUNCER_USERS))
-        .saturating_add(PGBOUNCER_ADMIN_POOL)
+    descriptors::pgbouncer_own_estimate(ctx.plan)
 }
 
-/// LimitNOFILE for pgbouncer.service: the larger of the report's need, PgBouncer's own
-/// estimate and the cluster-wide default (never lower it).
+/// LimitNOFILE for pgbouncer.service: the larger of the report's need and PgBouncer's own
+/// estimate, never below the cluster-wide default (`sizing::descriptors`).
 pub(super) fn pgbouncer_nofile(ctx: &Ctx) -> u64 {
-    (a::NOFILE_LIMIT.value as u64)
-        .max(ctx.report.connections.pgbouncer_file_descriptors)
-        .max(pgbouncer_expected_fds(ctx))
+    descriptors::limit_nofile(
+        ctx.report
+            .connections
+            .pgbouncer_file_descriptors
+            .max(pgbouncer_expected_fds(ctx)),
+    )
 }
 
 fn pool_mode_comment(ctx: &Ctx) -> String {

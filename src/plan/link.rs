@@ -1,6 +1,6 @@
 //! Share links: a plan in a URL fragment.
 //!
-//! Format: `#<format>.<rules>.<payload>`, e.g. `#1.1.eJwrTs…`
+//! Format: `#<format>.<rules>.<payload>`, e.g. `#1.2.eJwrTs…`
 //! * `format` (1): how the payload is encoded. Format 1: `code=value` pairs joined by
 //!   `;` for the fields that differ from their defaults, where `code` is the field's
 //!   number in [`FORMAT_1_KEYS`] (frozen: new fields are appended, none is ever removed or
@@ -25,10 +25,16 @@ pub const LINK_FORMAT: u32 = 1;
 /// The version of the sizing rules (formulas, assumptions, findings). Bump it when a
 /// change makes the same plan give different figures, and say what changed in
 /// [`RULE_CHANGES`].
-pub const RULES_VERSION: u32 = 1;
+pub const RULES_VERSION: u32 = 2;
 
 /// What each rules version changed, for the note shown when an older link is opened.
-pub const RULE_CHANGES: &[(u32, &str)] = &[(1, "first published rules")];
+pub const RULE_CHANGES: &[(u32, &str)] = &[
+    (1, "first published rules"),
+    (
+        2,
+        "fractional assumptions multiply before rounding (HAProxy maxconn, reserved PostgreSQL connections, Prometheus series, TURN user-quota, sync workers); effective_cache_size capped at PostgreSQL's maximum; file-descriptor needs checked against the kernel and systemd",
+    ),
+];
 
 /// Longest fragment accepted: far above any real plan (≤ 1,500 characters), small
 /// enough that a hostile link costs nothing to refuse.
@@ -435,7 +441,7 @@ mod tests {
     fn default_plan_link_is_short() {
         let f = encode(&Plan::default()).unwrap();
         assert!(f.len() <= 60, "{} characters: {f}", f.len());
-        assert!(f.starts_with("1.1."));
+        assert!(f.starts_with("1.2."));
         let opened = decode(&f).unwrap();
         assert_eq!(opened.validate().plan, Some(Plan::default()));
         assert_eq!(opened.note, None);
@@ -519,7 +525,7 @@ mod tests {
             .with_text("synapse.workers.sync", "7")
             .unwrap();
         let u = url("http://127.0.0.1:8080/index.html#old", &p).unwrap();
-        assert!(u.starts_with("http://127.0.0.1:8080/index.html#1.1."));
+        assert!(u.starts_with("http://127.0.0.1:8080/index.html#1.2."));
         for input in [
             u.clone(),
             u.split_once('#').unwrap().1.to_string(),
@@ -570,7 +576,7 @@ mod tests {
     fn deflate_bombs_stop() {
         let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
         z.write_all(&vec![b'a'; 10_000_000]).unwrap();
-        let bomb = format!("1.1.{}", URL_SAFE_NO_PAD.encode(z.finish().unwrap()));
+        let bomb = format!("1.2.{}", URL_SAFE_NO_PAD.encode(z.finish().unwrap()));
         assert!(bomb.len() < MAX_FRAGMENT, "{}", bomb.len());
         assert_eq!(
             err(&bomb),
@@ -611,7 +617,7 @@ mod tests {
     fn link_of(payload: &str) -> String {
         let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
         z.write_all(payload.as_bytes()).unwrap();
-        format!("1.1.{}", URL_SAFE_NO_PAD.encode(z.finish().unwrap()))
+        format!("1.2.{}", URL_SAFE_NO_PAD.encode(z.finish().unwrap()))
     }
 
     #[test]
@@ -635,7 +641,7 @@ mod tests {
         z.write_all(b"2=20000").unwrap();
         let mut bytes = z.finish().unwrap();
         bytes.extend_from_slice(b"junk");
-        let trailing = format!("1.1.{}", URL_SAFE_NO_PAD.encode(&bytes));
+        let trailing = format!("1.2.{}", URL_SAFE_NO_PAD.encode(&bytes));
         for (input, expect) in [
             (
                 link_of("2=20000;2=30000"),
@@ -665,7 +671,7 @@ mod tests {
         ] {
             assert_eq!(err(&input), expect, "{input}");
         }
-        for input in ["01.1.AwA", "1.01.AwA", "+1.1.AwA", "1.+1.AwA", " 1.1.AwA"] {
+        for input in ["01.2.AwA", "1.02.AwA", "+1.2.AwA", "1.+2.AwA", " 1.2.AwA"] {
             assert!(
                 err(input).starts_with("the link does not start with a format number")
                     || err(input) == "ok" && input.starts_with(' '),
@@ -675,6 +681,8 @@ mod tests {
         }
         // The canonical forms still open.
         assert_eq!(err(&link_of("2=20000;32=5")), "ok");
+        assert_eq!(err("1.2.AwA"), "ok");
+        // An older rules version opens too, with a note.
         assert_eq!(err("1.1.AwA"), "ok");
     }
 

@@ -78,6 +78,27 @@ pub fn limit_nofile(need: u64) -> u64 {
     need.max(a::NOFILE_LIMIT.value as u64)
 }
 
+/// Users PgBouncer knows: the bundle's auth file's two (synapse, the stats user) and its
+/// own admin console user `pgbouncer`.
+const PGBOUNCER_USERS: u64 = 3;
+/// The admin console's pool (PgBouncer's `pgbouncer` database, a forced user).
+const PGBOUNCER_ADMIN_POOL: u64 = 2;
+
+/// PgBouncer's own estimate of the descriptors it may need, which it logs at start
+/// ("max expected fd use", src/main.c check_limits): max_client_conn + 10, plus for each
+/// database its pool size × every user it knows (the admin database: its pool).
+pub fn pgbouncer_own_estimate(plan: &crate::plan::Plan) -> u64 {
+    plan.pgbouncer
+        .max_client_conn
+        .saturating_add(10)
+        .saturating_add(
+            plan.pgbouncer
+                .default_pool_size
+                .saturating_mul(PGBOUNCER_USERS),
+        )
+        .saturating_add(PGBOUNCER_ADMIN_POOL)
+}
+
 /// Every need the plan drives, by role (roles with no host left out).
 pub fn needs(plan: &crate::plan::Plan, c: &Connections, calls: &Calls) -> Vec<Need> {
     let mut out = Vec::new();
@@ -95,15 +116,8 @@ pub fn needs(plan: &crate::plan::Plan, c: &Connections, calls: &Calls) -> Vec<Ne
         });
     }
     if has(Role::Synapse) {
-        // PgBouncer's own estimate, which it logs at start ("max expected fd use",
-        // src/main.c check_limits): max_client_conn + 10 + pool size × its users (synapse,
-        // the stats user, pgbouncer) + the admin console's 2; or the report's, if larger.
-        let own = plan
-            .pgbouncer
-            .max_client_conn
-            .saturating_add(10)
-            .saturating_add(plan.pgbouncer.default_pool_size.saturating_mul(3))
-            .saturating_add(2);
+        // PgBouncer's own estimate, or the report's, if larger.
+        let own = pgbouncer_own_estimate(plan);
         let need = own.max(c.pgbouncer_file_descriptors);
         out.push(Need {
             role: Role::Synapse,

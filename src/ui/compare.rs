@@ -50,7 +50,7 @@ impl<T> PartialEq for Shared<T> {
     }
 }
 
-/// Reads a share link (a whole URL, `#…` or the bare `1.1.…`) or a plan file.
+/// Reads a share link (a whole URL, `#…` or the bare `1.2.…`) or a plan file.
 fn read_plan(text: &str) -> Result<Plan, String> {
     let t = text.trim();
     if t.is_empty() {
@@ -158,7 +158,7 @@ pub fn ComparePanel() -> impl IntoView {
                         <div class="field">
                             <label for="compare-source">"Share link or plan file (YAML)"</label>
                             <textarea id="compare-source" name="compare.source" rows="3" spellcheck="false"
-                                placeholder="https://…/#1.1.… or schema: 1 …"
+                                placeholder="https://…/#1.2.… or schema: 1 …"
                                 prop:value=move || pasted.get()
                                 on:input=move |ev| pasted.set(event_target_value(&ev))></textarea>
                         </div>

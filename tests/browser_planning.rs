@@ -362,7 +362,8 @@ async fn an_assumption_override_changes_the_figures_and_the_link() {
             "RAM and connections",
             "Storage growth",
             "Object storage",
-            "Calls"
+            "Calls",
+            "File descriptors"
         ])
     );
     let rows = b

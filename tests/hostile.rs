@@ -331,6 +331,34 @@ fn shape(v: &serde_yaml::Value) -> String {
     }
 }
 
+/// Runs `script` with the validators' Python (PyYAML, as Ansible has it), `input` as JSON
+/// on its stdin; its stdout, or a panic with its stderr.
+fn python(script: &str, input: &impl serde::Serialize) -> Vec<u8> {
+    use std::io::Write;
+    let python = sandbox::venv().join("bin/python");
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e} (scripts/setup.sh validators)", python.display()));
+    let json = serde_json::to_vec(input).expect("json");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&json)
+        .expect("write");
+    let out = child.wait_with_output().expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// The same shapes as read by PyYAML (YAML 1.1, the reader of Ansible and Synapse), for
 /// many texts in one Python process: `on`, `no`, `y`, `1_000`, `12:30`, dates … are typed
 /// there where YAML 1.2 keeps strings. Ansible's `!unsafe` is a tag like any other.
@@ -362,24 +390,9 @@ for t in json.load(sys.stdin):
         out.append({"err": str(e)})
 print(json.dumps(out))
 "#;
-    use std::io::Write;
-    let python = sandbox::venv().join("bin/python");
-    let mut child = std::process::Command::new(&python)
-        .args(["-c", PY])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e} (scripts/setup.sh validators)", python.display()));
-    let input = serde_json::to_vec(texts).expect("json");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&input)
-        .expect("write");
-    let out = child.wait_with_output().expect("python");
-    let v: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("PyYAML: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let out = python(PY, &texts);
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&out)
+        .unwrap_or_else(|e| panic!("PyYAML: {e}: {}", String::from_utf8_lossy(&out)));
     v.into_iter()
         .map(|r| match (r.get("ok"), r.get("err")) {
             (Some(s), _) => Ok(s.as_str().unwrap_or_default().to_string()),
@@ -956,29 +969,8 @@ print(json.dumps([
     [[type(k).__name__, k, v] for k, v in plan["synapse"]["per-cache-factors"].items()],
 ]))
 "#;
-    use std::io::Write;
-    let python = sandbox::venv().join("bin/python");
-    let mut child = std::process::Command::new(&python)
-        .args(["-c", PY])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
-    let input = serde_json::to_vec(&[&vars.contents, &plan_yaml.contents]).expect("json");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&input)
-        .expect("write");
-    let out = child.wait_with_output().expect("python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let read: Vec<Vec<(String, String, f64)>> = serde_json::from_slice(&out.stdout).expect("json");
+    let out = python(PY, &[&vars.contents, &plan_yaml.contents]);
+    let read: Vec<Vec<(String, String, f64)>> = serde_json::from_slice(&out).expect("json");
     for (what, entries) in ["homeserver extension", "plan.yaml"].iter().zip(&read) {
         let mut got: Vec<(String, f64)> = entries
             .iter()

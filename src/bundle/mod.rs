@@ -261,6 +261,37 @@ pub(crate) fn with_ctx<R>(plan: &Plan, f: impl FnOnce(&Ctx) -> R) -> R {
     f(&ctx)
 }
 
+/// A value no validation would let through (a plan file is untrusted; the writers must not
+/// rely on validation): quotes, expansions, comment and template syntax, a U+2028, and a
+/// newline followed by what would be a new setting.
+#[cfg(test)]
+pub(crate) const HOSTILE: &str =
+    "e'v\"il$(touch /tmp/pwn)`id`;#\u{2028}x\nINJECTED=1 %p \\ {{x}} @NAME@";
+
+/// The default plan with [`HOSTILE`] as its server name and internal domain.
+#[cfg(test)]
+pub(crate) fn hostile_plan() -> Plan {
+    let mut p = Plan {
+        domain: HOSTILE.into(),
+        ..Plan::default()
+    };
+    p.network.internal_domain = HOSTILE.into();
+    p
+}
+
+/// No line of `files` outside a comment (a line starting with one of `comments`) starts
+/// with the setting [`HOSTILE`] tries to add.
+#[cfg(test)]
+pub(crate) fn assert_no_injected_line(files: &[File], comments: &[&str]) {
+    for f in files {
+        for line in f.contents.lines() {
+            let t = line.trim_start();
+            let comment = comments.iter().any(|c| t.starts_with(c));
+            assert!(comment || !t.starts_with("INJECTED"), "{}: {line}", f.path);
+        }
+    }
+}
+
 /// The text of the file at `path`, for the generators' unit tests.
 #[cfg(test)]
 pub(crate) fn contents(files: &[File], path: &str) -> String {

@@ -223,7 +223,7 @@ fn build() -> Vec<Field> {
         "Plan name",
         Group::Scale,
         Kind::Text(TextRule::Name),
-        "A name for this plan; it heads every generated file.",
+        "A name for this plan; it heads every generated file. Up to 80 visible characters of any script and plain spaces: no line breaks, tabs or invisible characters.",
     );
     push(
         Slot::Domain,
@@ -959,13 +959,22 @@ pub fn schema_markdown() -> String {
             let accepts = match f.kind {
                 Kind::Int { min, max, unit, .. } => format!("whole number {min}–{max} {unit}"),
                 Kind::Float { min, max, unit, .. } => format!("number {min}–{max} {unit}"),
-                Kind::Text(TextRule::Name) => "text, 1–80 characters".to_string(),
-                Kind::Text(TextRule::Domain) => "lowercase DNS name".to_string(),
-                Kind::Text(TextRule::DnsSuffix) => "lowercase DNS name or single label".to_string(),
+                Kind::Text(TextRule::Name) => {
+                    "text, 1–80 visible characters and plain spaces ([plan-text.md](plan-text.md))"
+                        .to_string()
+                }
+                Kind::Text(TextRule::Domain) => {
+                    "lowercase DNS name ([plan-text.md](plan-text.md))".to_string()
+                }
+                Kind::Text(TextRule::DnsSuffix) => {
+                    "lowercase DNS name or single label ([plan-text.md](plan-text.md))".to_string()
+                }
                 Kind::Text(TextRule::Subnet) => "IPv4 network, CIDR /8–/24".to_string(),
                 Kind::Text(TextRule::Ipv4) => "IPv4 address".to_string(),
                 Kind::Text(TextRule::Interface) => "interface name".to_string(),
-                Kind::Text(TextRule::Email) => "e-mail address".to_string(),
+                Kind::Text(TextRule::Email) => {
+                    "e-mail address (`A–Z a–z 0–9 . _ + -` before the `@`)".to_string()
+                }
                 Kind::Text(TextRule::HostPort) => "host:port".to_string(),
                 Kind::Choice(keys) => keys
                     .iter()

@@ -184,7 +184,26 @@ pub fn fields() -> &'static [Field] {
 
 /// The field with this key path.
 pub fn field(path: &str) -> Option<&'static Field> {
-    fields().iter().find(|f| f.path == path)
+    static INDEX: LazyLock<BTreeMap<&'static str, usize>> = LazyLock::new(|| {
+        fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_str(), i))
+            .collect()
+    });
+    INDEX.get(path).map(|&i| &fields()[i])
+}
+
+/// Is `path` a group of fields (`hosts`, `hosts.patroni`): a proper prefix of some key
+/// path, ending at a dot?
+pub fn is_group(path: &str) -> bool {
+    static GROUPS: LazyLock<std::collections::BTreeSet<&'static str>> = LazyLock::new(|| {
+        fields()
+            .iter()
+            .flat_map(|f| f.path.match_indices('.').map(move |(i, _)| &f.path[..i]))
+            .collect()
+    });
+    GROUPS.contains(path)
 }
 
 fn int(min: u64, max: u64, unit: &'static str) -> Kind {

@@ -4,9 +4,10 @@
 //! struct, so a file with ten bad values yields ten problems (not serde's first one),
 //! unknown keys become warnings, and whatever the file held reaches the form as text.
 
+use super::fields::is_group;
 use super::fields::{Kind, Value};
 use super::validate::{Problem, Validation, validate};
-use super::{Plan, RawPlan, SCHEMA_VERSION, fields};
+use super::{Plan, RawPlan, SCHEMA_VERSION, field, fields};
 use crate::syntax::yaml::{Doc, Map, Node};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use std::collections::BTreeSet;
@@ -411,15 +412,6 @@ fn check_schema(value: Option<&Loose>, problems: &mut Vec<Problem>) {
     }
 }
 
-/// Is `path` a proper prefix (a group) of some field's path?
-fn is_group(path: &str) -> bool {
-    fields().iter().any(|f| {
-        f.path.len() > path.len()
-            && f.path.starts_with(path)
-            && f.path.as_bytes()[path.len()] == b'.'
-    })
-}
-
 /// A key or value for a message: at most 80 characters, on one line.
 fn shown(text: &str) -> String {
     let one = crate::syntax::one_line(text);
@@ -484,8 +476,7 @@ fn walk(
             // YAML forbids duplicate keys; for a plan key it is an error (which value
             // was meant?), for an ignored key a warning like the key itself.
             let message = format!("`{}` appears twice under {at}; keep one.", shown(key));
-            let known =
-                path == "schema" || is_group(&path) || fields().iter().any(|f| f.path == path);
+            let known = path == "schema" || is_group(&path) || field(&path).is_some();
             key_problem(
                 problems,
                 key_problems,
@@ -500,7 +491,7 @@ fn walk(
         if path == "schema" {
             continue;
         }
-        if let Some(f) = fields().iter().find(|f| f.path == path) {
+        if let Some(f) = field(&path) {
             match (&f.kind, v) {
                 (Kind::CacheFactors, Loose::Map(m)) => match factor_lines(m) {
                     Ok(text) => {

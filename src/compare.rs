@@ -173,7 +173,7 @@ impl Comparison {
                 let diff = match d.diff.as_ref().and_then(J::as_f64) {
                     Some(x) => {
                         let sign = if x < 0.0 { "−" } else { "+" };
-                        format!(" ({sign}{})", crate::report::two_decimals(x.abs()))
+                        format!(" ({sign}{})", crate::format::two_decimals(x.abs()))
                     }
                     None => String::new(),
                 };

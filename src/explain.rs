@@ -9,8 +9,9 @@
 //! label, a finding's text) have no explanation: [`is_input_echo`] lists them.
 
 use crate::assumptions::{self as a, Assumption};
+use crate::format::group;
 use crate::plan::{Plan, Role, WorkerKind};
-use crate::report::{Report, group};
+use crate::report::Report;
 use crate::sizing::{self, Gib, postgres};
 
 /// PGTune's rules, the source of most PostgreSQL parameters (DESIGN.md §3).

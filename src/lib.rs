@@ -10,6 +10,7 @@ pub mod charts;
 pub mod compare;
 pub mod explain;
 pub mod findings;
+pub mod format;
 pub mod plan;
 pub mod report;
 mod severity;

@@ -4,6 +4,7 @@
 //! tagged with its JSON path (`data-metric`), read from this struct's JSON form.
 
 use crate::findings::{self, Finding};
+use crate::format::{group, plural, two_decimals};
 use crate::plan::Plan;
 use crate::sizing::{self, Connections, HostBudget, SynapseSummary, postgres};
 use serde::{Serialize, Serializer};
@@ -269,7 +270,7 @@ impl Report {
                 o,
                 "  {:<40} {:>9} GiB: now {} GiB, +{} GiB/month, month {} {} GiB ({} %); {full}",
                 d.label,
-                crate::findings::n(d.capacity_gib.round() as u64),
+                group(d.capacity_gib.round() as u64),
                 d.now_gib,
                 d.growth_gib_per_month,
                 s.months,
@@ -419,41 +420,13 @@ pub fn display(value: &serde_json::Value, unit: Unit) -> String {
     }
 }
 
-/// `x` with at most two decimals and no trailing zeros: 6.5, 130, 0.25.
-pub fn two_decimals(x: f64) -> String {
-    let s = format!("{x:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// A plain number as people write it: `64` rather than JSON's `64.0`, `0.25`, `1e-5`
-/// as `0.00001`; grouped thousands for whole numbers (`65,535`).
+/// A plain number as people write it (`format::number`), or the value's display when it
+/// is not a number.
 pub fn number_text(value: &serde_json::Value) -> String {
     match value.as_f64() {
-        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
-            let n = x.abs() as u64;
-            let sign = if x < 0.0 { "−" } else { "" };
-            format!("{sign}{}", display(&serde_json::json!(n), Unit::Count))
-        }
-        Some(x) => format!("{x}"),
+        Some(x) => crate::format::number(x),
         None => display(value, Unit::Plain),
     }
-}
-
-/// "1 process", "2 processes".
-pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-pub(crate) fn group(x: u64) -> String {
-    let s = x.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -4230,7 +4230,7 @@ mod tests {
             with_ctx(&plan, |ctx| {
                 let series = series_estimate(ctx);
                 let item = prometheus_ram_item(ctx).unwrap();
-                let grouped = crate::report::group(series);
+                let grouped = crate::format::group(series);
                 assert!(
                     item.contains(&format!("= {grouped} series")),
                     "{item} vs {series}"

@@ -567,7 +567,7 @@ fn workers(b: &mut Builder, synapse: &Host) {
         } else {
             format!(
                 "{} + the main process = {} Synapse processes.",
-                crate::report::plural(n as usize, "worker", "workers"),
+                crate::format::plural(n as usize, "worker", "workers"),
                 plan.synapse_process_count()
             )
         }],

@@ -50,9 +50,7 @@ impl Out {
 }
 
 /// Thousands separators for counts in sentences.
-pub(crate) fn n(x: u64) -> String {
-    crate::report::group(x)
-}
+pub(crate) use crate::format::group as n;
 
 /// What the checks read besides the plan: the sections of the report.
 pub struct Inputs<'a> {
@@ -397,7 +395,7 @@ fn workers(plan: &Plan, out: &mut Out) {
             ),
             format!(
                 "Assumption: one sync worker serves about {} concurrent users ({}).",
-                crate::report::number_text(&per.into()),
+                crate::format::number(per),
                 a::SYNC_USERS_PER_WORKER.source
             ),
             format!("Plan about {want} sync workers and watch the sync p95 latency."),

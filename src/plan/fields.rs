@@ -134,6 +134,14 @@ pub enum TextRule {
     HostPort,
 }
 
+/// `10.0.1.0/24` → (10.0.1.0, 24): the syntax of [`TextRule::Subnet`] only; validation
+/// checks the rest (a network address, /8–/24, private).
+pub(crate) fn parse_subnet(t: &str) -> Option<(std::net::Ipv4Addr, u8)> {
+    let (addr, prefix) = t.trim().split_once('/')?;
+    let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32)?;
+    Some((addr.parse().ok()?, prefix))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Kind {
     Int {
@@ -883,7 +891,7 @@ impl Field {
             (Slot::LivekitPortStart, Value::Int(n)) => plan.livekit.port_range_start = n,
             (Slot::LivekitPortEnd, Value::Int(n)) => plan.livekit.port_range_end = n,
             (Slot::Subnet, Value::Text(s)) => {
-                if let Some((addr, prefix)) = super::validate::parse_subnet(&s) {
+                if let Some((addr, prefix)) = parse_subnet(&s) {
                     plan.network.subnet = addr;
                     plan.network.prefix = prefix;
                 }

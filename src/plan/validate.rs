@@ -1,6 +1,6 @@
 //! Raw text → typed plan, with every problem at once.
 
-use super::fields::{Kind, Slot, Soft, TextRule, Value};
+use super::fields::{Kind, Slot, Soft, TextRule, Value, parse_subnet};
 use super::{Plan, PoolMode, RawPlan, Role, Storage, field, fields};
 use crate::Severity;
 use std::collections::BTreeMap;
@@ -672,13 +672,6 @@ fn describe_char(c: char) -> String {
         c => return format!("an invisible or reserved character (U+{:04X})", c as u32),
     };
     name.to_string()
-}
-
-/// `10.0.1.0/24` → (10.0.1.0, 24). Only the syntax; `validate` checks the rest.
-pub(crate) fn parse_subnet(t: &str) -> Option<(std::net::Ipv4Addr, u8)> {
-    let (addr, prefix) = t.trim().split_once('/')?;
-    let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32)?;
-    Some((addr.parse().ok()?, prefix))
 }
 
 fn check_domain(t: &str, label: &str) -> Result<(), Vec<String>> {

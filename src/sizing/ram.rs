@@ -367,9 +367,9 @@ fn monitoring_items(plan: &Plan, items: &mut Items) {
             "{} GiB + ({} Synapse processes × {} + {hosts} hosts × {} = {} series) × {} KiB",
             plan.assume(&a::PROM_BASE_GIB),
             plan.synapse_process_count(),
-            crate::report::number_text(&plan.assume(&a::PROM_SERIES_PER_SYNAPSE_PROCESS).into()),
-            crate::report::number_text(&plan.assume(&a::PROM_SERIES_PER_HOST).into()),
-            crate::report::group(series as u64),
+            crate::format::number(plan.assume(&a::PROM_SERIES_PER_SYNAPSE_PROCESS)),
+            crate::format::number(plan.assume(&a::PROM_SERIES_PER_HOST)),
+            crate::format::group(series as u64),
             plan.assume(&a::PROM_KIB_PER_SERIES)
         ),
         a::PROM_SERIES_PER_SYNAPSE_PROCESS.source,

@@ -646,7 +646,7 @@ pub(crate) fn num(x: f64) -> String {
     let s = if x.abs() < 1000.0 {
         format!("{x:.2}")
     } else if x.abs() < 1e15 {
-        return crate::report::group(x.round() as u64);
+        return crate::format::group(x.round() as u64);
     } else {
         return format!("{x:.3e}");
     };
@@ -658,7 +658,7 @@ pub(crate) fn num(x: f64) -> String {
 fn count(x: f64) -> String {
     let x = finite(x);
     if x < 1e15 && x.fract() == 0.0 {
-        crate::report::group(x as u64)
+        crate::format::group(x as u64)
     } else {
         num(x)
     }
@@ -732,7 +732,7 @@ fn capacity(plan: &Plan, id: DiskId, usable_tib: f64) -> (f64, String) {
             host.disk_gib as f64,
             format!(
                 "hosts.patroni.disk-gib = {} GiB on each of {} nodes (each holds the whole database)",
-                crate::report::group(host.disk_gib),
+                crate::format::group(host.disk_gib),
                 host.count
             ),
         ),
@@ -741,7 +741,7 @@ fn capacity(plan: &Plan, id: DiskId, usable_tib: f64) -> (f64, String) {
             format!(
                 "{} = {} GiB",
                 id.capacity_path(),
-                crate::report::group(host.disk_gib)
+                crate::format::group(host.disk_gib)
             ),
         ),
     }

@@ -99,139 +99,167 @@ pub fn main() -> i32 {
             out,
             placeholders,
             date,
-        } => {
-            let plan = match load(plan.as_deref()) {
-                Ok(p) => p,
-                Err(code) => return code,
-            };
-            let date = match date {
-                Some(d) => match Date::parse(&d) {
-                    Some(d) => d,
-                    None => {
-                        eprintln!("error: --date: “{d}” is not a date in the form YYYY-MM-DD");
-                        return 2;
-                    }
-                },
-                None => today(),
-            };
-            let secrets = if placeholders {
-                Secrets::placeholders()
-            } else {
-                let mut failed = false;
-                let s = Secrets::generate(|buf| {
-                    if getrandom::fill(buf).is_err() {
-                        failed = true;
-                    }
-                });
-                if failed {
-                    eprintln!(
-                        "error: the operating system's random number generator failed; use --placeholders"
-                    );
-                    return 2;
-                }
-                s
-            };
-            let files = bundle::files(&plan, &date, &secrets);
-            let bytes = match bundle::zip(&files) {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("error: cannot build the zip: {e}");
-                    return 2;
-                }
-            };
-            // Real secrets: the zip is created readable by its owner only, never wider.
-            let mode = if placeholders { 0o644 } else { 0o600 };
-            if let Err(e) = write_new(&out, &bytes, mode) {
-                eprintln!("error: {}: cannot write the bundle: {e}", out.display());
+        } => bundle_command(plan.as_deref(), &out, placeholders, date.as_deref()),
+        Command::ShareUrl { plan, base } => share_url(plan.as_deref(), &base),
+        Command::OpenUrl { url } => open_url(&url),
+        Command::Compare { a, b, format } => compare(&a, &b, format),
+        Command::Report { plan, format } => report(plan.as_deref(), format),
+    }
+}
+
+/// `bundle`: the zip with real secrets (0600) or placeholders.
+fn bundle_command(
+    plan: Option<&std::path::Path>,
+    out: &std::path::Path,
+    placeholders: bool,
+    date: Option<&str>,
+) -> i32 {
+    let plan = match load(plan) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let date = match date {
+        Some(d) => match Date::parse(d) {
+            Some(d) => d,
+            None => {
+                eprintln!("error: --date: “{d}” is not a date in the form YYYY-MM-DD");
                 return 2;
             }
-            eprintln!(
-                "{}: {} files, {} bytes, mode {mode:04o}",
-                out.display(),
-                files.len(),
-                bytes.len()
-            );
-            if !placeholders {
-                eprintln!(
-                    "It holds secrets, so only you can read it (mode 0600): encrypt ansible/inventory/host_vars/{}/vault.yml first (README.md, step 1).",
-                    plan.domain
-                );
-            }
-            0
-        }
-        Command::ShareUrl { plan, base } => {
-            let plan = match load(plan.as_deref()) {
-                Ok(p) => p,
-                Err(code) => return code,
-            };
-            match plan::link::url(&base, &plan) {
-                Ok(url) => {
-                    emit(&format!("{url}\n"));
-                    0
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    2
-                }
-            }
-        }
-        Command::OpenUrl { url } => match plan::link::decode(&url) {
-            Ok(opened) => {
-                if let Some(note) = &opened.note {
-                    eprintln!("note: {note}");
-                }
-                let v = opened.validate();
-                for p in &v.problems {
-                    eprintln!("link: {p}");
-                }
-                match v.plan {
-                    Some(p) => {
-                        emit(&plan::to_yaml(&p, YamlStyle::Full));
-                        0
-                    }
-                    None => {
-                        eprintln!(
-                            "error: the link's plan is invalid ({} errors)",
-                            v.errors().count()
-                        );
-                        2
-                    }
-                }
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                2
-            }
         },
-        Command::Compare { a, b, format } => {
-            let (a, b) = match (load(Some(&a)), load(Some(&b))) {
-                (Ok(a), Ok(b)) => (a, b),
-                _ => return 2,
-            };
-            let cmp = crate::compare::compare(&a, &b);
-            match format {
-                Format::Json => emit(&format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&cmp.to_json_value())
-                        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-                )),
-                Format::Text => emit(&cmp.to_text()),
+        None => today(),
+    };
+    let secrets = if placeholders {
+        Secrets::placeholders()
+    } else {
+        match os_secrets() {
+            Some(s) => s,
+            None => {
+                eprintln!(
+                    "error: the operating system's random number generator failed; use --placeholders"
+                );
+                return 2;
             }
+        }
+    };
+    let files = bundle::files(&plan, &date, &secrets);
+    let bytes = match bundle::zip(&files) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot build the zip: {e}");
+            return 2;
+        }
+    };
+    // Real secrets: the zip is created readable by its owner only, never wider.
+    let mode = if placeholders { 0o644 } else { 0o600 };
+    if let Err(e) = write_new(out, &bytes, mode) {
+        eprintln!("error: {}: cannot write the bundle: {e}", out.display());
+        return 2;
+    }
+    eprintln!(
+        "{}: {} files, {} bytes, mode {mode:04o}",
+        out.display(),
+        files.len(),
+        bytes.len()
+    );
+    if !placeholders {
+        eprintln!(
+            "It holds secrets, so only you can read it (mode 0600): encrypt ansible/inventory/host_vars/{}/vault.yml first (README.md, step 1).",
+            plan.domain
+        );
+    }
+    0
+}
+
+/// Secrets from the operating system's random number generator, or `None` if it failed.
+fn os_secrets() -> Option<Secrets> {
+    let mut failed = false;
+    let s = Secrets::generate(|buf| {
+        if getrandom::fill(buf).is_err() {
+            failed = true;
+        }
+    });
+    (!failed).then_some(s)
+}
+
+/// `share-url`: the plan's link, or exit 2 when no link can hold it.
+fn share_url(plan: Option<&std::path::Path>, base: &str) -> i32 {
+    let plan = match load(plan) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    match plan::link::url(base, &plan) {
+        Ok(url) => {
+            emit(&format!("{url}\n"));
             0
         }
-        Command::Report { plan, format } => {
-            let plan = match load(plan.as_deref()) {
-                Ok(p) => p,
-                Err(code) => return code,
-            };
-            let report = Report::new(&plan);
-            match format {
-                Format::Json => emit(&format!("{}\n", report.to_json())),
-                Format::Text => emit(&report.to_text()),
-            }
-            0
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
         }
     }
+}
+
+/// `open-url`: the plan a link holds, as a full plan file.
+fn open_url(url: &str) -> i32 {
+    let opened = match plan::link::decode(url) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if let Some(note) = &opened.note {
+        eprintln!("note: {note}");
+    }
+    let v = opened.validate();
+    for p in &v.problems {
+        eprintln!("link: {p}");
+    }
+    match v.plan {
+        Some(p) => {
+            emit(&plan::to_yaml(&p, YamlStyle::Full));
+            0
+        }
+        None => {
+            eprintln!(
+                "error: the link's plan is invalid ({} errors)",
+                v.errors().count()
+            );
+            2
+        }
+    }
+}
+
+/// `compare A B`.
+fn compare(a: &std::path::Path, b: &std::path::Path, format: Format) -> i32 {
+    let (a, b) = match (load(Some(a)), load(Some(b))) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => return 2,
+    };
+    let cmp = crate::compare::compare(&a, &b);
+    match format {
+        Format::Json => emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&cmp.to_json_value())
+                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+        )),
+        Format::Text => emit(&cmp.to_text()),
+    }
+    0
+}
+
+/// `report`.
+fn report(plan: Option<&std::path::Path>, format: Format) -> i32 {
+    let plan = match load(plan) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let report = Report::new(&plan);
+    match format {
+        Format::Json => emit(&format!("{}\n", report.to_json())),
+        Format::Text => emit(&report.to_text()),
+    }
+    0
 }
 
 /// Writes to stdout. A reader that went away (`| head`) is not an error of ours: the

@@ -15,10 +15,11 @@ fn default_plan_bundle() {
     settings.set_snapshot_path("snapshots/bundle-default");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
-        // The list of files, their modes and order, then each file.
+        // The list of files, their modes and order, and the source file that makes each
+        // ("where does this file come from" is one hop), then each file.
         let index: String = files
             .iter()
-            .map(|f| format!("{:o} {}\n", f.mode, f.path))
+            .map(|f| format!("{:o} {}  <- {}\n", f.mode, f.path, f.source))
             .collect();
         insta::assert_snapshot!("_index", index);
         for f in &files {

@@ -84,9 +84,15 @@ pub struct File {
     /// One line for the README and the file list.
     pub about: String,
     pub contents: String,
+    /// The source file that made this file (`src/bundle/calls.rs`): where to look when a
+    /// generated file needs changing. Recorded by [`File::new`] from its caller; listed in
+    /// the bundle index snapshot, not in the zip.
+    #[serde(skip)]
+    pub source: &'static str,
 }
 
 impl File {
+    #[track_caller]
     pub fn new(
         path: impl Into<String>,
         scope: Scope,
@@ -100,6 +106,7 @@ impl File {
             mode: 0o644,
             about: about.into(),
             contents,
+            source: std::panic::Location::caller().file(),
         }
     }
 

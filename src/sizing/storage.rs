@@ -315,6 +315,22 @@ struct Model {
 }
 
 /// A share assumption, kept where it means something: 0..=max.
+/// Bytes a sample takes on Prometheus' disk: the plan's
+/// `assumptions.prometheus-bytes-per-sample`, finite and not negative.
+pub fn prometheus_bytes_per_sample(plan: &Plan) -> f64 {
+    share_of(plan, &a::PROM_BYTES_PER_SAMPLE, f64::MAX)
+}
+
+/// Bytes Prometheus writes to disk a day (Prometheus docs/storage.md): the plan's
+/// active series ([`crate::sizing::ram::prometheus_series`]) / the scrape interval ×
+/// 86,400 s × [`prometheus_bytes_per_sample`]. The storage view's TSDB growth and the
+/// bundle's `--storage.tsdb.retention.size` both come from it.
+pub fn prometheus_bytes_per_day(plan: &Plan) -> f64 {
+    crate::sizing::ram::prometheus_series(plan) as f64 / PROMETHEUS_SCRAPE_INTERVAL_S as f64
+        * 86_400.0
+        * prometheus_bytes_per_sample(plan)
+}
+
 fn share_of(plan: &Plan, x: &a::Assumption, max: f64) -> f64 {
     finite(plan.assume(x)).clamp(0.0, max)
 }
@@ -389,7 +405,7 @@ impl Model {
             }
         };
         let prom_series = crate::sizing::ram::prometheus_series(plan);
-        let prom_bps = share_of(plan, &a::PROM_BYTES_PER_SAMPLE, f64::MAX);
+        let prom_bps = prometheus_bytes_per_sample(plan);
         Model {
             months: act.months,
             share: share_of(plan, &a::DISK_FULL_SHARE, 1.0).max(0.01),
@@ -426,10 +442,7 @@ impl Model {
             snapshots: ret.media_snapshots,
             prom_series,
             prom_bps,
-            prom_day: prom_series as f64 / PROMETHEUS_SCRAPE_INTERVAL_S as f64
-                * 86_400.0
-                * prom_bps
-                / GIB,
+            prom_day: prometheus_bytes_per_day(plan) / GIB,
             prom_days: ret.prometheus_days,
             synapse_base: share_of(plan, &a::SYNAPSE_HOST_BASE_GIB, f64::MAX),
             local_cache_days: bounded(ret.local_media_days),

@@ -8,6 +8,7 @@ use super::scrape::{SCRAPE_INTERVAL_S, scrape_jobs};
 use super::{args_line, path};
 use crate::bundle::{Comment, Ctx, File, Host, Scope, SecretId, ports};
 use crate::plan::Role;
+use crate::sizing::storage;
 use crate::syntax::yaml::{Doc, Map, Seq};
 
 /// Prometheus's configuration (Debian's default path), which the setup script checks.
@@ -16,9 +17,6 @@ pub const PROMETHEUS_YML: &str = "/etc/prometheus/prometheus.yml";
 pub const HAPROXY_PASSWORD_FILE: &str = "/etc/prometheus/haproxy-stats.password";
 /// The HAProxy stats user (SecretId::HaproxyStatsPassword's description: user admin).
 const HAPROXY_STATS_USER: &str = "admin";
-/// Prometheus's storage doc (docs/storage.md, "Operational aspects"): a sample takes
-/// 1–2 bytes on disk after compression; the upper end, for safety.
-pub const BYTES_PER_SAMPLE: f64 = 2.0;
 /// Headroom of the size cap over the estimate (the series counts are assumptions).
 pub const SIZE_HEADROOM: f64 = 1.25;
 
@@ -27,9 +25,10 @@ pub fn series_estimate(ctx: &Ctx) -> u64 {
     crate::sizing::ram::prometheus_series(ctx.plan)
 }
 
-/// Bytes a day on disk: series / scrape interval × 86,400 s × bytes per sample.
-pub fn disk_bytes_per_day(series: u64) -> f64 {
-    series as f64 / SCRAPE_INTERVAL_S as f64 * 86_400.0 * BYTES_PER_SAMPLE
+/// Bytes a day on disk: the report's own figure (its storage view's TSDB growth), with
+/// the plan's `assumptions.prometheus-bytes-per-sample`.
+pub fn disk_bytes_per_day(ctx: &Ctx) -> f64 {
+    storage::prometheus_bytes_per_day(ctx.plan)
 }
 
 /// `--storage.tsdb.retention.time` in days: the plan's `retention.prometheus-days`
@@ -39,10 +38,10 @@ pub fn retention_days(ctx: &Ctx) -> u64 {
     ctx.plan.retention.prometheus_days
 }
 
-/// `--storage.tsdb.retention.size`, whole GiB: the estimate for `days` of retention ×
-/// headroom.
-pub fn retention_size_gib(series: u64, days: u64) -> u64 {
-    let bytes = disk_bytes_per_day(series) * days as f64 * SIZE_HEADROOM;
+/// `--storage.tsdb.retention.size`, whole GiB: `bytes_per_day` for `days` of retention
+/// × headroom.
+pub fn retention_size_gib(bytes_per_day: f64, days: u64) -> u64 {
+    let bytes = bytes_per_day * days as f64 * SIZE_HEADROOM;
     let gib = (bytes / (1024.0 * 1024.0 * 1024.0)).ceil();
     // Finite for every valid plan (series and days are bounded); saturates otherwise.
     if gib.is_finite() {
@@ -182,9 +181,10 @@ pub fn haproxy_password(ctx: &Ctx, h: &Host) -> File {
 
 pub fn prometheus_default(ctx: &Ctx, h: &Host) -> File {
     let series = series_estimate(ctx);
-    let per_day = disk_bytes_per_day(series) / 1e9;
+    let bytes_per_day = disk_bytes_per_day(ctx);
+    let per_day = bytes_per_day / 1e9;
     let days = retention_days(ctx);
-    let size = retention_size_gib(series, days);
+    let size = retention_size_gib(bytes_per_day, days);
     let ram = prometheus_ram_item(ctx).unwrap_or_default();
     let notes = format!(
         r#"Arguments of Debian's prometheus.service (ExecStart=/usr/bin/prometheus $ARGS).
@@ -201,7 +201,7 @@ only bites if the series estimate was low, and keeps Prometheus from filling the
 /var/lib/prometheus needs {size} GiB free plus ~10% for the WAL and compaction."#,
         interval = SCRAPE_INTERVAL_S,
         rate = series / SCRAPE_INTERVAL_S,
-        bps = BYTES_PER_SAMPLE,
+        bps = storage::prometheus_bytes_per_sample(ctx.plan),
         month = per_day * days as f64,
         headroom = SIZE_HEADROOM,
     );
@@ -249,6 +249,7 @@ mod tests {
     fn retention() {
         // (series, days, GB a day, size cap GiB): 240,000 series / 15 s × 86,400 × 2 B,
         // × days × 1.25.
+        let bytes_per_day = |series: u64| series as f64 / 15.0 * 86_400.0 * 2.0;
         for (series, days, per_day_gb, size) in [
             (240_000, 30, 2.7648, 97),
             (240_000, 90, 2.7648, 290),
@@ -257,13 +258,18 @@ mod tests {
             (1, 3650, 0.0, 1),
         ] {
             assert!(
-                (disk_bytes_per_day(series) / 1e9 - per_day_gb).abs() < 1e-4,
+                (bytes_per_day(series) / 1e9 - per_day_gb).abs() < 1e-4,
                 "{series}"
             );
-            assert_eq!(retention_size_gib(series, days), size, "{series} {days}");
+            assert_eq!(
+                retention_size_gib(bytes_per_day(series), days),
+                size,
+                "{series} {days}"
+            );
         }
         with_ctx(&Plan::default(), |ctx| {
             assert_eq!(series_estimate(ctx), 240_000);
+            assert_eq!(disk_bytes_per_day(ctx), bytes_per_day(240_000));
         });
     }
 
@@ -284,6 +290,31 @@ mod tests {
                     )),
                     "{args}"
                 );
+            });
+        }
+    }
+
+    /// The size cap reads the same bytes per sample as the report's storage view: an
+    /// override of assumptions.prometheus-bytes-per-sample moves both, and the cap is
+    /// what the report's rates.prometheus-gib-per-day implies (× days × headroom).
+    #[test]
+    fn retention_size_follows_the_bytes_per_sample_assumption() {
+        for (bps, size) in [("2", 97), ("1", 49), ("1.5", 73), ("4", 194)] {
+            let plan = Plan::default()
+                .with_text("assumptions.prometheus-bytes-per-sample", bps)
+                .unwrap();
+            with_ctx(&plan, |ctx| {
+                let h = ctx.topology.first(Role::Monitoring).unwrap();
+                let args = prometheus_default(ctx, h).contents;
+                assert!(
+                    args.contains(&format!("--storage.tsdb.retention.size={size}GB ")),
+                    "{bps}: {args}"
+                );
+                assert!(args.contains(&format!("× 86,400 s × {bps} bytes per sample")));
+                let report = ctx.report.storage.rates.prometheus_gib_per_day;
+                let days = ctx.plan.retention.prometheus_days as f64;
+                let implied = (report * days * SIZE_HEADROOM).ceil() as u64;
+                assert_eq!(implied, size, "{bps}: {report} GiB a day");
             });
         }
     }

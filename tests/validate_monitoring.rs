@@ -21,7 +21,7 @@ use synapse_planner::bundle::{File, Topology};
 use synapse_planner::plan::{Plan, Role};
 
 const MON: &str = "hosts/monitoring";
-/// The coturn allocations script on each coturn host (monitoring.rs).
+/// The coturn allocations script on each coturn host (src/bundle/monitoring/coturn_allocations.rs).
 const COTURN_SCRIPT: &str = "/usr/local/sbin/coturn-allocations-metric.sh";
 
 fn monitoring_files(files: &[File]) -> Vec<&File> {

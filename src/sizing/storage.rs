@@ -47,7 +47,7 @@ pub const PGBACKREST_DIFF_RETENTION: u64 = 7;
 pub const PGBACKREST_INCR_PER_DAY: u64 = 23;
 /// Weekly pg_dump files kept (src/bundle/backup.rs `PGDUMP_KEEP`).
 pub const PGDUMP_KEEP: u64 = 2;
-/// The bundle's Prometheus scrape interval (src/bundle/monitoring.rs `SCRAPE_INTERVAL_S`,
+/// The bundle's Prometheus scrape interval (src/bundle/monitoring/scrape.rs `SCRAPE_INTERVAL_S`,
 /// after Synapse's docs/metrics-howto.md); tests/storage.rs checks prometheus.yml.
 pub const PROMETHEUS_SCRAPE_INTERVAL_S: u64 = 15;
 /// PostgreSQL's default max_wal_size, when the parameters do not set one.

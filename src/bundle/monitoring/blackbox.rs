@@ -8,6 +8,8 @@ use crate::syntax::yaml::{Doc, Map};
 
 /// blackbox.yml, which the setup script checks.
 pub const BLACKBOX_CONFIG: &str = "/etc/prometheus/blackbox.yml";
+/// Its arguments, read by Debian's unit (blackbox.yml's header names the file).
+const BLACKBOX_ARGS: &str = "/etc/default/prometheus-blackbox-exporter";
 /// The blackbox exporter's port (loopback only).
 pub const BLACKBOX: u16 = ports::BLACKBOX;
 /// Blackbox probe modules (blackbox.yml) and the scrape jobs that use them.
@@ -81,7 +83,7 @@ pub fn blackbox_yml(ctx: &Ctx, h: &Host) -> File {
         .header(format!(
             "Blackbox exporter 0.23 (Debian 12 prometheus-blackbox-exporter) on {}, asked
 by the local Prometheus only: it listens on 127.0.0.1:{BLACKBOX}
-(/etc/default/prometheus-blackbox-exporter). It probes what exports no metrics itself:
+({BLACKBOX_ARGS}). It probes what exports no metrics itself:
 coturn (Debian 12's coturn 4.6.1 is built without Prometheus support) and the TLS
 certificates (expiry).
 Check: prometheus-blackbox-exporter --config.check --config.file={BLACKBOX_CONFIG}
@@ -119,7 +121,7 @@ pub fn blackbox_default(ctx: &Ctx, h: &Host) -> File {
         )),
     );
     File::new(
-        path(h, "/etc/default/prometheus-blackbox-exporter"),
+        path(h, BLACKBOX_ARGS),
         Scope::Role(Role::Monitoring),
         "Blackbox exporter arguments: its config, listening on loopback only.",
         body,

@@ -11,6 +11,18 @@ pub const DIFF_RETENTION: u64 = 7;
 /// Weekly pg_dump files kept: two weeks.
 pub const PGDUMP_KEEP: u64 = 2;
 
+/// Every pgBackRest backup starts at this minute past the hour.
+pub const BACKUP_MINUTE: u8 = 30;
+/// The hour (UTC) of the daily full or differential backup; the incrementals take every
+/// other hour, so exactly one backup starts each hour.
+pub const DAILY_BACKUP_HOUR: u8 = 1;
+/// The day of the week of the full backup (0 = Sunday); differentials the other days.
+pub const FULL_BACKUP_DAY: u8 = 0;
+/// Days between two full backups: one a week.
+pub const FULL_EVERY_DAYS: u64 = 7;
+/// Incremental backups a day: every hour but the daily backup's.
+pub const INCR_PER_DAY: u64 = 23;
+
 /// A cron job of the backup host.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Job {
@@ -30,22 +42,22 @@ pub fn backup_jobs() -> Vec<Job> {
     let all_days: Vec<u8> = (0..7).collect();
     vec![
         Job {
-            minute: 30,
-            hours: vec![1],
-            days: vec![0],
+            minute: BACKUP_MINUTE,
+            hours: vec![DAILY_BACKUP_HOUR],
+            days: vec![FULL_BACKUP_DAY],
             command: format!("{PGBACKREST_SCRIPT} full"),
             why: "full backup, weekly (Sunday 01:30 UTC)",
         },
         Job {
-            minute: 30,
-            hours: vec![1],
-            days: (1..7).collect(),
+            minute: BACKUP_MINUTE,
+            hours: vec![DAILY_BACKUP_HOUR],
+            days: (0..7).filter(|d| *d != FULL_BACKUP_DAY).collect(),
             command: format!("{PGBACKREST_SCRIPT} diff"),
             why: "differential backup (changes since the full), the other days at 01:30",
         },
         Job {
-            minute: 30,
-            hours: (0..24).filter(|h| *h != 1).collect(),
+            minute: BACKUP_MINUTE,
+            hours: (0..24).filter(|h| *h != DAILY_BACKUP_HOUR).collect(),
             days: all_days,
             command: format!("{PGBACKREST_SCRIPT} incr"),
             why: "incremental backup (changes since the last backup), hourly except at 01:30; skipped while a full or diff still runs",
@@ -83,15 +95,31 @@ pub fn jobs() -> Vec<Job> {
     jobs
 }
 
-/// Days between two full backups: the full job's days of the week, spread evenly.
-pub fn full_every_days() -> u64 {
-    let fulls = backup_jobs()
-        .first()
-        .map_or(1, |j| j.days.len().max(1) as u64);
-    7 / fulls
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Incremental backups a day: the incremental job's hours.
-pub fn incr_per_day() -> u64 {
-    backup_jobs().get(2).map_or(0, |j| j.hours.len() as u64)
+    /// The counts the storage view sizes the repository by are the schedule's.
+    #[test]
+    fn counts_are_the_schedules() {
+        let jobs = backup_jobs();
+        let [full, diff, incr] = &jobs[..] else {
+            panic!("three backup jobs")
+        };
+        assert_eq!(7 / full.days.len() as u64, FULL_EVERY_DAYS);
+        assert_eq!(full.days.len() + diff.days.len(), 7);
+        assert_eq!(incr.hours.len() as u64, INCR_PER_DAY);
+        assert_eq!(incr.days.len(), 7);
+        assert!(jobs.iter().all(|j| j.minute == BACKUP_MINUTE));
+        // One backup starts each hour of the week, never two.
+        for day in 0..7u8 {
+            for hour in 0..24u8 {
+                let starting = jobs
+                    .iter()
+                    .filter(|j| j.days.contains(&day) && j.hours.contains(&hour))
+                    .count();
+                assert_eq!(starting, 1, "day {day} hour {hour}");
+            }
+        }
+    }
 }

@@ -668,7 +668,7 @@ fn coturn(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
 fn livekit_capacity(before: &Livekit, after: &Livekit) -> Vec<Capacity> {
     let ports_need = before
         .participants
-        .saturating_mul(a::LIVEKIT_PORTS_PER_PARTICIPANT.value as u64);
+        .saturating_mul(a::fixed!(LIVEKIT_PORTS_PER_PARTICIPANT) as u64);
     vec![
         Capacity {
             name: "LiveKit UDP ports, all nodes",

@@ -2,9 +2,9 @@
 //! host a script, the systemd service and timer that run it, and a drop-in that makes
 //! coturn.service pull the timer in. rules/budgets.rs alerts on the figure.
 
-use super::scrape::SCRAPE_INTERVAL_S;
-use super::{NODE_TEXTFILE_DIR, path};
+use super::path;
 use crate::bundle::{Comment, Ctx, File, Host, Scope};
+use crate::deploy::facts::{NODE_TEXTFILE_DIR, SCRAPE_INTERVAL_S};
 use crate::plan::Role;
 
 /// The relay allocations of a coturn node, written for node_exporter's textfile
@@ -160,7 +160,7 @@ WantedBy=timers.target
     File::new(
         path(h, COTURN_METRIC_TIMER),
         Scope::Role(Role::Coturn),
-        "systemd timer: the coturn allocations script every 15 s.",
+        format!("systemd timer: the coturn allocations script every {SCRAPE_INTERVAL_S} s."),
         body,
     )
     .for_host(h)

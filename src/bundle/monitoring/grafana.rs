@@ -3,9 +3,9 @@
 //! README of which dashboards to put there.
 
 use super::path;
-use super::scrape::SCRAPE_INTERVAL_S;
 use super::setup::SETUP_SCRIPT;
 use crate::bundle::{Comment, Ctx, File, Host, Scope, SecretId, objectstore, ports};
+use crate::deploy::facts::SCRAPE_INTERVAL_S;
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 use crate::syntax::yaml::{Doc, Map, Seq};

@@ -59,10 +59,6 @@ use super::{Ctx, File, Host};
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 
-/// The directory Debian's prometheus-node-exporter reads by default
-/// (`--collector.textfile.directory`; its `--help` shows the compiled-in default).
-pub const NODE_TEXTFILE_DIR: &str = "/var/lib/prometheus/node-exporter";
-
 pub fn files(ctx: &Ctx) -> Vec<File> {
     let Some(h) = ctx.topology.first(Role::Monitoring) else {
         return Vec::new();

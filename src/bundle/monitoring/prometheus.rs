@@ -4,9 +4,10 @@
 
 use super::alerts::RULES_DIR;
 use super::blackbox::BLACKBOX;
-use super::scrape::{SCRAPE_INTERVAL_S, scrape_jobs};
+use super::scrape::scrape_jobs;
 use super::{args_line, path};
 use crate::bundle::{Comment, Ctx, File, Host, Scope, SecretId, ports};
+use crate::deploy::facts::{HAPROXY_STATS_USER, SCRAPE_INTERVAL_S};
 use crate::plan::Role;
 use crate::sizing::storage;
 use crate::syntax::yaml::{Doc, Map, Seq};
@@ -15,8 +16,6 @@ use crate::syntax::yaml::{Doc, Map, Seq};
 pub const PROMETHEUS_YML: &str = "/etc/prometheus/prometheus.yml";
 /// The password file of HAProxy's stats user, which the setup script makes readable.
 pub const HAPROXY_PASSWORD_FILE: &str = "/etc/prometheus/haproxy-stats.password";
-/// The HAProxy stats user (SecretId::HaproxyStatsPassword's description: user admin).
-const HAPROXY_STATS_USER: &str = "admin";
 /// Headroom of the size cap over the estimate (the series counts are assumptions).
 pub const SIZE_HEADROOM: f64 = 1.25;
 

@@ -9,9 +9,6 @@ use crate::bundle::workers::{self, Worker};
 use crate::bundle::{Ctx, Host, objectstore, ports};
 use crate::plan::Role;
 
-/// Synapse's docs/metrics-howto.md scrapes every 15 s; so does everything else here.
-pub const SCRAPE_INTERVAL_S: u64 = 15;
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     /// `ip:port`: addresses, not names, so scraping does not depend on name resolution.

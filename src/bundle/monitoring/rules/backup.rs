@@ -4,9 +4,12 @@
 //! against backup.rs's cron schedule (thresholds computed from it, [`schedule_gap_s`]),
 //! results that never arrived (absent()).
 
-use crate::bundle::monitoring::NODE_TEXTFILE_DIR;
 use crate::bundle::monitoring::alerts::{self, Alert, Case, Group, Severity, alert, l, s, silent};
 use crate::bundle::{Ctx, File, Host};
+use crate::deploy::facts::{
+    BACKUP_DURATION, BACKUP_FAILURE, BACKUP_SUCCESS, DATABASE, MEDIA_SCRIPT, NODE_TEXTFILE_DIR,
+    PGBACKREST_SCRIPT, PGBACKREST_SETUP_SCRIPT, PGDUMP_SCRIPT,
+};
 use crate::plan::Role;
 use crate::syntax::promql;
 
@@ -14,24 +17,12 @@ use crate::syntax::promql;
 const RULES: &str = "/etc/prometheus/rules/backup.yml";
 const TESTS: &str = "/etc/prometheus/rules/tests/backup.test.yml";
 
-/// Backup results: backup.rs's `write_metrics` writes them, one `.prom` file per job and
-/// type, into node_exporter's textfile directory on the backup host. Each carries the
-/// labels `job` (pgbackrest, media, pg_dump) and `type` (full, diff, incr or check for
-/// pgbackrest; full for the other two).
-pub const BACKUP_SUCCESS: &str = "synapse_planner_backup_last_success_timestamp_seconds";
-pub const BACKUP_DURATION: &str = "synapse_planner_backup_last_duration_seconds";
-pub const BACKUP_FAILURE: &str = "synapse_planner_backup_last_failure_timestamp_seconds";
 /// Where the backup metrics' own `job` label ends up. Prometheus scrapes them through
 /// job `node`, whose target labels include `job`; with `honor_labels` false (the
 /// default) a scraped label that clashes with a target label is renamed
 /// `exported_<name>` (Prometheus docs, configuration.md, `scrape_config`:
 /// honor_labels). So Prometheus stores `job="node"`, `exported_job="pgbackrest"`.
 pub const BACKUP_JOB_LABEL: &str = "exported_job";
-/// backup.rs's scripts on the backup host (its cron file runs them).
-pub const PGBACKREST_SCRIPT: &str = "/usr/local/sbin/pgbackrest-backup.sh";
-pub const MEDIA_SCRIPT: &str = "/usr/local/sbin/backup-media.sh";
-pub const PGDUMP_SCRIPT: &str = "/usr/local/sbin/pg-dump-synapse.sh";
-pub const PGBACKREST_SETUP_SCRIPT: &str = "/usr/local/sbin/setup-pgbackrest.sh";
 /// Margin over the longest scheduled gap between two pgBackRest backups of a level.
 /// The rule adds the longest last run of that level (the metrics' duration) as well:
 /// incrementals are skipped while the daily full or diff holds the backup lock, so a
@@ -181,6 +172,7 @@ fn text(t: &str) -> String {
         .replace("@PGDUMP@", PGDUMP_SCRIPT)
         .replace("@SETUP@", PGBACKREST_SETUP_SCRIPT)
         .replace("@DIR@", NODE_TEXTFILE_DIR)
+        .replace("@DATABASE@", DATABASE)
 }
 
 /// The schedule's longest gap of a level, in words.
@@ -293,7 +285,7 @@ fn failed_alerts(b: &Backup) -> Vec<Alert> {
             Warning,
             "The weekly pg_dump failed on {{ $labels.instance }}",
             text(
-                "The last logical dump of the synapse database on {{ $labels.instance }} failed, or none has succeeded yet. pgBackRest's backups do not depend on it; it is the independent copy, restorable into another PostgreSQL version. Run on {{ $labels.instance }}: sudo @PGDUMP@ and read its error (it connects to a standby through HAProxy on the VIP as user synapse).",
+                "The last logical dump of the @DATABASE@ database on {{ $labels.instance }} failed, or none has succeeded yet. pgBackRest's backups do not depend on it; it is the independent copy, restorable into another PostgreSQL version. Run on {{ $labels.instance }}: sudo @PGDUMP@ and read its error (it connects to a standby through HAProxy on the VIP as user synapse).",
             ),
             b.failed_cases(("pg_dump", "full"), ("media", "full"), 90_000, 3_600),
         ),
@@ -457,7 +449,7 @@ fn weekly_and_media_late_alerts(b: &Backup) -> Vec<Alert> {
                 limit(PgDump)
             ),
             text(&format!(
-                "The weekly logical dump of the synapse database has not completed for {} (the schedule's gap, {}, plus {} margin). Run on {{{{ $labels.instance }}}}: sudo @PGDUMP@.",
+                "The weekly logical dump of the @DATABASE@ database has not completed for {} (the schedule's gap, {}, plus {} margin). Run on {{{{ $labels.instance }}}}: sudo @PGDUMP@.",
                 limit(PgDump),
                 gap(PgDump),
                 margin(PgDump),
@@ -596,7 +588,7 @@ impl BackupLevel {
 /// over the week of backup.rs's cron schedule (wrapping from Saturday to Sunday);
 /// None when the schedule never runs one.
 pub fn schedule_gap_s(level: BackupLevel) -> Option<u64> {
-    let mut starts: Vec<u64> = crate::bundle::backup::jobs()
+    let mut starts: Vec<u64> = crate::deploy::backups::jobs()
         .iter()
         .filter(|j| level.runs(&j.command))
         .flat_map(|j| {
@@ -698,7 +690,7 @@ mod tests {
         // Incrementals alone leave a 2 h hole around the daily backup (none at 01:30).
         let incr_gap = |c: &str| c == format!("{PGBACKREST_SCRIPT} incr");
         assert!(
-            crate::bundle::backup::jobs()
+            crate::deploy::backups::jobs()
                 .iter()
                 .filter(|j| incr_gap(&j.command))
                 .all(|j| !j.hours.contains(&1))

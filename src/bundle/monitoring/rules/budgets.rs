@@ -8,7 +8,6 @@
 //! threshold from the report on its own and runs promtool on its own series against
 //! the generated rules, so a rule whose threshold drifts from the report fails there.
 
-use crate::bundle::monitoring::NODE_TEXTFILE_DIR;
 use crate::bundle::monitoring::alerts::{
     self, Alert, Case, Group, Severity, alert, l, lbl, s, silent,
 };
@@ -16,8 +15,9 @@ use crate::bundle::monitoring::coturn_allocations::{
     COTURN_ALLOCATIONS, COTURN_DROP_IN, COTURN_METRIC_SCRIPT, COTURN_METRIC_STALE_S,
     COTURN_METRIC_UNIT,
 };
-use crate::bundle::monitoring::scrape::{SCRAPE_INTERVAL_S, Target, scrape_jobs};
+use crate::bundle::monitoring::scrape::{Target, scrape_jobs};
 use crate::bundle::{Ctx, File, Host, objectstore, ports};
+use crate::deploy::facts::{DATABASE, NODE_TEXTFILE_DIR, SCRAPE_INTERVAL_S};
 use crate::plan::Role;
 use crate::syntax::{promql, template};
 
@@ -187,23 +187,26 @@ fn postgres_connections(ctx: &Ctx, b: &Budgets) -> Vec<Alert> {
         ctx.plan.pgbouncer.default_pool_size,
         ctx.plan.pgbouncer.reserve_pool_size
     );
-    let synapse_conns =
-        r#"sum by (instance) (pg_stat_activity_count{job="postgres",datname="synapse"})"#;
+    let synapse_conns = format!(
+        r#"sum by (instance) (pg_stat_activity_count{{job="postgres",datname={}}})"#,
+        promql::string(DATABASE)
+    );
     // pg_stat_activity_count (postgres_exporter 0.11) has one series per database and
     // state; the case splits the connections over two states so the sum counts.
     let conns = |n: u64, other: u64| -> Vec<(String, String)> {
         let series = |db: &str, state: &str, v: u64| {
             s(
                 &format!(
-                    r#"pg_stat_activity_count{{job="postgres",instance={},datname="{db}",state="{state}"}}"#,
-                    promql::string(&pg.fqdn)
+                    r#"pg_stat_activity_count{{job="postgres",instance={},datname={},state="{state}"}}"#,
+                    promql::string(&pg.fqdn),
+                    promql::string(db)
                 ),
                 &format!("{v}x15"),
             )
         };
         vec![
-            series("synapse", "active", n / 2),
-            series("synapse", "idle", n - n / 2),
+            series(DATABASE, "active", n / 2),
+            series(DATABASE, "idle", n - n / 2),
             // Other databases (Patroni's, the exporter's) do not count.
             series("postgres", "idle", other),
         ]
@@ -216,11 +219,11 @@ fn postgres_connections(ctx: &Ctx, b: &Budgets) -> Vec<Alert> {
             "10m",
             Warning,
             format!(
-                "{inst} has more than {} connections to the synapse database ({CONNECTIONS_WARN_PERCENT} % of the {} the plan leaves for it)",
+                "{inst} has more than {} connections to the {DATABASE} database ({CONNECTIONS_WARN_PERCENT} % of the {} the plan leaves for it)",
                 b.pg_warn, b.pg_usable
             ),
             format!(
-                "Connections to the synapse database on {inst} (PgBouncer's server connections, and the weekly pg_dump on a standby) have exceeded {} for 10 minutes: {CONNECTIONS_WARN_PERCENT} % of the {} usable connections the plan computes ({usable}). Why: the plan sizes PgBouncer to stay below that ({pools}); more means the pools are bigger than planned, or clients connect to the synapse database around PgBouncer, and at {} the reserve of the admin, backup and monitoring connections is next. Change: see who holds them (SELECT usename, client_addr, state, count(*) FROM pg_stat_activity WHERE datname = 'synapse' GROUP BY 1, 2, 3); if Synapse needs them, raise postgres.max-connections in the plan (Patroni applies it with a restart), or lower pgbouncer.default-pool-size and pgbouncer.reserve-pool-size.",
+                "Connections to the {DATABASE} database on {inst} (PgBouncer's server connections, and the weekly pg_dump on a standby) have exceeded {} for 10 minutes: {CONNECTIONS_WARN_PERCENT} % of the {} usable connections the plan computes ({usable}). Why: the plan sizes PgBouncer to stay below that ({pools}); more means the pools are bigger than planned, or clients connect to the {DATABASE} database around PgBouncer, and at {} the reserve of the admin, backup and monitoring connections is next. Change: see who holds them (SELECT usename, client_addr, state, count(*) FROM pg_stat_activity WHERE datname = '{DATABASE}' GROUP BY 1, 2, 3); if Synapse needs them, raise postgres.max-connections in the plan (Patroni applies it with a restart), or lower pgbouncer.default-pool-size and pgbouncer.reserve-pool-size.",
                 b.pg_warn, b.pg_usable, b.pg_usable
             ),
             vec![
@@ -244,11 +247,11 @@ fn postgres_connections(ctx: &Ctx, b: &Budgets) -> Vec<Alert> {
             "5m",
             Critical,
             format!(
-                "{inst} has used up the {} connections the plan leaves for the synapse database",
+                "{inst} has used up the {} connections the plan leaves for the {DATABASE} database",
                 b.pg_usable
             ),
             format!(
-                "Connections to the synapse database on {inst} have reached the {} usable connections of the plan ({usable}) for 5 minutes. Why: what is left is the reserve for the superuser, Patroni, postgres_exporter, pgBackRest and admin sessions; once it is taken, PostgreSQL refuses them (and Synapse's next connection too). Change: lower pgbouncer.default-pool-size and pgbouncer.reserve-pool-size ({pools}) or raise postgres.max-connections in the plan, and find who connects around PgBouncer.",
+                "Connections to the {DATABASE} database on {inst} have reached the {} usable connections of the plan ({usable}) for 5 minutes. Why: what is left is the reserve for the superuser, Patroni, postgres_exporter, pgBackRest and admin sessions; once it is taken, PostgreSQL refuses them (and Synapse's next connection too). Change: lower pgbouncer.default-pool-size and pgbouncer.reserve-pool-size ({pools}) or raise postgres.max-connections in the plan, and find who connects around PgBouncer.",
                 b.pg_usable
             ),
             vec![

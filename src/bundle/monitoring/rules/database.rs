@@ -4,15 +4,14 @@ use crate::bundle::monitoring::alerts::{
     self, Alert, Case, Group, Severity, alert, fires_on, l, s, silent,
 };
 use crate::bundle::{Ctx, File, Host};
+use crate::deploy::facts::DATABASE;
+use crate::deploy::failover::PATRONI_MAX_LAG_BYTES;
 use crate::plan::Role;
+use crate::syntax::promql;
 
 /// The rule file this module makes, and its unit tests.
 const RULES: &str = "/etc/prometheus/rules/database.yml";
 const TESTS: &str = "/etc/prometheus/rules/tests/database.test.yml";
-
-/// Patroni's default `maximum_lag_on_failover` (1 MiB): a replica further behind is not
-/// promoted, so lag beyond it costs the cluster its failover candidate.
-pub const PATRONI_MAX_LAG_BYTES: u64 = 1_048_576;
 
 /// The rule file and its unit tests.
 pub fn files(ctx: &Ctx, h: &Host) -> Vec<File> {
@@ -68,7 +67,10 @@ fn postgres() -> Vec<Alert> {
             // ratio since the statistics reset, never today's; rates over a window,
             // summed over the database's series, give the current ratio.
             "LowCacheHitRatio",
-            r#"sum by (instance) (rate(pg_stat_database_blks_hit{datname="synapse"}[10m])) / (sum by (instance) (rate(pg_stat_database_blks_hit{datname="synapse"}[10m])) + sum by (instance) (rate(pg_stat_database_blks_read{datname="synapse"}[10m]))) < 0.95"#,
+            format!(
+                "sum by (instance) (rate(pg_stat_database_blks_hit{{datname={db}}}[10m])) / (sum by (instance) (rate(pg_stat_database_blks_hit{{datname={db}}}[10m])) + sum by (instance) (rate(pg_stat_database_blks_read{{datname={db}}}[10m]))) < 0.95",
+                db = promql::string(DATABASE)
+            ),
             "10m",
             Warning,
             "PostgreSQL cache hit ratio on {{ $labels.instance }} is below 95%",
@@ -207,6 +209,8 @@ fn patroni_leader() -> Vec<Alert> {
 /// Patroni's replicas: lag beyond failover, maintenance mode, pending restarts.
 fn patroni_replicas() -> Vec<Alert> {
     use Severity::Warning;
+    // Patroni's maximum_lag_on_failover in words (a whole number of MiB).
+    let lag = format!("{} MiB", PATRONI_MAX_LAG_BYTES / 1_048_576);
     vec![
         alert(
             "PatroniReplicationLag",
@@ -215,8 +219,10 @@ fn patroni_replicas() -> Vec<Alert> {
             ),
             "5m",
             Warning,
-            "Replica {{ $labels.instance }} lags more than 1 MiB behind the primary",
-            "{{ $labels.instance }} has received WAL more than 1 MiB behind the primary of {{ $labels.scope }} for 5 minutes: beyond Patroni's maximum_lag_on_failover it is no failover candidate.",
+            format!("Replica {{{{ $labels.instance }}}} lags more than {lag} behind the primary"),
+            format!(
+                "{{{{ $labels.instance }}}} has received WAL more than {lag} behind the primary of {{{{ $labels.scope }}}} for 5 minutes: beyond Patroni's maximum_lag_on_failover it is no failover candidate."
+            ),
             vec![Case {
                 series: vec![
                     s(

@@ -6,6 +6,7 @@ use crate::bundle::monitoring::alerts::{
     self, Alert, Case, Group, Severity, alert, l, lbl, s, silent,
 };
 use crate::bundle::{Ctx, File, Host, objectstore};
+use crate::deploy::facts::{MEDIA_SNAPSHOTS, PGBACKREST_REPO, PGDUMP_DIR};
 use crate::plan::Role;
 use crate::syntax::{promql, template};
 
@@ -43,11 +44,6 @@ const ETCD_DATA: &str = "/var/lib/etcd";
 const PROMETHEUS_TSDB: &str = "/var/lib/prometheus/metrics2";
 /// Grafana's data (grafana.service mounts it into the container).
 const GRAFANA_DATA: &str = "/var/lib/grafana";
-/// backup.rs: the pgBackRest repository (repo1-path), the media snapshots and the
-/// pg_dump directory on the backup host.
-const PGBACKREST_REPO: &str = "/var/lib/pgbackrest";
-const MEDIA_SNAPSHOTS: &str = "/var/backups/synapse-media";
-const PGDUMP_DIR: &str = "/var/backups/synapse-pgdump";
 
 const TIB: f64 = (1u64 << 40) as f64;
 

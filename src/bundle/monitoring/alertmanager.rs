@@ -2,7 +2,8 @@
 //! smarthost (alertmanager.yml), and its arguments (one instance, no gossip).
 
 use super::{arg_word, args_line, path};
-use crate::bundle::{Comment, Ctx, File, Host, Scope, ports};
+use crate::bundle::{Comment, Ctx, File, Scope};
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::template;
 use crate::syntax::yaml::{Doc, Map, Seq};

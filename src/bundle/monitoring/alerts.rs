@@ -3,7 +3,8 @@
 //! groups themselves are rules/*.rs, one module per file.
 
 use super::path;
-use crate::bundle::{Ctx, File, Host, Scope};
+use crate::bundle::{Ctx, File, Scope};
+use crate::deploy::Host;
 use crate::plan::Role;
 use crate::syntax::template;
 use crate::syntax::yaml::{Doc, Map, Seq};

@@ -2,7 +2,8 @@
 //! its arguments (loopback only). What exports no metrics of its own is probed.
 
 use super::{args_line, path};
-use crate::bundle::{Comment, Ctx, File, Host, Scope, ports};
+use crate::bundle::{Comment, Ctx, File, Scope};
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::yaml::{Doc, Map};
 

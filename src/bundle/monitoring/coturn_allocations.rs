@@ -3,7 +3,8 @@
 //! coturn.service pull the timer in. rules/budgets.rs alerts on the figure.
 
 use super::path;
-use crate::bundle::{Comment, Ctx, File, Host, Scope};
+use crate::bundle::{Comment, Ctx, File, Scope};
+use crate::deploy::Host;
 use crate::deploy::facts::{NODE_TEXTFILE_DIR, SCRAPE_INTERVAL_S};
 use crate::plan::Role;
 

@@ -4,8 +4,9 @@
 
 use super::path;
 use super::setup::SETUP_SCRIPT;
-use crate::bundle::{Comment, Ctx, File, Host, Scope, SecretId, objectstore, ports};
+use crate::bundle::{Comment, Ctx, File, Scope, SecretId, objectstore};
 use crate::deploy::facts::SCRAPE_INTERVAL_S;
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 use crate::syntax::yaml::{Doc, Map, Seq};

@@ -5,8 +5,9 @@
 use super::blackbox::{
     BLACKBOX, JOB_TURN, JOB_TURNS, JOB_VIP_TLS, MODULE_HTTPS_TLS, MODULE_TURN_TCP, MODULE_TURNS_TLS,
 };
-use crate::bundle::workers::{self, Worker};
-use crate::bundle::{Ctx, Host, objectstore, ports};
+use crate::bundle::{Ctx, objectstore};
+use crate::deploy::workers::{self, Worker};
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

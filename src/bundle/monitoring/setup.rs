@@ -7,7 +7,8 @@ use super::blackbox::BLACKBOX_CONFIG;
 use super::grafana::{GRAFANA_DASHBOARDS, GRAFANA_IMAGE};
 use super::prometheus::{HAPROXY_PASSWORD_FILE, PROMETHEUS_YML};
 use super::{path, rules};
-use crate::bundle::{Comment, Ctx, File, Host, Scope, ports};
+use crate::bundle::{Comment, Ctx, File, Scope};
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::shell;
 

@@ -5,7 +5,8 @@
 //! results that never arrived (absent()).
 
 use crate::bundle::monitoring::alerts::{self, Alert, Case, Group, Severity, alert, l, s, silent};
-use crate::bundle::{Ctx, File, Host};
+use crate::bundle::{Ctx, File};
+use crate::deploy::Host;
 use crate::deploy::facts::{
     BACKUP_DURATION, BACKUP_FAILURE, BACKUP_SUCCESS, DATABASE, MEDIA_SCRIPT, NODE_TEXTFILE_DIR,
     PGBACKREST_SCRIPT, PGBACKREST_SETUP_SCRIPT, PGDUMP_SCRIPT,

@@ -16,8 +16,9 @@ use crate::bundle::monitoring::coturn_allocations::{
     COTURN_METRIC_UNIT,
 };
 use crate::bundle::monitoring::scrape::{Target, scrape_jobs};
-use crate::bundle::{Ctx, File, Host, objectstore, ports};
+use crate::bundle::{Ctx, File, objectstore};
 use crate::deploy::facts::{DATABASE, NODE_TEXTFILE_DIR, SCRAPE_INTERVAL_S};
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::{promql, template};
 

@@ -4,7 +4,8 @@ use crate::bundle::monitoring::alerts::{
     self, Case, Group, Severity, alert, fires_on, l, s, silent,
 };
 use crate::bundle::monitoring::blackbox::{JOB_TURN, JOB_TURNS};
-use crate::bundle::{Ctx, File, Host, ports};
+use crate::bundle::{Ctx, File};
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::template;
 

@@ -3,7 +3,8 @@
 use crate::bundle::monitoring::alerts::{
     self, Alert, Case, Group, Severity, alert, fires_on, l, s, silent,
 };
-use crate::bundle::{Ctx, File, Host};
+use crate::bundle::{Ctx, File};
+use crate::deploy::Host;
 use crate::deploy::facts::DATABASE;
 use crate::deploy::failover::PATRONI_MAX_LAG_BYTES;
 use crate::plan::Role;

@@ -5,7 +5,8 @@ use super::budgets::GIB;
 use crate::bundle::monitoring::alerts::{
     self, Alert, Case, Group, Severity, alert, l, lbl, s, silent,
 };
-use crate::bundle::{Ctx, File, Host, objectstore};
+use crate::bundle::{Ctx, File, objectstore};
+use crate::deploy::Host;
 use crate::deploy::facts::{MEDIA_SNAPSHOTS, PGBACKREST_REPO, PGDUMP_DIR};
 use crate::plan::Role;
 use crate::syntax::{promql, template};

@@ -1,7 +1,8 @@
 //! Group `edge`: HAProxy backends and the keepalived VIP.
 
 use crate::bundle::monitoring::alerts::{self, Case, Group, Severity, alert, fires_on, l, s};
-use crate::bundle::{Ctx, File, Host};
+use crate::bundle::{Ctx, File};
+use crate::deploy::Host;
 
 /// The rule file this module makes, and its unit tests.
 const RULES: &str = "/etc/prometheus/rules/edge.yml";

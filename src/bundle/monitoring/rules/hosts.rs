@@ -4,7 +4,8 @@ use crate::bundle::monitoring::alerts::{
     self, Alert, Case, Group, Severity, alert, fires_on, l, s,
 };
 use crate::bundle::monitoring::blackbox::{JOB_TURN, PROBE_JOBS};
-use crate::bundle::{Ctx, File, Host};
+use crate::bundle::{Ctx, File};
+use crate::deploy::Host;
 
 use super::disks::NOT_DISKS;
 

@@ -13,7 +13,8 @@ pub mod synapse;
 pub mod tls;
 
 use super::alerts::Group;
-use crate::bundle::{Ctx, File, Host};
+use crate::bundle::{Ctx, File};
+use crate::deploy::Host;
 
 /// Every rule group of the plan, in file order (the order of [`files`]).
 pub fn groups(ctx: &Ctx) -> Vec<Group> {

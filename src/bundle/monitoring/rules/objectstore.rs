@@ -3,7 +3,8 @@
 use crate::bundle::monitoring::alerts::{
     self, Case, Group, Severity, alert, fires_on, l, s, silent,
 };
-use crate::bundle::{Ctx, File, Host, objectstore};
+use crate::bundle::{Ctx, File, objectstore};
+use crate::deploy::Host;
 
 /// The rule file this module makes, and its unit tests.
 const RULES: &str = "/etc/prometheus/rules/objectstore.yml";

@@ -2,7 +2,8 @@
 
 use crate::bundle::monitoring::alerts::{self, Group, Severity, alert, fires_on, l, s};
 use crate::bundle::monitoring::blackbox::JOB_VIP_TLS;
-use crate::bundle::{Ctx, File, Host};
+use crate::bundle::{Ctx, File};
+use crate::deploy::Host;
 use crate::syntax::template;
 
 /// The rule file this module makes, and its unit tests.

@@ -53,6 +53,7 @@ pub fn group(ctx: &Ctx) -> Group {
         about: "The plan's budgets, watched: PostgreSQL connections against the usable count, Synapse RAM per process, MinIO drives offline against parity, coturn allocations against total-quota. Thresholds come from the report.",
         alerts: [
             postgres_connections(ctx, &b),
+            postgres_max_connections(ctx, &b),
             synapse_ram(ctx, &b),
             minio_parity(ctx, &b),
             coturn_allocations(ctx, &b),
@@ -161,8 +162,7 @@ fn gib_bytes(g: crate::sizing::Gib) -> u64 {
     (u128::from(g.0) * u128::from(GIB) / 100).min(u128::from(u64::MAX)) as u64
 }
 
-/// PostgreSQL connections to the synapse database against the usable count, and
-/// max_connections against the plan's.
+/// PostgreSQL connections to the synapse database against the usable count.
 fn postgres_connections(ctx: &Ctx, b: &Budgets) -> Vec<Alert> {
     use Severity::{Critical, Warning};
     let inst = lbl("instance");
@@ -269,6 +269,18 @@ fn postgres_connections(ctx: &Ctx, b: &Budgets) -> Vec<Alert> {
             b.pg_usable
         )),
     );
+    alerts
+}
+
+/// max_connections as PostgreSQL runs it against the plan's.
+fn postgres_max_connections(ctx: &Ctx, b: &Budgets) -> Vec<Alert> {
+    use Severity::Warning;
+    let inst = lbl("instance");
+    let mut alerts = Vec::new();
+    let Some(pg) = ctx.topology.first(Role::Patroni) else {
+        return alerts;
+    };
+    let on_pg = l(&[("instance", &pg.fqdn)]);
     let max = |v: u64| {
         s(
             &format!(

@@ -1,0 +1,163 @@
+//! RESTORE.md: what is backed up, when, for how long, and how to get it back.
+
+use super::super::postgres::{DATABASE, DB_USER};
+use super::super::{Comment, Ctx, File, Scope, ports};
+use super::*;
+use crate::plan::Role;
+use crate::syntax::markdown;
+use std::fmt::Write;
+
+pub(super) fn restore_doc(ctx: &Ctx) -> File {
+    let t = &ctx.topology;
+    let backup = backup_host(ctx).map(|h| h.name.clone()).unwrap_or_default();
+    let first = t
+        .first(Role::Patroni)
+        .map(|h| h.name.clone())
+        .unwrap_or_default();
+    let others: Vec<String> = ctx
+        .hosts(Role::Patroni)
+        .skip(1)
+        .map(|p| p.name.clone())
+        .collect();
+    let synapse = t
+        .first(Role::Synapse)
+        .map(|h| h.name.clone())
+        .unwrap_or_default();
+    // Every value is Markdown text or a code span (`markdown`).
+    let code = markdown::code;
+    let b = code(&backup);
+    let syn = code(&synapse);
+    let mut o = ctx.header(Comment::Html);
+    let _ = write!(
+        o,
+        "# Backups and restores
+
+What is backed up, when, for how long, and how to get it back, for **{server}**.
+Times are UTC. The backup host is {b}; every job reports to Prometheus through
+node_exporter's textfile collector (`synapse_planner_backup_last_success_timestamp_seconds`
+and `…_last_failure_timestamp_seconds`, labels `job` and `type`).
+
+## What runs
+
+| what | when | kept | where |
+|---|---|---|---|
+| pgBackRest full backup | Sunday 01:30 | {full} fulls | {repo} (encrypted) |
+| pgBackRest differential | Monday–Saturday 01:30 | {diff} | same |
+| pgBackRest incremental | hourly at :30 (not 01:30) | with their differential | same |
+| WAL (archive_command) | continuously, at least every minute | back to the oldest full | same |
+| `pgbackrest check` | daily 00:45 | — | — |
+| pg_dump without `{OTK_TABLE}` data | Saturday 04:45, from {dump_from} | {dumps} dumps | {dump_dir} |
+| media snapshot (bucket `{BUCKET}` + local media store) | daily 03:15 | {media} snapshots | {media_dir} |
+
+Restore window of the database: any moment of the last **{window_min} days** (up to {window_max} just
+before the next full), to the minute. Media: the state of each of the last {media} days.
+
+## Setting up (once)
+
+1. From the control machine: `backup/exchange-ssh-keys.sh` (SSH keys between
+   {b}, the Patroni nodes and {syn}).
+2. On {b}, after `setup-patroni.sh` ran on every Patroni node:
+   `/usr/local/sbin/setup-pgbackrest.sh` (stanza, archive check, first full backup).
+   Cron (`/etc/cron.d/synapse-planner-backup`) does the rest.
+3. Keep a copy of the repository passphrase (`repo1-cipher-pass` in {repo_conf},
+   the same in this bundle's {bundle_conf}) somewhere other than the
+   backup host: without it the repository cannot be read, and a restore onto new hardware
+   needs it.
+
+## Restore the database to a point in time (pgBackRest, Patroni)
+
+A restore replaces the whole cluster. Pick the moment just before the damage (a bad
+migration, a mass deletion), in UTC.
+
+1. Stop Synapse and PgBouncer on {syn}: `systemctl stop 'matrix-*' pgbouncer`.
+2. Stop Patroni on every node but the one that becomes the primary ({others_stop}):
+   `systemctl stop patroni`.
+3. On that node (say {first}): `/usr/local/sbin/restore-database.sh --time 'YYYY-MM-DD HH:MM:SS+00'`
+   (or `--latest` to replay everything archived). It stops Patroni there, removes the
+   cluster from etcd (`patronictl remove`), moves the data directory aside, starts
+   Patroni with a one-off bootstrap method that runs `pgbackrest restore`, recovers to
+   the target and promotes, puts the usual configuration back and empties
+   `{OTK_TABLE}` (below).
+4. On {b}: `/usr/local/sbin/pgbackrest-backup.sh full`, the first backup of the
+   new timeline.
+5. On each other node: `/usr/local/sbin/reinit-replica.sh` (moves its old data aside and
+   copies the new primary).
+6. On {syn}: `systemctl start pgbouncer`, then start Synapse.
+7. Delete the data directories moved aside (`…before-restore-*`, `…before-reinit-*`)
+   once the cluster is verified.
+
+### Why `{OTK_TABLE}` is emptied
+
+Synapse's documentation (\"How to back up a Synapse homeserver\") says the table must not
+be restored, or must be truncated after a restore and before Synapse starts. It holds
+the one-time keys clients uploaded for end-to-end encryption; each is handed out once
+and the client forgets it when used. An older copy of the table hands out keys that were
+already used: the messages encrypted with them cannot be decrypted. Emptied, Synapse
+reports no keys left and every client uploads new ones. `restore-database.sh` does it;
+after any other kind of restore run, before Synapse starts:
+
+```sh
+sudo -u postgres psql -d {db} -c 'TRUNCATE {OTK_TABLE};'
+```
+
+## Restore a pg_dump (another server, or a newer PostgreSQL)
+
+The dumps leave out the one-time keys' data, so nothing to truncate. Restore into an
+empty database only (Synapse's docs: never over existing tables), as the superuser on
+the primary, with the role `{user}` in place (Patroni's post-bootstrap SQL creates it):
+
+```sh
+sudo -u postgres createdb --encoding=UTF8 --locale=C --template=template0 --owner={user} {db}
+sudo -u postgres pg_restore --dbname={db} --no-owner --role={user} {db}-<stamp>.dump
+```
+
+## Restore media
+
+On {b}: `/usr/local/sbin/restore-media.sh` (newest snapshot) or
+`/usr/local/sbin/restore-media.sh <snapshot>` (a name under `{MEDIA_ROOT}/snapshots`).
+It copies the snapshot's bucket files back into `{BUCKET}` and its local files into
+{store} (owner `{MATRIX_USER}`), and deletes nothing: media uploaded since
+stay. Synapse may keep running.
+
+## Test a restore
+
+Quarterly at least, and after every change to the backups: restore onto a scratch host
+(`pgbackrest --stanza={STANZA} --pg1-path=/scratch restore --type=time --target=…` with
+a copy of a Patroni node's `/etc/pgbackrest.conf`, then start PostgreSQL on it), check
+that the newest events are there, and restore one media snapshot into a scratch
+directory (`MEDIA_S3_TARGET=/scratch/s3 MEDIA_LOCAL_TARGET=/scratch/local MEDIA_OWNER= restore-media.sh`).
+",
+        server = markdown::text(&t.server_name),
+        full = full_retention(ctx),
+        diff = DIFF_RETENTION,
+        dump_from = if backup_from_standby(ctx) {
+            format!("a standby ({})", code(&format!("{}:{}", t.vip, ports::PG_REPLICAS)))
+        } else {
+            format!("the primary ({})", code(&format!("{}:{}", t.vip, ports::PG_PRIMARY)))
+        },
+        repo = code(&format!("{backup}:{REPO_PATH}")),
+        dump_dir = code(&format!("{backup}:{PGDUMP_DIR}")),
+        media_dir = code(&format!("{backup}:{MEDIA_ROOT}/snapshots")),
+        repo_conf = code(&format!("{backup}:/etc/pgbackrest.conf")),
+        bundle_conf = code(&format!("hosts/{backup}/etc/pgbackrest.conf")),
+        store = code(&format!("{synapse}:{MEDIA_STORE}")),
+        first = code(&first),
+        dumps = PGDUMP_KEEP,
+        media = media_snapshots(ctx),
+        window_min = restore_window_days(full_retention(ctx)).0,
+        window_max = restore_window_days(full_retention(ctx)).1,
+        others_stop = if others.is_empty() {
+            "none in this plan".to_string()
+        } else {
+            others.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ")
+        },
+        db = DATABASE,
+        user = DB_USER,
+    );
+    File::new(
+        "backup/RESTORE.md",
+        Scope::Control,
+        "Backups and restores: schedule, retention, database point-in-time restore (Patroni), one-time keys, pg_dump and media restores.",
+        o,
+    )
+}

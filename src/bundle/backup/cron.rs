@@ -3,8 +3,14 @@
 
 use super::super::{Comment, Ctx, File, Host, Scope};
 use super::METRICS_DIR;
+use super::media::MEDIA_SCRIPT;
+use super::pg_dump::PGDUMP_SCRIPT;
+use super::pgbackrest::PGBACKREST_SCRIPT;
 use crate::plan::Role;
 use std::fmt::Write;
+
+/// The backup host's cron file.
+pub(in crate::bundle) const CRON_FILE: &str = "/etc/cron.d/synapse-planner-backup";
 
 /// A cron job of the backup host.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,21 +34,21 @@ pub(in crate::bundle) fn backup_jobs() -> Vec<Job> {
             minute: 30,
             hours: vec![1],
             days: vec![0],
-            command: "/usr/local/sbin/pgbackrest-backup.sh full".into(),
+            command: format!("{PGBACKREST_SCRIPT} full"),
             why: "full backup, weekly (Sunday 01:30 UTC)",
         },
         Job {
             minute: 30,
             hours: vec![1],
             days: (1..7).collect(),
-            command: "/usr/local/sbin/pgbackrest-backup.sh diff".into(),
+            command: format!("{PGBACKREST_SCRIPT} diff"),
             why: "differential backup (changes since the full), the other days at 01:30",
         },
         Job {
             minute: 30,
             hours: (0..24).filter(|h| *h != 1).collect(),
             days: all_days,
-            command: "/usr/local/sbin/pgbackrest-backup.sh incr".into(),
+            command: format!("{PGBACKREST_SCRIPT} incr"),
             why: "incremental backup (changes since the last backup), hourly except at 01:30; skipped while a full or diff still runs",
         },
     ]
@@ -57,21 +63,21 @@ pub(in crate::bundle) fn jobs() -> Vec<Job> {
             minute: 45,
             hours: vec![0],
             days: all_days.clone(),
-            command: "/usr/local/sbin/pgbackrest-backup.sh check".into(),
+            command: format!("{PGBACKREST_SCRIPT} check"),
             why: "pgbackrest check: forces a WAL switch on the primary and waits for it in the repository (archiving works end to end)",
         },
         Job {
             minute: 15,
             hours: vec![3],
             days: all_days,
-            command: "nice -n 19 ionice -c3 /usr/local/sbin/backup-media.sh".into(),
+            command: format!("nice -n 19 ionice -c3 {MEDIA_SCRIPT}"),
             why: "media snapshot, daily, at the lowest CPU and I/O priority (seed)",
         },
         Job {
             minute: 45,
             hours: vec![4],
             days: vec![6],
-            command: "nice -n 19 ionice -c3 /usr/local/sbin/pg-dump-synapse.sh".into(),
+            command: format!("nice -n 19 ionice -c3 {PGDUMP_SCRIPT}"),
             why: "logical dump without one-time keys, weekly (Saturday), from a standby",
         },
     ]);
@@ -131,7 +137,7 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
         );
     }
     File::new(
-        format!("hosts/{}/etc/cron.d/synapse-planner-backup", h.name),
+        format!("hosts/{}{CRON_FILE}", h.name),
         Scope::Role(Role::Backup),
         "Backup schedule: pgBackRest full weekly, diff daily, incr hourly, daily check; media daily; pg_dump weekly.",
         o,

@@ -9,6 +9,10 @@ use crate::syntax::conf::Format;
 use crate::syntax::shell;
 
 pub(super) const RCLONE_CONF: &str = "/etc/synapse-planner/rclone.conf";
+/// The daily media snapshot (cron runs it).
+pub(in crate::bundle) const MEDIA_SCRIPT: &str = "/usr/local/sbin/backup-media.sh";
+/// A media snapshot back into the bucket and the media store.
+pub(super) const MEDIA_RESTORE_SCRIPT: &str = "/usr/local/sbin/restore-media.sh";
 /// The MinIO user Synapse's storage provider uses (shared decision).
 const MINIO_USER: &str = "synapse";
 /// The seed's rsync --bwlimit (50000 KB/s), for rsync and rclone alike.
@@ -149,7 +153,7 @@ its own priority too. The environment may override the defaults below.",
         ),
     );
     File::new(
-        format!("hosts/{}/usr/local/sbin/backup-media.sh", h.name),
+        format!("hosts/{}{MEDIA_SCRIPT}", h.name),
         Scope::Role(Role::Backup),
         "Daily media backup: the MinIO bucket (rclone) and the local media store (rsync) into hard-link snapshots.",
         body,
@@ -214,7 +218,7 @@ Synapse may keep running: a media file appears when it is complete.",
         ),
     );
     File::new(
-        format!("hosts/{}/usr/local/sbin/restore-media.sh", h.name),
+        format!("hosts/{}{MEDIA_RESTORE_SCRIPT}", h.name),
         Scope::Role(Role::Backup),
         "Media restore: a snapshot back into the MinIO bucket and the Synapse host's media store.",
         body,

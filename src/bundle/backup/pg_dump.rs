@@ -6,7 +6,10 @@ use super::*;
 use crate::plan::Role;
 use crate::syntax::{conf, shell};
 
+/// libpq's password file for the dump (root, 0600).
 pub(super) const PGPASS: &str = "/etc/synapse-planner/pgpass";
+/// The weekly logical dump (cron runs it).
+pub(in crate::bundle) const PGDUMP_SCRIPT: &str = "/usr/local/sbin/pg-dump-synapse.sh";
 
 pub(super) fn pgpass(ctx: &Ctx, h: &Host) -> File {
     let body = format!(
@@ -111,7 +114,7 @@ exit "$status"
         &values,
     );
     File::new(
-        format!("hosts/{}/usr/local/sbin/pg-dump-synapse.sh", h.name),
+        format!("hosts/{}{PGDUMP_SCRIPT}", h.name),
         Scope::Role(Role::Backup),
         "Weekly pg_dump of Synapse's database from a standby, without the one-time keys' data.",
         body,

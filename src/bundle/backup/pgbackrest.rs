@@ -3,22 +3,32 @@
 
 use super::super::postgres::{self, SOCKET_DIR, fill};
 use super::super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
+use super::cron::CRON_FILE;
 use super::media::RCLONE_CONF;
 use super::pg_dump::PGPASS;
+use super::ssh_keys::SSH_KEYS_SCRIPT;
 use super::*;
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 use crate::syntax::shell;
 use std::fmt::Write;
 
+/// pgBackRest's configuration, on the backup host and on each Patroni node (Debian's
+/// pgbackrest 2.45 reads it when /etc/pgbackrest/pgbackrest.conf does not exist).
+pub(in crate::bundle) const PGBACKREST_CONF: &str = "/etc/pgbackrest.conf";
+/// The wrapper cron runs for every pgBackRest backup and check.
+pub(in crate::bundle) const PGBACKREST_SCRIPT: &str = "/usr/local/sbin/pgbackrest-backup.sh";
+/// Run once on the backup host: stanza, check, first full backup.
+pub(in crate::bundle) const PGBACKREST_SETUP_SCRIPT: &str = "/usr/local/sbin/setup-pgbackrest.sh";
+
 pub(super) fn repo_config(ctx: &Ctx, h: &Host) -> File {
     let value = |s: &str| Format::PgBackRest.value(s);
     let data = value(&postgres::data_dir(ctx));
     let mut o = ctx.header(Comment::Hash);
     o.push_str(&Comment::Hash.lines(&format!(
-        "pgBackRest repository on {} (Debian pgbackrest 2.45 reads /etc/pgbackrest.conf when
+        "pgBackRest repository on {} (Debian pgbackrest 2.45 reads {PGBACKREST_CONF} when
 /etc/pgbackrest/pgbackrest.conf does not exist). Runs as postgres, which owns
-{REPO_PATH}; it reaches the Patroni nodes over SSH as postgres (backup/exchange-ssh-keys.sh).
+{REPO_PATH}; it reaches the Patroni nodes over SSH as postgres ({SSH_KEYS_SCRIPT}).
 Holds the repository's encryption passphrase: mode 0640, owner postgres.",
         h.name
     )));
@@ -85,7 +95,7 @@ pg{n}-socket-path={SOCKET_DIR}
         );
     }
     File::new(
-        format!("hosts/{}/etc/pgbackrest.conf", h.name),
+        format!("hosts/{}{PGBACKREST_CONF}", h.name),
         Scope::Role(Role::Backup),
         "pgBackRest repository: encryption, retention, compression, stanza synapse with every Patroni node.",
         o,
@@ -128,7 +138,7 @@ pg1-socket-path={SOCKET_DIR}
 ",
         header = ctx.header(Comment::Hash),
         about = Comment::Hash.lines(&format!(
-            "pgBackRest on {name} (Debian pgbackrest 2.45 reads /etc/pgbackrest.conf). PostgreSQL's
+            "pgBackRest on {name} (Debian pgbackrest 2.45 reads {PGBACKREST_CONF}). PostgreSQL's
 archive_command (pgbackrest --stanza={STANZA} archive-push %p) and restore_command run it
 as postgres; it reaches the repository on {backup} over SSH as postgres. No secret
 here: the repository host encrypts.",
@@ -141,7 +151,7 @@ here: the repository host encrypts.",
         port = ports::POSTGRES,
     );
     File::new(
-        format!("hosts/{}/etc/pgbackrest.conf", h.name),
+        format!("hosts/{}{PGBACKREST_CONF}", h.name),
         Scope::Role(Role::Patroni),
         "pgBackRest on a database node: repository host, asynchronous WAL archiving, stanza synapse.",
         body,
@@ -160,7 +170,7 @@ Runs one pgBackRest job on {} as postgres and records its result for Prometheus.
 Backups take one lock: a full or diff waits (up to 6 hours) for a running backup, an
 hourly incr that finds one running is skipped (the next hour catches up).
 pgBackRest expires old backups by itself after each backup (retention in
-/etc/pgbackrest.conf).",
+{PGBACKREST_CONF}).",
             h.name
         )),
     ));
@@ -200,7 +210,7 @@ exit "$status"
         &values,
     );
     File::new(
-        format!("hosts/{}/usr/local/sbin/pgbackrest-backup.sh", h.name),
+        format!("hosts/{}{PGBACKREST_SCRIPT}", h.name),
         Scope::Role(Role::Backup),
         "Runs a pgBackRest backup or check as postgres, one backup at a time, and records the result for Prometheus.",
         body,
@@ -217,7 +227,7 @@ pub(super) fn setup_pgbackrest(ctx: &Ctx, h: &Host) -> File {
             Comment::Hash.lines(&format!(
                 "
 Sets up the backups on {}, once the Patroni cluster runs and SSH trust is in
-place (backup/exchange-ssh-keys.sh, from the control machine). Run as root; safe to
+place ({SSH_KEYS_SCRIPT}, from the control machine). Run as root; safe to
 run again. Creates the stanza, checks WAL archiving end to end, takes the first full
 backup (point-in-time restore starts from it) and leaves the schedule to cron.",
                 h.name
@@ -229,6 +239,9 @@ backup (point-in-time restore starts from it) and leaves the schedule to cron.",
         ("@PGDUMP_DIR@", PGDUMP_DIR.to_string()),
         ("@PGPASS@", PGPASS.to_string()),
         ("@RCLONE_CONF@", RCLONE_CONF.to_string()),
+        ("@PGBACKREST_CONF@", PGBACKREST_CONF.to_string()),
+        ("@CRON_FILE@", CRON_FILE.to_string()),
+        ("@PGBACKREST_SCRIPT@", PGBACKREST_SCRIPT.to_string()),
         (
             "@PATRONI_HOSTS@",
             ctx.hosts(Role::Patroni)
@@ -261,7 +274,7 @@ keep_owner() {
   chown "$1:$2" "$4"
   chmod "$3" "$4"
 }
-keep_owner postgres postgres 0640 /etc/pgbackrest.conf
+keep_owner postgres postgres 0640 @PGBACKREST_CONF@
 install -d -o postgres -g postgres -m 0750 @REPO@ /var/log/pgbackrest /var/spool/pgbackrest
 # The other backup jobs run as root.
 keep_owner root root 0600 @PGPASS@
@@ -269,7 +282,7 @@ keep_owner root root 0600 @RCLONE_CONF@
 install -d -m 0700 @MEDIA_ROOT@ @PGDUMP_DIR@
 install -d -m 0755 @METRICS_DIR@
 # cron ignores a file in /etc/cron.d that root does not own or others can write.
-keep_owner root root 0644 /etc/cron.d/synapse-planner-backup
+keep_owner root root 0644 @CRON_FILE@
 
 for host in "${nodes[@]}"; do
   echo "SSH to postgres@$host: $(runuser -u postgres -- ssh -o BatchMode=yes "postgres@$host" hostname)"
@@ -278,15 +291,15 @@ done
 runuser -u postgres -- pgbackrest --stanza=@STANZA@ stanza-create
 runuser -u postgres -- pgbackrest --stanza=@STANZA@ check
 if ! runuser -u postgres -- pgbackrest --stanza=@STANZA@ info --output=json | grep -q '"type":"full"'; then
-  /usr/local/sbin/pgbackrest-backup.sh full
+  @PGBACKREST_SCRIPT@ full
 fi
 runuser -u postgres -- pgbackrest --stanza=@STANZA@ info
-echo "$name: stanza @STANZA@ ready; cron runs the schedule (/etc/cron.d/synapse-planner-backup)"
+echo "$name: stanza @STANZA@ ready; cron runs the schedule (@CRON_FILE@)"
 "##,
         &values,
     );
     File::new(
-        format!("hosts/{}/usr/local/sbin/setup-pgbackrest.sh", h.name),
+        format!("hosts/{}{PGBACKREST_SETUP_SCRIPT}", h.name),
         Scope::Role(Role::Backup),
         "Run once on the backup host after the database tier: stanza-create, check, first full backup.",
         body,

@@ -3,9 +3,15 @@
 
 use super::super::postgres::{self, CLUSTER, DATABASE, PATRONI_CONFIG, fill};
 use super::super::{Comment, Ctx, File, Host, Scope, ports};
+use super::pgbackrest::PGBACKREST_SCRIPT;
 use super::*;
 use crate::plan::Role;
 use crate::syntax::{json, shell};
+
+/// The point-in-time restore, on every Patroni node.
+pub(super) const RESTORE_SCRIPT: &str = "/usr/local/sbin/restore-database.sh";
+/// A replica's rebuild after a restore elsewhere, on every Patroni node.
+pub(super) const REINIT_SCRIPT: &str = "/usr/local/sbin/reinit-replica.sh";
 
 pub(super) fn restore_database(ctx: &Ctx, h: &Host) -> File {
     let others: Vec<String> = ctx
@@ -64,6 +70,8 @@ first), reinit-replica.sh on each other node, then PgBouncer and Synapse.",
         ("@DB@", DATABASE.to_string()),
         ("@OTK@", OTK_TABLE.to_string()),
         ("@PG@", ports::POSTGRES.to_string()),
+        ("@PGBACKREST_SCRIPT@", PGBACKREST_SCRIPT.to_string()),
+        ("@REINIT_SCRIPT@", REINIT_SCRIPT.to_string()),
     ];
     let body = fill(
         r##"#!/usr/bin/env bash
@@ -194,8 +202,8 @@ runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -p @PG@ -d @DB@ -c 'TRUNCATE @
 ctl list "$cluster"
 cat <<EOF
 $me is the primary of the restored cluster. Next:
-  1. on $backup: /usr/local/sbin/pgbackrest-backup.sh full
-  2. on each other node ($others): /usr/local/sbin/reinit-replica.sh
+  1. on $backup: @PGBACKREST_SCRIPT@ full
+  2. on each other node ($others): @REINIT_SCRIPT@
   3. on $synapse: systemctl start pgbouncer, then start Synapse (the playbook's
      'just start-all', or systemctl start matrix-synapse and its workers)
 EOF
@@ -203,7 +211,7 @@ EOF
         &values,
     );
     File::new(
-        format!("hosts/{}/usr/local/sbin/restore-database.sh", h.name),
+        format!("hosts/{}{RESTORE_SCRIPT}", h.name),
         Scope::Role(Role::Patroni),
         "Point-in-time restore into the Patroni cluster from pgBackRest (run on the node to become primary), then truncates e2e_one_time_keys_json.",
         body,
@@ -280,7 +288,7 @@ patronictl -c "$config" list "$cluster"
         &values,
     );
     File::new(
-        format!("hosts/{}/usr/local/sbin/reinit-replica.sh", h.name),
+        format!("hosts/{}{REINIT_SCRIPT}", h.name),
         Scope::Role(Role::Patroni),
         "Rebuilds this node as a standby of the running cluster (after a restore elsewhere).",
         body,

@@ -2,10 +2,18 @@
 
 use super::super::postgres::{DATABASE, DB_USER};
 use super::super::{Comment, Ctx, File, Scope, ports};
+use super::cron::CRON_FILE;
+use super::media::MEDIA_RESTORE_SCRIPT;
+use super::pgbackrest::{PGBACKREST_CONF, PGBACKREST_SCRIPT, PGBACKREST_SETUP_SCRIPT};
+use super::restore::{REINIT_SCRIPT, RESTORE_SCRIPT};
+use super::ssh_keys::SSH_KEYS_SCRIPT;
 use super::*;
 use crate::plan::Role;
 use crate::syntax::markdown;
 use std::fmt::Write;
+
+/// The backups' document, on the control machine.
+pub(in crate::bundle) const RESTORE_DOC: &str = "backup/RESTORE.md";
 
 pub(super) fn restore_doc(ctx: &Ctx) -> File {
     let t = &ctx.topology;
@@ -54,11 +62,11 @@ before the next full), to the minute. Media: the state of each of the last {medi
 
 ## Setting up (once)
 
-1. From the control machine: `backup/exchange-ssh-keys.sh` (SSH keys between
+1. From the control machine: `{SSH_KEYS_SCRIPT}` (SSH keys between
    {b}, the Patroni nodes and {syn}).
 2. On {b}, after `setup-patroni.sh` ran on every Patroni node:
-   `/usr/local/sbin/setup-pgbackrest.sh` (stanza, archive check, first full backup).
-   Cron (`/etc/cron.d/synapse-planner-backup`) does the rest.
+   `{PGBACKREST_SETUP_SCRIPT}` (stanza, archive check, first full backup).
+   Cron (`{CRON_FILE}`) does the rest.
 3. Keep a copy of the repository passphrase (`repo1-cipher-pass` in {repo_conf},
    the same in this bundle's {bundle_conf}) somewhere other than the
    backup host: without it the repository cannot be read, and a restore onto new hardware
@@ -72,15 +80,15 @@ migration, a mass deletion), in UTC.
 1. Stop Synapse and PgBouncer on {syn}: `systemctl stop 'matrix-*' pgbouncer`.
 2. Stop Patroni on every node but the one that becomes the primary ({others_stop}):
    `systemctl stop patroni`.
-3. On that node (say {first}): `/usr/local/sbin/restore-database.sh --time 'YYYY-MM-DD HH:MM:SS+00'`
+3. On that node (say {first}): `{RESTORE_SCRIPT} --time 'YYYY-MM-DD HH:MM:SS+00'`
    (or `--latest` to replay everything archived). It stops Patroni there, removes the
    cluster from etcd (`patronictl remove`), moves the data directory aside, starts
    Patroni with a one-off bootstrap method that runs `pgbackrest restore`, recovers to
    the target and promotes, puts the usual configuration back and empties
    `{OTK_TABLE}` (below).
-4. On {b}: `/usr/local/sbin/pgbackrest-backup.sh full`, the first backup of the
+4. On {b}: `{PGBACKREST_SCRIPT} full`, the first backup of the
    new timeline.
-5. On each other node: `/usr/local/sbin/reinit-replica.sh` (moves its old data aside and
+5. On each other node: `{REINIT_SCRIPT}` (moves its old data aside and
    copies the new primary).
 6. On {syn}: `systemctl start pgbouncer`, then start Synapse.
 7. Delete the data directories moved aside (`…before-restore-*`, `…before-reinit-*`)
@@ -113,8 +121,8 @@ sudo -u postgres pg_restore --dbname={db} --no-owner --role={user} {db}-<stamp>.
 
 ## Restore media
 
-On {b}: `/usr/local/sbin/restore-media.sh` (newest snapshot) or
-`/usr/local/sbin/restore-media.sh <snapshot>` (a name under `{MEDIA_ROOT}/snapshots`).
+On {b}: `{MEDIA_RESTORE_SCRIPT}` (newest snapshot) or
+`{MEDIA_RESTORE_SCRIPT} <snapshot>` (a name under `{MEDIA_ROOT}/snapshots`).
 It copies the snapshot's bucket files back into `{BUCKET}` and its local files into
 {store} (owner `{MATRIX_USER}`), and deletes nothing: media uploaded since
 stay. Synapse may keep running.
@@ -123,7 +131,7 @@ stay. Synapse may keep running.
 
 Quarterly at least, and after every change to the backups: restore onto a scratch host
 (`pgbackrest --stanza={STANZA} --pg1-path=/scratch restore --type=time --target=…` with
-a copy of a Patroni node's `/etc/pgbackrest.conf`, then start PostgreSQL on it), check
+a copy of a Patroni node's `{PGBACKREST_CONF}`, then start PostgreSQL on it), check
 that the newest events are there, and restore one media snapshot into a scratch
 directory (`MEDIA_S3_TARGET=/scratch/s3 MEDIA_LOCAL_TARGET=/scratch/local MEDIA_OWNER= restore-media.sh`).
 ",
@@ -138,8 +146,8 @@ directory (`MEDIA_S3_TARGET=/scratch/s3 MEDIA_LOCAL_TARGET=/scratch/local MEDIA_
         repo = code(&format!("{backup}:{REPO_PATH}")),
         dump_dir = code(&format!("{backup}:{PGDUMP_DIR}")),
         media_dir = code(&format!("{backup}:{MEDIA_ROOT}/snapshots")),
-        repo_conf = code(&format!("{backup}:/etc/pgbackrest.conf")),
-        bundle_conf = code(&format!("hosts/{backup}/etc/pgbackrest.conf")),
+        repo_conf = code(&format!("{backup}:{PGBACKREST_CONF}")),
+        bundle_conf = code(&format!("hosts/{backup}{PGBACKREST_CONF}")),
         store = code(&format!("{synapse}:{MEDIA_STORE}")),
         first = code(&first),
         dumps = PGDUMP_KEEP,
@@ -155,7 +163,7 @@ directory (`MEDIA_S3_TARGET=/scratch/s3 MEDIA_LOCAL_TARGET=/scratch/local MEDIA_
         user = DB_USER,
     );
     File::new(
-        "backup/RESTORE.md",
+        RESTORE_DOC,
         Scope::Control,
         "Backups and restores: schedule, retention, database point-in-time restore (Patroni), one-time keys, pg_dump and media restores.",
         o,

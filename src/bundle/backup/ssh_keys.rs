@@ -6,6 +6,9 @@ use super::*;
 use crate::plan::Role;
 use crate::syntax::shell;
 
+/// Run from the control machine, before the backup host's setup.
+pub(in crate::bundle) const SSH_KEYS_SCRIPT: &str = "backup/exchange-ssh-keys.sh";
+
 pub(super) fn ssh_keys(ctx: &Ctx) -> File {
     let patroni: Vec<String> = ctx
         .hosts(Role::Patroni)
@@ -15,6 +18,7 @@ pub(super) fn ssh_keys(ctx: &Ctx) -> File {
     let values = vec![
         ("@HEADER@", ctx.header(Comment::Hash)),
         ("@PATRONI@", patroni.join(" ")),
+        ("@SSH_KEYS_SCRIPT@", SSH_KEYS_SCRIPT.to_string()),
         (
             "@ASSIGN_BACKUP@",
             shell::assign(
@@ -45,7 +49,7 @@ pub(super) fn ssh_keys(ctx: &Ctx) -> File {
 # Each host gets its own key (ed25519, made on the host, never copied); each
 # authorized key only works from the address it belongs to (from="…"). Host keys are
 # learnt with ssh-keyscan inside the private network.
-#   backup/exchange-ssh-keys.sh            (SSH as root; SSH_USER=admin uses sudo)
+#   @SSH_KEYS_SCRIPT@            (SSH as root; SSH_USER=admin uses sudo)
 # Safe to run again.
 set -euo pipefail
 
@@ -135,7 +139,7 @@ echo "root: $backup -> $synapse"
         &values,
     );
     File::new(
-        "backup/exchange-ssh-keys.sh",
+        SSH_KEYS_SCRIPT,
         Scope::Control,
         "Run from the control machine before setup-pgbackrest.sh: SSH keys between the backup host, the Patroni nodes and the Synapse host.",
         body,

@@ -14,6 +14,28 @@ pub(super) const RESTORE_SCRIPT: &str = "/usr/local/sbin/restore-database.sh";
 pub(super) const REINIT_SCRIPT: &str = "/usr/local/sbin/reinit-replica.sh";
 
 pub(super) fn restore_database(ctx: &Ctx, h: &Host) -> File {
+    let body = fill(
+        &[
+            RESTORE_ARGUMENTS,
+            RESTORE_REMOVE_CLUSTER,
+            RESTORE_BOOTSTRAP,
+            RESTORE_RECOVER,
+        ]
+        .concat(),
+        &restore_values(ctx, h),
+    );
+    File::new(
+        format!("hosts/{}{RESTORE_SCRIPT}", h.name),
+        Scope::Role(Role::Patroni),
+        "Point-in-time restore into the Patroni cluster from pgBackRest (run on the node to become primary), then truncates e2e_one_time_keys_json.",
+        body,
+    )
+    .for_host(h)
+    .script()
+}
+
+/// The restore script's placeholders: its description and every value it assigns.
+fn restore_values(ctx: &Ctx, h: &Host) -> Vec<(&'static str, String)> {
     let others: Vec<String> = ctx
         .hosts(Role::Patroni)
         .filter(|p| p.name != h.name)
@@ -46,7 +68,7 @@ first), reinit-replica.sh on each other node, then PgBouncer and Synapse.",
         synapse = synapse_fqdn(ctx),
         backup = backup_fqdn(ctx),
     );
-    let values = vec![
+    vec![
         ("@HEADER@", ctx.header(Comment::Hash)),
         ("@ABOUT@", Comment::Hash.lines(&about)),
         ("@ASSIGN_CONFIG@", shell::assign("config", PATRONI_CONFIG)),
@@ -72,9 +94,12 @@ first), reinit-replica.sh on each other node, then PgBouncer and Synapse.",
         ("@PG@", ports::POSTGRES.to_string()),
         ("@PGBACKREST_SCRIPT@", PGBACKREST_SCRIPT.to_string()),
         ("@REINIT_SCRIPT@", REINIT_SCRIPT.to_string()),
-    ];
-    let body = fill(
-        r##"#!/usr/bin/env bash
+    ]
+}
+
+/// The restore script, step 1: the values, the arguments (`--time`, `--latest`,
+/// `--yes`), root.
+const RESTORE_ARGUMENTS: &str = r##"#!/usr/bin/env bash
 @HEADER@@ABOUT@set -euo pipefail
 
 # The Patroni configuration, cluster and data directory; this node, the other nodes,
@@ -106,7 +131,11 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-ctl() { patronictl -c "$config" "$@"; }
+"##;
+
+/// Step 2: every other member stopped, the operator's confirmation, the cluster
+/// removed from etcd, the old data directory moved aside.
+const RESTORE_REMOVE_CLUSTER: &str = r##"ctl() { patronictl -c "$config" "$@"; }
 
 # Every other member must be stopped: their keys leave etcd within Patroni's TTL.
 for _ in $(seq 1 12); do
@@ -139,7 +168,11 @@ if [ -d "$data" ]; then
 fi
 install -d -o postgres -g postgres -m 0700 "$data"
 
-# A one-off bootstrap method (Patroni docs, "Replica imaging and bootstrap", custom
+"##;
+
+/// Step 3: Patroni's configuration gets a one-off bootstrap method that restores with
+/// pgBackRest and recovers to the target.
+const RESTORE_BOOTSTRAP: &str = r##"# A one-off bootstrap method (Patroni docs, "Replica imaging and bootstrap", custom
 # bootstrap): pgbackrest restore, then recovery to the target with Patroni's own
 # recovery settings (it strips pgBackRest's from postgresql.auto.conf), then promote.
 cp -p "$config" "$config.before-restore"
@@ -169,7 +202,11 @@ PY
 chown postgres:postgres "$config"
 chmod 0600 "$config"
 
-restore_config() {
+"##;
+
+/// Step 4: Patroni bootstraps (restore, recovery, promotion), the usual configuration
+/// comes back, the one-time keys are emptied, and what to do next.
+const RESTORE_RECOVER: &str = r##"restore_config() {
   cp -p "$config.before-restore" "$config"
   chown postgres:postgres "$config"
 }
@@ -207,18 +244,7 @@ $me is the primary of the restored cluster. Next:
   3. on $synapse: systemctl start pgbouncer, then start Synapse (the playbook's
      'just start-all', or systemctl start matrix-synapse and its workers)
 EOF
-"##,
-        &values,
-    );
-    File::new(
-        format!("hosts/{}{RESTORE_SCRIPT}", h.name),
-        Scope::Role(Role::Patroni),
-        "Point-in-time restore into the Patroni cluster from pgBackRest (run on the node to become primary), then truncates e2e_one_time_keys_json.",
-        body,
-    )
-    .for_host(h)
-    .script()
-}
+"##;
 
 pub(super) fn reinit_replica(ctx: &Ctx, h: &Host) -> File {
     let values = vec![

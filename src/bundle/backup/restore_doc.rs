@@ -10,7 +10,6 @@ use super::ssh_keys::SSH_KEYS_SCRIPT;
 use super::*;
 use crate::plan::Role;
 use crate::syntax::markdown;
-use std::fmt::Write;
 
 /// The backups' document, on the control machine.
 pub(in crate::bundle) const RESTORE_DOC: &str = "backup/RESTORE.md";
@@ -18,26 +17,44 @@ pub(in crate::bundle) const RESTORE_DOC: &str = "backup/RESTORE.md";
 pub(super) fn restore_doc(ctx: &Ctx) -> File {
     let t = &ctx.topology;
     let backup = backup_host(ctx).map(|h| h.name.clone()).unwrap_or_default();
-    let first = t
-        .first(Role::Patroni)
-        .map(|h| h.name.clone())
-        .unwrap_or_default();
-    let others: Vec<String> = ctx
-        .hosts(Role::Patroni)
-        .skip(1)
-        .map(|p| p.name.clone())
-        .collect();
     let synapse = t
         .first(Role::Synapse)
         .map(|h| h.name.clone())
         .unwrap_or_default();
     // Every value is Markdown text or a code span (`markdown`).
-    let code = markdown::code;
-    let b = code(&backup);
-    let syn = code(&synapse);
+    let hosts = Hosts {
+        b: markdown::code(&backup),
+        syn: markdown::code(&synapse),
+        backup,
+        synapse,
+    };
     let mut o = ctx.header(Comment::Html);
-    let _ = write!(
+    o.push_str(&schedule(ctx, &hosts));
+    o.push_str(&database_restore(ctx, &hosts));
+    o.push_str(&other_restores(&hosts));
+    File::new(
+        RESTORE_DOC,
+        Scope::Control,
+        "Backups and restores: schedule, retention, database point-in-time restore (Patroni), one-time keys, pg_dump and media restores.",
         o,
+    )
+}
+
+/// The hosts the document names: the backup host and the Synapse host, as names and
+/// as Markdown code spans (`b`, `syn`).
+struct Hosts {
+    backup: String,
+    synapse: String,
+    b: String,
+    syn: String,
+}
+
+/// What runs, when, for how long, and the one-time setup.
+fn schedule(ctx: &Ctx, hosts: &Hosts) -> String {
+    let t = &ctx.topology;
+    let code = markdown::code;
+    let backup = &hosts.backup;
+    format!(
         "# Backups and restores
 
 What is backed up, when, for how long, and how to get it back, for **{server}**.
@@ -72,7 +89,44 @@ before the next full), to the minute. Media: the state of each of the last {medi
    backup host: without it the repository cannot be read, and a restore onto new hardware
    needs it.
 
-## Restore the database to a point in time (pgBackRest, Patroni)
+",
+        server = markdown::text(&t.server_name),
+        b = hosts.b,
+        syn = hosts.syn,
+        full = full_retention(ctx),
+        diff = DIFF_RETENTION,
+        dump_from = if backup_from_standby(ctx) {
+            format!("a standby ({})", code(&format!("{}:{}", t.vip, ports::PG_REPLICAS)))
+        } else {
+            format!("the primary ({})", code(&format!("{}:{}", t.vip, ports::PG_PRIMARY)))
+        },
+        repo = code(&format!("{backup}:{REPO_PATH}")),
+        dump_dir = code(&format!("{backup}:{PGDUMP_DIR}")),
+        media_dir = code(&format!("{backup}:{MEDIA_ROOT}/snapshots")),
+        repo_conf = code(&format!("{backup}:{PGBACKREST_CONF}")),
+        bundle_conf = code(&format!("hosts/{backup}{PGBACKREST_CONF}")),
+        dumps = PGDUMP_KEEP,
+        media = media_snapshots(ctx),
+        window_min = restore_window_days(full_retention(ctx)).0,
+        window_max = restore_window_days(full_retention(ctx)).1,
+    )
+}
+
+/// The point-in-time restore of the cluster, and why the one-time keys are emptied.
+fn database_restore(ctx: &Ctx, hosts: &Hosts) -> String {
+    let code = markdown::code;
+    let first = ctx
+        .topology
+        .first(Role::Patroni)
+        .map(|h| h.name.clone())
+        .unwrap_or_default();
+    let others: Vec<String> = ctx
+        .hosts(Role::Patroni)
+        .skip(1)
+        .map(|p| p.name.clone())
+        .collect();
+    format!(
+        "## Restore the database to a point in time (pgBackRest, Patroni)
 
 A restore replaces the whole cluster. Pick the moment just before the damage (a bad
 migration, a mass deletion), in UTC.
@@ -108,7 +162,27 @@ after any other kind of restore run, before Synapse starts:
 sudo -u postgres psql -d {db} -c 'TRUNCATE {OTK_TABLE};'
 ```
 
-## Restore a pg_dump (another server, or a newer PostgreSQL)
+",
+        b = hosts.b,
+        syn = hosts.syn,
+        first = code(&first),
+        others_stop = if others.is_empty() {
+            "none in this plan".to_string()
+        } else {
+            others
+                .iter()
+                .map(|n| code(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        db = DATABASE,
+    )
+}
+
+/// Restoring a pg_dump and media, and testing a restore.
+fn other_restores(hosts: &Hosts) -> String {
+    format!(
+        "## Restore a pg_dump (another server, or a newer PostgreSQL)
 
 The dumps leave out the one-time keys' data, so nothing to truncate. Restore into an
 empty database only (Synapse's docs: never over existing tables), as the superuser on
@@ -135,37 +209,9 @@ a copy of a Patroni node's `{PGBACKREST_CONF}`, then start PostgreSQL on it), ch
 that the newest events are there, and restore one media snapshot into a scratch
 directory (`MEDIA_S3_TARGET=/scratch/s3 MEDIA_LOCAL_TARGET=/scratch/local MEDIA_OWNER= restore-media.sh`).
 ",
-        server = markdown::text(&t.server_name),
-        full = full_retention(ctx),
-        diff = DIFF_RETENTION,
-        dump_from = if backup_from_standby(ctx) {
-            format!("a standby ({})", code(&format!("{}:{}", t.vip, ports::PG_REPLICAS)))
-        } else {
-            format!("the primary ({})", code(&format!("{}:{}", t.vip, ports::PG_PRIMARY)))
-        },
-        repo = code(&format!("{backup}:{REPO_PATH}")),
-        dump_dir = code(&format!("{backup}:{PGDUMP_DIR}")),
-        media_dir = code(&format!("{backup}:{MEDIA_ROOT}/snapshots")),
-        repo_conf = code(&format!("{backup}:{PGBACKREST_CONF}")),
-        bundle_conf = code(&format!("hosts/{backup}{PGBACKREST_CONF}")),
-        store = code(&format!("{synapse}:{MEDIA_STORE}")),
-        first = code(&first),
-        dumps = PGDUMP_KEEP,
-        media = media_snapshots(ctx),
-        window_min = restore_window_days(full_retention(ctx)).0,
-        window_max = restore_window_days(full_retention(ctx)).1,
-        others_stop = if others.is_empty() {
-            "none in this plan".to_string()
-        } else {
-            others.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ")
-        },
+        b = hosts.b,
+        store = markdown::code(&format!("{}:{MEDIA_STORE}", hosts.synapse)),
         db = DATABASE,
         user = DB_USER,
-    );
-    File::new(
-        RESTORE_DOC,
-        Scope::Control,
-        "Backups and restores: schedule, retention, database point-in-time restore (Patroni), one-time keys, pg_dump and media restores.",
-        o,
     )
 }

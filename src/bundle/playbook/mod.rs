@@ -22,9 +22,9 @@
 //! the Synapse host's `host_vars/`, and holds the YAML number helpers they share.
 
 mod extension;
-mod inventory;
+pub(super) mod inventory;
 mod vars;
-mod vault;
+pub(super) mod vault;
 
 use super::{Ctx, File};
 use crate::plan::Role;

@@ -27,7 +27,7 @@ pub(super) fn restore_database(ctx: &Ctx, h: &Host) -> File {
     File::new(
         format!("hosts/{}{RESTORE_SCRIPT}", h.name),
         Scope::Role(Role::Patroni),
-        "Point-in-time restore into the Patroni cluster from pgBackRest (run on the node to become primary), then truncates e2e_one_time_keys_json.",
+        format!("Point-in-time restore into the Patroni cluster from pgBackRest (run on the node to become primary), then truncates {OTK_TABLE}."),
         body,
     )
     .for_host(h)

@@ -1,88 +1,15 @@
 //! The backup host's schedule: one cron file for pgBackRest, the media snapshots and
-//! the weekly dump.
+//! the weekly dump. The jobs are `crate::deploy::backups`' (the alerts and the storage
+//! view read them too); this module writes them as cron lines.
 
 use super::super::{Comment, Ctx, File, Host, Scope};
-use super::METRICS_DIR;
-use super::media::MEDIA_SCRIPT;
-use super::pg_dump::PGDUMP_SCRIPT;
-use super::pgbackrest::PGBACKREST_SCRIPT;
+use super::NODE_TEXTFILE_DIR;
+use crate::deploy::backups::jobs;
 use crate::plan::Role;
 use std::fmt::Write;
 
 /// The backup host's cron file.
 pub(in crate::bundle) const CRON_FILE: &str = "/etc/cron.d/synapse-planner-backup";
-
-/// A cron job of the backup host.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(in crate::bundle) struct Job {
-    pub minute: u8,
-    /// Hours of the day it runs, ascending.
-    pub hours: Vec<u8>,
-    /// Days of the week (0 = Sunday), ascending.
-    pub days: Vec<u8>,
-    pub command: String,
-    pub why: &'static str,
-}
-
-/// The pgBackRest part of the schedule: a full on Sunday at 01:30 UTC, a differential
-/// on the other days at 01:30, an incremental at :30 every hour but 01:30. Exactly one
-/// backup starts each hour, so they never compete for pgBackRest's lock by design.
-pub(in crate::bundle) fn backup_jobs() -> Vec<Job> {
-    let all_days: Vec<u8> = (0..7).collect();
-    vec![
-        Job {
-            minute: 30,
-            hours: vec![1],
-            days: vec![0],
-            command: format!("{PGBACKREST_SCRIPT} full"),
-            why: "full backup, weekly (Sunday 01:30 UTC)",
-        },
-        Job {
-            minute: 30,
-            hours: vec![1],
-            days: (1..7).collect(),
-            command: format!("{PGBACKREST_SCRIPT} diff"),
-            why: "differential backup (changes since the full), the other days at 01:30",
-        },
-        Job {
-            minute: 30,
-            hours: (0..24).filter(|h| *h != 1).collect(),
-            days: all_days,
-            command: format!("{PGBACKREST_SCRIPT} incr"),
-            why: "incremental backup (changes since the last backup), hourly except at 01:30; skipped while a full or diff still runs",
-        },
-    ]
-}
-
-/// Every job of the backup host's cron file.
-pub(in crate::bundle) fn jobs() -> Vec<Job> {
-    let all_days: Vec<u8> = (0..7).collect();
-    let mut jobs = backup_jobs();
-    jobs.extend([
-        Job {
-            minute: 45,
-            hours: vec![0],
-            days: all_days.clone(),
-            command: format!("{PGBACKREST_SCRIPT} check"),
-            why: "pgbackrest check: forces a WAL switch on the primary and waits for it in the repository (archiving works end to end)",
-        },
-        Job {
-            minute: 15,
-            hours: vec![3],
-            days: all_days,
-            command: format!("nice -n 19 ionice -c3 {MEDIA_SCRIPT}"),
-            why: "media snapshot, daily, at the lowest CPU and I/O priority (seed)",
-        },
-        Job {
-            minute: 45,
-            hours: vec![4],
-            days: vec![6],
-            command: format!("nice -n 19 ionice -c3 {PGDUMP_SCRIPT}"),
-            why: "logical dump without one-time keys, weekly (Saturday), from a standby",
-        },
-    ]);
-    jobs
-}
 
 /// `1,3-5`-style cron field from ascending values; `*` when it covers `0..=max`.
 pub(in crate::bundle) fn cron_field(values: &[u8], max: u8) -> String {
@@ -115,7 +42,7 @@ pub(super) fn cron(ctx: &Ctx, h: &Host) -> File {
     o.push_str(&Comment::Hash.lines(&format!(
         "The backup schedule on {} (cron.d: minute hour day month weekday user command).
 Times are UTC (prepare-host.sh sets the zone). Each job writes its result for
-node_exporter's textfile collector ({METRICS_DIR}), so Prometheus sees a
+node_exporter's textfile collector ({NODE_TEXTFILE_DIR}), so Prometheus sees a
 backup that stops succeeding; cron mails its errors to root.",
         h.name
     )));
@@ -148,6 +75,7 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mod tests {
     use super::*;
 
+    use crate::deploy::backups::{Job, backup_jobs};
     use crate::plan::Plan;
 
     use crate::bundle::backup::files;

@@ -4,24 +4,21 @@
 use super::super::postgres::fill;
 use super::super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
 use super::*;
+use crate::deploy::facts::{MEDIA_SCRIPT, MINIO_SYNAPSE_USER};
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 use crate::syntax::shell;
 
 pub(super) const RCLONE_CONF: &str = "/etc/synapse-planner/rclone.conf";
-/// The daily media snapshot (cron runs it).
-pub(in crate::bundle) const MEDIA_SCRIPT: &str = "/usr/local/sbin/backup-media.sh";
 /// A media snapshot back into the bucket and the media store.
 pub(super) const MEDIA_RESTORE_SCRIPT: &str = "/usr/local/sbin/restore-media.sh";
-/// The MinIO user Synapse's storage provider uses (shared decision).
-const MINIO_USER: &str = "synapse";
 /// The seed's rsync --bwlimit (50000 KB/s), for rsync and rclone alike.
 const BWLIMIT: &str = "50M";
 
 pub(super) fn rclone_conf(ctx: &Ctx, h: &Host) -> File {
     let body = format!(
         "{header}# rclone (Debian 12's 1.60) remote for the media bucket: MinIO through HAProxy on the VIP,
-# as MinIO user {MINIO_USER} (the same user Synapse's storage provider writes with).
+# as MinIO user {MINIO_SYNAPSE_USER} (the same user Synapse's storage provider writes with).
 # rclone, not MinIO's mc (not in Debian: Debian's mc is Midnight Commander), not s3cmd:
 # rclone syncs a bucket into a directory with checksums and deletions, resumes, limits
 # bandwidth, and its --immutable mode refuses to rewrite a file in place, which keeps
@@ -38,7 +35,7 @@ no_check_bucket = true
 ",
         header = ctx.header(Comment::Hash),
         endpoint = Format::Words.value(&format!("http://{}:{}", ctx.topology.vip, ports::MINIO_API)),
-        user = Format::Words.value(MINIO_USER),
+        user = Format::Words.value(MINIO_SYNAPSE_USER),
         secret = Format::Words.value(ctx.secret(SecretId::MinioSynapseSecretKey)),
     );
     File::new(
@@ -64,10 +61,10 @@ fn media_values(ctx: &Ctx, about: &str) -> Vec<(&'static str, String)> {
                 &format!("root@{}:{MEDIA_STORE}/", synapse_fqdn(ctx)),
             ),
         ),
-        ("@ROOT@", MEDIA_ROOT.to_string()),
+        ("@ROOT@", MEDIA_SNAPSHOTS.to_string()),
         ("@KEEP@", media_snapshots(ctx).to_string()),
         ("@RCLONE_CONF@", RCLONE_CONF.to_string()),
-        ("@BUCKET@", BUCKET.to_string()),
+        ("@BUCKET@", MEDIA_BUCKET.to_string()),
         ("@OWNER@", format!("{MATRIX_USER}:{MATRIX_USER}")),
         ("@BWLIMIT@", BWLIMIT.to_string()),
     ]);
@@ -129,9 +126,9 @@ exit "$status"
             &format!(
                 "
 Media backup on {name} (seed §5, corrected). Synapse's media live in the MinIO bucket
-{BUCKET} (synapse-s3-storage-provider) and, until they are moved there, in the local
+{MEDIA_BUCKET} (synapse-s3-storage-provider) and, until they are moved there, in the local
 media store on {synapse} ({MEDIA_STORE}). Both are mirrored into
-{MEDIA_ROOT}/current (s3/ and local/), then frozen as a snapshot of hard links: an
+{MEDIA_SNAPSHOTS}/current (s3/ and local/), then frozen as a snapshot of hard links: an
 unchanged file costs no space twice. The newest {keep} snapshots are kept.
 
 Only what cannot be fetched again is copied (Synapse docs, \"How to back up a Synapse
@@ -206,9 +203,9 @@ echo "media restored from $snapshot"
             ctx,
             &format!(
                 "
-Media restore on {name}: copies a snapshot back into the MinIO bucket {BUCKET} and
+Media restore on {name}: copies a snapshot back into the MinIO bucket {MEDIA_BUCKET} and
 the local media store on {synapse}.
-  restore-media.sh [SNAPSHOT]     (a name under {MEDIA_ROOT}/snapshots; the newest without)
+  restore-media.sh [SNAPSHOT]     (a name under {MEDIA_SNAPSHOTS}/snapshots; the newest without)
 Copies only, never deletes: media uploaded after the snapshot stay. Files that exist
 in both places with other contents are reported, not overwritten (--immutable).
 Synapse may keep running: a media file appears when it is complete.",

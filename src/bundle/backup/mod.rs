@@ -11,7 +11,9 @@
 //! (the weekly dump and its password file), [`media`] (rclone's remote, media backup and
 //! restore), [`restore`] (the database restore and replica rebuild scripts),
 //! [`ssh_keys`] (the SSH trust script) and [`restore_doc`] (RESTORE.md). This module
-//! holds the facts they share: retention, directories, the schedule's helpers.
+//! holds what they share: the plan's retention and the restore window, standby and
+//! process counts, the metrics function. Names, paths, metric names and the schedule
+//! that other files read too are `crate::deploy`'s (`facts`, `backups`).
 
 pub(super) mod cron;
 pub(super) mod media;
@@ -21,46 +23,38 @@ pub(super) mod restore;
 pub(super) mod restore_doc;
 pub(super) mod ssh_keys;
 
-pub(in crate::bundle) use cron::jobs;
+/// The schedule's jobs, where monitoring.rs reads them (`super::backup::jobs()`); once
+/// it names `crate::deploy::backups::jobs` itself, this re-export goes.
+pub(in crate::bundle) use crate::deploy::backups::jobs;
 
 use super::postgres::CLUSTER;
 use super::{Comment, Ctx, File, Host, ports};
+use crate::deploy::backups::{DIFF_RETENTION, PGDUMP_KEEP};
+use crate::deploy::facts::{
+    BACKUP_DURATION, BACKUP_FAILURE, BACKUP_SUCCESS, MEDIA_BUCKET, MEDIA_SNAPSHOTS,
+    NODE_TEXTFILE_DIR, PGBACKREST_REPO, PGDUMP_DIR,
+};
 use crate::plan::Role;
 
 /// pgBackRest's stanza: Patroni's cluster name.
 const STANZA: &str = CLUSTER;
-/// Debian's pgbackrest package creates it (owned by postgres, 0750).
-const REPO_PATH: &str = "/var/lib/pgbackrest";
 /// Full backups kept (`repo1-retention-full`): the plan's `retention.full-backups`
 /// (default 2). A full runs weekly and WAL is kept as far back as the oldest full: see
 /// [`restore_window_days`]. The storage view sizes the repository from the same value.
 pub(super) fn full_retention(ctx: &Ctx) -> u64 {
     ctx.plan.retention.full_backups
 }
-/// Differential backups kept (with the incrementals that depend on them): a week of
-/// dailies, so a restore within the week starts from a recent diff instead of
-/// replaying a week of WAL. Older points restore from a full plus WAL.
-pub(super) const DIFF_RETENTION: u64 = 7;
 /// Daily media snapshots kept: the plan's `retention.media-snapshots` (default the
 /// seed's 7). Hard links make an unchanged file cost nothing, so a week of history
 /// costs about the media that changed that week (the storage view counts it).
 pub(super) fn media_snapshots(ctx: &Ctx) -> u64 {
     ctx.plan.retention.media_snapshots
 }
-/// Weekly pg_dump files kept: two weeks.
-pub(super) const PGDUMP_KEEP: u64 = 2;
-const MEDIA_ROOT: &str = "/var/backups/synapse-media";
-const PGDUMP_DIR: &str = "/var/backups/synapse-pgdump";
 /// The playbook's media store on the Synapse host: `matrix_synapse_media_store_path`
 /// = /matrix/synapse/storage/media-store (roles/custom/matrix-synapse/defaults/main.yml).
 const MEDIA_STORE: &str = "/matrix/synapse/storage/media-store";
 /// The playbook's user owning /matrix (`matrix_user_name`).
 const MATRIX_USER: &str = "matrix";
-/// The MinIO bucket Synapse's storage provider uses (shared decision).
-const BUCKET: &str = "synapse-media";
-/// node_exporter's textfile directory in Debian's prometheus-node-exporter (its
-/// compiled-in default for --collector.textfile.directory).
-const METRICS_DIR: &str = "/var/lib/prometheus/node-exporter";
 /// Synapse's table of one-time keys (Synapse docs, "How to back up a Synapse
 /// homeserver"): never restored.
 const OTK_TABLE: &str = "e2e_one_time_keys_json";
@@ -147,7 +141,9 @@ fn synapse_fqdn(ctx: &Ctx) -> String {
         .unwrap_or_default()
 }
 
-/// The bash function every backup script uses to report to node_exporter.
+/// The bash function every backup script uses to report to node_exporter; the
+/// directory and the metric names (`@METRICS_DIR@`, `@SUCCESS@`, `@DURATION@`,
+/// `@FAILURE@`) are deploy's facts, filled in by [`script_common`].
 fn metrics_fn() -> &'static str {
     r##"# write_metrics JOB TYPE STATUS START: the job's result for node_exporter's textfile
 # collector, written atomically (a .prom file appears whole or not at all).
@@ -158,19 +154,19 @@ write_metrics() {
   if [ "$status" -eq 0 ]; then
     file="$dir/synapse_planner_backup_${job}_${type}.prom"
     {
-      echo "# HELP synapse_planner_backup_last_success_timestamp_seconds End of the last successful backup."
-      echo "# TYPE synapse_planner_backup_last_success_timestamp_seconds gauge"
-      echo "synapse_planner_backup_last_success_timestamp_seconds{job=\"$job\",type=\"$type\"} $now"
-      echo "# HELP synapse_planner_backup_last_duration_seconds Duration of the last successful backup."
-      echo "# TYPE synapse_planner_backup_last_duration_seconds gauge"
-      echo "synapse_planner_backup_last_duration_seconds{job=\"$job\",type=\"$type\"} $((now - start))"
+      echo "# HELP @SUCCESS@ End of the last successful backup."
+      echo "# TYPE @SUCCESS@ gauge"
+      echo "@SUCCESS@{job=\"$job\",type=\"$type\"} $now"
+      echo "# HELP @DURATION@ Duration of the last successful backup."
+      echo "# TYPE @DURATION@ gauge"
+      echo "@DURATION@{job=\"$job\",type=\"$type\"} $((now - start))"
     } > "$file.$$"
   else
     file="$dir/synapse_planner_backup_${job}_${type}_failure.prom"
     {
-      echo "# HELP synapse_planner_backup_last_failure_timestamp_seconds End of the last failed backup."
-      echo "# TYPE synapse_planner_backup_last_failure_timestamp_seconds gauge"
-      echo "synapse_planner_backup_last_failure_timestamp_seconds{job=\"$job\",type=\"$type\"} $now"
+      echo "# HELP @FAILURE@ End of the last failed backup."
+      echo "# TYPE @FAILURE@ gauge"
+      echo "@FAILURE@{job=\"$job\",type=\"$type\"} $now"
     } > "$file.$$"
   fi
   mv -f "$file.$$" "$file"
@@ -183,10 +179,14 @@ fn script_common(ctx: &Ctx) -> Vec<(&'static str, String)> {
         ("@HEADER@", ctx.header(Comment::Hash)),
         (
             "@METRICS_FN@",
-            metrics_fn().replace("@METRICS_DIR@", METRICS_DIR),
+            metrics_fn()
+                .replace("@METRICS_DIR@", NODE_TEXTFILE_DIR)
+                .replace("@SUCCESS@", BACKUP_SUCCESS)
+                .replace("@DURATION@", BACKUP_DURATION)
+                .replace("@FAILURE@", BACKUP_FAILURE),
         ),
         ("@STANZA@", STANZA.to_string()),
-        ("@METRICS_DIR@", METRICS_DIR.to_string()),
+        ("@METRICS_DIR@", NODE_TEXTFILE_DIR.to_string()),
     ]
 }
 

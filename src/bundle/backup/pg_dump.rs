@@ -1,15 +1,14 @@
 //! The weekly logical dump: its libpq password file and pg-dump-synapse.sh.
 
-use super::super::postgres::{self, DATABASE, DB_USER, fill};
+use super::super::postgres::{self, fill};
 use super::super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
 use super::*;
+use crate::deploy::facts::{DATABASE, DB_USER, PGDUMP_SCRIPT};
 use crate::plan::Role;
 use crate::syntax::{conf, shell};
 
 /// libpq's password file for the dump (root, 0600).
 pub(super) const PGPASS: &str = "/etc/synapse-planner/pgpass";
-/// The weekly logical dump (cron runs it).
-pub(in crate::bundle) const PGDUMP_SCRIPT: &str = "/usr/local/sbin/pg-dump-synapse.sh";
 
 pub(super) fn pgpass(ctx: &Ctx, h: &Host) -> File {
     let body = format!(
@@ -25,7 +24,7 @@ pub(super) fn pgpass(ctx: &Ctx, h: &Host) -> File {
     File::new(
         format!("hosts/{}{PGPASS}", h.name),
         Scope::Role(Role::Backup),
-        "Password file for the weekly pg_dump (database synapse, user synapse).",
+        format!("Password file for the weekly pg_dump (database {DATABASE}, user {DB_USER})."),
         body,
     )
     .for_host(h)

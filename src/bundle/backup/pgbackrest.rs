@@ -8,6 +8,7 @@ use super::media::RCLONE_CONF;
 use super::pg_dump::PGPASS;
 use super::ssh_keys::SSH_KEYS_SCRIPT;
 use super::*;
+use crate::deploy::facts::{PGBACKREST_SCRIPT, PGBACKREST_SETUP_SCRIPT};
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 use crate::syntax::shell;
@@ -16,10 +17,6 @@ use std::fmt::Write;
 /// pgBackRest's configuration, on the backup host and on each Patroni node (Debian's
 /// pgbackrest 2.45 reads it when /etc/pgbackrest/pgbackrest.conf does not exist).
 pub(in crate::bundle) const PGBACKREST_CONF: &str = "/etc/pgbackrest.conf";
-/// The wrapper cron runs for every pgBackRest backup and check.
-pub(in crate::bundle) const PGBACKREST_SCRIPT: &str = "/usr/local/sbin/pgbackrest-backup.sh";
-/// Run once on the backup host: stanza, check, first full backup.
-pub(in crate::bundle) const PGBACKREST_SETUP_SCRIPT: &str = "/usr/local/sbin/setup-pgbackrest.sh";
 
 pub(super) fn repo_config(ctx: &Ctx, h: &Host) -> File {
     let value = |s: &str| Format::PgBackRest.value(s);
@@ -28,7 +25,7 @@ pub(super) fn repo_config(ctx: &Ctx, h: &Host) -> File {
     o.push_str(&Comment::Hash.lines(&format!(
         "pgBackRest repository on {} (Debian pgbackrest 2.45 reads {PGBACKREST_CONF} when
 /etc/pgbackrest/pgbackrest.conf does not exist). Runs as postgres, which owns
-{REPO_PATH}; it reaches the Patroni nodes over SSH as postgres ({SSH_KEYS_SCRIPT}).
+{PGBACKREST_REPO}; it reaches the Patroni nodes over SSH as postgres ({SSH_KEYS_SCRIPT}).
 Holds the repository's encryption passphrase: mode 0640, owner postgres.",
         h.name
     )));
@@ -36,7 +33,7 @@ Holds the repository's encryption passphrase: mode 0640, owner postgres.",
         o,
         "
 [global]
-repo1-path={REPO_PATH}
+repo1-path={PGBACKREST_REPO}
 # The repository is encrypted: a copy of it (or of the disk) is useless without this.
 repo1-cipher-type=aes-256-cbc
 repo1-cipher-pass={cipher}
@@ -234,8 +231,8 @@ backup (point-in-time restore starts from it) and leaves the schedule to cron.",
             )),
         ),
         ("@ASSIGN_NAME@", shell::assign("name", &h.name)),
-        ("@REPO@", REPO_PATH.to_string()),
-        ("@MEDIA_ROOT@", MEDIA_ROOT.to_string()),
+        ("@REPO@", PGBACKREST_REPO.to_string()),
+        ("@MEDIA_ROOT@", MEDIA_SNAPSHOTS.to_string()),
         ("@PGDUMP_DIR@", PGDUMP_DIR.to_string()),
         ("@PGPASS@", PGPASS.to_string()),
         ("@RCLONE_CONF@", RCLONE_CONF.to_string()),

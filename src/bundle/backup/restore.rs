@@ -1,10 +1,10 @@
 //! Database restores on the Patroni nodes: the point-in-time restore of the cluster and
 //! the rebuild of a replica after it.
 
-use super::super::postgres::{self, CLUSTER, DATABASE, PATRONI_CONFIG, fill};
+use super::super::postgres::{self, CLUSTER, PATRONI_CONFIG, fill};
 use super::super::{Comment, Ctx, File, Host, Scope, ports};
-use super::pgbackrest::PGBACKREST_SCRIPT;
 use super::*;
+use crate::deploy::facts::{DATABASE, PGBACKREST_SCRIPT};
 use crate::plan::Role;
 use crate::syntax::{json, shell};
 

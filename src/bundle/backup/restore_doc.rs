@@ -1,13 +1,13 @@
 //! RESTORE.md: what is backed up, when, for how long, and how to get it back.
 
-use super::super::postgres::{DATABASE, DB_USER};
 use super::super::{Comment, Ctx, File, Scope, ports};
 use super::cron::CRON_FILE;
 use super::media::MEDIA_RESTORE_SCRIPT;
-use super::pgbackrest::{PGBACKREST_CONF, PGBACKREST_SCRIPT, PGBACKREST_SETUP_SCRIPT};
+use super::pgbackrest::PGBACKREST_CONF;
 use super::restore::{REINIT_SCRIPT, RESTORE_SCRIPT};
 use super::ssh_keys::SSH_KEYS_SCRIPT;
 use super::*;
+use crate::deploy::facts::{DATABASE, DB_USER, PGBACKREST_SCRIPT, PGBACKREST_SETUP_SCRIPT};
 use crate::plan::Role;
 use crate::syntax::markdown;
 
@@ -59,8 +59,8 @@ fn schedule(ctx: &Ctx, hosts: &Hosts) -> String {
 
 What is backed up, when, for how long, and how to get it back, for **{server}**.
 Times are UTC. The backup host is {b}; every job reports to Prometheus through
-node_exporter's textfile collector (`synapse_planner_backup_last_success_timestamp_seconds`
-and `…_last_failure_timestamp_seconds`, labels `job` and `type`).
+node_exporter's textfile collector (`{BACKUP_SUCCESS}`
+and `…{failure}`, labels `job` and `type`).
 
 ## What runs
 
@@ -72,7 +72,7 @@ and `…_last_failure_timestamp_seconds`, labels `job` and `type`).
 | WAL (archive_command) | continuously, at least every minute | back to the oldest full | same |
 | `pgbackrest check` | daily 00:45 | — | — |
 | pg_dump without `{OTK_TABLE}` data | Saturday 04:45, from {dump_from} | {dumps} dumps | {dump_dir} |
-| media snapshot (bucket `{BUCKET}` + local media store) | daily 03:15 | {media} snapshots | {media_dir} |
+| media snapshot (bucket `{MEDIA_BUCKET}` + local media store) | daily 03:15 | {media} snapshots | {media_dir} |
 
 Restore window of the database: any moment of the last **{window_min} days** (up to {window_max} just
 before the next full), to the minute. Media: the state of each of the last {media} days.
@@ -91,6 +91,10 @@ before the next full), to the minute. Media: the state of each of the last {medi
 
 ",
         server = markdown::text(&t.server_name),
+        // The failure metric by what differs from the success one.
+        failure = BACKUP_FAILURE
+            .find("_last_")
+            .map_or(BACKUP_FAILURE, |i| &BACKUP_FAILURE[i..]),
         b = hosts.b,
         syn = hosts.syn,
         full = full_retention(ctx),
@@ -100,9 +104,9 @@ before the next full), to the minute. Media: the state of each of the last {medi
         } else {
             format!("the primary ({})", code(&format!("{}:{}", t.vip, ports::PG_PRIMARY)))
         },
-        repo = code(&format!("{backup}:{REPO_PATH}")),
+        repo = code(&format!("{backup}:{PGBACKREST_REPO}")),
         dump_dir = code(&format!("{backup}:{PGDUMP_DIR}")),
-        media_dir = code(&format!("{backup}:{MEDIA_ROOT}/snapshots")),
+        media_dir = code(&format!("{backup}:{MEDIA_SNAPSHOTS}/snapshots")),
         repo_conf = code(&format!("{backup}:{PGBACKREST_CONF}")),
         bundle_conf = code(&format!("hosts/{backup}{PGBACKREST_CONF}")),
         dumps = PGDUMP_KEEP,
@@ -196,8 +200,8 @@ sudo -u postgres pg_restore --dbname={db} --no-owner --role={user} {db}-<stamp>.
 ## Restore media
 
 On {b}: `{MEDIA_RESTORE_SCRIPT}` (newest snapshot) or
-`{MEDIA_RESTORE_SCRIPT} <snapshot>` (a name under `{MEDIA_ROOT}/snapshots`).
-It copies the snapshot's bucket files back into `{BUCKET}` and its local files into
+`{MEDIA_RESTORE_SCRIPT} <snapshot>` (a name under `{MEDIA_SNAPSHOTS}/snapshots`).
+It copies the snapshot's bucket files back into `{MEDIA_BUCKET}` and its local files into
 {store} (owner `{MATRIX_USER}`), and deletes nothing: media uploaded since
 stay. Synapse may keep running.
 

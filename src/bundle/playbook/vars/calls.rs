@@ -2,11 +2,9 @@
 
 use super::super::super::{Ctx, SecretId, ports};
 use super::Builder;
+use crate::deploy::facts::LIVEKIT_PATH;
 use crate::plan::Role;
 use crate::syntax::yaml::Seq;
-
-/// HAProxy routes this path to the LiveKit nodes.
-use super::super::super::topology::LIVEKIT_PATH;
 
 /// Synapse's `turn_uris`: every coturn host by FQDN, UDP and TCP on the TURN port.
 fn turn_uris(ctx: &Ctx) -> Vec<String> {

@@ -3,13 +3,12 @@
 
 use super::super::super::{SecretId, ports};
 use super::Builder;
+use crate::deploy::facts::{MEDIA_BUCKET, MINIO_SYNAPSE_USER};
 use crate::syntax::yaml::Node;
 
 /// Region name for the S3 provider: MinIO's default region (`MINIO_REGION` unset). The
 /// playbook refuses an empty region (`tasks/ext/s3-storage-provider/validate_config.yml`).
 const MINIO_REGION: &str = "us-east-1";
-const MEDIA_BUCKET: &str = "synapse-media";
-const MINIO_SYNAPSE_USER: &str = "synapse";
 /// Seed §3 "Upload Limits".
 const SEED_MAX_UPLOAD_MB: u64 = 100;
 /// A media lifetime from the plan's `retention.*-media-days` (seed §3: local 90 days,
@@ -54,10 +53,12 @@ pub(super) fn media(b: &mut Builder) {
                 .into(),
         ],
     );
-    b.var(
+    b.var_owned(
         "matrix_synapse_ext_synapse_s3_storage_provider_config_access_key_id",
         MINIO_SYNAPSE_USER,
-        &["MinIO user synapse, created by the bundle's bucket script with access to synapse-media only."],
+        vec![format!(
+            "MinIO user {MINIO_SYNAPSE_USER}, created by the bundle's bucket script with access to {MEDIA_BUCKET} only."
+        )],
     );
     let key = b.secret(SecretId::MinioSynapseSecretKey);
     b.var(

@@ -3,6 +3,7 @@
 
 use super::super::super::{Host, SecretId, ports};
 use super::Builder;
+use crate::deploy::facts::{DATABASE, DB_USER};
 use crate::plan::Role;
 use crate::syntax::yaml::{Map, Seq};
 
@@ -10,8 +11,6 @@ use crate::syntax::yaml::{Map, Seq};
 /// (`roles/custom/matrix_playbook_migration/defaults/main.yml`,
 /// `matrix_playbook_migration_expected_version`).
 const PLAYBOOK_VALIDATED_VERSION: &str = "v2026.05.18.0";
-const SYNAPSE_DB: &str = "synapse";
-const SYNAPSE_DB_USER: &str = "synapse";
 /// Element Web's path on the server name (docs/configuring-playbook-client-element-web.md,
 /// "Adjusting the Element Web URL"); `/` then redirects to it.
 const ELEMENT_PATH: &str = "/element";
@@ -183,7 +182,7 @@ pub(super) fn database(b: &mut Builder, synapse: &Host) {
     b.var("matrix_synapse_database_port", ports::PGBOUNCER, &[]);
     b.var(
         "matrix_synapse_database_user",
-        SYNAPSE_DB_USER,
+        DB_USER,
         &["Synapse's own role (PgBouncer's and Patroni's files create it); never the superuser."],
     );
     let pw = b.secret(SecretId::SynapseDbPassword);
@@ -192,7 +191,7 @@ pub(super) fn database(b: &mut Builder, synapse: &Host) {
         pw,
         &["Replaces the password the playbook would derive from the generic secret key."],
     );
-    b.var("matrix_synapse_database_database", SYNAPSE_DB, &[]);
+    b.var("matrix_synapse_database_database", DATABASE, &[]);
     b.var_owned(
         "matrix_synapse_database_cp_min",
         cp_min,

@@ -7,7 +7,10 @@ use super::pgbackrest::PGBACKREST_CONF;
 use super::restore::{REINIT_SCRIPT, RESTORE_SCRIPT};
 use super::ssh_keys::SSH_KEYS_SCRIPT;
 use super::*;
-use crate::deploy::facts::{DATABASE, DB_USER, PGBACKREST_SCRIPT, PGBACKREST_SETUP_SCRIPT};
+use crate::deploy::backups::{Job, jobs};
+use crate::deploy::facts::{
+    DATABASE, DB_USER, MEDIA_SCRIPT, PGBACKREST_SCRIPT, PGBACKREST_SETUP_SCRIPT, PGDUMP_SCRIPT,
+};
 use crate::plan::Role;
 use crate::syntax::markdown;
 
@@ -54,6 +57,8 @@ fn schedule(ctx: &Ctx, hosts: &Hosts) -> String {
     let t = &ctx.topology;
     let code = markdown::code;
     let backup = &hosts.backup;
+    let jobs = jobs();
+    let pgbackrest = |kind: &str| when_of(&jobs, |c| c == format!("{PGBACKREST_SCRIPT} {kind}"));
     format!(
         "# Backups and restores
 
@@ -66,13 +71,13 @@ and `…{failure}`, labels `job` and `type`).
 
 | what | when | kept | where |
 |---|---|---|---|
-| pgBackRest full backup | Sunday 01:30 | {full} fulls | {repo} (encrypted) |
-| pgBackRest differential | Monday–Saturday 01:30 | {diff} | same |
-| pgBackRest incremental | hourly at :30 (not 01:30) | with their differential | same |
+| pgBackRest full backup | {when_full} | {full} fulls | {repo} (encrypted) |
+| pgBackRest differential | {when_diff} | {diff} | same |
+| pgBackRest incremental | {when_incr} | with their differential | same |
 | WAL (archive_command) | continuously, at least every minute | back to the oldest full | same |
-| `pgbackrest check` | daily 00:45 | — | — |
-| pg_dump without `{OTK_TABLE}` data | Saturday 04:45, from {dump_from} | {dumps} dumps | {dump_dir} |
-| media snapshot (bucket `{MEDIA_BUCKET}` + local media store) | daily 03:15 | {media} snapshots | {media_dir} |
+| `pgbackrest check` | {when_check} | — | — |
+| pg_dump without `{OTK_TABLE}` data | {when_dump}, from {dump_from} | {dumps} dumps | {dump_dir} |
+| media snapshot (bucket `{MEDIA_BUCKET}` + local media store) | {when_media} | {media} snapshots | {media_dir} |
 
 Restore window of the database: any moment of the last **{window_min} days** (up to {window_max} just
 before the next full), to the minute. Media: the state of each of the last {media} days.
@@ -91,6 +96,12 @@ before the next full), to the minute. Media: the state of each of the last {medi
 
 ",
         server = markdown::text(&t.server_name),
+        when_full = pgbackrest("full"),
+        when_diff = pgbackrest("diff"),
+        when_incr = pgbackrest("incr"),
+        when_check = pgbackrest("check"),
+        when_dump = when_of(&jobs, |c| c.ends_with(PGDUMP_SCRIPT)),
+        when_media = when_of(&jobs, |c| c.ends_with(MEDIA_SCRIPT)),
         // The failure metric by what differs from the success one.
         failure = BACKUP_FAILURE
             .find("_last_")
@@ -218,4 +229,103 @@ directory (`MEDIA_S3_TARGET=/scratch/s3 MEDIA_LOCAL_TARGET=/scratch/local MEDIA_
         db = DATABASE,
         user = DB_USER,
     )
+}
+
+/// When the job of the schedule whose command `runs` accepts starts, as the table says
+/// it ([`when`]); empty when the schedule has no such job.
+fn when_of(jobs: &[Job], runs: impl Fn(&str) -> bool) -> String {
+    jobs.iter()
+        .find(|j| runs(&j.command))
+        .map(when)
+        .unwrap_or_default()
+}
+
+/// When a job starts, in UTC: "Sunday 01:30", "Monday–Saturday 01:30", "daily 00:45",
+/// "hourly at :30 (not 01:30)".
+fn when(job: &Job) -> String {
+    let at = |h: u8| format!("{h:02}:{:02}", job.minute);
+    let days = days(&job.days);
+    let not: Vec<String> = (0..24u8)
+        .filter(|h| !job.hours.contains(h))
+        .map(at)
+        .collect();
+    if job.hours.len() <= not.len() {
+        let hours: Vec<String> = job.hours.iter().map(|h| at(*h)).collect();
+        return format!("{days} {}", hours.join(", "));
+    }
+    let hourly = if not.is_empty() {
+        format!("hourly at :{:02}", job.minute)
+    } else {
+        format!("hourly at :{:02} (not {})", job.minute, not.join(", "))
+    };
+    if job.days.len() == 7 {
+        hourly
+    } else {
+        format!("{days}, {hourly}")
+    }
+}
+
+/// Days of the week (0 = Sunday, ascending) as the table says them: "daily", "Sunday",
+/// "Monday–Saturday", "Saturday, Sunday".
+fn days(days: &[u8]) -> String {
+    const NAMES: [&str; 7] = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ];
+    let name = |d: &u8| NAMES.get(usize::from(*d)).copied().unwrap_or_default();
+    match days {
+        _ if days.len() == NAMES.len() => "daily".to_string(),
+        [first, .., last] if usize::from(last.saturating_sub(*first)) + 1 == days.len() => {
+            format!("{}–{}", name(first), name(last))
+        }
+        _ => days.iter().map(name).collect::<Vec<_>>().join(", "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_a_job_runs() {
+        let job = |hours: Vec<u8>, days: Vec<u8>| Job {
+            minute: 5,
+            hours,
+            days,
+            command: String::new(),
+            why: "",
+        };
+        for (hours, days, expect) in [
+            (vec![1], vec![0], "Sunday 01:05"),
+            (vec![1], (1..7).collect(), "Monday–Saturday 01:05"),
+            (vec![0, 12], vec![0, 6], "Sunday, Saturday 00:05, 12:05"),
+            ((0..24).collect(), (0..7).collect(), "hourly at :05"),
+            (
+                (0..24).filter(|h| *h != 3).collect(),
+                vec![2],
+                "Tuesday, hourly at :05 (not 03:05)",
+            ),
+        ] {
+            assert_eq!(when(&job(hours, days)), expect);
+        }
+        // The schedule's own jobs, as RESTORE.md's table states them.
+        let jobs = jobs();
+        let all: Vec<String> = jobs.iter().map(when).collect();
+        assert_eq!(
+            all,
+            [
+                "Sunday 01:30",
+                "Monday–Saturday 01:30",
+                "hourly at :30 (not 01:30)",
+                "daily 00:45",
+                "daily 03:15",
+                "Saturday 04:45",
+            ]
+        );
+    }
 }

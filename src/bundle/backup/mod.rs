@@ -29,7 +29,7 @@ pub(in crate::bundle) use crate::deploy::backups::jobs;
 
 use super::postgres::CLUSTER;
 use super::{Comment, Ctx, File, Host, ports};
-use crate::deploy::backups::{DIFF_RETENTION, PGDUMP_KEEP};
+use crate::deploy::backups::{DIFF_RETENTION, FULL_EVERY_DAYS, PGDUMP_KEEP};
 use crate::deploy::facts::{
     BACKUP_DURATION, BACKUP_FAILURE, BACKUP_SUCCESS, MEDIA_BUCKET, MEDIA_SNAPSHOTS,
     NODE_TEXTFILE_DIR, PGBACKREST_REPO, PGDUMP_DIR,
@@ -97,12 +97,14 @@ fn patroni_count(ctx: &Ctx) -> u64 {
 }
 
 /// How far back the database can be restored, in days, with `full_retention` weekly
-/// fulls: (always, at most). Right after a full the oldest kept is
-/// (full_retention − 1) weeks old; just before the next, full_retention weeks.
+/// fulls (one every `FULL_EVERY_DAYS`): (always, at most). Right after a full the oldest
+/// kept is (full_retention − 1) weeks old; just before the next, full_retention weeks.
 pub(super) fn restore_window_days(full_retention: u64) -> (u64, u64) {
     (
-        full_retention.saturating_sub(1).saturating_mul(7),
-        full_retention.saturating_mul(7),
+        full_retention
+            .saturating_sub(1)
+            .saturating_mul(FULL_EVERY_DAYS),
+        full_retention.saturating_mul(FULL_EVERY_DAYS),
     )
 }
 

@@ -9,6 +9,7 @@ use crate::plan::Role;
 use crate::syntax::conf::Format;
 use crate::syntax::shell;
 
+/// rclone's remote for the media bucket (root, 0600: it holds the MinIO secret).
 pub(super) const RCLONE_CONF: &str = "/etc/synapse-planner/rclone.conf";
 /// A media snapshot back into the bucket and the media store.
 pub(super) const MEDIA_RESTORE_SCRIPT: &str = "/usr/local/sbin/restore-media.sh";

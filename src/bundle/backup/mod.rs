@@ -57,7 +57,7 @@ const MEDIA_STORE: &str = "/matrix/synapse/storage/media-store";
 const MATRIX_USER: &str = "matrix";
 /// Synapse's table of one-time keys (Synapse docs, "How to back up a Synapse
 /// homeserver"): never restored.
-const OTK_TABLE: &str = "e2e_one_time_keys_json";
+pub(in crate::bundle) const OTK_TABLE: &str = "e2e_one_time_keys_json";
 
 pub fn files(ctx: &Ctx) -> Vec<File> {
     let mut out = Vec::new();

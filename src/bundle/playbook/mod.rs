@@ -32,7 +32,7 @@ use crate::syntax::yaml::{Map, Node};
 
 /// The bundle's directory for the playbook: its `inventory/` goes over the inventory of a
 /// checkout of matrix-docker-ansible-deploy.
-const ANSIBLE_DIR: &str = "ansible";
+pub(in crate::bundle) const ANSIBLE_DIR: &str = "ansible";
 
 pub fn files(ctx: &Ctx) -> Vec<File> {
     let Some(synapse) = ctx.topology.first(Role::Synapse) else {

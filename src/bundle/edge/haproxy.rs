@@ -651,7 +651,11 @@ mod tests {
         for h in t.role(Role::Livekit) {
             let yaml = contents(
                 &calls,
-                &format!("hosts/{}/etc/livekit/livekit.yaml", h.name),
+                &format!(
+                    "hosts/{}{}",
+                    h.name,
+                    crate::bundle::calls::livekit::LIVEKIT_YAML
+                ),
             );
             let v: serde_yaml::Value = serde_yaml::from_str(&yaml).expect("livekit.yaml");
             assert_eq!(

@@ -4,6 +4,7 @@
 
 use super::role_file;
 use crate::assumptions as a;
+use crate::bundle::checks::certs::{DISTRIBUTE, TLS_DIR};
 use crate::bundle::{Comment, Ctx, File, Host, SecretId, ports};
 use crate::plan::Role;
 use crate::syntax::conf::Format;
@@ -162,7 +163,7 @@ fn quotas_and_tls(ctx: &Ctx) -> String {
 {quota_note}user-quota={user_quota}
 total-quota={total_quota}
 
-# TLS for turns: the server name's certificate (scripts/certs/distribute.sh installs it,
+# TLS for turns: the server name's certificate ({DISTRIBUTE} installs it,
 # key readable by the turnserver group). TLS 1.2 and later only.
 cert={cert}
 pkey={pkey}
@@ -184,8 +185,8 @@ no-tlsv1_1
         )),
         user_quota = turn.user_quota,
         total_quota = turn.total_quota,
-        cert = cv(&format!("/etc/ssl/synapse-planner/{server}/fullchain.pem")),
-        pkey = cv(&format!("/etc/ssl/synapse-planner/{server}/privkey.pem")),
+        cert = cv(&format!("{TLS_DIR}/{server}/fullchain.pem")),
+        pkey = cv(&format!("{TLS_DIR}/{server}/privkey.pem")),
     )
 }
 

@@ -17,7 +17,7 @@ pub(super) const SETUP_LIVEKIT: &str = "/usr/local/sbin/setup-livekit.sh";
 /// The LiveKit server version and its image (Docker Hub, the playbook's registry).
 pub(super) const LIVEKIT_VERSION: &str = "v1.13.5";
 const LIVEKIT_IMAGE: &str = "docker.io/livekit/livekit-server";
-/// systemd unit and container name (scripts/certs/distribute.sh restarts `livekit`).
+/// systemd unit and container name (the certificate copy script restarts `livekit`).
 const LIVEKIT_UNIT: &str = "livekit";
 
 /// livekit.yaml of LiveKit host `h`, sharing rooms through the Redis on `redis`.

@@ -6,14 +6,15 @@
 use super::keepalived::NONLOCAL_BIND_SYSCTL;
 use super::{Comment, Ctx, File, Host, comment, hv, role_file};
 use crate::assumptions as a;
+use crate::bundle::checks::certs::{HAPROXY_CERT_DIR, LETSENCRYPT};
 use crate::bundle::ports;
 use crate::plan::Role;
 use std::fmt::Write;
 
 /// HAProxy's configuration on each HAProxy node.
-pub(super) const HAPROXY_CFG: &str = "/etc/haproxy/haproxy.cfg";
+pub(in crate::bundle) const HAPROXY_CFG: &str = "/etc/haproxy/haproxy.cfg";
 /// certbot's standalone HTTP-01 server on the HAProxy node's loopback while a certificate
-/// is issued or renewed (scripts/certs/letsencrypt.sh).
+/// is issued or renewed ([`LETSENCRYPT`]).
 const ACME_PORT: u16 = ports::ACME_HTTP01;
 const ACME_ADDRESS: &str = "127.0.0.1";
 /// The public path of LiveKit's signalling (the playbook's `livekit_server_path_prefix`,
@@ -23,7 +24,8 @@ use crate::bundle::topology::LIVEKIT_PATH;
 /// HAProxy answers this itself on the stats front end (monitor-uri): keepalived's track
 /// script's probe.
 pub(super) const MONITOR_URI: &str = "/healthz";
-/// Debian 12's HAProxy 2.6 is built with MAX_THREADS=64 (`haproxy -vv`) and one thread group.
+/// Debian 12's HAProxy 2.6 is built with MAX_THREADS=64 (`haproxy -vv`) and one thread
+/// group.
 const HAPROXY_MAX_THREADS: u64 = 64;
 /// Synapse health paths reachable through Traefik. The playbook's Traefik routes only
 /// `/_matrix`, `/_synapse/client` and `/_synapse/admin` on the Matrix host name
@@ -51,7 +53,7 @@ fn on_vip(ctx: &Ctx, port: u16) -> String {
 /// The TLS certificate (full chain and key) the public front ends present, as one value.
 fn certificate(ctx: &Ctx) -> String {
     hv(&format!(
-        "/etc/haproxy/certs/{}.pem",
+        "{HAPROXY_CERT_DIR}/{}.pem",
         ctx.topology.server_name
     ))
 }
@@ -186,7 +188,7 @@ fn frontends(ctx: &Ctx) -> String {
     let mut o = format!(
         r#"
 # Port {http}: Let's Encrypt's HTTP-01 challenge goes to certbot's standalone server on
-# this node's loopback ({acme_addr}:{acme}, scripts/certs/letsencrypt.sh); every other
+# this node's loopback ({acme_addr}:{acme}, {LETSENCRYPT}); every other
 # request is redirected to HTTPS.
 frontend http
     bind {bind_http}

@@ -13,6 +13,8 @@
 mod haproxy;
 mod keepalived;
 
+pub(super) use haproxy::HAPROXY_CFG;
+
 use super::{Comment, Ctx, File, Host, Scope};
 use crate::plan::Role;
 use crate::syntax::conf::Format;

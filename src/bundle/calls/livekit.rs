@@ -363,10 +363,7 @@ mod tests {
                 text(&format!("keys.{}", secrets.get(SecretId::LivekitApiKey))),
                 secrets.get(SecretId::LivekitApiSecret)
             );
-            let unit = contents(
-                &files,
-                &format!("hosts/{n}/etc/systemd/system/livekit.service"),
-            );
+            let unit = contents(&files, &format!("hosts/{n}{LIVEKIT_SERVICE}"));
             assert!(unit.contains(&format!(
                 "{LIVEKIT_IMAGE}:{LIVEKIT_VERSION} --config /etc/livekit.yaml"
             )));

@@ -685,12 +685,12 @@ mod tests {
         assert!(keepalived.contains(&format!("script \"{TRACK_SCRIPT}\"")));
     }
 
-    /// certbot listens where HAProxy sends ACME challenges (scripts/certs/letsencrypt.sh).
+    /// certbot listens where HAProxy sends ACME challenges ([`LETSENCRYPT`]).
     #[test]
     fn acme_backend_matches_the_certbot_script() {
         let p = Plan::default();
         let checks = with_ctx(&p, crate::bundle::checks::files);
-        let script = contents(&checks, "scripts/certs/letsencrypt.sh");
+        let script = contents(&checks, LETSENCRYPT);
         assert!(
             script.contains(&format!(
                 "--http-01-address {ACME_ADDRESS} --http-01-port {ACME_PORT}"

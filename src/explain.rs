@@ -339,7 +339,7 @@ fn connections(plan: &Plan, report: &Report, key: &str) -> Option<String> {
             group(c.pgbouncer_max_client_conn),
             group(c.pgbouncer_server_connections / c.pgbouncer_instances.max(1)),
             group(c.pgbouncer_file_descriptors),
-            group(a::NOFILE_LIMIT.value as u64)
+            group(a::fixed!(NOFILE_LIMIT) as u64)
         ),
         "haproxy-file-descriptors" => format!(
             "2 × maxconn {} + {} = {} file descriptors for HAProxy: two sockets per connection (client and server side) and its own listeners, health checks, stats socket and 3 per thread (HAProxy 2.6 src/haproxy.c compute_ideal_maxsock; management guide §5: \"doubling the maxconn value and adding a few tens\"). Beyond fs.nr_open's default of {} the bundle raises fs.nr_open and haproxy.service's LimitNOFILE on the HAProxy hosts.",

@@ -8,6 +8,7 @@ pub mod assumptions;
 pub mod bundle;
 pub mod charts;
 pub mod compare;
+pub mod deploy;
 pub mod explain;
 pub mod findings;
 pub mod format;

@@ -134,10 +134,10 @@ impl Report {
                         id: a.id,
                         label: a.label,
                         value,
-                        default: a.value,
+                        default: a.default_value(),
                         unit: a.unit,
                         source: a.source,
-                        overridden: value != a.value,
+                        overridden: value != a.default_value(),
                         overridable: a.overridable(),
                     }
                 })

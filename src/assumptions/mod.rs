@@ -2,8 +2,19 @@
 //!
 //! A constant that comes from a document says so; one that is our own estimate says
 //! "assumption" and why. The report lists them all, and a plan may override the
-//! overridable ones (`assumptions.<id>` keys): the engine reads every constant through
-//! [`crate::plan::Plan::assume`], never the default directly.
+//! overridable ones (`assumptions.<id>` keys).
+//!
+//! Two ways to read a value, and no third:
+//! * an overridable one through [`crate::plan::Plan::assume`]: the plan's override or the
+//!   default, wherever a plan is at hand (which is everywhere such a value is used);
+//! * a fixed one (a setting the bundle writes as it is, such as nofile, or a fact of a
+//!   program's behaviour, such as MinIO's set sizes: [`Assumption::overridable`] is
+//!   false) through [`fixed!`]`(NAME)`, which is evaluated at compile time, so it also
+//!   serves `const` items and naming an overridable one there fails the build.
+//!
+//! [`Assumption::default_value`] is for the plan's own defaults and the report's
+//! "default" column only. (The `value` field itself is to become private to this module
+//! once no generator reads it directly; see its doc.)
 
 use serde::Serialize;
 
@@ -12,7 +23,9 @@ use serde::Serialize;
 pub struct Assumption {
     pub id: &'static str,
     pub label: &'static str,
-    /// The default value (what the plan uses unless it overrides it).
+    /// The default value (what the plan uses unless it overrides it). Read it through
+    /// [`crate::plan::Plan::assume`] or [`fixed!`] (the module doc says why); the field is
+    /// public only until every generator does, then private to this module.
     pub value: f64,
     pub unit: &'static str,
     /// A URL or a short citation; "assumption: …" when it is an estimate of ours.
@@ -23,16 +36,30 @@ impl Assumption {
     /// Whether a plan may change it. Settings the bundle writes as they are
     /// (superuser_reserved_connections, nofile) are facts of the deployment, not
     /// estimates, and stay fixed.
-    pub fn overridable(&self) -> bool {
-        !matches!(
-            self.id,
-            "pg-superuser-reserved"
-                | "nofile-limit"
-                | "haproxy-own-fds"
-                | "pg-files-per-process"
-                | "pg-aux-processes"
-                | "livekit-own-fds"
-        )
+    /// Facts of a program's behaviour ([`CALLS_FACTS`], [`OBJECT_STORE_FACTS`]) are fixed
+    /// too; they are no plan fields.
+    pub const fn overridable(&self) -> bool {
+        !(contains_id(FIXED_SETTINGS, self.id)
+            || contains(CALLS_FACTS, self.id)
+            || contains(OBJECT_STORE_FACTS, self.id))
+    }
+
+    /// The default: what a plan uses unless it overrides it. For the plan's own defaults
+    /// and the report's "default" column; a figure reads an overridable value through
+    /// [`crate::plan::Plan::assume`] and a fixed one through [`fixed!`].
+    pub const fn default_value(&self) -> f64 {
+        self.value
+    }
+
+    /// The value of a fixed assumption; [`fixed!`] calls it in a `const` block, so the
+    /// assertion runs at compile time. Use [`fixed!`].
+    #[doc(hidden)]
+    pub const fn fixed_value(&self) -> f64 {
+        assert!(
+            !self.overridable(),
+            "an overridable assumption is read through Plan::assume"
+        );
+        self.value
     }
 
     /// The largest override accepted: generous (×1000 the default, at least 10⁶) but
@@ -48,6 +75,68 @@ macro_rules! assumptions {
         /// This group's constants, in a fixed order.
         pub const $group: &[Assumption] = &[$($name),*];
     };
+}
+
+/// The value of a fixed assumption (a setting the bundle writes as it is, or a fact of a
+/// program's behaviour): `a::fixed!(NOFILE_LIMIT)`, an `f64`. Evaluated at compile time:
+/// naming an overridable assumption fails the build (`cargo build` and `cargo test`;
+/// `cargo check` does not evaluate const blocks), so those are read through
+/// [`crate::plan::Plan::assume`]; and it serves `const` items.
+macro_rules! fixed {
+    ($name:ident) => {
+        const { $crate::assumptions::$name.fixed_value() }
+    };
+}
+pub(crate) use fixed;
+
+/// Ids of the settings the bundle writes as they are (superuser_reserved_connections,
+/// nofile, PostgreSQL's max_files_per_process, …): facts of the deployment, not
+/// estimates, so fixed although they are listed with the plan's assumptions.
+const FIXED_SETTINGS: &[&str] = &[
+    "pg-superuser-reserved",
+    "nofile-limit",
+    "haproxy-own-fds",
+    "pg-files-per-process",
+    "pg-aux-processes",
+    "livekit-own-fds",
+];
+
+/// Byte-wise string equality, usable in `const fn`.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn contains_id(ids: &[&str], id: &str) -> bool {
+    let mut i = 0;
+    while i < ids.len() {
+        if same(ids[i], id) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+const fn contains(list: &[Assumption], id: &str) -> bool {
+    let mut i = 0;
+    while i < list.len() {
+        if same(list[i].id, id) {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 mod calls;
@@ -96,5 +185,19 @@ mod tests {
             assert!(a.value.is_finite() && a.value >= 0.0);
             assert!(a.max() >= a.value);
         }
+    }
+
+    /// The fixed settings are assumptions the plan lists; the facts are not (no plan
+    /// field, no override); every other assumption is a plan field.
+    #[test]
+    fn fixed_ones_are_the_settings_and_the_facts() {
+        for id in FIXED_SETTINGS {
+            assert!(by_id(id).is_some_and(|a| !a.overridable()), "{id}");
+        }
+        for f in CALLS_FACTS.iter().chain(OBJECT_STORE_FACTS) {
+            assert!(!f.overridable() && by_id(f.id).is_none(), "{}", f.id);
+        }
+        let overridable = all().filter(|a| a.overridable()).count();
+        assert_eq!(overridable + FIXED_SETTINGS.len(), all().count());
     }
 }

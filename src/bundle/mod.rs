@@ -8,8 +8,6 @@
 
 mod archive;
 pub mod secrets;
-pub mod topology;
-pub mod workers;
 
 mod backup;
 mod calls;
@@ -22,9 +20,16 @@ mod playbook;
 mod postgres;
 mod system;
 
+pub use crate::deploy::{Host, Topology, ports, workers};
 pub use archive::zip;
 pub use secrets::{SecretId, Secrets};
-pub use topology::{Host, Topology, ports};
+
+/// The deploy layer's topology under the path the bundle modules name it by
+/// (`super::topology::LIVEKIT_PATH`), until each names `crate::deploy` itself (issue 9).
+pub mod topology {
+    pub use crate::deploy::facts::LIVEKIT_PATH;
+    pub use crate::deploy::topology::*;
+}
 
 use crate::plan::{Plan, Role, YamlStyle};
 use crate::report::Report;

@@ -9,6 +9,7 @@
 //! (minio/mc `cmd/*.go`; the command/flag table in tests/data/mc-tree-*.json).
 
 use super::{Comment, Ctx, File, Host, Scope, SecretId, ports};
+use crate::deploy::facts::{MEDIA_BUCKET, MINIO_SYNAPSE_USER};
 use crate::plan::Role;
 pub(crate) use crate::sizing::objectstore::{Layout, erasure};
 use crate::syntax::conf::Format;
@@ -21,10 +22,7 @@ pub const MINIO_IMAGE: &str = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"
 /// The MinIO client the scripts run (as a container: Debian's `mc` is Midnight
 /// Commander). Its command/flag table is tests/data/mc-tree-RELEASE.2025-08-13T08-35-41Z.json.
 pub const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z";
-/// Synapse's bucket and MinIO user (shared decision, COMMON brief).
-pub const BUCKET: &str = "synapse-media";
-pub const SYNAPSE_USER: &str = "synapse";
-/// The IAM policy attached to `synapse`.
+/// The IAM policy attached to `synapse` ([`MINIO_SYNAPSE_USER`]).
 pub const POLICY: &str = "synapse-media-rw";
 /// MinIO's root user: not MinIO's well-known default `minioadmin` (seed), which
 /// scanners try first. 3–20 characters (internal/auth/credentials.go).
@@ -350,7 +348,7 @@ WantedBy=multi-user.target
 /// are s3:PutObject, abort is s3:AbortMultipartUpload), downloads with GetObject, and its
 /// `s3_media_upload` tool lists and deletes.
 pub fn policy_document() -> String {
-    let bucket = format!("arn:aws:s3:::{BUCKET}");
+    let bucket = format!("arn:aws:s3:::{MEDIA_BUCKET}");
     json::pretty(&Policy {
         version: "2012-10-17",
         statement: vec![
@@ -405,7 +403,7 @@ fn policy_json(first: &Host) -> File {
         format!("hosts/{}{POLICY_PATH}", first.name),
         Scope::Role(Role::Minio),
         format!(
-            "IAM policy `{POLICY}`: read/write/delete in bucket {BUCKET} only (no other bucket, no admin)."
+            "IAM policy `{POLICY}`: read/write/delete in bucket {MEDIA_BUCKET} only (no other bucket, no admin)."
         ),
         policy_document(),
     )
@@ -416,7 +414,7 @@ fn synapse_env(ctx: &Ctx, first: &Host) -> File {
     let body = format!(
         "{}# The MinIO user Synapse's S3 storage provider signs with (vault: {}).\n\
          # Read by {SETUP_SCRIPT}.\n\
-         MINIO_SYNAPSE_ACCESS_KEY={SYNAPSE_USER}\n\
+         MINIO_SYNAPSE_ACCESS_KEY={MINIO_SYNAPSE_USER}\n\
          MINIO_SYNAPSE_SECRET_KEY={}\n",
         ctx.header(Comment::Hash),
         SecretId::MinioSynapseSecretKey.vault_var(),
@@ -461,13 +459,13 @@ fn setup_script(ctx: &Ctx, first: &Host) -> File {
 #
 #  1. alias `cluster` = this node's S3 API with the root user (keys read from stdin,
 #     never on a command line);
-#  2. bucket {BUCKET}, anonymous access off: Synapse serves media itself, so nothing in
+#  2. bucket {MEDIA_BUCKET}, anonymous access off: Synapse serves media itself, so nothing in
 #     the bucket is public (the seed's deprecated top-level "policy" command to make it
 #     downloadable is a no-op stub since 2022, and public media would be wrong anyway);
 #  3. policy {POLICY} from {POLICY_PATH}: this bucket only;
-#  4. user {SYNAPSE_USER} with its key from {SYNAPSE_ENV_PATH}, policy attached (the
+#  4. user {MINIO_SYNAPSE_USER} with its key from {SYNAPSE_ENV_PATH}, policy attached (the
 #     seed's `readwrite` would grant every bucket and bucket administration);
-#  5. as {SYNAPSE_USER}: write, read and delete one object; listing all buckets must fail.
+#  5. as {MINIO_SYNAPSE_USER}: write, read and delete one object; listing all buckets must fail.
 # mc runs from the pinned image {MC_IMAGE}: pull it while online.
 set -euo pipefail
 
@@ -490,25 +488,25 @@ printf '%s\n%s\n' "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" | mc alias set clust
 echo "waiting until the cluster has write quorum (at most 10 minutes)"
 MC_TIMEOUT=600 mc ready cluster > /dev/null
 
-mc mb --ignore-existing "cluster/{BUCKET}"
-mc anonymous set private "cluster/{BUCKET}"
+mc mb --ignore-existing "cluster/{MEDIA_BUCKET}"
+mc anonymous set private "cluster/{MEDIA_BUCKET}"
 mc admin policy create cluster {POLICY} {POLICY_PATH}
 printf '%s\n%s\n' "$MINIO_SYNAPSE_ACCESS_KEY" "$MINIO_SYNAPSE_SECRET_KEY" | mc admin user add cluster > /dev/null
 mc admin policy attach cluster {POLICY} --user "$MINIO_SYNAPSE_ACCESS_KEY"
 mc admin user info cluster "$MINIO_SYNAPSE_ACCESS_KEY"
-mc anonymous get "cluster/{BUCKET}"
+mc anonymous get "cluster/{MEDIA_BUCKET}"
 
 # The user's view: exactly what Synapse will be able to do.
 printf '%s\n%s\n' "$MINIO_SYNAPSE_ACCESS_KEY" "$MINIO_SYNAPSE_SECRET_KEY" | mc alias set synapse-check "$url" > /dev/null
-probe="synapse-check/{BUCKET}/.synapse-planner-setup-probe"
+probe="synapse-check/{MEDIA_BUCKET}/.synapse-planner-setup-probe"
 echo "written by {SETUP_SCRIPT}" | mc pipe "$probe" > /dev/null
 mc stat "$probe" > /dev/null
 mc rm "$probe" > /dev/null
 if mc ls synapse-check/ > /dev/null 2>&1; then
-  echo "FAIL: user {SYNAPSE_USER} can list every bucket: the policy is broader than {BUCKET}" >&2
+  echo "FAIL: user {MINIO_SYNAPSE_USER} can list every bucket: the policy is broader than {MEDIA_BUCKET}" >&2
   exit 1
 fi
-echo "OK: bucket {BUCKET}, policy {POLICY}, user {SYNAPSE_USER} can write, read and delete there and nothing else"
+echo "OK: bucket {MEDIA_BUCKET}, policy {POLICY}, user {MINIO_SYNAPSE_USER} can write, read and delete there and nothing else"
 "#,
         header = ctx.header(Comment::Hash),
         about = Comment::Hash.lines(&format!(
@@ -523,7 +521,7 @@ echo "OK: bucket {BUCKET}, policy {POLICY}, user {SYNAPSE_USER} can write, read 
     File::new(
         format!("hosts/{}{SETUP_SCRIPT}", first.name),
         Scope::Role(Role::Minio),
-        "Run once on the first MinIO node: bucket synapse-media, least-privilege policy, user synapse, then checks them as that user.",
+        format!("Run once on the first MinIO node: bucket {MEDIA_BUCKET}, least-privilege policy, user {MINIO_SYNAPSE_USER}, then checks them as that user."),
         body,
     )
     .for_host(first)

@@ -106,24 +106,34 @@ impl SecretId {
         }
     }
 
-    pub fn description(self) -> &'static str {
+    /// What the secret is for, naming the user it belongs to (vault.yml's comments).
+    pub fn description(self) -> String {
+        use crate::deploy::facts::{DB_USER, HAPROXY_STATS_USER, MINIO_SYNAPSE_USER};
         match self {
-            SecretId::GenericSecretKey => "the playbook's matrix_homeserver_generic_secret_key",
-            SecretId::SynapseDbPassword => "PostgreSQL role synapse",
-            SecretId::PostgresSuperuserPassword => "PostgreSQL superuser postgres (Patroni)",
-            SecretId::ReplicationPassword => "PostgreSQL role replicator (Patroni)",
-            SecretId::PatroniRestPassword => "Patroni REST API, user patroni",
-            SecretId::PostgresExporterPassword => "PostgreSQL role postgres_exporter",
-            SecretId::PgbouncerStatsPassword => "PgBouncer stats user for its exporter",
-            SecretId::PgbackrestCipherPass => "pgBackRest repository encryption",
-            SecretId::TurnSharedSecret => "coturn static-auth-secret = Synapse turn_shared_secret",
-            SecretId::MinioRootPassword => "MinIO root user",
-            SecretId::MinioSynapseSecretKey => "MinIO user synapse (S3 secret key)",
-            SecretId::LivekitApiKey => "LiveKit API key",
-            SecretId::LivekitApiSecret => "LiveKit API secret",
-            SecretId::LivekitRedisPassword => "LiveKit's Redis requirepass",
-            SecretId::GrafanaAdminPassword => "Grafana admin",
-            SecretId::HaproxyStatsPassword => "HAProxy stats page, user admin",
+            SecretId::GenericSecretKey => {
+                "the playbook's matrix_homeserver_generic_secret_key".into()
+            }
+            SecretId::SynapseDbPassword => format!("PostgreSQL role {DB_USER}"),
+            SecretId::PostgresSuperuserPassword => "PostgreSQL superuser postgres (Patroni)".into(),
+            SecretId::ReplicationPassword => "PostgreSQL role replicator (Patroni)".into(),
+            SecretId::PatroniRestPassword => "Patroni REST API, user patroni".into(),
+            SecretId::PostgresExporterPassword => "PostgreSQL role postgres_exporter".into(),
+            SecretId::PgbouncerStatsPassword => "PgBouncer stats user for its exporter".into(),
+            SecretId::PgbackrestCipherPass => "pgBackRest repository encryption".into(),
+            SecretId::TurnSharedSecret => {
+                "coturn static-auth-secret = Synapse turn_shared_secret".into()
+            }
+            SecretId::MinioRootPassword => "MinIO root user".into(),
+            SecretId::MinioSynapseSecretKey => {
+                format!("MinIO user {MINIO_SYNAPSE_USER} (S3 secret key)")
+            }
+            SecretId::LivekitApiKey => "LiveKit API key".into(),
+            SecretId::LivekitApiSecret => "LiveKit API secret".into(),
+            SecretId::LivekitRedisPassword => "LiveKit's Redis requirepass".into(),
+            SecretId::GrafanaAdminPassword => "Grafana admin".into(),
+            SecretId::HaproxyStatsPassword => {
+                format!("HAProxy stats page, user {HAPROXY_STATS_USER}")
+            }
         }
     }
 }

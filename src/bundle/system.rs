@@ -115,7 +115,7 @@ fn file_descriptors(ctx: &Ctx) -> Vec<File> {
                                 "HAProxy's open-file limit (systemd.exec(5), LimitNOFILE=: soft and hard limit),\n\
                                  above the cluster's DefaultLimitNOFILE={}. Need: {}.\n\
                                  It must not pass fs.nr_open{}.",
-                                a::NOFILE_LIMIT.value as u64,
+                                a::fixed!(NOFILE_LIMIT) as u64,
                                 n.formula,
                                 if limits.nr_open.is_some() {
                                     " (raised in /etc/sysctl.d/93-file-descriptors.conf)"
@@ -164,7 +164,7 @@ vm.swappiness = 10
 }
 
 fn limits(ctx: &Ctx) -> File {
-    let n = a::NOFILE_LIMIT.value as u64;
+    let n = a::fixed!(NOFILE_LIMIT) as u64;
     let body = format!(
         "{}\
 # Open-file limit for login sessions (seed §1). pam_limits applies `*` to every user
@@ -186,7 +186,7 @@ root  hard  nofile  {n}
 }
 
 fn systemd_limits(ctx: &Ctx) -> File {
-    let n = a::NOFILE_LIMIT.value as u64;
+    let n = a::fixed!(NOFILE_LIMIT) as u64;
     let body = format!(
         "{}\
 # systemd services do not read limits.conf: this sets their default open-file limit.

@@ -304,7 +304,7 @@ fn livekit(plan: &Plan, l: &Livekit, out: &mut Out) {
             format!(
                 "{}. The range, not the hardware, caps each node: past it a new participant gets no UDP port; it may still connect over ICE/TCP on {} (slower, more CPU) or not at all.",
                 a::LIVEKIT_PORTS_PER_PARTICIPANT.source,
-                crate::bundle::topology::ports::LIVEKIT_RTC_TCP
+                crate::deploy::ports::LIVEKIT_RTC_TCP
             ),
             format!(
                 "Widen the range to at least {} ports (2 per participant the network carries), e.g. LiveKit's default 50000–60000, and open it in the firewall.",

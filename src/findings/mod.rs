@@ -304,7 +304,7 @@ fn connection_chain(plan: &Plan, c: &Connections, out: &mut Out) {
             }
         }
     }
-    let nofile = a::NOFILE_LIMIT.value as u64;
+    let nofile = a::fixed!(NOFILE_LIMIT) as u64;
     if c.pgbouncer_file_descriptors > nofile {
         out.push(
             Severity::Warning,

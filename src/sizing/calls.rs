@@ -135,7 +135,7 @@ fn whole(x: f64) -> u64 {
 /// coturn's session count for an open-file limit (mainrelay.c print_features):
 /// limit / 2, rounded down to a multiple of 500, at least 500.
 pub fn coturn_sessions(nofile: u64) -> u64 {
-    let per = a::COTURN_FDS_PER_SESSION.value as u64;
+    let per = a::fixed!(COTURN_FDS_PER_SESSION) as u64;
     ((nofile / per.max(1)) / 500 * 500).max(500)
 }
 
@@ -147,7 +147,7 @@ pub fn turn(plan: &Plan, nodes: u64) -> Turn {
     let allocations = whole((relayed_calls as f64 * per_call).ceil());
     let allocations_per_node = per_node(allocations, nodes);
     let ports = (plan.coturn.max_port.saturating_add(1)).saturating_sub(plan.coturn.min_port)
-        / (a::TURN_PORTS_PER_ALLOCATION.value as u64).max(1);
+        / (a::fixed!(TURN_PORTS_PER_ALLOCATION) as u64).max(1);
     let nofile = plan.assume(&a::NOFILE_LIMIT) as u64;
     let sessions = coturn_sessions(nofile);
     let total_quota = ports.min(sessions);
@@ -218,7 +218,7 @@ pub fn livekit(plan: &Plan, nodes: u64) -> Livekit {
     let room_out = p as f64 * subscribe / 1000.0;
     let rooms_per_node = per_node(c.group_rooms, nodes).min(c.group_rooms);
     let participants_per_node = rooms_per_node.saturating_mul(p);
-    let ports_per = a::LIVEKIT_PORTS_PER_PARTICIPANT.value as u64;
+    let ports_per = a::fixed!(LIVEKIT_PORTS_PER_PARTICIPANT) as u64;
     let range = (plan.livekit.port_range_end.saturating_add(1))
         .saturating_sub(plan.livekit.port_range_start);
     let nic = plan.assume(&a::LIVEKIT_NIC_MBPS);

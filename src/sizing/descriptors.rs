@@ -32,13 +32,13 @@ pub const NR_OPEN_MAX: u64 = 2_147_483_584;
 pub const FILE_MAX_DEFAULT: u64 = 2_097_152;
 /// HAProxy's descriptors besides two per connection (assumption haproxy-own-fds, with
 /// its source and the measurement).
-pub const HAPROXY_OWN_FDS: u64 = a::HAPROXY_OWN_FDS.value as u64;
+pub const HAPROXY_OWN_FDS: u64 = a::fixed!(HAPROXY_OWN_FDS) as u64;
 /// PostgreSQL's max_files_per_process default (assumption pg-files-per-process).
-pub const PG_FILES_PER_PROCESS: u64 = a::PG_FILES_PER_PROCESS.value as u64;
+pub const PG_FILES_PER_PROCESS: u64 = a::fixed!(PG_FILES_PER_PROCESS) as u64;
 /// PostgreSQL's processes besides backends and workers (assumption pg-aux-processes).
-pub const PG_AUX_PROCESSES: u64 = a::PG_AUX_PROCESSES.value as u64;
+pub const PG_AUX_PROCESSES: u64 = a::fixed!(PG_AUX_PROCESSES) as u64;
 /// LiveKit's own descriptors (assumption livekit-own-fds).
-pub const LIVEKIT_OWN_FDS: u64 = a::LIVEKIT_OWN_FDS.value as u64;
+pub const LIVEKIT_OWN_FDS: u64 = a::fixed!(LIVEKIT_OWN_FDS) as u64;
 
 /// One service's need on each host of a role.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -75,7 +75,7 @@ pub struct HostLimits {
 /// The limit one process gets from the bundle: its need, never below the cluster's
 /// default (DefaultLimitNOFILE, limits.d).
 pub fn limit_nofile(need: u64) -> u64 {
-    need.max(a::NOFILE_LIMIT.value as u64)
+    need.max(a::fixed!(NOFILE_LIMIT) as u64)
 }
 
 /// Users PgBouncer knows: the bundle's auth file's two (synapse, the stats user) and its
@@ -156,7 +156,7 @@ pub fn needs(plan: &crate::plan::Plan, c: &Connections, calls: &Calls) -> Vec<Ne
     }
     if has(Role::Coturn) {
         let t = &calls.turn;
-        let per = a::COTURN_FDS_PER_SESSION.value as u64;
+        let per = a::fixed!(COTURN_FDS_PER_SESSION) as u64;
         let need = t.total_quota.saturating_mul(per);
         out.push(Need {
             role: Role::Coturn,

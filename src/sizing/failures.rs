@@ -1,48 +1,35 @@
 //! Losing a node: what survives the loss of one host, role by role.
 //!
 //! [`lose`] analyses any host of the plan by its short name (the names of
-//! `bundle::topology`, reused here: `synapse`, `patroni1`…, `minio1`…, `haproxy1`…,
+//! `deploy::topology`, reused here: `synapse`, `patroni1`…, `minio1`…, `haproxy1`…,
 //! `coturn1`…, `livekit1`…, `monitoring`, `backup`); [`failures`] is the worst host of
 //! each deployed role. Each entry says whether the service keeps carrying the plan's
 //! peak (`survives`), an N+1 verdict for the role, why, what happens, and the
 //! capacity before and after.
 //!
-//! Timings come from the bundle's own settings, which tests keep in step with this
-//! module: Patroni's `ttl` (src/bundle/postgres.rs), HAProxy's health checks and
-//! keepalived's `advert_int` and priorities (src/bundle/edge.rs).
+//! Timings come from `deploy::failover`, the values the bundle writes (Patroni's `ttl`,
+//! HAProxy's health checks, keepalived's `advert_int` and priorities); a test reads them
+//! back from the generated files.
 
 use super::calls::{self, Livekit, Turn};
 use super::objectstore::{self, Layout, ObjectStorage, round2};
 use crate::assumptions as a;
-use crate::bundle::topology::{Host, Topology};
+use crate::deploy::failover::{
+    HAPROXY_CHECK_INTER_S, HAPROXY_CHECK_RISE, KEEPALIVED_ADVERT_INT_S, PATRONI_MAX_LAG_BYTES,
+    PATRONI_TTL_S, vrrp_priority,
+};
+use crate::deploy::{Host, Topology};
 use crate::plan::{Plan, Role};
 use serde::Serialize;
-
-/// Patroni's leader-key TTL in the bundle's bootstrap.dcs (src/bundle/postgres.rs): a
-/// failed primary is replaced after at most this.
-const PATRONI_TTL_S: u64 = 30;
-/// Patroni's `maximum_lag_on_failover` in the bundle (bytes of WAL).
-const PATRONI_MAX_LAG_BYTES: u64 = 1_048_576;
-/// HAProxy's checks of the Patroni REST API (src/bundle/edge.rs `default-server inter
-/// 3s fall 3 rise 2`): a server is marked up after `rise` good checks `inter` apart.
-const HAPROXY_CHECK_INTER_S: u64 = 3;
-const HAPROXY_CHECK_RISE: u64 = 2;
-/// keepalived's `advert_int` in the bundle (src/bundle/edge.rs), seconds.
-const KEEPALIVED_ADVERT_INT_S: f64 = 1.0;
-
-/// VRRP priority of the n-th HAProxy node in the bundle's keepalived.conf: 200, 190, …
-/// (src/bundle/edge.rs `priority`).
-fn vrrp_priority(index: u64) -> u64 {
-    200u64.saturating_sub(index.saturating_sub(1).saturating_mul(10))
-}
 
 /// Seconds before a backup router takes the VIP once the master is silent: VRRP's
 /// Master_Down_Interval = 3 × Advertisement_Interval + Skew_Time, Skew_Time =
 /// (256 − Priority) / 256 × Advertisement_Interval (RFC 3768 §6.1 for keepalived's
 /// default VRRPv2; RFC 5798 §6.1 says the same for v3).
 pub fn vip_takeover_seconds(priority: u64) -> f64 {
-    let skew = (256.0 - priority.min(255) as f64) / 256.0 * KEEPALIVED_ADVERT_INT_S;
-    round2(3.0 * KEEPALIVED_ADVERT_INT_S + skew)
+    let advert = KEEPALIVED_ADVERT_INT_S as f64;
+    let skew = (256.0 - priority.min(255) as f64) / 256.0 * advert;
+    round2(3.0 * advert + skew)
 }
 
 /// A figure that is a count or a real number (TiB, Mbit/s); counts stay integers in JSON.
@@ -681,7 +668,7 @@ fn coturn(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
 fn livekit_capacity(before: &Livekit, after: &Livekit) -> Vec<Capacity> {
     let ports_need = before
         .participants
-        .saturating_mul(a::LIVEKIT_PORTS_PER_PARTICIPANT.value as u64);
+        .saturating_mul(a::fixed!(LIVEKIT_PORTS_PER_PARTICIPANT) as u64);
     vec![
         Capacity {
             name: "LiveKit UDP ports, all nodes",

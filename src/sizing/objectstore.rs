@@ -151,7 +151,7 @@ impl Erasure {
 
 /// The smallest and largest erasure set MinIO forms (cmd/endpoint-ellipses.go setSizes).
 fn set_sizes() -> std::ops::RangeInclusive<u64> {
-    (a::MINIO_SET_SIZE_MIN.value as u64)..=(a::MINIO_SET_SIZE_MAX.value as u64)
+    (a::fixed!(MINIO_SET_SIZE_MIN) as u64)..=(a::fixed!(MINIO_SET_SIZE_MAX) as u64)
 }
 
 /// MinIO's default parity per set size (storageclass.DefaultParityBlocks).
@@ -168,7 +168,7 @@ pub fn default_parity(set_size: u64) -> u64 {
 /// The largest STANDARD parity MinIO accepts for a set (storageclass.ValidateParity:
 /// at most setDriveCount / 2, integer division).
 pub fn max_parity(set_size: u64) -> u64 {
-    (set_size as f64 * a::MINIO_MAX_PARITY_SHARE.value).floor() as u64
+    (set_size as f64 * a::fixed!(MINIO_MAX_PARITY_SHARE)).floor() as u64
 }
 
 /// The set size MinIO picks for one pool given as one ellipsis argument (the port of

@@ -15,7 +15,7 @@
 //!   uploads them and deletes the local copies (playbook
 //!   docs/configuring-playbook-synapse-s3-storage-provider.md, "Periodically cleaning up
 //!   the local filesystem"); plus container images and logs.
-//! * **Backup host**: pgBackRest's repository (the bundle's schedule, src/bundle/backup.rs:
+//! * **Backup host**: pgBackRest's repository (the bundle's schedule, src/deploy/backups.rs:
 //!   a full every Sunday, a differential the other days, an incremental every other hour;
 //!   `repo1-retention-full` = `retention.full-backups`, `repo1-retention-diff` 7, zstd),
 //!   the archived WAL back to the oldest full, the weekly pg_dump files, and the media
@@ -38,18 +38,17 @@ use std::collections::BTreeMap;
 /// Days in a month, on average (365.25 / 12).
 pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
 
-/// The bundle's pgBackRest schedule (src/bundle/backup.rs `backup_jobs`, `DIFF_RETENTION`):
-/// a full weekly, a differential on the six other days, an incremental every hour but
-/// the one of the daily backup. tests/storage.rs checks the generated cron file and
-/// pgbackrest.conf agree with these.
-pub const PGBACKREST_FULL_EVERY_DAYS: u64 = 7;
-pub const PGBACKREST_DIFF_RETENTION: u64 = 7;
-pub const PGBACKREST_INCR_PER_DAY: u64 = 23;
-/// Weekly pg_dump files kept (src/bundle/backup.rs `PGDUMP_KEEP`).
-pub const PGDUMP_KEEP: u64 = 2;
-/// The bundle's Prometheus scrape interval (src/bundle/monitoring.rs `SCRAPE_INTERVAL_S`,
-/// after Synapse's docs/metrics-howto.md); tests/storage.rs checks prometheus.yml.
-pub const PROMETHEUS_SCRAPE_INTERVAL_S: u64 = 15;
+/// The backup host's pgBackRest schedule (`deploy::backups`): a full weekly, a
+/// differential on the six other days, an incremental every hour but the one of the
+/// daily backup; differentials kept, weekly pg_dump files kept. tests/storage.rs checks
+/// the generated cron file and pgbackrest.conf agree with these.
+pub use crate::deploy::backups::{
+    DIFF_RETENTION as PGBACKREST_DIFF_RETENTION, FULL_EVERY_DAYS as PGBACKREST_FULL_EVERY_DAYS,
+    INCR_PER_DAY as PGBACKREST_INCR_PER_DAY, PGDUMP_KEEP,
+};
+/// The bundle's Prometheus scrape interval (`deploy::facts::SCRAPE_INTERVAL_S`, after
+/// Synapse's docs/metrics-howto.md); tests/storage.rs checks prometheus.yml.
+pub use crate::deploy::facts::SCRAPE_INTERVAL_S as PROMETHEUS_SCRAPE_INTERVAL_S;
 /// PostgreSQL's default max_wal_size, when the parameters do not set one.
 const DEFAULT_MAX_WAL_GIB: f64 = 1.0;
 

@@ -5,7 +5,9 @@
 use super::checks::certs::{CA_DIR, DISTRIBUTE, INTERNAL_CA, LETSENCRYPT};
 use super::checks::{POST_DEPLOY_CHECK, PRE_DEPLOY_CHECK, expected_scrape_targets};
 use super::postgres::PATRONI_CONFIG;
-use super::{Comment, Ctx, File, Scope, SecretId, ports, workers};
+use super::{Comment, Ctx, File, Scope, SecretId};
+use crate::deploy::facts::{DATABASE, MEDIA_BUCKET, MINIO_SYNAPSE_USER, PGBOUNCER_STATS_USER};
+use crate::deploy::{ports, workers};
 use crate::plan::Role;
 use crate::syntax::markdown::{code, text};
 use crate::syntax::{comment, shell};
@@ -221,7 +223,7 @@ fn steps(ctx: &Ctx, files: &[File]) -> Vec<String> {
                 .map_or_else(|| "the first HAProxy host".to_string(), |h| code(&h.name))
         ),
         format!(
-            "**Database tier** ({}): run {}, one host after the other, the first one first. It starts etcd, then Patroni (the first node bootstraps the cluster and creates the `synapse` database with the C collation Synapse requires; the others clone it) and the exporter. Check with {}: one leader, the others streaming.",
+            "**Database tier** ({}): run {}, one host after the other, the first one first. It starts etcd, then Patroni (the first node bootstraps the cluster and creates the `{DATABASE}` database with the C collation Synapse requires; the others clone it) and the exporter. Check with {}: one leader, the others streaming.",
             host_names(ctx, Role::Patroni),
             setup_list(ctx, files, Role::Patroni),
             code(&command(
@@ -334,7 +336,7 @@ pub fn checklist(ctx: &Ctx) -> File {
         ("Dashboards show metrics", format!("Grafana on {}.", code(&format!("http://{monitoring}:{}", ports::GRAFANA)))),
         ("A test user can log in with Element Web", format!("{} (create one: the playbook's `just register-user`).", code(&format!("https://{domain}/")))),
         ("Messages are sent and received", "Two test users in one room, on two different clients.".into()),
-        ("Files upload and download (S3 on MinIO)", format!("Upload an image, then `mc ls` the bucket synapse-media on {}.", code(&minio))),
+        ("Files upload and download (S3 on MinIO)", format!("Upload an image, then `mc ls` the bucket {MEDIA_BUCKET} on {}.", code(&minio))),
         ("A 1:1 voice call works (TURN)", format!("Between two networks; coturn on {}.", host_names(ctx, Role::Coturn))),
         ("A group video call works (LiveKit)", format!("Element Call with three participants; LiveKit on {}.", host_names(ctx, Role::Livekit))),
         ("Ketesa (synapse-admin) is reachable from allowed addresses only", "Try from inside and outside the allowed range.".into()),
@@ -432,7 +434,7 @@ pub fn runbook(ctx: &Ctx) -> File {
         o,
         "The chain of this plan: Synapse may open {} connections ({} processes × cp_max {}), PgBouncer accepts {} and opens at most {} to PostgreSQL, which allows {} ({} after the reserve).\n\n\
          ```sh\n# on the primary, through the VIP\npsql -h {vip} -p {pg} -U postgres -c \"SELECT usename, state, count(*) FROM pg_stat_activity GROUP BY 1, 2 ORDER BY 3 DESC;\"\n\
-         {pgb_view}psql -h 127.0.0.1 -p {pgb} -U pgbouncer_stats pgbouncer -c 'SHOW POOLS;'\n```\n\n\
+         {pgb_view}psql -h 127.0.0.1 -p {pgb} -U {PGBOUNCER_STATS_USER} pgbouncer -c 'SHOW POOLS;'\n```\n\n\
          `cl_waiting` above 0 for long means the pool is too small: raise `pgbouncer.default-pool-size` in the plan (PostgreSQL's max_connections must keep room for it) and regenerate. \
          Connections from anything but PgBouncer, Patroni, the exporter and pgBackRest are a misconfiguration.\n",
         c.synapse_pool_total,
@@ -465,8 +467,8 @@ pub fn runbook(ctx: &Ctx) -> File {
     let _ = writeln!(o, "## Media does not load\n");
     let _ = writeln!(
         o,
-        "Media lives in MinIO (bucket `synapse-media`) behind {}.\n\n```sh\ndocker logs matrix-synapse 2>&1 | grep -i s3 | tail\n{}   # 200: write quorum\n```\n\n\
-         Then the MinIO heal check script (drives offline, objects to heal). `mc policy` commands do not exist any more: the bucket's access is the `synapse` user's policy (`mc admin policy entities`).\n",
+        "Media lives in MinIO (bucket `{MEDIA_BUCKET}`) behind {}.\n\n```sh\ndocker logs matrix-synapse 2>&1 | grep -i s3 | tail\n{}   # 200: write quorum\n```\n\n\
+         Then the MinIO heal check script (drives offline, objects to heal). `mc policy` commands do not exist any more: the bucket's access is the `{MINIO_SYNAPSE_USER}` user's policy (`mc admin policy entities`).\n",
         code(&format!("{}:{}", t.vip, ports::MINIO_API)),
         command(
             "curl -s -o /dev/null -w '%{http_code}\\n' ",

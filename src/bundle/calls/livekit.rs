@@ -4,7 +4,9 @@
 
 use super::redis::REDIS_CONF;
 use super::role_file;
-use crate::bundle::{Comment, Ctx, File, Host, SecretId, ports};
+use crate::bundle::{Comment, Ctx, File, SecretId};
+use crate::deploy::facts::LIVEKIT_PATH;
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::{shell, yaml};
 
@@ -127,7 +129,7 @@ pub(super) fn livekit_yaml(ctx: &Ctx, h: &Host, redis: &Host) -> File {
             "LiveKit SFU {LIVEKIT_VERSION} on {name} ({ip}), one of {nodes} node(s) sharing rooms through the\n\
              Redis on {redis_name}. Every key is one of livekit-server {LIVEKIT_VERSION}'s config keys: the server\n\
              refuses unknown keys at start. Clients reach the signalling port through HAProxy\n\
-             (wss://{server}/livekit-server, prefix stripped) and send media straight to this host.\n\
+             (wss://{server}{LIVEKIT_PATH}, prefix stripped) and send media straight to this host.\n\
              This file holds the API secret and the Redis password: keep it 0600.",
             name = h.name,
             redis_name = redis.name,
@@ -303,7 +305,8 @@ mod tests {
     use super::super::files;
     use super::super::tests::{plan, settings, values};
     use super::*;
-    use crate::bundle::{Secrets, Topology, contents, with_ctx};
+    use crate::bundle::{Secrets, contents, with_ctx};
+    use crate::deploy::Topology;
 
     /// The ports and passwords the LiveKit files agree on.
     #[test]

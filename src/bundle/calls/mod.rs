@@ -19,7 +19,8 @@ mod coturn;
 pub(super) mod livekit;
 mod redis;
 
-use super::{Ctx, File, Host, Scope};
+use super::{Ctx, File, Scope};
+use crate::deploy::Host;
 use crate::plan::Role;
 
 pub fn files(ctx: &Ctx) -> Vec<File> {

@@ -3,7 +3,8 @@
 
 use super::role_file;
 use crate::assumptions as a;
-use crate::bundle::{Comment, Ctx, File, Host, SecretId, ports};
+use crate::bundle::{Comment, Ctx, File, SecretId};
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 use std::fmt::Write;

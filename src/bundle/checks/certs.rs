@@ -4,7 +4,8 @@
 
 use super::ip_array;
 use crate::bundle::edge::HAPROXY_CFG;
-use crate::bundle::{Comment, Ctx, File, Scope, ports};
+use crate::bundle::{Comment, Ctx, File, Scope};
+use crate::deploy::ports;
 use crate::plan::Role;
 use crate::syntax::{dn, shell};
 

@@ -3,7 +3,8 @@
 //! Prometheus's targets; one function per group of checks, in the script's order.
 
 use super::{POST_DEPLOY_CHECK, ip_array, ip_word, summary};
-use crate::bundle::{Comment, Ctx, File, Scope, ports, workers};
+use crate::bundle::{Comment, Ctx, File, Scope};
+use crate::deploy::{ports, workers};
 use crate::plan::Role;
 use crate::syntax::shell;
 

@@ -3,7 +3,8 @@
 //! free ports; and the VIP still unused.
 
 use super::{PRE_DEPLOY_CHECK, summary};
-use crate::bundle::{Comment, Ctx, File, Scope, ports};
+use crate::bundle::{Comment, Ctx, File, Scope};
+use crate::deploy::ports;
 use crate::plan::Role;
 use crate::syntax::shell;
 

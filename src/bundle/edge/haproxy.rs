@@ -4,10 +4,12 @@
 //! front end. One function per part of the file, in the file's order.
 
 use super::keepalived::NONLOCAL_BIND_SYSCTL;
-use super::{Comment, Ctx, File, Host, comment, hv, role_file};
+use super::{Comment, Ctx, File, comment, hv, role_file};
 use crate::assumptions as a;
 use crate::bundle::checks::certs::{HAPROXY_CERT_DIR, LETSENCRYPT};
-use crate::bundle::ports;
+use crate::deploy::Host;
+use crate::deploy::failover::{HAPROXY_CHECK_FALL, HAPROXY_CHECK_INTER_S, HAPROXY_CHECK_RISE};
+use crate::deploy::ports;
 use crate::plan::Role;
 use std::fmt::Write;
 
@@ -20,7 +22,7 @@ const ACME_ADDRESS: &str = "127.0.0.1";
 /// The public path of LiveKit's signalling (the playbook's `livekit_server_path_prefix`,
 /// group_vars/matrix_servers @ c0681e4); the JWT service hands clients
 /// `wss://<server name>/livekit-server`.
-use crate::bundle::topology::LIVEKIT_PATH;
+use crate::deploy::facts::{HAPROXY_STATS_USER, LIVEKIT_PATH};
 /// HAProxy answers this itself on the stats front end (monitor-uri): keepalived's track
 /// script's probe.
 pub(super) const MONITOR_URI: &str = "/healthz";
@@ -34,8 +36,6 @@ const HAPROXY_MAX_THREADS: u64 = 64;
 /// authentication, check the whole path HAProxy → Traefik → worker.
 const CLIENT_HEALTH_URI: &str = "/_matrix/client/versions";
 const FEDERATION_HEALTH_URI: &str = "/_matrix/federation/v1/version";
-/// User of the HAProxy stats page.
-const STATS_USER: &str = "admin";
 
 /// `nbthread`: one per vCPU, within what the build supports.
 fn threads(ctx: &Ctx) -> u64 {
@@ -43,6 +43,11 @@ fn threads(ctx: &Ctx) -> u64 {
         .host(Role::Haproxy)
         .vcpus
         .clamp(1, HAPROXY_MAX_THREADS)
+}
+
+/// The health-check rhythm of every server (`deploy::failover`): `inter 3s fall 3 rise 2`.
+fn checks() -> String {
+    format!("inter {HAPROXY_CHECK_INTER_S}s fall {HAPROXY_CHECK_FALL} rise {HAPROXY_CHECK_RISE}")
 }
 
 /// `address:port` on the VIP, as one value.
@@ -103,7 +108,7 @@ This file holds the stats page password: keep it 0600."#,
 fn global_and_defaults(ctx: &Ctx) -> String {
     let peak = ctx.report.plan.users_peak_concurrent;
     let per_user = ctx.plan.assume(&a::HAPROXY_CONNS_PER_USER);
-    let nofile = a::NOFILE_LIMIT.value as u64;
+    let nofile = a::fixed!(NOFILE_LIMIT) as u64;
     let vcpus = ctx.plan.host(Role::Haproxy).vcpus;
     format!(
         r#"
@@ -147,11 +152,15 @@ defaults
     timeout http-keep-alive 10s
     timeout queue 30s
     timeout check 5s
-    # The seed's health checks: every 3 s, down after 3 failures, up after 2.
-    default-server inter 3s fall 3 rise 2
+    # The seed's health checks: every {inter} s, down after {fall} failures, up after {rise}.
+    default-server {checks}
 "#,
         maxconn = ctx.report.connections.haproxy_maxconn,
         nbthread = threads(ctx),
+        checks = checks(),
+        inter = HAPROXY_CHECK_INTER_S,
+        fall = HAPROXY_CHECK_FALL,
+        rise = HAPROXY_CHECK_RISE,
         maxconn_note = comment(
             "    ",
             &format!(
@@ -317,9 +326,10 @@ backend livekit
     option httpchk
     http-check send meth GET uri /
     http-check expect status 200
-    default-server inter 3s fall 3 rise 2 slowstart 60s
+    default-server {checks} slowstart 60s
 "#,
             path = LIVEKIT_PATH,
+            checks = checks(),
         );
         for l in &livekit {
             o.push_str(&server_line(l, ports::LIVEKIT_HTTP, ""));
@@ -351,11 +361,12 @@ listen postgres-primary
     option httpchk
     http-check send meth GET uri /primary
     http-check expect status 200
-    default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions
+    default-server {checks} on-marked-down shutdown-sessions
 "#,
         pg_primary = ports::PG_PRIMARY,
         bind = on_vip(ctx, ports::PG_PRIMARY),
         rest = ports::PATRONI_REST,
+        checks = checks(),
     );
     for p in ctx.hosts(Role::Patroni) {
         o.push_str(&server_line(p, ports::POSTGRES, &patroni_check));
@@ -376,10 +387,11 @@ listen postgres-replicas
     option httpchk
     http-check send meth GET uri /replica
     http-check expect status 200
-    default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions
+    default-server {checks} on-marked-down shutdown-sessions
 "#,
         pg_replicas = ports::PG_REPLICAS,
         bind = on_vip(ctx, ports::PG_REPLICAS),
+        checks = checks(),
     );
     for p in ctx.hosts(Role::Patroni) {
         o.push_str(&server_line(p, ports::POSTGRES, &patroni_check));
@@ -403,10 +415,11 @@ listen minio
     option httpchk
     http-check send meth GET uri /minio/health/live
     http-check expect status 200
-    default-server inter 3s fall 3 rise 2 slowstart 60s
+    default-server {checks} slowstart 60s
 "#,
         minio = ports::MINIO_API,
         bind = on_vip(ctx, ports::MINIO_API),
+        checks = checks(),
     );
     for m in ctx.hosts(Role::Minio) {
         o.push_str(&server_line(m, ports::MINIO_API, ""));
@@ -453,7 +466,7 @@ frontend stats
         bind_node = hv(&format!("{}:{}", h.ip, ports::HAPROXY_STATS)),
         bind_vip = on_vip(ctx, ports::HAPROXY_STATS),
         password = hv(password),
-        user = STATS_USER,
+        user = HAPROXY_STATS_USER,
         monitor = MONITOR_URI,
     )
 }
@@ -474,7 +487,8 @@ mod tests {
     use super::super::keepalived::{KEEPALIVED_CONF, TRACK_SCRIPT};
     use super::super::tests::{plan, uncommented};
     use super::*;
-    use crate::bundle::{Topology, contents, with_ctx};
+    use crate::bundle::{contents, with_ctx};
+    use crate::deploy::Topology;
     use crate::plan::Plan;
 
     /// The `server` lines of one section of haproxy.cfg: (name, address, port, check port).

@@ -3,8 +3,10 @@
 //! sysctl that lets the standby's HAProxy bind the VIP it does not hold.
 
 use super::haproxy::MONITOR_URI;
-use super::{Comment, Ctx, File, Host, comment, role_file};
-use crate::bundle::ports;
+use super::{Comment, Ctx, File, comment, role_file};
+use crate::deploy::Host;
+use crate::deploy::failover::{KEEPALIVED_ADVERT_INT_S, vrrp_priority};
+use crate::deploy::ports;
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 use std::fmt::Write;
@@ -25,11 +27,6 @@ fn virtual_router_id(ctx: &Ctx) -> u8 {
     }
 }
 
-/// VRRP priority of the n-th HAProxy node: 200, 190, … (at least 50 for the 16th).
-fn priority(index: u64) -> u64 {
-    200u64.saturating_sub(index.saturating_sub(1).saturating_mul(10))
-}
-
 /// keepalived.conf of HAProxy node `h`.
 pub(super) fn keepalived_conf(ctx: &Ctx, h: &Host) -> File {
     let t = &ctx.topology;
@@ -40,7 +37,7 @@ pub(super) fn keepalived_conf(ctx: &Ctx, h: &Host) -> File {
         .collect();
     let order: Vec<String> = ctx
         .hosts(Role::Haproxy)
-        .map(|p| format!("{} {}", p.name, priority(p.index)))
+        .map(|p| format!("{} {}", p.name, vrrp_priority(p.index)))
         .collect();
     let mut o = ctx.header(Comment::Hash);
     o.push_str(&comment(
@@ -83,7 +80,7 @@ vrrp_instance haproxy_vip {{
     interface {interface}
     virtual_router_id {vrid}
     priority {priority}
-    advert_int 1
+    advert_int {advert_int}
     # nopreempt: a recovered node of higher priority does not take the VIP back. Each
     # move cuts every connection through the VIP (clients' /sync, WebSockets,
     # PgBouncer's server connections), so the VIP moves only when its holder fails.
@@ -107,7 +104,8 @@ vrrp_instance haproxy_vip {{
         ),
         interface = kv(&t.interface),
         vrid = virtual_router_id(ctx),
-        priority = priority(h.index),
+        priority = vrrp_priority(h.index),
+        advert_int = KEEPALIVED_ADVERT_INT_S,
     );
     if peers.is_empty() {
         o.push_str(
@@ -252,6 +250,6 @@ mod tests {
             assert!(conf.contains("    nopreempt\n") && conf.contains("    state BACKUP\n"));
             assert!(!uncommented(&conf).contains("auth"), "{host}");
         }
-        assert_eq!(priority(16), 50);
+        assert_eq!(vrrp_priority(16), 50);
     }
 }

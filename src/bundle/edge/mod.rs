@@ -15,7 +15,8 @@ mod keepalived;
 
 pub(super) use haproxy::HAPROXY_CFG;
 
-use super::{Comment, Ctx, File, Host, Scope};
+use super::{Comment, Ctx, File, Scope};
+use crate::deploy::Host;
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 

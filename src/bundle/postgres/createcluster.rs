@@ -1,7 +1,8 @@
 //! The switch that keeps Debian's postgresql-common from creating a `main` cluster of
 //! its own on a Patroni host: Patroni creates and runs the cluster.
 
-use crate::bundle::{Comment, Ctx, File, Host, Scope};
+use crate::bundle::{Comment, Ctx, File, Scope};
+use crate::deploy::Host;
 use crate::plan::Role;
 
 /// postgresql-common's drop-in directory (included by createcluster.conf).

@@ -1,7 +1,8 @@
 //! etcd on each Patroni host: one member of Patroni's DCS, configured through the
 //! environment file Debian's etcd.service reads.
 
-use crate::bundle::{Comment, Ctx, File, Host, Scope, ports};
+use crate::bundle::{Comment, Ctx, File, Scope};
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 

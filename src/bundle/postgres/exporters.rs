@@ -3,7 +3,8 @@
 //! and the shim that makes Debian 12's exporter read PgBouncer 1.18).
 
 use super::{EXPORTER_ROLE, PGBOUNCER_STATS_USER};
-use crate::bundle::{Comment, Ctx, File, Host, Scope, SecretId, ports};
+use crate::bundle::{Comment, Ctx, File, Scope, SecretId};
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 

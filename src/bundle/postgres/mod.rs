@@ -22,13 +22,11 @@ pub(super) use patroni::PATRONI_CONFIG;
 
 /// Patroni's cluster name (`scope`), also pgBackRest's stanza.
 pub(super) const CLUSTER: &str = "synapse";
-/// Synapse's database and its role.
-pub(super) const DATABASE: &str = "synapse";
-pub(super) const DB_USER: &str = "synapse";
+/// Synapse's database and its role, and PgBouncer's stats user (one home:
+/// `deploy::facts`), under the names backup.rs imports them by.
+pub(super) use crate::deploy::facts::{DATABASE, DB_USER, PGBOUNCER_STATS_USER};
 /// The role postgres_exporter logs in as (pg_monitor), created at bootstrap.
 const EXPORTER_ROLE: &str = "postgres_exporter";
-/// PgBouncer's stats user (SHOW commands only), for pgbouncer_exporter.
-pub(super) const PGBOUNCER_STATS_USER: &str = "pgbouncer_stats";
 /// Where Debian's PostgreSQL packages put the server's Unix socket.
 pub(super) const SOCKET_DIR: &str = "/var/run/postgresql";
 

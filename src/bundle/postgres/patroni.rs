@@ -7,7 +7,9 @@ use super::exporters::POSTGRES_EXPORTER_ENV;
 use super::{
     CLUSTER, DATABASE, DB_USER, EXPORTER_ROLE, SOCKET_DIR, bin_dir, data_dir, fill, restore_command,
 };
-use crate::bundle::{Comment, Ctx, File, Host, Scope, SecretId, ports};
+use crate::bundle::{Comment, Ctx, File, Scope, SecretId};
+use crate::deploy::failover::{PATRONI_MAX_LAG_BYTES, PATRONI_TTL_S};
+use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::yaml::{Doc, Map, Node, Seq};
 use crate::syntax::{shell, sql};
@@ -288,19 +290,20 @@ standby still needs.",
         .with("use_slots", true)
         .with("parameters", parameters);
     Map::new()
-        .commented(
-            "Patroni's defaults, written out: the leader key lives 30 s, the HA loop runs every
+        .commented(format!(
+            "Patroni's defaults, written out: the leader key lives {PATRONI_TTL_S} s, the HA loop runs every
 10 s, etcd and PostgreSQL calls are retried for 10 s (loop_wait + 2 × retry_timeout
-≤ ttl). A failed primary is replaced after at most ~30 s.",
-        )
-        .with("ttl", 30u64)
+≤ ttl). A failed primary is replaced after at most ~{PATRONI_TTL_S} s."
+        ))
+        .with("ttl", PATRONI_TTL_S)
         .with("loop_wait", 10u64)
         .with("retry_timeout", 10u64)
-        .commented(
-            "Replication is asynchronous: a standby more than 1 MiB of WAL behind is not
+        .commented(format!(
+            "Replication is asynchronous: a standby more than {} MiB of WAL behind is not
 promoted, so a failover loses at most that much committed data.",
-        )
-        .with("maximum_lag_on_failover", 1_048_576u64)
+            PATRONI_MAX_LAG_BYTES / (1024 * 1024)
+        ))
+        .with("maximum_lag_on_failover", PATRONI_MAX_LAG_BYTES)
         .commented("A standby on an older timeline than the cluster's is never promoted.")
         .with("check_timeline", true)
         .with("postgresql", dcs_postgresql)

@@ -5,7 +5,8 @@
 use super::exporters::PGBOUNCER_EXPORTER_ENV;
 use super::{DATABASE, DB_USER, PGBOUNCER_STATS_USER, SOCKET_DIR, fill};
 use crate::assumptions as a;
-use crate::bundle::{Comment, Ctx, File, Host, Scope, SecretId, ports};
+use crate::bundle::{Comment, Ctx, File, Scope, SecretId};
+use crate::deploy::{Host, ports};
 use crate::plan::{PoolMode, Role};
 use crate::sizing::descriptors;
 use crate::syntax::conf::{self, Format};
@@ -244,7 +245,7 @@ LimitNOFILE={nofile}
         clients = ctx.plan.pgbouncer.max_client_conn,
         fds = pgbouncer_expected_fds(ctx),
         report_fds = ctx.report.connections.pgbouncer_file_descriptors,
-        default = a::NOFILE_LIMIT.value as u64,
+        default = a::fixed!(NOFILE_LIMIT) as u64,
         nofile = pgbouncer_nofile(ctx),
     );
     File::new(

@@ -10,7 +10,7 @@
 //! 0.11 and prometheus-pgbouncer-exporter 1.7.
 
 mod createcluster;
-mod etcd;
+pub(super) mod etcd;
 mod exporters;
 mod patroni;
 mod pgbouncer;

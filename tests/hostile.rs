@@ -687,6 +687,7 @@ fn hostile_comparison_catches_a_splice() {
         mode: 0o755,
         about: String::new(),
         contents: contents.into(),
+        source: "tests/hostile.rs",
     };
     let no: &[(String, String)] = &[];
     for (path, hostile, plain, ok) in [

@@ -18,7 +18,7 @@ use crate::deploy::failover::{
     HAPROXY_CHECK_INTER_S, HAPROXY_CHECK_RISE, KEEPALIVED_ADVERT_INT_S, PATRONI_MAX_LAG_BYTES,
     PATRONI_TTL_S, vrrp_priority,
 };
-use crate::deploy::{Host, Topology};
+use crate::deploy::{Host, Topology, ports};
 use crate::plan::{Plan, Role};
 use serde::Serialize;
 
@@ -241,10 +241,11 @@ fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
     }
     if primary {
         details.push(format!(
-            "{} is the primary at bootstrap. Its leader key expires after ttl {PATRONI_TTL_S} s; a replica at most maximum_lag_on_failover ({} MiB of WAL) behind takes it and is promoted, and HAProxy sends port 5432 to it after {HAPROXY_CHECK_RISE} good /primary checks {HAPROXY_CHECK_INTER_S} s apart: writes pause for about {} s. Replication is asynchronous: transactions the old primary committed in its last moment and had not yet sent are lost.",
+            "{} is the primary at bootstrap. Its leader key expires after ttl {PATRONI_TTL_S} s; a replica at most maximum_lag_on_failover ({} MiB of WAL) behind takes it and is promoted, and HAProxy sends port {pg} to it after {HAPROXY_CHECK_RISE} good /primary checks {HAPROXY_CHECK_INTER_S} s apart: writes pause for about {} s. Replication is asynchronous: transactions the old primary committed in its last moment and had not yet sent are lost.",
             h.name,
             PATRONI_MAX_LAG_BYTES / 1_048_576,
-            PATRONI_TTL_S + HAPROXY_CHECK_RISE * HAPROXY_CHECK_INTER_S
+            PATRONI_TTL_S + HAPROXY_CHECK_RISE * HAPROXY_CHECK_INTER_S,
+            pg = ports::PG_PRIMARY,
         ));
     } else {
         details.push(format!(
@@ -501,8 +502,12 @@ fn haproxy(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
     let mut details = Vec::new();
     if left == 0 {
         details.push(format!(
-            "{} is the only HAProxy node: the VIP {vip} has nowhere to move. Clients and federation (443, 8448), Synapse's database path (PgBouncer → {vip}:5432) and its media (MinIO through {vip}:9000) all stop.",
-            h.name
+            "{} is the only HAProxy node: the VIP {vip} has nowhere to move. Clients and federation ({https}, {federation}), Synapse's database path (PgBouncer → {vip}:{pg}) and its media (MinIO through {vip}:{minio}) all stop.",
+            h.name,
+            https = ports::HTTPS,
+            federation = ports::FEDERATION,
+            pg = ports::PG_PRIMARY,
+            minio = ports::MINIO_API,
         ));
     } else if holder {
         details.push(format!(

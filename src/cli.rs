@@ -163,8 +163,8 @@ fn bundle_command(
     );
     if !placeholders {
         eprintln!(
-            "It holds secrets, so only you can read it (mode 0600): encrypt ansible/inventory/host_vars/{}/vault.yml first (README.md, step 1).",
-            plan.domain
+            "It holds secrets, so only you can read it (mode 0600): encrypt {} first (README.md, step 1).",
+            bundle::vault_path(&plan.domain)
         );
     }
     0

@@ -22,14 +22,8 @@ mod system;
 
 pub use crate::deploy::{Host, Topology, ports, workers};
 pub use archive::zip;
+pub use playbook::vault::vault_path;
 pub use secrets::{SecretId, Secrets};
-
-/// The deploy layer's topology under the path the bundle modules name it by
-/// (`super::topology::LIVEKIT_PATH`), until each names `crate::deploy` itself (issue 9).
-pub mod topology {
-    pub use crate::deploy::facts::LIVEKIT_PATH;
-    pub use crate::deploy::topology::*;
-}
 
 use crate::plan::{Plan, Role, YamlStyle};
 use crate::report::Report;
@@ -233,6 +227,9 @@ const GENERATORS: &[Generator] = &[
     checks::files,
 ];
 
+/// The plan itself, at the top of the bundle.
+pub(crate) const PLAN_YAML: &str = "plan.yaml";
+
 /// Every file of the bundle for `plan`, in a fixed order: README.md, plan.yaml, the
 /// checklist and runbook, then each generator's files.
 pub fn files(plan: &Plan, date: &Date, secrets: &Secrets) -> Vec<File> {
@@ -246,7 +243,7 @@ pub fn files(plan: &Plan, date: &Date, secrets: &Secrets) -> Vec<File> {
     let mut body: Vec<File> = GENERATORS.iter().flat_map(|g| g(&ctx)).collect();
     let mut out = vec![docs::readme(&ctx, &body)];
     out.push(File::new(
-        "plan.yaml",
+        PLAN_YAML,
         Scope::Control,
         "The plan itself: open it in synapse-planner or pass it to `synapse-planner bundle --plan`.",
         format!("{}{}", ctx.header(Comment::Hash), crate::plan::to_yaml(plan, YamlStyle::Minimal)),

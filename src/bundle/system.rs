@@ -296,12 +296,18 @@ local stratum 10 orphan
         .collect()
 }
 
+/// Docker's daemon settings on every host (log rotation).
+pub(super) const DOCKER_DAEMON_JSON: &str = "hosts/all/etc/docker/daemon.json";
+
+/// The script each host runs first.
+pub(super) const PREPARE_HOST: &str = "hosts/all/prepare-host.sh";
+
 fn docker_daemon() -> File {
     // JSON has no comments, so no header: the README says where it comes from.
     // Seed §3: json-file logs, 10 MB × 3 per container.
     let body = "{\n  \"log-driver\": \"json-file\",\n  \"log-opts\": {\n    \"max-size\": \"10m\",\n    \"max-file\": \"3\"\n  }\n}\n";
     File::new(
-        "hosts/all/etc/docker/daemon.json",
+        DOCKER_DAEMON_JSON,
         Scope::AllHosts,
         "Docker log rotation: json-file, 10 MB × 3 per container (hosts that run containers).",
         body.to_string(),
@@ -477,7 +483,7 @@ fn prepare_script(ctx: &Ctx) -> File {
 # Prepares one host: UTC, this bundle's files for it, /etc/hosts, kernel parameters,
 # its role's Debian packages, chrony and node_exporter. Run as root on the host, from
 # the unpacked bundle:
-#   sudo ./hosts/all/prepare-host.sh <host name>
+#   sudo ./{PREPARE_HOST} <host name>
 # Host names: {names}
 # Safe to run again: files are replaced, the hosts block is rewritten.
 {pgdg}set -euo pipefail
@@ -547,7 +553,7 @@ echo "prepared $name: UTC, files, /etc/hosts, sysctl, chrony, node_exporter on :
         node_exporter = ports::NODE_EXPORTER,
     );
     File::new(
-        "hosts/all/prepare-host.sh",
+        PREPARE_HOST,
         Scope::AllHosts,
         "Run on each host first: UTC, installs this bundle's files for that host, /etc/hosts, sysctl, its role's packages, chrony, node_exporter.",
         body,

@@ -20,12 +20,12 @@ pub(super) fn file(ctx: &Ctx, synapse: &Host) -> File {
 /// The Synapse host's name in the inventory: the server name as one inventory word.
 /// `host_vars/<this>/` is where Ansible looks for its variables, so the directory and
 /// the inventory line always use this same text.
-pub(super) fn inventory_name(ctx: &Ctx) -> String {
-    Format::Inventory.value(&ctx.topology.server_name)
+pub(super) fn inventory_name(server_name: &str) -> String {
+    Format::Inventory.value(server_name)
 }
 
 fn inventory(ctx: &Ctx, synapse: &Host) -> String {
-    let name = inventory_name(ctx);
+    let name = inventory_name(&ctx.topology.server_name);
     let about = Comment::Hash.lines(&format!(
         "matrix-docker-ansible-deploy inventory (examples/hosts of the playbook). The playbook\n\
          manages one host: {fqdn}, which runs Synapse and its workers. Its inventory name is\n\

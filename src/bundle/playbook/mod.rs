@@ -24,7 +24,7 @@
 mod extension;
 pub(super) mod inventory;
 mod vars;
-pub(super) mod vault;
+pub(in crate::bundle) mod vault;
 
 use super::{Ctx, File};
 use crate::plan::Role;
@@ -44,8 +44,11 @@ pub fn files(ctx: &Ctx) -> Vec<File> {
 
 /// The Synapse host's variables directory, relative to [`ANSIBLE_DIR`]:
 /// `inventory/host_vars/<inventory name>`, where Ansible looks for them.
-fn host_vars(ctx: &Ctx) -> String {
-    format!("inventory/host_vars/{}", inventory::inventory_name(ctx))
+fn host_vars(server_name: &str) -> String {
+    format!(
+        "inventory/host_vars/{}",
+        inventory::inventory_name(server_name)
+    )
 }
 
 /// `n` hundredths as a YAML number: 17 → 0.17, 170 → 1.7, 1000 → 10. A whole number is

@@ -8,14 +8,15 @@ use std::collections::BTreeSet;
 /// The vault's file name in the Synapse host's `host_vars/` directory.
 const VAULT: &str = "vault.yml";
 
-/// Where the vault is in the bundle: `ansible/inventory/host_vars/<inventory name>/vault.yml`.
-pub(in crate::bundle) fn vault_path(ctx: &Ctx) -> String {
-    format!("{ANSIBLE_DIR}/{}/{VAULT}", host_vars(ctx))
+/// Where the vault of the plan whose server name is `server_name` is in the bundle:
+/// `ansible/inventory/host_vars/<inventory name>/vault.yml` (the README and the CLI name it).
+pub fn vault_path(server_name: &str) -> String {
+    format!("{ANSIBLE_DIR}/{}/{VAULT}", host_vars(server_name))
 }
 
 pub(super) fn file(ctx: &Ctx, used: &BTreeSet<SecretId>) -> File {
     File::new(
-        vault_path(ctx),
+        vault_path(&ctx.topology.server_name),
         Scope::Control,
         "The secrets vars.yml references (vault_*): encrypt it with ansible-vault before anything else.",
         vault_yml(ctx, used),
@@ -26,7 +27,7 @@ pub(super) fn file(ctx: &Ctx, used: &BTreeSet<SecretId>) -> File {
 fn vault_yml(ctx: &Ctx, used: &BTreeSet<SecretId>) -> String {
     // The directory name is an inventory word, so the command is one a shell runs as
     // written.
-    let path = format!("{}/{VAULT}", host_vars(ctx));
+    let path = format!("{}/{VAULT}", host_vars(&ctx.topology.server_name));
     let mut about = format!(
         "\n\
          ENCRYPT THIS FILE BEFORE ANYTHING ELSE (before copying it, committing it or running\n\

@@ -20,7 +20,10 @@ const VARS: &str = "vars.yml";
 pub(super) fn file(ctx: &Ctx, synapse: &Host) -> (File, BTreeSet<SecretId>) {
     let (vars, used) = vars_yml(ctx, synapse);
     let file = File::new(
-        format!("{ANSIBLE_DIR}/{}/{VARS}", host_vars(ctx)),
+        format!(
+            "{ANSIBLE_DIR}/{}/{VARS}",
+            host_vars(&ctx.topology.server_name)
+        ),
         Scope::Control,
         "matrix-docker-ansible-deploy settings: workers, caches, PgBouncer, Valkey, S3 media, TURN, MatrixRTC, Traefik behind HAProxy, metrics, rate limits.",
         vars,

@@ -1,34 +1,33 @@
-//! The edge: HAProxy on every HAProxy host, all of them bound to the keepalived VIP,
-//! and keepalived moving that VIP to a node whose HAProxy answers.
-//!
-//! Per HAProxy host: `/etc/haproxy/haproxy.cfg` (HAProxy 2.6, Debian 12; nothing in it
-//! is deprecated on 2.8–3.x), `/etc/keepalived/keepalived.conf` with its track script,
-//! and the sysctl that lets the standby bind the VIP it does not hold.
-//!
-//! Sources: HAProxy 2.6 configuration manual (`/usr/share/doc/haproxy/configuration.txt`),
-//! keepalived.conf(5) of keepalived 2.2, Patroni's `haproxy.cfg` example (REST API
-//! health checks), matrix-docker-ansible-deploy `docs/configuring-playbook-own-webserver.md`
-//! @ c0681e4 ("Fronting the integrated reverse-proxy webserver with another reverse-proxy").
+//! `haproxy.cfg` on each HAProxy node: TLS on the VIP for clients and federation, Synapse
+//! through the playbook's Traefik, PostgreSQL's primary and replicas by Patroni's health
+//! checks, MinIO's S3 API, LiveKit's signalling, and the stats, metrics and monitor URI
+//! front end. One function per part of the file, in the file's order.
 
-use super::{Comment, Ctx, File, Host, Scope, ports};
+use super::keepalived::NONLOCAL_BIND_SYSCTL;
+use super::{Comment, Ctx, File, comment, hv, role_file};
 use crate::assumptions as a;
+use crate::bundle::checks::certs::{HAPROXY_CERT_DIR, LETSENCRYPT};
+use crate::deploy::Host;
+use crate::deploy::failover::{HAPROXY_CHECK_FALL, HAPROXY_CHECK_INTER_S, HAPROXY_CHECK_RISE};
+use crate::deploy::ports;
 use crate::plan::Role;
-use crate::syntax::conf::Format;
 use std::fmt::Write;
 
+/// HAProxy's configuration on each HAProxy node.
+pub(in crate::bundle) const HAPROXY_CFG: &str = "/etc/haproxy/haproxy.cfg";
 /// certbot's standalone HTTP-01 server on the HAProxy node's loopback while a certificate
-/// is issued or renewed (scripts/certs/letsencrypt.sh).
-const ACME_PORT: u16 = super::ports::ACME_HTTP01;
+/// is issued or renewed ([`LETSENCRYPT`]).
+const ACME_PORT: u16 = ports::ACME_HTTP01;
 const ACME_ADDRESS: &str = "127.0.0.1";
 /// The public path of LiveKit's signalling (the playbook's `livekit_server_path_prefix`,
 /// group_vars/matrix_servers @ c0681e4); the JWT service hands clients
 /// `wss://<server name>/livekit-server`.
-use super::topology::LIVEKIT_PATH;
-/// Where keepalived's track script lives on each HAProxy node.
-const TRACK_SCRIPT: &str = "/etc/keepalived/check-haproxy.sh";
-/// HAProxy answers this itself on the stats front end (monitor-uri): the track script's probe.
-const MONITOR_URI: &str = "/healthz";
-/// Debian 12's HAProxy 2.6 is built with MAX_THREADS=64 (`haproxy -vv`) and one thread group.
+use crate::deploy::facts::{HAPROXY_STATS_USER, LIVEKIT_PATH};
+/// HAProxy answers this itself on the stats front end (monitor-uri): keepalived's track
+/// script's probe.
+pub(super) const MONITOR_URI: &str = "/healthz";
+/// Debian 12's HAProxy 2.6 is built with MAX_THREADS=64 (`haproxy -vv`) and one thread
+/// group.
 const HAPROXY_MAX_THREADS: u64 = 64;
 /// Synapse health paths reachable through Traefik. The playbook's Traefik routes only
 /// `/_matrix`, `/_synapse/client` and `/_synapse/admin` on the Matrix host name
@@ -37,44 +36,6 @@ const HAPROXY_MAX_THREADS: u64 = 64;
 /// authentication, check the whole path HAProxy → Traefik → worker.
 const CLIENT_HEALTH_URI: &str = "/_matrix/client/versions";
 const FEDERATION_HEALTH_URI: &str = "/_matrix/federation/v1/version";
-/// User of the HAProxy stats page.
-const STATS_USER: &str = "admin";
-
-/// `s` as one haproxy.cfg value (a word as it is, anything else single-quoted).
-fn hv(s: &str) -> String {
-    Format::Haproxy.value(s)
-}
-
-/// `text` as `#` comment lines through the comment writer (one per `\n`, none ending
-/// early whatever a value in it holds), each indented by `indent`.
-fn comment(indent: &str, text: &str) -> String {
-    Comment::Hash
-        .lines(text)
-        .lines()
-        .map(|l| format!("{indent}{l}\n"))
-        .collect()
-}
-
-pub fn files(ctx: &Ctx) -> Vec<File> {
-    let mut out = Vec::new();
-    for h in ctx.hosts(Role::Haproxy) {
-        out.push(haproxy_cfg(ctx, h));
-        out.push(keepalived_conf(ctx, h));
-        out.push(track_script(ctx, h));
-        out.push(nonlocal_bind(ctx, h));
-    }
-    out
-}
-
-fn role_file(h: &Host, path: &str, about: &str, body: String) -> File {
-    File::new(
-        format!("hosts/{}{path}", h.name),
-        Scope::Role(Role::Haproxy),
-        about,
-        body,
-    )
-    .for_host(h)
-}
 
 /// `nbthread`: one per vCPU, within what the build supports.
 fn threads(ctx: &Ctx) -> u64 {
@@ -84,28 +45,46 @@ fn threads(ctx: &Ctx) -> u64 {
         .clamp(1, HAPROXY_MAX_THREADS)
 }
 
-fn haproxy_cfg(ctx: &Ctx, h: &Host) -> File {
-    let t = &ctx.topology;
-    let vip = t.vip;
-    let server = &t.server_name;
-    let maxconn = ctx.report.connections.haproxy_maxconn;
-    let peak = ctx.report.plan.users_peak_concurrent;
-    let per_user = ctx.plan.assume(&a::HAPROXY_CONNS_PER_USER);
-    let nofile = a::NOFILE_LIMIT.value as u64;
-    let vcpus = ctx.plan.host(Role::Haproxy).vcpus;
-    let nbthread = threads(ctx);
-    let crt = hv(&format!("/etc/haproxy/certs/{server}.pem"));
-    let synapse = t
-        .first(Role::Synapse)
-        .map(|s| s.ip.to_string())
-        .unwrap_or_default();
-    let livekit: Vec<&Host> = ctx.hosts(Role::Livekit).collect();
-    let password = ctx.secret(super::SecretId::HaproxyStatsPassword);
-    // `address:port` on the VIP, as one value.
-    let on_vip = |port: u16| hv(&format!("{vip}:{port}"));
+/// The health-check rhythm of every server (`deploy::failover`): `inter 3s fall 3 rise 2`.
+fn checks() -> String {
+    format!("inter {HAPROXY_CHECK_INTER_S}s fall {HAPROXY_CHECK_FALL} rise {HAPROXY_CHECK_RISE}")
+}
 
+/// `address:port` on the VIP, as one value.
+fn on_vip(ctx: &Ctx, port: u16) -> String {
+    hv(&format!("{}:{port}", ctx.topology.vip))
+}
+
+/// The TLS certificate (full chain and key) the public front ends present, as one value.
+fn certificate(ctx: &Ctx) -> String {
+    hv(&format!(
+        "{HAPROXY_CERT_DIR}/{}.pem",
+        ctx.topology.server_name
+    ))
+}
+
+/// `haproxy.cfg` of HAProxy node `h`.
+pub(super) fn haproxy_cfg(ctx: &Ctx, h: &Host) -> File {
     let mut o = ctx.header(Comment::Hash);
-    o.push_str(&comment(
+    o.push_str(&intro(ctx, h));
+    o.push_str(&global_and_defaults(ctx));
+    o.push_str(&frontends(ctx));
+    o.push_str(&web_backends(ctx));
+    o.push_str(&postgres(ctx));
+    o.push_str(&minio(ctx));
+    o.push_str(&stats(ctx, h));
+    role_file(
+        h,
+        HAPROXY_CFG,
+        "HAProxy: TLS on the VIP (443, 8448, 80 → HTTPS + ACME), Synapse via Traefik, PostgreSQL primary/replicas by Patroni health, MinIO, LiveKit signalling, stats and metrics on 8404.",
+        o,
+    )
+    .secret()
+}
+
+/// The comment that opens the file: what it is for, how to check it.
+fn intro(ctx: &Ctx, h: &Host) -> String {
+    comment(
         "",
         &format!(
             r#"HAProxy for {server} on {name} ({ip}). Written for HAProxy 2.6 (Debian 12), in forms
@@ -113,15 +92,25 @@ later versions keep: health checks use "http-check send", not the old "option ht
 GET /x HTTP/1.1\r\nHost:..." trick that 2.7 and later refuse. Every HAProxy node has the same
 front ends on the VIP {vip}; keepalived gives the VIP to one node at a time, and the
 others can still start because net.ipv4.ip_nonlocal_bind = 1
-(/etc/sysctl.d/91-haproxy-nonlocal-bind.conf).
-Check after editing: haproxy -c -f /etc/haproxy/haproxy.cfg
+({NONLOCAL_BIND_SYSCTL}).
+Check after editing: haproxy -c -f {HAPROXY_CFG}
 This file holds the stats page password: keep it 0600."#,
+            server = ctx.topology.server_name,
+            vip = ctx.topology.vip,
             name = h.name,
             ip = h.ip,
         ),
-    ));
-    let _ = write!(
-        o,
+    )
+}
+
+/// `global` (logging, the stats socket, maxconn, threads, TLS defaults) and `defaults`
+/// (timeouts, retries, health check rhythm).
+fn global_and_defaults(ctx: &Ctx) -> String {
+    let peak = ctx.report.plan.users_peak_concurrent;
+    let per_user = ctx.plan.assume(&a::HAPROXY_CONNS_PER_USER);
+    let nofile = a::fixed!(NOFILE_LIMIT) as u64;
+    let vcpus = ctx.plan.host(Role::Haproxy).vcpus;
+    format!(
         r#"
 global
     log /dev/log local0
@@ -163,33 +152,15 @@ defaults
     timeout http-keep-alive 10s
     timeout queue 30s
     timeout check 5s
-    # The seed's health checks: every 3 s, down after 3 failures, up after 2.
-    default-server inter 3s fall 3 rise 2
-
-# Port {http}: Let's Encrypt's HTTP-01 challenge goes to certbot's standalone server on
-# this node's loopback ({acme_addr}:{acme}, scripts/certs/letsencrypt.sh); every other
-# request is redirected to HTTPS.
-frontend http
-    bind {bind_http}
-    mode http
-    option httplog
-    acl acme_challenge path_beg /.well-known/acme-challenge/
-    http-request redirect scheme https code 301 unless acme_challenge
-    use_backend acme if acme_challenge
-
-# Port {https}: clients. TLS ends here (one PEM with the full chain and the key); HTTP/2
-# and HTTP/1.1 to clients, HTTP/1.1 with keep-alive to Traefik.
-frontend https
-    bind {bind_https} ssl crt {crt} alpn h2,http/1.1
-    mode http
-    option httplog
-    # The client's address replaces whatever X-Forwarded-For a client sent: Synapse
-    # takes the first address of that header as the client's IP (rate limits, sessions).
-    http-request set-header X-Forwarded-For %[src]
-    http-request set-header X-Forwarded-Proto https
-    # Two years, the host name only: other names under the domain may still be plain HTTP.
-    http-response set-header Strict-Transport-Security "max-age=63072000"
+    # The seed's health checks: every {inter} s, down after {fall} failures, up after {rise}.
+    default-server {checks}
 "#,
+        maxconn = ctx.report.connections.haproxy_maxconn,
+        nbthread = threads(ctx),
+        checks = checks(),
+        inter = HAPROXY_CHECK_INTER_S,
+        fall = HAPROXY_CHECK_FALL,
+        rise = HAPROXY_CHECK_RISE,
         maxconn_note = comment(
             "    ",
             &format!(
@@ -216,14 +187,47 @@ Threads: one per vCPU of the HAProxy hosts ({vcpus}); this build supports at mos
                 max_threads = HAPROXY_MAX_THREADS,
             ),
         ),
-        bind_http = on_vip(ports::HTTP),
-        bind_https = on_vip(ports::HTTPS),
+    )
+}
+
+/// The public front ends on the VIP: HTTP (ACME and the redirect), HTTPS for clients
+/// (with LiveKit's path when the plan has LiveKit nodes) and federation.
+fn frontends(ctx: &Ctx) -> String {
+    let crt = certificate(ctx);
+    let mut o = format!(
+        r#"
+# Port {http}: Let's Encrypt's HTTP-01 challenge goes to certbot's standalone server on
+# this node's loopback ({acme_addr}:{acme}, {LETSENCRYPT}); every other
+# request is redirected to HTTPS.
+frontend http
+    bind {bind_http}
+    mode http
+    option httplog
+    acl acme_challenge path_beg /.well-known/acme-challenge/
+    http-request redirect scheme https code 301 unless acme_challenge
+    use_backend acme if acme_challenge
+
+# Port {https}: clients. TLS ends here (one PEM with the full chain and the key); HTTP/2
+# and HTTP/1.1 to clients, HTTP/1.1 with keep-alive to Traefik.
+frontend https
+    bind {bind_https} ssl crt {crt} alpn h2,http/1.1
+    mode http
+    option httplog
+    # The client's address replaces whatever X-Forwarded-For a client sent: Synapse
+    # takes the first address of that header as the client's IP (rate limits, sessions).
+    http-request set-header X-Forwarded-For %[src]
+    http-request set-header X-Forwarded-Proto https
+    # Two years, the host name only: other names under the domain may still be plain HTTP.
+    http-response set-header Strict-Transport-Security "max-age=63072000"
+"#,
+        bind_http = on_vip(ctx, ports::HTTP),
+        bind_https = on_vip(ctx, ports::HTTPS),
         http = ports::HTTP,
         https = ports::HTTPS,
         acme = ACME_PORT,
         acme_addr = ACME_ADDRESS,
     );
-    if !livekit.is_empty() {
+    if ctx.hosts(Role::Livekit).next().is_some() {
         let _ = write!(
             o,
             r#"    # LiveKit's signalling (WebSocket and its HTTP API) under {path}/; the rest is Matrix.
@@ -246,7 +250,23 @@ frontend federation
     http-request set-header X-Forwarded-For %[src]
     http-request set-header X-Forwarded-Proto https
     default_backend synapse-federation
+"#,
+        federation = ports::FEDERATION,
+        bind_federation = on_vip(ctx, ports::FEDERATION),
+    );
+    o
+}
 
+/// The HTTP back ends: certbot for ACME, Synapse (clients and federation) through
+/// Traefik, and the LiveKit nodes when there are any.
+fn web_backends(ctx: &Ctx) -> String {
+    let t = &ctx.topology;
+    let synapse = t
+        .first(Role::Synapse)
+        .map(|s| s.ip.to_string())
+        .unwrap_or_default();
+    let mut o = format!(
+        r#"
 backend acme
     mode http
     # No check: certbot listens only while it runs; otherwise the request gets a 503.
@@ -267,8 +287,6 @@ backend synapse-federation
     http-check expect status 200
     server synapse {synapse_federation} check
 "#,
-        federation = ports::FEDERATION,
-        bind_federation = on_vip(ports::FEDERATION),
         acme = ACME_PORT,
         acme_addr = ACME_ADDRESS,
         traefik_note = comment(
@@ -286,12 +304,13 @@ used."#,
                 web = ports::SYNAPSE_WEB,
             ),
         ),
-        host = hv(server),
+        host = hv(&t.server_name),
         synapse_web = hv(&format!("{synapse}:{}", ports::SYNAPSE_WEB)),
         synapse_federation = hv(&format!("{synapse}:{}", ports::SYNAPSE_FEDERATION)),
         client_health = CLIENT_HEALTH_URI,
         federation_health = FEDERATION_HEALTH_URI,
     );
+    let livekit: Vec<&Host> = ctx.hosts(Role::Livekit).collect();
     if !livekit.is_empty() {
         let _ = write!(
             o,
@@ -307,16 +326,23 @@ backend livekit
     option httpchk
     http-check send meth GET uri /
     http-check expect status 200
-    default-server inter 3s fall 3 rise 2 slowstart 60s
+    default-server {checks} slowstart 60s
 "#,
             path = LIVEKIT_PATH,
+            checks = checks(),
         );
         for l in &livekit {
             o.push_str(&server_line(l, ports::LIVEKIT_HTTP, ""));
         }
     }
-    let _ = write!(
-        o,
+    o
+}
+
+/// PostgreSQL on the VIP: the primary and the replicas, each Patroni node checked through
+/// its REST API.
+fn postgres(ctx: &Ctx) -> String {
+    let patroni_check = format!(" port {}", ports::PATRONI_REST);
+    let mut o = format!(
         r#"
 # Port {pg_primary} on the VIP: PgBouncer's server connections, to the one Patroni node whose
 # REST API answers 200 on GET /primary (port {rest}). When the primary changes, the old
@@ -335,13 +361,13 @@ listen postgres-primary
     option httpchk
     http-check send meth GET uri /primary
     http-check expect status 200
-    default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions
+    default-server {checks} on-marked-down shutdown-sessions
 "#,
         pg_primary = ports::PG_PRIMARY,
-        bind = on_vip(ports::PG_PRIMARY),
+        bind = on_vip(ctx, ports::PG_PRIMARY),
         rest = ports::PATRONI_REST,
+        checks = checks(),
     );
-    let patroni_check = format!(" port {}", ports::PATRONI_REST);
     for p in ctx.hosts(Role::Patroni) {
         o.push_str(&server_line(p, ports::POSTGRES, &patroni_check));
     }
@@ -361,16 +387,21 @@ listen postgres-replicas
     option httpchk
     http-check send meth GET uri /replica
     http-check expect status 200
-    default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions
+    default-server {checks} on-marked-down shutdown-sessions
 "#,
         pg_replicas = ports::PG_REPLICAS,
-        bind = on_vip(ports::PG_REPLICAS),
+        bind = on_vip(ctx, ports::PG_REPLICAS),
+        checks = checks(),
     );
     for p in ctx.hosts(Role::Patroni) {
         o.push_str(&server_line(p, ports::POSTGRES, &patroni_check));
     }
-    let _ = write!(
-        o,
+    o
+}
+
+/// MinIO's S3 API on the VIP, over every MinIO node.
+fn minio(ctx: &Ctx) -> String {
+    let mut o = format!(
         r#"
 # Port {minio} on the VIP: MinIO's S3 API (Synapse's media storage provider). HTTP mode, Host
 # passed unchanged (S3 signatures cover it). leastconn: uploads and downloads vary
@@ -384,16 +415,23 @@ listen minio
     option httpchk
     http-check send meth GET uri /minio/health/live
     http-check expect status 200
-    default-server inter 3s fall 3 rise 2 slowstart 60s
+    default-server {checks} slowstart 60s
 "#,
         minio = ports::MINIO_API,
-        bind = on_vip(ports::MINIO_API),
+        bind = on_vip(ctx, ports::MINIO_API),
+        checks = checks(),
     );
     for m in ctx.hosts(Role::Minio) {
         o.push_str(&server_line(m, ports::MINIO_API, ""));
     }
-    let _ = write!(
-        o,
+    o
+}
+
+/// The stats front end on the node, the VIP and loopback: Prometheus metrics, the stats
+/// page behind a login, and the monitor URI keepalived's track script probes.
+fn stats(ctx: &Ctx, h: &Host) -> String {
+    let password = ctx.secret(crate::bundle::SecretId::HaproxyStatsPassword);
+    format!(
         r#"
 # Port {stats}: on this node's own address (Prometheus scrapes every node, the standby
 # too), on the VIP (scraped through the VIP, it shows which node holds it) and on
@@ -426,18 +464,11 @@ frontend stats
 "#,
         stats = ports::HAPROXY_STATS,
         bind_node = hv(&format!("{}:{}", h.ip, ports::HAPROXY_STATS)),
-        bind_vip = on_vip(ports::HAPROXY_STATS),
+        bind_vip = on_vip(ctx, ports::HAPROXY_STATS),
         password = hv(password),
-        user = STATS_USER,
+        user = HAPROXY_STATS_USER,
         monitor = MONITOR_URI,
-    );
-    role_file(
-        h,
-        "/etc/haproxy/haproxy.cfg",
-        "HAProxy: TLS on the VIP (443, 8448, 80 → HTTPS + ACME), Synapse via Traefik, PostgreSQL primary/replicas by Patroni health, MinIO, LiveKit signalling, stats and metrics on 8404.",
-        o,
     )
-    .secret()
 }
 
 /// `    server <name> <address>:<port> check<extra>`: one backend server, its name and
@@ -450,194 +481,15 @@ fn server_line(s: &Host, port: u16, extra: &str) -> String {
     )
 }
 
-/// VRRP router id: the VIP's last octet, so two clusters on one network segment only
-/// collide if they share the VIP anyway. VRIDs are 1–255.
-fn virtual_router_id(ctx: &Ctx) -> u8 {
-    match ctx.topology.vip.octets()[3] {
-        0 => 1,
-        n => n,
-    }
-}
-
-/// VRRP priority of the n-th HAProxy node: 200, 190, … (at least 50 for the 16th).
-fn priority(index: u64) -> u64 {
-    200u64.saturating_sub(index.saturating_sub(1).saturating_mul(10))
-}
-
-fn keepalived_conf(ctx: &Ctx, h: &Host) -> File {
-    let t = &ctx.topology;
-    let kv = |s: &str| Format::Keepalived.value(s);
-    let peers: Vec<&Host> = ctx
-        .hosts(Role::Haproxy)
-        .filter(|p| p.name != h.name)
-        .collect();
-    let order: Vec<String> = ctx
-        .hosts(Role::Haproxy)
-        .map(|p| format!("{} {}", p.name, priority(p.index)))
-        .collect();
-    let mut o = ctx.header(Comment::Hash);
-    o.push_str(&comment(
-        "",
-        &format!(
-            "keepalived on {name}: VRRP gives the VIP {vip} to one HAProxy node whose HAProxy answers.\n\
-             Check after editing: keepalived --config-test -f /etc/keepalived/keepalived.conf",
-            name = h.name,
-            vip = t.vip,
-        ),
-    ));
-    let _ = write!(
-        o,
-        r#"
-global_defs {{
-    router_id {name}
-    # Scripts run only if they and every directory above them are writable by root
-    # alone (the track script below is root's, 0755, in /etc/keepalived).
-    enable_script_security
-    # Named, so keepalived does not fall back with a warning: Debian has no
-    # keepalived_script user, its default. root rather than nobody: the check needs no
-    # privileges, but keepalived 2.2.7's --config-test kills itself (SIGTERM, no
-    # message) when script_user is an unprivileged user, which would leave this file
-    # uncheckable; the daemon itself runs either way.
-    script_user root
-}}
-
-# Alive = HAProxy answers {monitor} on 127.0.0.1:{stats} itself ({script}). Two failures
-# in a row (4 s) put this node in FAULT: it gives up the VIP; two successes bring it back.
-vrrp_script chk_haproxy {{
-    script "{script}"
-    interval 2
-    timeout 1
-    fall 2
-    rise 2
-}}
-
-vrrp_instance haproxy_vip {{
-{order_note}    state BACKUP
-    interface {interface}
-    virtual_router_id {vrid}
-    priority {priority}
-    advert_int 1
-    # nopreempt: a recovered node of higher priority does not take the VIP back. Each
-    # move cuts every connection through the VIP (clients' /sync, WebSockets,
-    # PgBouncer's server connections), so the VIP moves only when its holder fails.
-    nopreempt
-    # No authentication block: auth_type PASS sends the password in clear in every
-    # advert (anyone who can send VRRP on the segment can read it), VRRPv3 (RFC 5798)
-    # dropped authentication altogether, and keepalived warns about it. Protection comes
-    # from the private network and from unicast adverts to the known peers.
-"#,
-        name = kv(&h.name),
-        monitor = MONITOR_URI,
-        stats = ports::HAPROXY_STATS,
-        script = TRACK_SCRIPT,
-        order_note = comment(
-            "    ",
-            &format!(
-                "Every node starts as BACKUP and the highest priority among the live ones takes\n\
-                 the VIP. Priorities fall by node: {}.",
-                order.join(", ")
-            ),
-        ),
-        interface = kv(&t.interface),
-        vrid = virtual_router_id(ctx),
-        priority = priority(h.index),
-    );
-    if peers.is_empty() {
-        o.push_str(
-            "    # The only HAProxy node of the plan: it holds the VIP whenever HAProxy is alive.\n",
-        );
-    } else {
-        let _ = writeln!(o, "    unicast_src_ip {}", kv(&h.ip.to_string()));
-        o.push_str("    unicast_peer {\n");
-        for p in &peers {
-            let _ = writeln!(o, "        {}", kv(&p.ip.to_string()));
-        }
-        o.push_str("    }\n");
-    }
-    let _ = write!(
-        o,
-        r#"    # /32: the VIP adds no route and is never picked as a source address.
-    virtual_ipaddress {{
-        {vip} dev {interface}
-    }}
-    track_script {{
-        chk_haproxy
-    }}
-}}
-"#,
-        vip = kv(&format!("{}/32", t.vip)),
-        interface = kv(&t.interface),
-    );
-    role_file(
-        h,
-        "/etc/keepalived/keepalived.conf",
-        "keepalived: VRRP for the VIP, priority by node, no preemption, tracks HAProxy.",
-        o,
-    )
-}
-
-fn track_script(ctx: &Ctx, h: &Host) -> File {
-    let body = format!(
-        r#"#!/usr/bin/env bash
-{header}#
-# keepalived's track script (vrrp_script chk_haproxy): exits 0 when HAProxy on this node
-# answers its monitor URI {monitor} on 127.0.0.1:{stats} with 200. HAProxy answers that
-# itself, so a stopped, crashed or hung HAProxy fails the check.
-set -euo pipefail
-
-exec 3<> /dev/tcp/127.0.0.1/{stats}
-printf 'GET {monitor} HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
-status=""
-IFS= read -r -t 1 status <&3 || true
-exec 3<&-
-[[ "$status" == "HTTP/1."?" 200"* ]]
-"#,
-        header = ctx.header(Comment::Hash),
-        monitor = MONITOR_URI,
-        stats = ports::HAPROXY_STATS,
-    );
-    role_file(
-        h,
-        TRACK_SCRIPT,
-        "keepalived's HAProxy liveness check (HTTP probe of HAProxy's monitor URI on loopback).",
-        body,
-    )
-    .script()
-}
-
-fn nonlocal_bind(ctx: &Ctx, h: &Host) -> File {
-    let mut body = ctx.header(Comment::Hash);
-    body.push_str(&comment(
-        "",
-        &format!(
-            "HAProxy binds the VIP {vip} on every HAProxy node, also on the nodes that do not hold it\n\
-             (keepalived moves it): without this the standby's HAProxy fails to start with\n\
-             \"cannot bind socket\", and would need a restart after each move.",
-            vip = ctx.topology.vip,
-        ),
-    ));
-    body.push_str("net.ipv4.ip_nonlocal_bind = 1\n");
-    role_file(
-        h,
-        "/etc/sysctl.d/91-haproxy-nonlocal-bind.conf",
-        "Lets HAProxy bind the VIP on nodes that do not hold it (net.ipv4.ip_nonlocal_bind).",
-        body,
-    )
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::Topology;
+    use super::super::files;
+    use super::super::keepalived::{KEEPALIVED_CONF, TRACK_SCRIPT};
+    use super::super::tests::{plan, uncommented};
     use super::*;
-    use crate::plan::Plan;
-
     use crate::bundle::{contents, with_ctx};
-
-    fn plan(changes: &[(&str, &str)]) -> Plan {
-        Plan::default()
-            .with_texts(changes)
-            .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"))
-    }
+    use crate::deploy::Topology;
+    use crate::plan::Plan;
 
     /// The `server` lines of one section of haproxy.cfg: (name, address, port, check port).
     fn servers(cfg: &str, section: &str) -> Vec<(String, String, u16, Option<u16>)> {
@@ -667,14 +519,6 @@ mod tests {
         out
     }
 
-    /// The file without comment lines.
-    fn uncommented(text: &str) -> String {
-        text.lines()
-            .filter(|l| !l.trim_start().starts_with('#'))
-            .map(|l| format!("{l}\n"))
-            .collect()
-    }
-
     fn binds(cfg: &str, section: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut inside = false;
@@ -689,43 +533,6 @@ mod tests {
             }
         }
         out
-    }
-
-    #[test]
-    fn files_per_haproxy_host() {
-        for (changes, expect) in [
-            (&[][..], vec!["haproxy1", "haproxy2"]),
-            (&[("hosts.haproxy.count", "1")][..], vec!["haproxy1"]),
-            (
-                &[("hosts.haproxy.count", "3")][..],
-                vec!["haproxy1", "haproxy2", "haproxy3"],
-            ),
-        ] {
-            let p = plan(changes);
-            let files = with_ctx(&p, files);
-            let mut want = Vec::new();
-            for h in &expect {
-                for path in [
-                    "/etc/haproxy/haproxy.cfg",
-                    "/etc/keepalived/keepalived.conf",
-                    TRACK_SCRIPT,
-                    "/etc/sysctl.d/91-haproxy-nonlocal-bind.conf",
-                ] {
-                    want.push(format!("hosts/{h}{path}"));
-                }
-            }
-            let got: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-            assert_eq!(got, want, "{changes:?}");
-            for f in &files {
-                let mode = match f.path.as_str() {
-                    p if p.ends_with("haproxy.cfg") => 0o600,
-                    p if p.ends_with(".sh") => 0o755,
-                    _ => 0o644,
-                };
-                assert_eq!(f.mode, mode, "{}", f.path);
-                assert!(f.contents.starts_with("#"), "{}: header", f.path);
-            }
-        }
     }
 
     #[test]
@@ -752,7 +559,7 @@ mod tests {
         ] {
             let p = plan(changes);
             let files = with_ctx(&p, files);
-            let cfg = contents(&files, "hosts/haproxy1/etc/haproxy/haproxy.cfg");
+            let cfg = contents(&files, &format!("hosts/haproxy1{HAPROXY_CFG}"));
             assert_eq!(
                 maxconn,
                 with_ctx(&p, |c| c.report.connections.haproxy_maxconn.to_string())
@@ -772,9 +579,9 @@ mod tests {
     #[test]
     fn backend_ports_match_the_listeners() {
         let p = Plan::default();
-        let (files, calls) = with_ctx(&p, |c| (files(c), super::super::calls::files(c)));
+        let (files, calls) = with_ctx(&p, |c| (files(c), crate::bundle::calls::files(c)));
         let t = Topology::new(&p);
-        let cfg = contents(&files, "hosts/haproxy1/etc/haproxy/haproxy.cfg");
+        let cfg = contents(&files, &format!("hosts/haproxy1{HAPROXY_CFG}"));
         let synapse = t.first(Role::Synapse).expect("synapse").ip.to_string();
         let ips = |role| t.role(role).map(|h| h.ip.to_string()).collect::<Vec<_>>();
         let addr_ports = |section| {
@@ -860,7 +667,11 @@ mod tests {
         for h in t.role(Role::Livekit) {
             let yaml = contents(
                 &calls,
-                &format!("hosts/{}/etc/livekit/livekit.yaml", h.name),
+                &format!(
+                    "hosts/{}{}",
+                    h.name,
+                    crate::bundle::calls::livekit::LIVEKIT_YAML
+                ),
             );
             let v: serde_yaml::Value = serde_yaml::from_str(&yaml).expect("livekit.yaml");
             assert_eq!(
@@ -884,16 +695,16 @@ mod tests {
         assert!(script.contains(&format!("/dev/tcp/127.0.0.1/{}", ports::HAPROXY_STATS)));
         assert!(script.contains(&format!("GET {MONITOR_URI} ")));
         assert!(cfg.contains(&format!("monitor-uri {MONITOR_URI}\n")));
-        let keepalived = contents(&files, "hosts/haproxy1/etc/keepalived/keepalived.conf");
+        let keepalived = contents(&files, &format!("hosts/haproxy1{KEEPALIVED_CONF}"));
         assert!(keepalived.contains(&format!("script \"{TRACK_SCRIPT}\"")));
     }
 
-    /// certbot listens where HAProxy sends ACME challenges (scripts/certs/letsencrypt.sh).
+    /// certbot listens where HAProxy sends ACME challenges ([`LETSENCRYPT`]).
     #[test]
     fn acme_backend_matches_the_certbot_script() {
         let p = Plan::default();
-        let checks = with_ctx(&p, super::super::checks::files);
-        let script = contents(&checks, "scripts/certs/letsencrypt.sh");
+        let checks = with_ctx(&p, crate::bundle::checks::files);
+        let script = contents(&checks, LETSENCRYPT);
         assert!(
             script.contains(&format!(
                 "--http-01-address {ACME_ADDRESS} --http-01-port {ACME_PORT}"
@@ -907,7 +718,7 @@ mod tests {
         for (count, present) in [("0", false), ("1", true), ("4", true)] {
             let p = plan(&[("hosts.livekit.count", count)]);
             let files = with_ctx(&p, files);
-            let cfg = contents(&files, "hosts/haproxy1/etc/haproxy/haproxy.cfg");
+            let cfg = contents(&files, &format!("hosts/haproxy1{HAPROXY_CFG}"));
             assert_eq!(cfg.contains("backend livekit"), present, "{count}");
             assert_eq!(cfg.contains("use_backend livekit"), present, "{count}");
             assert_eq!(
@@ -921,7 +732,7 @@ mod tests {
     fn health_checks_use_the_modern_form_and_the_server_name() {
         let p = plan(&[("domain", "matrix.example.org")]);
         let files = with_ctx(&p, files);
-        let cfg = contents(&files, "hosts/haproxy1/etc/haproxy/haproxy.cfg");
+        let cfg = contents(&files, &format!("hosts/haproxy1{HAPROXY_CFG}"));
         for want in [
             "http-check send meth GET uri /_matrix/client/versions ver HTTP/1.1 hdr Host matrix.example.org\n",
             "http-check send meth GET uri /_matrix/federation/v1/version ver HTTP/1.1 hdr Host matrix.example.org\n",
@@ -938,62 +749,5 @@ mod tests {
         for banned in ["\\r\\n", "httpchk GET", "stick-table", "cookie", "stick on"] {
             assert!(!config.contains(banned), "has {banned:?}");
         }
-    }
-
-    #[test]
-    fn keepalived_priorities_peers_and_router_id() {
-        for (changes, host, priority, peers, vrid) in [
-            (&[][..], "haproxy1", "200", Some(vec!["10.0.1.12"]), "10"),
-            (&[][..], "haproxy2", "190", Some(vec!["10.0.1.11"]), "10"),
-            (
-                &[("hosts.haproxy.count", "3")][..],
-                "haproxy3",
-                "180",
-                Some(vec!["10.0.1.11", "10.0.1.12"]),
-                "10",
-            ),
-            (
-                &[("hosts.haproxy.count", "1")][..],
-                "haproxy1",
-                "200",
-                None,
-                "10",
-            ),
-            (
-                &[("network.vip", "10.0.1.250")][..],
-                "haproxy1",
-                "200",
-                Some(vec!["10.0.1.12"]),
-                "250",
-            ),
-        ] {
-            let p = plan(changes);
-            let files = with_ctx(&p, files);
-            let conf = contents(
-                &files,
-                &format!("hosts/{host}/etc/keepalived/keepalived.conf"),
-            );
-            assert!(
-                conf.contains(&format!("    priority {priority}\n")),
-                "{host}"
-            );
-            assert!(
-                conf.contains(&format!("    virtual_router_id {vrid}\n")),
-                "{host}"
-            );
-            match peers {
-                Some(peers) => {
-                    let block: String = peers.iter().map(|p| format!("        {p}\n")).collect();
-                    assert!(
-                        conf.contains(&format!("    unicast_peer {{\n{block}    }}\n")),
-                        "{host}"
-                    );
-                }
-                None => assert!(!uncommented(&conf).contains("unicast"), "{host}"),
-            }
-            assert!(conf.contains("    nopreempt\n") && conf.contains("    state BACKUP\n"));
-            assert!(!uncommented(&conf).contains("auth"), "{host}");
-        }
-        assert_eq!(priority(16), 50);
     }
 }

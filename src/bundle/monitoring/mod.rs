@@ -20,20 +20,22 @@
 //! Blackbox probe targets keep that `instance` (the probed host; `vip.<suffix>` for the
 //! VIP) and add `target` = the probed `ip:port`.
 //!
-//! Backups. The backup host's jobs (backup.rs) write their results into node_exporter's
-//! textfile directory; Prometheus gets them through job `node` on the backup host, with
-//! the jobs' own `job` label stored as `exported_job`. Group `backup` alerts on a
-//! failed job, on a backup late against backup.rs's cron schedule (thresholds computed
-//! from it, [`rules::backup::schedule_gap_s`]), and on results that never arrived (absent()).
+//! Backups. The backup host's jobs (src/bundle/backup/) write their results into
+//! node_exporter's textfile directory; Prometheus gets them through job `node` on the
+//! backup host, with the jobs' own `job` label stored as `exported_job`. Group `backup`
+//! alerts on a failed job, on a backup late against the cron schedule of
+//! `deploy::backups` (thresholds computed from it, [`rules::backup::schedule_gap_s`]),
+//! and on results that never arrived (absent()).
 //!
 //! Budgets (issue 5, item 7). Groups `budgets` and `disks` alert on the plan's own
 //! numbers: PostgreSQL connections above 80 % of the usable count, a Synapse process
 //! above its RAM budget, MinIO drives offline at or above parity, coturn allocations
 //! near total-quota, disks full within 30 days at the current growth. Every threshold
-//! is a figure of the report ([`rules::budgets::budgets`]), written into its rule with a comment that
-//! says where it comes from. coturn's allocations come from a script on each coturn
-//! host, run by a systemd timer, that writes [`coturn_allocations::COTURN_ALLOCATIONS`] for node_exporter's
-//! textfile collector (coturn itself has no metrics here). Prometheus keeps metrics for
+//! is a figure of the report ([`rules::budgets::budgets`]), written into its rule with
+//! a comment that says where it comes from. coturn's allocations come from a script on
+//! each coturn host, run by a systemd timer, that writes
+//! [`coturn_allocations::COTURN_ALLOCATIONS`] for node_exporter's textfile collector
+//! (coturn itself has no metrics here). Prometheus keeps metrics for
 //! the plan's `retention.prometheus-days`.
 //!
 //! One room per generated file: [`scrape`] (the scrape jobs and their targets),
@@ -55,7 +57,8 @@ mod rules;
 mod scrape;
 mod setup;
 
-use super::{Ctx, File, Host};
+use super::{Ctx, File};
+use crate::deploy::Host;
 use crate::plan::Role;
 use crate::syntax::conf::Format;
 

@@ -1,8 +1,9 @@
-//! Group `backup`: the results backup.rs's jobs write for node_exporter's textfile
-//! collector on the backup host, as Prometheus stores them (job `node`, the job's own
-//! name in `exported_job`, see [`BACKUP_JOB_LABEL`]): a failed job, a backup late
-//! against backup.rs's cron schedule (thresholds computed from it, [`schedule_gap_s`]),
-//! results that never arrived (absent()).
+//! Group `backup`: the results the backup jobs (src/bundle/backup/) write for
+//! node_exporter's textfile collector on the backup host, as Prometheus stores them
+//! (job `node`, the job's own name in `exported_job`, see [`BACKUP_JOB_LABEL`]): a
+//! failed job, a backup late against the cron schedule of `deploy::backups`
+//! (thresholds computed from it, [`schedule_gap_s`]), results that never arrived
+//! (absent()).
 
 use crate::bundle::monitoring::alerts::{self, Alert, Case, Group, Severity, alert, l, s, silent};
 use crate::bundle::{Ctx, File};
@@ -534,11 +535,11 @@ fn missing_alerts(b: &Backup) -> Vec<Alert> {
     ]
 }
 
-// Backup thresholds, from backup.rs's cron schedule
+// Backup thresholds, from the cron schedule (deploy::backups)
 
 const WEEK_S: u64 = 7 * 86_400;
 
-/// A kind of backup whose age the backup rules watch, as backup.rs's cron file runs it.
+/// A kind of backup whose age the backup rules watch, as the backup host's cron file runs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackupLevel {
     /// Any pgBackRest backup (full, diff or incr): each is a restore point.
@@ -586,8 +587,8 @@ impl BackupLevel {
 }
 
 /// The longest time, in seconds, between two scheduled starts of a backup of `level`
-/// over the week of backup.rs's cron schedule (wrapping from Saturday to Sunday);
-/// None when the schedule never runs one.
+/// over the week of the cron schedule (`deploy::backups::jobs`, wrapping from Saturday
+/// to Sunday); None when the schedule never runs one.
 pub fn schedule_gap_s(level: BackupLevel) -> Option<u64> {
     let mut starts: Vec<u64> = crate::deploy::backups::jobs()
         .iter()
@@ -671,7 +672,7 @@ mod tests {
     use crate::bundle::with_ctx;
     use crate::plan::Plan;
 
-    /// (level, longest scheduled gap, threshold) from backup.rs's cron schedule: a
+    /// (level, longest scheduled gap, threshold) from the cron schedule: a
     /// pgBackRest backup every hour, a full or diff every day at 01:30, a full on
     /// Sundays, media daily, pg_dump on Saturdays.
     fn check_schedule(level: BackupLevel, gap_s: u64, threshold_s: u64) {

@@ -75,7 +75,9 @@ fn postgres() -> Vec<Alert> {
             "10m",
             Warning,
             "PostgreSQL cache hit ratio on {{ $labels.instance }} is below 95%",
-            "Fewer than 95% of the synapse database's block reads on {{ $labels.instance }} came from shared buffers over 10 minutes: the working set no longer fits (shared_buffers, RAM).",
+            format!(
+                "Fewer than 95% of the {DATABASE} database's block reads on {{{{ $labels.instance }}}} came from shared buffers over 10 minutes: the working set no longer fits (shared_buffers, RAM)."
+            ),
             vec![Case {
                 series: vec![
                     s(

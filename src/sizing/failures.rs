@@ -76,6 +76,43 @@ pub struct Capacity {
     pub formula: String,
 }
 
+/// What losing a host does to its role; ordered worst first (down < degraded < n+1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Verdict {
+    /// What the role does stops.
+    #[serde(rename = "down")]
+    Down,
+    /// The service runs with something lost or short.
+    #[serde(rename = "degraded")]
+    Degraded,
+    /// A spare takes over at full capacity.
+    #[serde(rename = "n+1")]
+    NPlusOne,
+}
+
+impl Verdict {
+    /// `down`, `degraded`, `n+1`: the JSON value, shown as is.
+    pub fn key(self) -> &'static str {
+        match self {
+            Verdict::Down => "down",
+            Verdict::Degraded => "degraded",
+            Verdict::NPlusOne => "n+1",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.key())
+    }
+}
+
+impl PartialEq<&str> for Verdict {
+    fn eq(&self, other: &&str) -> bool {
+        self.key() == *other
+    }
+}
+
 /// One entry of the JSON list `failures`: a host of a role lost.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -88,7 +125,7 @@ pub struct Failure {
     pub why: String,
     /// `n+1` (a spare takes over at full capacity), `degraded` (the service runs with
     /// something lost or short), `down` (what the role does stops).
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// The role survives the loss of any one of its hosts at the plan's peak with
     /// nothing lost.
     pub n_plus_one: bool,
@@ -126,19 +163,11 @@ pub fn failures(plan: &Plan) -> Vec<Failure> {
             topo.role(role)
                 .map(|h| analyse(&cx, h))
                 .fold(None, |worst: Option<Failure>, f| match worst {
-                    Some(w) if rank(w.verdict) <= rank(f.verdict) => Some(w),
+                    Some(w) if w.verdict <= f.verdict => Some(w),
                     _ => Some(f),
                 })
         })
         .collect()
-}
-
-fn rank(verdict: &str) -> u8 {
-    match verdict {
-        "down" => 0,
-        "degraded" => 1,
-        _ => 2,
-    }
 }
 
 /// What every analysis reads, computed once.
@@ -172,7 +201,7 @@ fn real(x: f64) -> Amount {
 
 struct Outcome {
     survives: bool,
-    verdict: &'static str,
+    verdict: Verdict,
     why: String,
     details: Vec<String>,
     capacity: Vec<Capacity>,
@@ -197,7 +226,7 @@ fn analyse(cx: &Cx<'_>, h: &Host) -> Failure {
         survives: o.survives,
         why: o.why,
         verdict: o.verdict,
-        n_plus_one: o.verdict == "n+1",
+        n_plus_one: o.verdict == Verdict::NPlusOne,
         details: o.details,
         capacity: o.capacity,
         rule: o.rule.to_string(),
@@ -208,7 +237,7 @@ fn synapse(cx: &Cx<'_>) -> Outcome {
     let workers = cx.plan.worker_count();
     Outcome {
         survives: false,
-        verdict: "down",
+        verdict: Verdict::Down,
         why: format!(
             "Single point of failure: matrix-docker-ansible-deploy runs Synapse's main process and all {workers} workers on this one host, so losing it stops the homeserver (clients, federation, media, call signalling) until it is back."
         ),
@@ -302,11 +331,11 @@ fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
         format!("etcd keeps its majority ({left} of {n}); the primary is untouched.")
     };
     let verdict = if survives {
-        "n+1"
+        Verdict::NPlusOne
     } else if quorum {
-        "degraded"
+        Verdict::Degraded
     } else {
-        "down"
+        Verdict::Down
     };
     Outcome {
         survives,
@@ -363,7 +392,7 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
         (_, Err(problem)) => {
             return Outcome {
                 survives: false,
-                verdict: "down",
+                verdict: Verdict::Down,
                 why: format!("MinIO does not run with this plan: {problem}"),
                 details: vec![problem],
                 capacity: vec![usable(0.0, "0: MinIO does not start".to_string())],
@@ -374,7 +403,7 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
         (_, Ok(_)) => {
             return Outcome {
                 survives: false,
-                verdict: "down",
+                verdict: Verdict::Down,
                 why: format!(
                     "One MinIO node holds every drive: losing {} stops media uploads and downloads until it is back.",
                     h.name
@@ -434,7 +463,7 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
     let (survives, verdict, why) = match (reads, writes) {
         (true, true) => (
             true,
-            "n+1",
+            Verdict::NPlusOne,
             format!(
                 "Every set keeps {} of {nn} drives, at least its write quorum {}: reads and writes continue.",
                 nn.saturating_sub(off),
@@ -443,7 +472,7 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
         ),
         (true, false) => (
             false,
-            "degraded",
+            Verdict::Degraded,
             format!(
                 "Every set keeps {} of {nn} drives: enough to read (quorum {}) but not to write (quorum {}), so media uploads fail until {} is back.",
                 nn.saturating_sub(off),
@@ -454,7 +483,7 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
         ),
         _ => (
             false,
-            "down",
+            Verdict::Down,
             format!(
                 "Every set keeps {} of {nn} drives, below its read quorum {}: media is unavailable until {} is back.",
                 nn.saturating_sub(off),
@@ -540,7 +569,11 @@ fn haproxy(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
     let survives = left > 0;
     Outcome {
         survives,
-        verdict: if survives { "n+1" } else { "down" },
+        verdict: if survives {
+            Verdict::NPlusOne
+        } else {
+            Verdict::Down
+        },
         why: if !survives {
             format!("The only HAProxy node: every path through the VIP {vip} stops.")
         } else if holder {
@@ -617,11 +650,11 @@ fn coturn(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
         && after.relay_mbps_each_way_per_node <= after.nic_mbps;
     let survives = need == 0 || fits;
     let verdict = if survives {
-        "n+1"
+        Verdict::NPlusOne
     } else if after.nodes > 0 {
-        "degraded"
+        Verdict::Degraded
     } else {
-        "down"
+        Verdict::Down
     };
     let mut details = vec![format!(
         "Relayed calls through {} drop: an allocation lives on one server. Clients that restart ICE reconnect through a candidate on another coturn host (Synapse's turn_uris list every host), otherwise the call is redialled; new calls gather candidates only from the hosts that answer.",
@@ -725,11 +758,11 @@ fn livekit(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
         && after.largest_room_fits;
     let survives = rooms == 0 || (!redis && fits);
     let verdict = if survives {
-        "n+1"
+        Verdict::NPlusOne
     } else if redis || after.nodes == 0 {
-        "down"
+        Verdict::Down
     } else {
-        "degraded"
+        Verdict::Degraded
     };
     let mut details = Vec::new();
     if redis {
@@ -796,7 +829,7 @@ fn livekit(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
 fn monitoring(cx: &Cx<'_>) -> Outcome {
     Outcome {
         survives: true,
-        verdict: "degraded",
+        verdict: Verdict::Degraded,
         why: "The cluster keeps serving: nothing on the request path depends on the monitoring host. Alerting and dashboards are gone until it is rebuilt.".to_string(),
         details: vec![
             "Lost until the host is rebuilt: every alert (Prometheus evaluates the rules, Alertmanager sends them), the Grafana dashboards, and the metrics of the outage itself. A second failure meanwhile goes unnoticed.".to_string(),
@@ -820,7 +853,7 @@ fn monitoring(cx: &Cx<'_>) -> Outcome {
 fn backup(cx: &Cx<'_>) -> Outcome {
     Outcome {
         survives: true,
-        verdict: "degraded",
+        verdict: Verdict::Degraded,
         why: "The cluster keeps serving; backups stop until the host is back.".to_string(),
         details: vec![
             "No pgBackRest backups and no media snapshots while it is down: the recovery point ages with every hour.".to_string(),
@@ -879,7 +912,7 @@ mod tests {
     fn check(changes: &[(&str, &str)], host: &str, survives: bool, verdict: &str) {
         let f = lose(&plan(changes), host).unwrap_or_else(|| panic!("no host {host}"));
         assert_eq!(
-            (f.survives, f.verdict),
+            (f.survives, f.verdict.key()),
             (survives, verdict),
             "{changes:?} {host}: {}",
             f.why
@@ -925,7 +958,7 @@ mod tests {
     fn worst_host_of_each_role() {
         let got: Vec<(String, &str)> = failures(&Plan::default())
             .into_iter()
-            .map(|f| (f.host, f.verdict))
+            .map(|f| (f.host, f.verdict.key()))
             .collect();
         let want = [
             ("synapse", "down"),

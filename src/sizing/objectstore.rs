@@ -68,13 +68,50 @@ impl Layout {
         self.nodes().saturating_mul(self.drives_per_node())
     }
 
+    /// The mode, without its counts.
+    pub fn mode(self) -> Mode {
+        match self {
+            Layout::SingleDrive => Mode::SingleDrive,
+            Layout::SingleNode { .. } => Mode::SingleNode,
+            Layout::Distributed { .. } => Mode::Distributed,
+        }
+    }
+
     /// The mode's name in the report: `single-drive`, `single-node`, `distributed`.
     pub fn key(self) -> &'static str {
+        self.mode().key()
+    }
+}
+
+/// MinIO's mode as the report names it (JSON `object-storage.layout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    SingleDrive,
+    SingleNode,
+    Distributed,
+}
+
+impl Mode {
+    /// `single-drive`, `single-node`, `distributed`: the JSON value, shown as is.
+    pub fn key(self) -> &'static str {
         match self {
-            Layout::SingleDrive => "single-drive",
-            Layout::SingleNode { .. } => "single-node",
-            Layout::Distributed { .. } => "distributed",
+            Mode::SingleDrive => "single-drive",
+            Mode::SingleNode => "single-node",
+            Mode::Distributed => "distributed",
         }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.key())
+    }
+}
+
+impl PartialEq<&str> for Mode {
+    fn eq(&self, other: &&str) -> bool {
+        self.key() == *other
     }
 }
 
@@ -227,7 +264,7 @@ pub fn erasure(layout: Layout) -> Option<Erasure> {
 #[serde(rename_all = "kebab-case")]
 pub struct ObjectStorage {
     /// `single-drive`, `single-node` or `distributed`.
-    pub layout: &'static str,
+    pub layout: Mode,
     pub nodes: u64,
     pub drives_per_node: u64,
     pub drive_tib: f64,
@@ -369,7 +406,7 @@ pub fn object_storage(plan: &Plan) -> ObjectStorage {
         _ => 0,
     };
     ObjectStorage {
-        layout: layout.key(),
+        layout: layout.mode(),
         nodes,
         drives_per_node: layout.drives_per_node(),
         drive_tib: plan.minio.drive_tib,
@@ -461,15 +498,15 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             s.drives_per_node, s.drive_tib, s.tib_per_node
         ),
         "set-size" | "sets" if s.set_size == 0 => refused(),
-        "set-size" | "sets" if s.layout == "single-drive" => {
+        "set-size" | "sets" if s.layout == Mode::SingleDrive => {
             "One drive: MinIO's single-drive mode stores each object whole, a set of 1 with parity 0 (storageclass.DefaultParityBlocks(1) = 0).".to_string()
         }
         "set-size" | "sets" => format!(
             "MinIO cuts the {} drives into sets of 2–16 drives: of the sizes dividing {} that are symmetric with the {} {}, it takes the one giving the fewest sets: {} set(s) of {} (cmd/endpoint-ellipses.go getSetIndexes).",
             s.total_drives,
             s.total_drives,
-            if s.layout == "distributed" { s.nodes } else { s.drives_per_node },
-            if s.layout == "distributed" { "nodes" } else { "drives" },
+            if s.layout == Mode::Distributed { s.nodes } else { s.drives_per_node },
+            if s.layout == Mode::Distributed { "nodes" } else { "drives" },
             s.sets,
             s.set_size
         ),
@@ -518,7 +555,7 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             }
         }
         "drives-per-set-per-node" if s.set_size == 0 => refused(),
-        "drives-per-set-per-node" if s.layout != "distributed" => format!(
+        "drives-per-set-per-node" if s.layout != Mode::Distributed => format!(
             "One node holds the whole set: {} drive(s).",
             s.drives_per_set_per_node
         ),
@@ -540,7 +577,7 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             refused()
         }
         "node-failures-tolerated" | "node-failures-tolerated-for-writes"
-            if s.layout != "distributed" =>
+            if s.layout != Mode::Distributed =>
         {
             "0: one node holds every drive, so losing it stops the object store.".to_string()
         }

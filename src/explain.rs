@@ -104,22 +104,9 @@ pub fn not_computed(path: &str) -> String {
     format!("{path} is not computed: it is one of the plan's own inputs, shown back as entered.")
 }
 
-/// `hosts[3].items[12].gib` → `hosts[*].items[*].gib`.
+/// `hosts[3].items[12].gib` → `hosts[*].items[*].gib` (`report::figures::shape`).
 pub fn index_shape(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut in_index = false;
-    for c in path.chars() {
-        match c {
-            '[' => {
-                in_index = true;
-                out.push_str("[*]");
-            }
-            ']' => in_index = false,
-            _ if in_index => {}
-            c => out.push(c),
-        }
-    }
-    out
+    crate::report::figures::shape(path)
 }
 
 /// The assumption groups in the order the engine lists them, each with a heading.

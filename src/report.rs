@@ -9,6 +9,8 @@ use crate::plan::Plan;
 use crate::sizing::{self, Connections, HostBudget, SynapseSummary, postgres};
 use serde::{Serialize, Serializer};
 
+pub mod figures;
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Report {

@@ -12,12 +12,7 @@ use crate::assumptions::{self as a, Assumption};
 use crate::format::group;
 use crate::plan::{Plan, Role, WorkerKind};
 use crate::report::Report;
-use crate::sizing::{self, Gib, postgres};
-
-/// PGTune's rules, the source of most PostgreSQL parameters (DESIGN.md §3).
-const PGTUNE: &str = "PGTune, le0pard/pgtune src/features/configuration/configurationSlice.js (https://github.com/le0pard/pgtune)";
-/// The seed's PostgreSQL section.
-const SEED_PG: &str = "the seed's deployment notes §4 (PostgreSQL tuning)";
+use crate::sizing::{self, Gib};
 
 /// How the figure at `path` was computed; None for a plain input echoed back, a text,
 /// or a path the report does not have.
@@ -33,7 +28,7 @@ pub fn explain(plan: &Plan, report: &Report, path: &str) -> Option<String> {
         "synapse" => synapse(plan, report, rest.strip_prefix('.')?),
         "hosts" => hosts(plan, report, rest),
         "connections" => connections(plan, report, rest.strip_prefix('.')?),
-        "postgres" => postgres_parameter(plan, report, rest.strip_prefix(".parameters.")?),
+        "postgres" => postgres_parameter(report, rest.strip_prefix(".parameters.")?),
         "summary" => summary(report, rest.strip_prefix('.')?),
         _ => None,
     }
@@ -370,66 +365,9 @@ fn signed(x: i64) -> String {
     }
 }
 
-fn postgres_parameter(plan: &Plan, report: &Report, name: &str) -> Option<String> {
+fn postgres_parameter(report: &Report, name: &str) -> Option<String> {
     let p = report.postgres.parameters.iter().find(|p| p.name == name)?;
-    let host = plan.host(Role::Patroni);
-    let mem = postgres::memory(plan);
-    let gib = |g: u64| format!("{g} GiB");
-    let ram = gib(host.ram_gib);
-    let v = &p.value;
-    let detail = match name {
-        "max_connections" => format!(
-            "{v}: postgres.max-connections as entered, equal on every Patroni node (set in Patroni's bootstrap.dcs: Patroni docs, dynamic configuration)."
-        ),
-        "shared_buffers" => format!("RAM / 4 = {ram} / 4 = {v}. Source: {PGTUNE}."),
-        "effective_cache_size" => format!("RAM × 3/4 = {ram} × 3/4 = {v}. Source: {PGTUNE}."),
-        "maintenance_work_mem" => format!(
-            "min(RAM / 16, 2GB) = min({} / 16, 2GB) = {v}: PGTune's rule with the seed's 2 GB cap. Source: {PGTUNE}; {SEED_PG}.",
-            ram
-        ),
-        "work_mem" => {
-            let parallel = if host.vcpus >= 4 { host.vcpus } else { 8 };
-            format!(
-                "(RAM − shared_buffers) / ((max_connections + {parallel}) × 3) = ({ram} − {}) / (({} + {parallel}) × 3) = {v}, at least 4MB; {parallel} is {} (PGTune counts the parallel workers). Source: {PGTUNE}.",
-                postgres::format_kb(mem.shared_buffers_kb),
-                plan.postgres.max_connections,
-                if host.vcpus >= 4 {
-                    "the vCPUs"
-                } else {
-                    "PostgreSQL's default max_worker_processes below 4 vCPUs"
-                }
-            )
-        }
-        "wal_buffers" => format!(
-            "3% of shared_buffers {} = {}, at most 16MB (rounded up to 16MB from 14MB) = {v}. Source: {PGTUNE}.",
-            postgres::format_kb(mem.shared_buffers_kb),
-            postgres::format_kb(3 * mem.shared_buffers_kb / 100)
-        ),
-        "autovacuum_work_mem" => format!(
-            "min(maintenance_work_mem {}, 1GB) = {v}: up to PostgreSQL 16 VACUUM uses at most 1GB for dead tuples; bounds the {} workers on 17+ (PostgreSQL docs, autovacuum_work_mem; {SEED_PG}).",
-            postgres::format_kb(mem.maintenance_work_mem_kb),
-            mem.autovacuum_max_workers
-        ),
-        "max_worker_processes" | "max_parallel_workers" => format!(
-            "{v} = the Patroni hosts' {} vCPUs (hosts.patroni.vcpus). Source: {PGTUNE}.",
-            host.vcpus
-        ),
-        "max_parallel_workers_per_gather" | "max_parallel_maintenance_workers" => format!(
-            "ceil({} vCPUs / 2), at most 4 = {v}. Source: {PGTUNE}.",
-            host.vcpus
-        ),
-        "huge_pages" => format!(
-            "{v}: shared_buffers {} is {} 2GB; PGTune sets try from 2GB. Source: {PGTUNE}.",
-            postgres::format_kb(mem.shared_buffers_kb),
-            if mem.shared_buffers_kb >= 2 * 1024 * 1024 {
-                "at least"
-            } else {
-                "below"
-            }
-        ),
-        _ => format!("{v}: {}.", p.formula),
-    };
-    Some(format!("{name} = {v}. {detail}"))
+    Some(format!("{name} = {}. {}", p.value, p.how))
 }
 
 fn summary(report: &Report, key: &str) -> Option<String> {

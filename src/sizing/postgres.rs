@@ -65,7 +65,15 @@ pub struct Parameter {
     /// The value as a size, for a memory or WAL parameter: `value` is its text.
     #[serde(skip)]
     pub size: Option<Size>,
+    /// How the value was computed, in a sentence with the plan's numbers and the source.
+    #[serde(skip)]
+    pub how: String,
 }
+
+/// PGTune's rules, the source of most PostgreSQL parameters (DESIGN.md §3).
+const PGTUNE: &str = "PGTune, le0pard/pgtune src/features/configuration/configurationSlice.js (https://github.com/le0pard/pgtune)";
+/// The seed's PostgreSQL section.
+const SEED_PG: &str = "the seed's deployment notes §4 (PostgreSQL tuning)";
 
 /// A PostgreSQL size, in kB (the unit PostgreSQL's memory parameters count in).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -177,6 +185,7 @@ impl Params {
             value: value.into(),
             formula: formula.into(),
             size: None,
+            how: String::new(),
         });
     }
 
@@ -186,6 +195,7 @@ impl Params {
             value: size.text(),
             formula: formula.into(),
             size: Some(size),
+            how: String::new(),
         });
     }
 }
@@ -200,6 +210,9 @@ pub fn parameters(plan: &Plan) -> Vec<Parameter> {
     parallel(plan.host(Role::Patroni).vcpus, &mut out);
     replication(&mut out);
     autovacuum(&mem, &mut out);
+    for i in 0..out.0.len() {
+        out.0[i].how = how(plan, &mem, &out.0[i]);
+    }
     out.0
 }
 
@@ -373,6 +386,67 @@ fn autovacuum(mem: &Memory, p: &mut Params) {
     );
     p.text("autovacuum_analyze_scale_factor", "0.05", "seed §4");
     p.text("autovacuum_vacuum_cost_delay", "2ms", "seed §4");
+}
+
+/// How a parameter's value was computed, with the plan's numbers put in and the source
+/// (what the page shows under "how is this computed?" after `name = value.`).
+fn how(plan: &Plan, mem: &Memory, p: &Parameter) -> String {
+    let host = plan.host(Role::Patroni);
+    let gib = |g: u64| format!("{g} GiB");
+    let ram = gib(host.ram_gib);
+    let v = &p.value;
+    match p.name {
+        "max_connections" => format!(
+            "{v}: postgres.max-connections as entered, equal on every Patroni node (set in Patroni's bootstrap.dcs: Patroni docs, dynamic configuration)."
+        ),
+        "shared_buffers" => format!("RAM / 4 = {ram} / 4 = {v}. Source: {PGTUNE}."),
+        "effective_cache_size" => format!("RAM × 3/4 = {ram} × 3/4 = {v}. Source: {PGTUNE}."),
+        "maintenance_work_mem" => format!(
+            "min(RAM / 16, 2GB) = min({} / 16, 2GB) = {v}: PGTune's rule with the seed's 2 GB cap. Source: {PGTUNE}; {SEED_PG}.",
+            ram
+        ),
+        "work_mem" => {
+            let parallel = if host.vcpus >= 4 { host.vcpus } else { 8 };
+            format!(
+                "(RAM − shared_buffers) / ((max_connections + {parallel}) × 3) = ({ram} − {}) / (({} + {parallel}) × 3) = {v}, at least 4MB; {parallel} is {} (PGTune counts the parallel workers). Source: {PGTUNE}.",
+                format_kb(mem.shared_buffers_kb),
+                plan.postgres.max_connections,
+                if host.vcpus >= 4 {
+                    "the vCPUs"
+                } else {
+                    "PostgreSQL's default max_worker_processes below 4 vCPUs"
+                }
+            )
+        }
+        "wal_buffers" => format!(
+            "3% of shared_buffers {} = {}, at most 16MB (rounded up to 16MB from 14MB) = {v}. Source: {PGTUNE}.",
+            format_kb(mem.shared_buffers_kb),
+            format_kb(3 * mem.shared_buffers_kb / 100)
+        ),
+        "autovacuum_work_mem" => format!(
+            "min(maintenance_work_mem {}, 1GB) = {v}: up to PostgreSQL 16 VACUUM uses at most 1GB for dead tuples; bounds the {} workers on 17+ (PostgreSQL docs, autovacuum_work_mem; {SEED_PG}).",
+            format_kb(mem.maintenance_work_mem_kb),
+            mem.autovacuum_max_workers
+        ),
+        "max_worker_processes" | "max_parallel_workers" => format!(
+            "{v} = the Patroni hosts' {} vCPUs (hosts.patroni.vcpus). Source: {PGTUNE}.",
+            host.vcpus
+        ),
+        "max_parallel_workers_per_gather" | "max_parallel_maintenance_workers" => format!(
+            "ceil({} vCPUs / 2), at most 4 = {v}. Source: {PGTUNE}.",
+            host.vcpus
+        ),
+        "huge_pages" => format!(
+            "{v}: shared_buffers {} is {} 2GB; PGTune sets try from 2GB. Source: {PGTUNE}.",
+            format_kb(mem.shared_buffers_kb),
+            if mem.shared_buffers_kb >= 2 * 1024 * 1024 {
+                "at least"
+            } else {
+                "below"
+            }
+        ),
+        _ => format!("{v}: {}.", p.formula),
+    }
 }
 
 /// PGTune: 3% of shared_buffers, capped at 16MB, rounded up to 16MB from 14MB, at

@@ -427,71 +427,8 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
     } else {
         0.0
     };
-    let mut details = vec![format!(
-        "Each erasure set loses the {off} drive(s) it has on {}: {} of {nn} remain; reads need {}, writes {} (cmd/erasure.go quorums).",
-        h.name,
-        nn.saturating_sub(off),
-        s.read_quorum,
-        s.write_quorum
-    )];
-    if reads {
-        details.push(format!(
-            "MinIO keeps serving while every set keeps its quorum. Raw capacity does not shrink (the node's drives come back with their data) but redundancy does: the set's existing objects now survive {} more drive failure(s) instead of {}.",
-            e.parity.saturating_sub(off),
-            e.parity
-        ));
-    }
-    if writes {
-        details.push(format!(
-            "Objects written meanwhile are stored with EC:{new_parity} instead of EC:{} (MinIO adds a parity shard per offline drive, up to half the set: optimize=availability, cmd/erasure-object.go), so each TiB of media takes {:.2} TiB of raw space instead of {:.2}: {} TiB usable at that rate.",
-            e.parity,
-            nn as f64 / nn.saturating_sub(new_parity).max(1) as f64,
-            nn as f64 / e.data().max(1) as f64,
-            round2(after)
-        ));
-    } else if reads {
-        details.push(format!(
-            "Uploads fail: {} drives of a set are left and a write needs {}. Downloads keep working.",
-            nn.saturating_sub(off),
-            s.write_quorum
-        ));
-    }
-    details.push(format!(
-        "When {} returns, MinIO heals the missing shards in the background and on read (MinIO docs, Object Healing); HAProxy stops sending requests to it meanwhile (GET /minio/health/live).",
-        h.name
-    ));
-    let (survives, verdict, why) = match (reads, writes) {
-        (true, true) => (
-            true,
-            Verdict::NPlusOne,
-            format!(
-                "Every set keeps {} of {nn} drives, at least its write quorum {}: reads and writes continue.",
-                nn.saturating_sub(off),
-                s.write_quorum
-            ),
-        ),
-        (true, false) => (
-            false,
-            Verdict::Degraded,
-            format!(
-                "Every set keeps {} of {nn} drives: enough to read (quorum {}) but not to write (quorum {}), so media uploads fail until {} is back.",
-                nn.saturating_sub(off),
-                s.read_quorum,
-                s.write_quorum,
-                h.name
-            ),
-        ),
-        _ => (
-            false,
-            Verdict::Down,
-            format!(
-                "Every set keeps {} of {nn} drives, below its read quorum {}: media is unavailable until {} is back.",
-                nn.saturating_sub(off),
-                s.read_quorum,
-                h.name
-            ),
-        ),
-    };
+    let details = minio_details(s, e, h, after, reads, writes);
+    let (survives, verdict, why) = minio_verdict(s, e, h, reads, writes);
     Outcome {
         survives,
         verdict,
@@ -529,6 +466,99 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
             },
         ],
         rule,
+    }
+}
+
+/// What happens, step by step, when a distributed pool loses the node `h` (`after`:
+/// usable TiB for new writes meanwhile).
+fn minio_details(
+    s: &ObjectStorage,
+    e: objectstore::Erasure,
+    h: &Host,
+    after: f64,
+    reads: bool,
+    writes: bool,
+) -> Vec<String> {
+    let nn = e.set_size;
+    let off = s.drives_per_set_per_node;
+    let new_parity = e.parity_with_offline(off);
+    let mut details = vec![format!(
+        "Each erasure set loses the {off} drive(s) it has on {}: {} of {nn} remain; reads need {}, writes {} (cmd/erasure.go quorums).",
+        h.name,
+        nn.saturating_sub(off),
+        s.read_quorum,
+        s.write_quorum
+    )];
+    if reads {
+        details.push(format!(
+            "MinIO keeps serving while every set keeps its quorum. Raw capacity does not shrink (the node's drives come back with their data) but redundancy does: the set's existing objects now survive {} more drive failure(s) instead of {}.",
+            e.parity.saturating_sub(off),
+            e.parity
+        ));
+    }
+    if writes {
+        details.push(format!(
+            "Objects written meanwhile are stored with EC:{new_parity} instead of EC:{} (MinIO adds a parity shard per offline drive, up to half the set: optimize=availability, cmd/erasure-object.go), so each TiB of media takes {:.2} TiB of raw space instead of {:.2}: {} TiB usable at that rate.",
+            e.parity,
+            nn as f64 / nn.saturating_sub(new_parity).max(1) as f64,
+            nn as f64 / e.data().max(1) as f64,
+            round2(after)
+        ));
+    } else if reads {
+        details.push(format!(
+            "Uploads fail: {} drives of a set are left and a write needs {}. Downloads keep working.",
+            nn.saturating_sub(off),
+            s.write_quorum
+        ));
+    }
+    details.push(format!(
+        "When {} returns, MinIO heals the missing shards in the background and on read (MinIO docs, Object Healing); HAProxy stops sending requests to it meanwhile (GET /minio/health/live).",
+        h.name
+    ));
+    details
+}
+
+/// Survives, the verdict and why, from whether every set keeps its read and write quorum.
+fn minio_verdict(
+    s: &ObjectStorage,
+    e: objectstore::Erasure,
+    h: &Host,
+    reads: bool,
+    writes: bool,
+) -> (bool, Verdict, String) {
+    let nn = e.set_size;
+    let off = s.drives_per_set_per_node;
+    match (reads, writes) {
+        (true, true) => (
+            true,
+            Verdict::NPlusOne,
+            format!(
+                "Every set keeps {} of {nn} drives, at least its write quorum {}: reads and writes continue.",
+                nn.saturating_sub(off),
+                s.write_quorum
+            ),
+        ),
+        (true, false) => (
+            false,
+            Verdict::Degraded,
+            format!(
+                "Every set keeps {} of {nn} drives: enough to read (quorum {}) but not to write (quorum {}), so media uploads fail until {} is back.",
+                nn.saturating_sub(off),
+                s.read_quorum,
+                s.write_quorum,
+                h.name
+            ),
+        ),
+        _ => (
+            false,
+            Verdict::Down,
+            format!(
+                "Every set keeps {} of {nn} drives, below its read quorum {}: media is unavailable until {} is back.",
+                nn.saturating_sub(off),
+                s.read_quorum,
+                h.name
+            ),
+        ),
     }
 }
 

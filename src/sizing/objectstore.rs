@@ -472,13 +472,25 @@ pub fn object_storage(plan: &Plan) -> ObjectStorage {
 /// How the figure at `path` (relative to this section, e.g. `usable-tib`) was
 /// computed, in a sentence with the numbers and the source; None for plain inputs.
 pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
-    let (n, m, k) = (s.set_size, s.parity, s.data_drives);
-    let refused = || {
-        s.problem
-            .clone()
-            .unwrap_or_else(|| "MinIO refuses this layout.".to_string())
-    };
-    let text = match path {
+    if let Some(rest) = path.strip_prefix("parity-options[") {
+        return parity_option(s, rest);
+    }
+    pool(s, path)
+        .or_else(|| parity_and_quorums(plan, s, path))
+        .or_else(|| tolerance(s, path))
+        .or_else(|| others(s, path))
+}
+
+/// What MinIO says when it refuses the layout.
+fn refused(s: &ObjectStorage) -> String {
+    s.problem
+        .clone()
+        .unwrap_or_else(|| "MinIO refuses this layout.".to_string())
+}
+
+/// The pool: its mode, drives, raw size and erasure sets.
+fn pool(s: &ObjectStorage, path: &str) -> Option<String> {
+    Some(match path {
         "layout" => format!(
             "{} node(s) × {} drive(s): {}. MinIO runs single-drive (no erasure coding) on one drive, erasure-coded over the drives on one node, and distributed over several nodes (MinIO docs, Deployment topologies).",
             s.nodes,
@@ -497,7 +509,7 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             "{} drives × {} TiB = {} TiB on each node.",
             s.drives_per_node, s.drive_tib, s.tib_per_node
         ),
-        "set-size" | "sets" if s.set_size == 0 => refused(),
+        "set-size" | "sets" if s.set_size == 0 => refused(s),
         "set-size" | "sets" if s.layout == Mode::SingleDrive => {
             "One drive: MinIO's single-drive mode stores each object whole, a set of 1 with parity 0 (storageclass.DefaultParityBlocks(1) = 0).".to_string()
         }
@@ -510,6 +522,14 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             s.sets,
             s.set_size
         ),
+        _ => return None,
+    })
+}
+
+/// Parity (default, largest, in effect), data drives, usable space and the quorums.
+fn parity_and_quorums(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
+    let (n, m, k) = (s.set_size, s.parity, s.data_drives);
+    Some(match path {
         "default-parity" => format!(
             "MinIO's default STANDARD parity for a set of {n}: EC:{} (sets of 2–3 EC:1, 4–5 EC:2, 6–7 EC:3, 8–16 EC:4; storageclass.DefaultParityBlocks).",
             s.default_parity
@@ -518,7 +538,7 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             "At most half the set: {n} / 2 = EC:{} (storageclass.ValidateParity; MinIO docs, Erasure Coding: parity between EC:0 and half the set).",
             s.max_parity
         ),
-        "parity" if s.refused => refused(),
+        "parity" if s.refused => refused(s),
         "parity" if plan.minio.parity == 0 => format!(
             "minio.parity is 0, so MinIO's default for a set of {n}: EC:{m} (storageclass.DefaultParityBlocks)."
         ),
@@ -526,21 +546,21 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             "minio.parity = {m}: the bundle sets MINIO_STORAGE_CLASS_STANDARD=EC:{m} (valid: at most {} for a set of {n}; storageclass.ValidateParity).",
             s.max_parity
         ),
-        "data-drives" if s.refused => refused(),
+        "data-drives" if s.refused => refused(s),
         "data-drives" => format!(
             "K = N − M = {n} − {m} = {k} data drives per set (MinIO docs, Erasure Coding: N = K + M)."
         ),
-        "usable-tib" if s.refused => format!("0 TiB: {}", refused()),
+        "usable-tib" if s.refused => format!("0 TiB: {}", refused(s)),
         "usable-tib" => format!(
             "raw × K / N = {} TiB × {k} / {n} = {} TiB (MinIO docs, Erasure Coding: each object takes N / K of its size; docs/erasure/storage-class README, storage usage ratio N / D).",
             s.raw_tib, s.usable_tib
         ),
-        "read-quorum" if s.refused => refused(),
+        "read-quorum" if s.refused => refused(s),
         "read-quorum" => format!(
             "K = {n} − {m} = {} drives of each set must answer for a read (cmd/erasure.go defaultRQuorum).",
             s.read_quorum
         ),
-        "write-quorum" if s.refused => refused(),
+        "write-quorum" if s.refused => refused(s),
         "write-quorum" => {
             if k == m && m > 0 {
                 format!(
@@ -554,7 +574,15 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
                 )
             }
         }
-        "drives-per-set-per-node" if s.set_size == 0 => refused(),
+        _ => return None,
+    })
+}
+
+/// Drives of a set per node and the drive and node failures tolerated.
+fn tolerance(s: &ObjectStorage, path: &str) -> Option<String> {
+    let n = s.set_size;
+    Some(match path {
+        "drives-per-set-per-node" if s.set_size == 0 => refused(s),
         "drives-per-set-per-node" if s.layout != Mode::Distributed => format!(
             "One node holds the whole set: {} drive(s).",
             s.drives_per_set_per_node
@@ -563,19 +591,17 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             "MinIO expands hosts fastest, so each set of {n} spreads evenly: {n} / {} nodes = {} drive(s) of a set per node (at least 1; minio/pkg ellipses.argExpander).",
             s.nodes, s.drives_per_set_per_node
         ),
-        "drive-failures-tolerated" if s.refused => refused(),
+        "drive-failures-tolerated" if s.refused => refused(s),
         "drive-failures-tolerated" => format!(
             "N − read quorum = {n} − {} = {} drive(s) of each set may fail with every object still readable; MinIO rebuilds their shards when they return (healing).",
             s.read_quorum, s.drive_failures_tolerated
         ),
-        "drive-failures-tolerated-for-writes" if s.refused => refused(),
+        "drive-failures-tolerated-for-writes" if s.refused => refused(s),
         "drive-failures-tolerated-for-writes" => format!(
             "N − write quorum = {n} − {} = {} drive(s) of each set may fail with uploads still accepted. Objects written meanwhile get one more parity shard per offline drive, up to N/2 (optimize=availability, cmd/erasure-object.go).",
             s.write_quorum, s.drive_failures_tolerated_for_writes
         ),
-        "node-failures-tolerated" | "node-failures-tolerated-for-writes" if s.refused => {
-            refused()
-        }
+        "node-failures-tolerated" | "node-failures-tolerated-for-writes" if s.refused => refused(s),
         "node-failures-tolerated" | "node-failures-tolerated-for-writes"
             if s.layout != Mode::Distributed =>
         {
@@ -591,6 +617,14 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             s.drives_per_set_per_node,
             s.node_failures_tolerated_for_writes
         ),
+        _ => return None,
+    })
+}
+
+/// MinIO's RAM guidance, the parity options as a whole, whether MinIO refuses.
+fn others(s: &ObjectStorage, path: &str) -> Option<String> {
+    let n = s.set_size;
+    Some(match path {
         "ram-guidance-gib" => format!(
             "{} TiB per node → {} GiB (MinIO hardware checklist, memory: ≤ 1 TiB 8 GiB, ≤ 10 TiB 16 GiB, ≤ 100 TiB 32 GiB, more 64 GiB).",
             s.tib_per_node, s.ram_guidance_gib
@@ -599,51 +633,57 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             "Every parity MinIO accepts for a set of {n}: EC:1 to EC:{} (half the set); each trades usable space (raw × (N − M) / N) for failures tolerated (N − quorum).",
             s.max_parity
         ),
-        p if p.starts_with("parity-options[") => {
-            let (i, key) = p["parity-options[".len()..].split_once(']')?;
-            let o = s.parity_options.get(i.parse::<usize>().ok()?)?;
-            let (pm, pk) = (o.parity, o.data_drives);
-            match key {
-                ".parity" | ".in-effect" => return None,
-                ".data-drives" => format!("K = {n} − {pm} = {pk}."),
-                ".usable-tib" => format!(
-                    "{} TiB × {pk} / {n} = {} TiB at EC:{pm}.",
-                    s.raw_tib, o.usable_tib
-                ),
-                ".read-quorum" => format!("K = {} drives at EC:{pm} (cmd/erasure.go).", o.read_quorum),
-                ".write-quorum" => format!(
-                    "{} drives at EC:{pm}: K{} (cmd/erasure.go defaultWQuorum).",
-                    o.write_quorum,
-                    if pk == pm { " + 1, parity being half the set" } else { "" }
-                ),
-                ".drive-failures-tolerated" => format!(
-                    "{n} − {} = {} drives per set for reads at EC:{pm}.",
-                    o.read_quorum, o.drive_failures_tolerated
-                ),
-                ".drive-failures-tolerated-for-writes" => format!(
-                    "{n} − {} = {} drives per set for writes at EC:{pm}.",
-                    o.write_quorum, o.drive_failures_tolerated_for_writes
-                ),
-                ".node-failures-tolerated" => format!(
-                    "⌊{} / {}⌋ = {} node(s) for reads at EC:{pm}.",
-                    o.drive_failures_tolerated, s.drives_per_set_per_node, o.node_failures_tolerated
-                ),
-                ".node-failures-tolerated-for-writes" => format!(
-                    "⌊{} / {}⌋ = {} node(s) for writes at EC:{pm}.",
-                    o.drive_failures_tolerated_for_writes,
-                    s.drives_per_set_per_node,
-                    o.node_failures_tolerated_for_writes
-                ),
-                _ => return None,
-            }
-        }
         "refused" | "problem" => match &s.problem {
             Some(p) => p.clone(),
             None => "MinIO starts with this layout and parity (set size from cmd/endpoint-ellipses.go, parity within storageclass.ValidateParity).".to_string(),
         },
         _ => return None,
-    };
-    Some(text)
+    })
+}
+
+/// One row of the parity options: `rest` is the path after `parity-options[`.
+fn parity_option(s: &ObjectStorage, rest: &str) -> Option<String> {
+    let n = s.set_size;
+    let (i, key) = rest.split_once(']')?;
+    let o = s.parity_options.get(i.parse::<usize>().ok()?)?;
+    let (pm, pk) = (o.parity, o.data_drives);
+    Some(match key {
+        ".parity" | ".in-effect" => return None,
+        ".data-drives" => format!("K = {n} − {pm} = {pk}."),
+        ".usable-tib" => format!(
+            "{} TiB × {pk} / {n} = {} TiB at EC:{pm}.",
+            s.raw_tib, o.usable_tib
+        ),
+        ".read-quorum" => format!("K = {} drives at EC:{pm} (cmd/erasure.go).", o.read_quorum),
+        ".write-quorum" => format!(
+            "{} drives at EC:{pm}: K{} (cmd/erasure.go defaultWQuorum).",
+            o.write_quorum,
+            if pk == pm {
+                " + 1, parity being half the set"
+            } else {
+                ""
+            }
+        ),
+        ".drive-failures-tolerated" => format!(
+            "{n} − {} = {} drives per set for reads at EC:{pm}.",
+            o.read_quorum, o.drive_failures_tolerated
+        ),
+        ".drive-failures-tolerated-for-writes" => format!(
+            "{n} − {} = {} drives per set for writes at EC:{pm}.",
+            o.write_quorum, o.drive_failures_tolerated_for_writes
+        ),
+        ".node-failures-tolerated" => format!(
+            "⌊{} / {}⌋ = {} node(s) for reads at EC:{pm}.",
+            o.drive_failures_tolerated, s.drives_per_set_per_node, o.node_failures_tolerated
+        ),
+        ".node-failures-tolerated-for-writes" => format!(
+            "⌊{} / {}⌋ = {} node(s) for writes at EC:{pm}.",
+            o.drive_failures_tolerated_for_writes,
+            s.drives_per_set_per_node,
+            o.node_failures_tolerated_for_writes
+        ),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

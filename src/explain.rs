@@ -25,11 +25,58 @@ pub fn explain(plan: &Plan, report: &Report, path: &str) -> Option<String> {
         }
         "calls" => sizing::calls::explain(plan, &report.calls, rest.strip_prefix('.')?),
         "failures" => sizing::failures::explain(plan, &report.failures, rest),
-        "synapse" => synapse(plan, report, rest.strip_prefix('.')?),
-        "hosts" => hosts(plan, report, rest),
-        "connections" => connections(plan, report, rest.strip_prefix('.')?),
-        "postgres" => postgres_parameter(report, rest.strip_prefix(".parameters.")?),
-        "summary" => summary(report, rest.strip_prefix('.')?),
+        _ => budgets(plan, report, &parts(path)?),
+    }
+}
+
+/// One step of a report path: a key or a list position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part<'a> {
+    Key(&'a str),
+    At(usize),
+}
+
+/// `hosts[0].items[2].gib` → `hosts`, 0, `items`, 2, `gib`; None when a bracket is not
+/// a position or something follows one but a dot or another bracket.
+fn parts(path: &str) -> Option<Vec<Part<'_>>> {
+    let mut out = Vec::new();
+    for segment in path.split('.') {
+        let (key, mut rest) = segment.split_at(segment.find('[').unwrap_or(segment.len()));
+        out.push(Part::Key(key));
+        while !rest.is_empty() {
+            let (at, after) = rest.strip_prefix('[')?.split_once(']')?;
+            out.push(Part::At(at.parse().ok()?));
+            rest = after;
+        }
+    }
+    Some(out)
+}
+
+/// The budgets engine's own sections, by the path's parts.
+fn budgets(plan: &Plan, report: &Report, parts: &[Part<'_>]) -> Option<String> {
+    use Part::{At, Key};
+    match *parts {
+        [Key("synapse"), Key(key)] => synapse(plan, report, key),
+        [Key("hosts"), At(i), Key("items"), At(j), Key(field)] => {
+            let h = report.hosts.get(i)?;
+            item_explanation(h, h.items.get(j)?, field)
+        }
+        [Key("hosts"), At(i), Key(key)] => hosts(plan, report, i, key),
+        [
+            Key("connections"),
+            Key("postgres-reserved"),
+            At(i),
+            Key("count"),
+        ] => {
+            let r = report.connections.postgres_reserved.get(i)?;
+            Some(format!(
+                "{} connections reserved for {}. Source: {}.",
+                r.count, r.name, r.source
+            ))
+        }
+        [Key("connections"), Key(key)] => connections(plan, report, key),
+        [Key("postgres"), Key("parameters"), Key(name)] => postgres_parameter(report, name),
+        [Key("summary"), Key(key)] => summary(report, key),
         _ => None,
     }
 }
@@ -121,13 +168,6 @@ fn split_head(path: &str) -> (&str, &str) {
     path.split_at(end)
 }
 
-/// `[3].rest` → (3, ".rest").
-fn index(rest: &str) -> Option<(usize, &str)> {
-    let rest = rest.strip_prefix('[')?;
-    let close = rest.find(']')?;
-    Some((rest[..close].parse().ok()?, &rest[close + 1..]))
-}
-
 fn number(x: f64) -> String {
     // Rust prints the shortest form that reads back the same (0.5, 10, 1.5).
     format!("{x}")
@@ -192,16 +232,9 @@ fn synapse(plan: &Plan, report: &Report, key: &str) -> Option<String> {
     })
 }
 
-fn hosts(plan: &Plan, report: &Report, rest: &str) -> Option<String> {
-    let (i, rest) = index(rest)?;
+fn hosts(plan: &Plan, report: &Report, i: usize, key: &str) -> Option<String> {
     let h = report.hosts.get(i)?;
     let role = Role::ALL.get(i).copied()?;
-    let key = rest.strip_prefix('.')?;
-    if let Some(item_path) = key.strip_prefix("items") {
-        let (j, field) = index(item_path)?;
-        let item = h.items.get(j)?;
-        return item_explanation(h, item, field.strip_prefix('.')?);
-    }
     let ram = Gib(h.ram_gib.saturating_mul(100));
     Some(match key {
         "ram-needed-gib" => {
@@ -275,19 +308,6 @@ fn item_explanation(h: &sizing::HostBudget, item: &sizing::Item, field: &str) ->
 
 fn connections(plan: &Plan, report: &Report, key: &str) -> Option<String> {
     let c = &report.connections;
-    if let Some(rest) = key
-        .strip_prefix("postgres-reserved")
-        .filter(|r| r.starts_with('['))
-    {
-        let (i, field) = index(rest)?;
-        let r = c.postgres_reserved.get(i)?;
-        return (field == ".count").then(|| {
-            format!(
-                "{} connections reserved for {}. Source: {}.",
-                r.count, r.name, r.source
-            )
-        });
-    }
     Some(match key {
         "synapse-processes" => format!(
             "1 main process + {} workers = {} Synapse processes, each with its own database pool.",
@@ -650,6 +670,22 @@ mod tests {
             index_shape("hosts[3].items[12].gib"),
             "hosts[*].items[*].gib"
         );
+    }
+
+    #[test]
+    fn paths_in_parts() {
+        use Part::{At, Key};
+        assert_eq!(
+            parts("hosts[0].items[12].gib"),
+            Some(vec![Key("hosts"), At(0), Key("items"), At(12), Key("gib")])
+        );
+        assert_eq!(
+            parts("summary.errors"),
+            Some(vec![Key("summary"), Key("errors")])
+        );
+        for bad in ["hosts[x]", "hosts[", "hosts[0]x.gib", "hosts[-1]"] {
+            assert_eq!(parts(bad), None, "{bad}");
+        }
     }
 
     #[test]

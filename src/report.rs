@@ -361,7 +361,7 @@ impl Report {
                 o,
                 "  {:<12} {:<10} {:<9} N+1: {}  {}",
                 f.host,
-                f.role,
+                f.role.key(),
                 f.verdict,
                 if f.n_plus_one { "yes" } else { "no " },
                 f.why

@@ -555,7 +555,7 @@ fn failures_list_the_worst_host_of_each_deployed_role() {
     let got: Vec<(&str, &str, &str)> = r
         .failures
         .iter()
-        .map(|f| (f.host.as_str(), f.role, f.verdict.key()))
+        .map(|f| (f.host.as_str(), f.role.key(), f.verdict.key()))
         .collect();
     assert_eq!(
         got,

@@ -119,7 +119,9 @@ impl PartialEq<&str> for Verdict {
 pub struct Failure {
     /// The host lost, by its short name (`patroni1`).
     pub host: String,
-    pub role: &'static str,
+    /// Serialized as its key (`patroni`).
+    #[serde(serialize_with = "role_key")]
+    pub role: Role,
     /// The service keeps running with the plan's load.
     pub survives: bool,
     pub why: String,
@@ -134,6 +136,10 @@ pub struct Failure {
     pub capacity: Vec<Capacity>,
     /// The rule the verdict follows, with its sources.
     pub rule: String,
+}
+
+fn role_key<S: serde::Serializer>(role: &Role, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(role.key())
 }
 
 /// Every host of the plan, by short name, in the topology's order (the host picker).
@@ -222,7 +228,7 @@ fn analyse(cx: &Cx<'_>, h: &Host) -> Failure {
     };
     Failure {
         host: h.name.clone(),
-        role: h.role.key(),
+        role: h.role,
         survives: o.survives,
         why: o.why,
         verdict: o.verdict,

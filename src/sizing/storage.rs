@@ -65,6 +65,24 @@ pub enum DiskId {
     Synapse,
 }
 
+impl Serialize for DiskId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl std::fmt::Display for DiskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.key())
+    }
+}
+
+impl PartialEq<&str> for DiskId {
+    fn eq(&self, other: &&str) -> bool {
+        self.key() == *other
+    }
+}
+
 impl DiskId {
     pub const ALL: [DiskId; 5] = [
         DiskId::Patroni,
@@ -168,7 +186,8 @@ pub struct Rates {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Disk {
-    pub id: &'static str,
+    /// Serialized as its key (`patroni`, `minio`, …).
+    pub id: DiskId,
     pub label: &'static str,
     /// Hosts of the role; each holds what the disk lists (Patroni: a full copy each).
     pub hosts: u64,
@@ -656,7 +675,7 @@ pub fn storage(plan: &Plan) -> Storage {
         .iter()
         .map(|&id| disk(plan, &m, id, usable_tib))
         .collect();
-    let months_until_full = disks.iter().map(|d| (d.id, d.month_full)).collect();
+    let months_until_full = disks.iter().map(|d| (d.id.key(), d.month_full)).collect();
     Storage {
         months,
         full_percent: r1(m.share * 100.0),
@@ -769,7 +788,7 @@ fn disk(plan: &Plan, m: &Model, id: DiskId, usable_tib: f64) -> Disk {
         })
         .collect();
     Disk {
-        id: id.key(),
+        id,
         label: id.label(),
         hosts: plan.host(id.role()).count,
         capacity_path: id.capacity_path(),
@@ -805,7 +824,7 @@ pub fn explain(plan: &Plan, section: &Storage, path: &str) -> Option<String> {
         ));
     }
     if let Some(id) = path.strip_prefix("months-until-full.") {
-        let d = section.disks.iter().find(|d| d.id == id)?;
+        let d = section.disks.iter().find(|d| d.id.key() == id)?;
         return Some(fill_sentence(d, section, &full));
     }
     if let Some(rate) = path.strip_prefix("rates.") {

@@ -266,7 +266,7 @@ pub fn failures_view(c: &Computed) -> impl IntoView + use<> {
                 })
                 .collect_view();
             view! {
-                <tr data-role=f.role>
+                <tr data-role=f.role.key()>
                     <th scope="row">{metric(c, p("role"), Unit::Plain)}</th>
                     <td><code>{metric(c, p("host"), Unit::Plain)}</code></td>
                     <td><span class=verdict_class(f.verdict)>{metric(c, p("verdict"), Unit::Plain)}</span></td>

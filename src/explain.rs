@@ -6,12 +6,13 @@
 //! itself (`synapse.*`, `hosts[i].*`, `connections.*`, `postgres.parameters.*`,
 //! `summary.*`); the storage, object-storage, calls and failures sections answer
 //! through their own modules' `explain`. Plain inputs echoed back (a host count, a
-//! label, a finding's text) have no explanation: [`is_input_echo`] lists them.
+//! label, a finding's text) have no explanation: the figure table (`report::figures`)
+//! marks them inputs ([`is_input_echo`]).
 
 use crate::assumptions::{self as a, Assumption};
 use crate::format::group;
 use crate::plan::{Plan, Role, WorkerKind};
-use crate::report::Report;
+use crate::report::{Report, figures};
 use crate::sizing::{self, Gib};
 
 /// How the figure at `path` was computed; None for a plain input echoed back, a text,
@@ -81,45 +82,10 @@ fn budgets(plan: &Plan, report: &Report, parts: &[Part<'_>]) -> Option<String> {
     }
 }
 
-/// The report paths that are the plan's own inputs (or texts) shown back, with no
-/// computation to explain. Index positions are written `[*]`.
-pub const INPUT_ECHOES: &[&str] = &[
-    "schema",
-    "plan.name",
-    "plan.domain",
-    "plan.users-registered",
-    "plan.users-peak-concurrent",
-    "synapse.ram-formula",
-    "synapse.workers[*].type",
-    "synapse.workers[*].count",
-    "hosts[*].role",
-    "hosts[*].label",
-    "hosts[*].count",
-    "hosts[*].ram-gib",
-    "hosts[*].vcpus",
-    "hosts[*].items[*].name",
-    "hosts[*].items[*].category",
-    "hosts[*].items[*].formula",
-    "hosts[*].items[*].source",
-    "connections.cp-max",
-    "connections.pgbouncer-pool-mode",
-    "connections.pgbouncer-max-client-conn",
-    "connections.postgres-max-connections",
-    "connections.postgres-reserved[*].name",
-    "connections.postgres-reserved[*].source",
-    "postgres.formulas.*",
-    "findings[*].*",
-    "assumptions[*].*",
-];
-
-/// Whether `path` is one of [`INPUT_ECHOES`] (indices and the last key may be anything
-/// where the pattern says `[*]` or `*`).
+/// Whether `path` is one of the plan's own inputs (or a text) shown back, with no
+/// computation to explain: the figure table (`report::figures`) says so.
 pub fn is_input_echo(path: &str) -> bool {
-    let shape = index_shape(path);
-    INPUT_ECHOES.iter().any(|p| match p.strip_suffix('*') {
-        Some(prefix) if !prefix.ends_with('[') => shape.starts_with(prefix),
-        _ => shape == *p,
-    })
+    figures::find(path).is_some_and(|f| f.input)
 }
 
 /// Whether the figure at `path` (with this value) has a computation to show. Cheap, so

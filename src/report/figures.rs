@@ -2,7 +2,7 @@
 //! more is better, and for lists the field that names an item across two reports.
 //!
 //! The comparison reads which way is better and how lists align from here, the page's
-//! compare view its units; a test (`tests/figures.rs`) checks that every leaf of the
+//! compare view its units, the explanations which figures are inputs shown back; a test (`tests/figures.rs`) checks that every leaf of the
 //! named plans' reports is declared here, that every declared path is in one of them,
 //! and that every path the page, the comparison and the explanations use is declared.
 //! Paths are written as [`shape`] gives them: list positions `[*]`; a last segment `*`
@@ -26,10 +26,28 @@ pub struct Figure {
     /// How a number of it is shown (text and flags: `Plain`).
     pub unit: Unit,
     pub better: Direction,
+    /// One of the plan's own inputs (or a text) shown back: nothing computed to explain.
+    pub input: bool,
 }
 
+/// A computed figure.
 const fn fig(path: &'static str, unit: Unit, better: Direction) -> Figure {
-    Figure { path, unit, better }
+    Figure {
+        path,
+        unit,
+        better,
+        input: false,
+    }
+}
+
+/// An input of the plan (or a text) shown back as entered.
+const fn input(path: &'static str, unit: Unit) -> Figure {
+    Figure {
+        path,
+        unit,
+        better: Direction::Neutral,
+        input: true,
+    }
 }
 
 use Direction::{HigherIsBetter as H, LowerIsBetter as L, Neutral as N};
@@ -37,51 +55,51 @@ use Unit::{Count, Gib, Percent, Plain};
 
 /// Every figure, in the report's order.
 pub const FIGURES: &[Figure] = &[
-    fig("schema", Count, N),
-    fig("plan.name", Plain, N),
-    fig("plan.domain", Plain, N),
-    fig("plan.users-registered", Count, N),
-    fig("plan.users-peak-concurrent", Count, N),
+    input("schema", Count),
+    input("plan.name", Plain),
+    input("plan.domain", Plain),
+    input("plan.users-registered", Count),
+    input("plan.users-peak-concurrent", Count),
     fig("synapse.process-count", Count, N),
     fig("synapse.worker-count", Count, N),
     fig("synapse.ram-per-process-gib", Gib, N),
     fig("synapse.ram-total-gib", Gib, N),
-    fig("synapse.ram-formula", Plain, N),
+    input("synapse.ram-formula", Plain),
     fig("synapse.cache-autotuning-max-gib", Gib, N),
     fig("synapse.cache-autotuning-target-gib", Gib, N),
     fig("synapse.cache-autotuning-min-ttl", Plain, N),
-    fig("synapse.workers[*].type", Plain, N),
-    fig("synapse.workers[*].count", Count, N),
-    fig("hosts[*].role", Plain, N),
-    fig("hosts[*].label", Plain, N),
-    fig("hosts[*].count", Count, N),
-    fig("hosts[*].ram-gib", Gib, N),
-    fig("hosts[*].vcpus", Count, N),
+    input("synapse.workers[*].type", Plain),
+    input("synapse.workers[*].count", Count),
+    input("hosts[*].role", Plain),
+    input("hosts[*].label", Plain),
+    input("hosts[*].count", Count),
+    input("hosts[*].ram-gib", Gib),
+    input("hosts[*].vcpus", Count),
     fig("hosts[*].ram-needed-gib", Gib, N),
     fig("hosts[*].ram-free-gib", Gib, H),
     fig("hosts[*].ram-used-percent", Percent, L),
-    fig("hosts[*].items[*].name", Plain, N),
-    fig("hosts[*].items[*].category", Plain, N),
+    input("hosts[*].items[*].name", Plain),
+    input("hosts[*].items[*].category", Plain),
     fig("hosts[*].items[*].count", Count, N),
     fig("hosts[*].items[*].each-gib", Gib, N),
     fig("hosts[*].items[*].gib", Gib, N),
-    fig("hosts[*].items[*].formula", Plain, N),
-    fig("hosts[*].items[*].source", Plain, N),
+    input("hosts[*].items[*].formula", Plain),
+    input("hosts[*].items[*].source", Plain),
     fig("postgres.parameters.*", Plain, N),
-    fig("postgres.formulas.*", Plain, N),
+    input("postgres.formulas.*", Plain),
     fig("connections.synapse-processes", Count, N),
-    fig("connections.cp-max", Count, N),
+    input("connections.cp-max", Count),
     fig("connections.synapse-pool-total", Count, N),
-    fig("connections.pgbouncer-pool-mode", Plain, N),
-    fig("connections.pgbouncer-max-client-conn", Count, N),
+    input("connections.pgbouncer-pool-mode", Plain),
+    input("connections.pgbouncer-max-client-conn", Count),
     fig("connections.pgbouncer-instances", Count, N),
     fig("connections.pgbouncer-pools", Count, N),
     fig("connections.pgbouncer-server-connections", Count, N),
     fig("connections.pgbouncer-file-descriptors", Count, N),
-    fig("connections.postgres-max-connections", Count, N),
-    fig("connections.postgres-reserved[*].name", Plain, N),
+    input("connections.postgres-max-connections", Count),
+    input("connections.postgres-reserved[*].name", Plain),
     fig("connections.postgres-reserved[*].count", Count, N),
-    fig("connections.postgres-reserved[*].source", Plain, N),
+    input("connections.postgres-reserved[*].source", Plain),
     fig("connections.postgres-reserved-total", Count, N),
     fig("connections.postgres-available", Count, H),
     fig("connections.haproxy-maxconn", Count, N),
@@ -241,11 +259,11 @@ pub const FIGURES: &[Figure] = &[
     fig("failures[*].capacity[*].after", Count, N),
     fig("failures[*].capacity[*].formula", Plain, N),
     fig("failures[*].rule", Plain, N),
-    fig("findings[*].*", Plain, N),
+    input("findings[*].*", Plain),
     fig("summary.errors", Count, L),
     fig("summary.warnings", Count, L),
     fig("summary.infos", Count, N),
-    fig("assumptions[*].*", Plain, N),
+    input("assumptions[*].*", Plain),
 ];
 
 /// The lists of the report and the field that names an item in both reports of a

@@ -85,7 +85,7 @@ fn objects(plan: &Plan, s: &ObjectStorage, out: &mut Out) {
             format!(
                 "One MinIO node ({} drive(s)): losing the host stops media until it is back{}.",
                 s.drives_per_node,
-                if s.layout == "single-drive" {
+                if s.layout == Mode::SingleDrive {
                     ", and a failed drive loses media (no erasure coding)"
                 } else {
                     ""

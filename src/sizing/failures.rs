@@ -107,12 +107,6 @@ impl std::fmt::Display for Verdict {
     }
 }
 
-impl PartialEq<&str> for Verdict {
-    fn eq(&self, other: &&str) -> bool {
-        self.key() == *other
-    }
-}
-
 /// One entry of the JSON list `failures`: a host of a role lost.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -109,12 +109,6 @@ impl std::fmt::Display for Mode {
     }
 }
 
-impl PartialEq<&str> for Mode {
-    fn eq(&self, other: &&str) -> bool {
-        self.key() == *other
-    }
-}
-
 /// The erasure layout MinIO derives for one pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Erasure {

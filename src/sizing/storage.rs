@@ -50,8 +50,6 @@ pub const PGDUMP_KEEP: u64 = 2;
 /// The bundle's Prometheus scrape interval (src/bundle/monitoring.rs `SCRAPE_INTERVAL_S`,
 /// after Synapse's docs/metrics-howto.md); tests/storage.rs checks prometheus.yml.
 pub const PROMETHEUS_SCRAPE_INTERVAL_S: u64 = 15;
-/// PostgreSQL's default max_wal_size, when the parameters do not set one.
-const DEFAULT_MAX_WAL_GIB: f64 = 1.0;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
@@ -74,12 +72,6 @@ impl Serialize for DiskId {
 impl std::fmt::Display for DiskId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.pad(self.key())
-    }
-}
-
-impl PartialEq<&str> for DiskId {
-    fn eq(&self, other: &&str) -> bool {
-        self.key() == *other
     }
 }
 
@@ -367,11 +359,8 @@ impl Model {
         let db0 = db_empty + registered as f64 * kib_per_user / (1024.0 * 1024.0);
         let db_day = stored_events * bytes_per_event / GIB;
         let wal_amp = share_of(plan, &a::WAL_AMPLIFICATION, f64::MAX);
-        let max_wal = crate::sizing::postgres::parameters(plan)
-            .iter()
-            .find(|p| p.name == "max_wal_size")
-            .and_then(|p| p.size)
-            .map_or(DEFAULT_MAX_WAL_GIB, |s| s.gib());
+        // The parameter the bundle writes, read as its size (not its text).
+        let max_wal = crate::sizing::postgres::MAX_WAL_SIZE.gib();
         let thumbs = share_of(plan, &a::MEDIA_THUMBNAIL_SHARE, f64::MAX);
         let remote_share = match act.federation {
             Federation::None => 0.0,

@@ -403,13 +403,8 @@ fn finding_keys(j: &J) -> Vec<FindingKey> {
         .collect()
 }
 
-/// Prose that changes with the figures it explains: left out of the capacity deltas
-/// (the figures themselves are compared).
-const PROSE: &[&str] = &[
-    "why", "formula", "source", "about", "label", "note", "message",
-];
-
-/// Every leaf under `v` with its key. A list whose items the figure table names by a
+/// Every leaf under `v` with its key, less the prose about figures (the figure table's
+/// `prose`: a why, a formula; the figures themselves are compared). A list whose items the figure table names by a
 /// field (`report::figures::LISTS`: failures by role, disks by id) is aligned by it when
 /// every item has a distinct one, so a role both plans deploy is compared with itself
 /// even when other roles come or go; other lists by position.
@@ -417,10 +412,11 @@ fn leaves(v: &J, key: String, out: &mut Vec<(String, J)>) {
     match v {
         J::Object(m) => {
             for (k, x) in m {
-                if PROSE.contains(&k.as_str()) {
+                let at = format!("{key}.{k}");
+                if crate::report::figures::find(&at).is_some_and(|f| f.prose) {
                     continue;
                 }
-                leaves(x, format!("{key}.{k}"), out);
+                leaves(x, at, out);
             }
         }
         J::Array(list) if !list.is_empty() => {

@@ -28,6 +28,9 @@ pub struct Figure {
     pub better: Direction,
     /// One of the plan's own inputs (or a text) shown back: nothing computed to explain.
     pub input: bool,
+    /// Prose that changes with the figures it explains (a why, a formula, a source, a
+    /// label): a comparison compares the figures, not it.
+    pub prose: bool,
 }
 
 /// A computed figure.
@@ -37,6 +40,7 @@ const fn fig(path: &'static str, unit: Unit, better: Direction) -> Figure {
         unit,
         better,
         input: false,
+        prose: false,
     }
 }
 
@@ -47,6 +51,18 @@ const fn input(path: &'static str, unit: Unit) -> Figure {
         unit,
         better: Direction::Neutral,
         input: true,
+        prose: false,
+    }
+}
+
+/// Prose about figures (see [`Figure::prose`]).
+const fn prose(path: &'static str) -> Figure {
+    Figure {
+        path,
+        unit: Unit::Plain,
+        better: Direction::Neutral,
+        input: true,
+        prose: true,
     }
 }
 
@@ -124,7 +140,7 @@ pub const FIGURES: &[Figure] = &[
     fig("storage.rates.incremental-backups-kept", Count, N),
     fig("storage.rates.wal-days-kept", Count, N),
     fig("storage.disks[*].id", Plain, N),
-    fig("storage.disks[*].label", Plain, N),
+    prose("storage.disks[*].label"),
     fig("storage.disks[*].hosts", Count, N),
     fig("storage.disks[*].capacity-path", Plain, N),
     fig("storage.disks[*].capacity-gib", Gib, N),
@@ -140,8 +156,8 @@ pub const FIGURES: &[Figure] = &[
     fig("storage.disks[*].items[*].now-gib", Gib, N),
     fig("storage.disks[*].items[*].end-gib", Gib, N),
     fig("storage.disks[*].items[*].growth-gib-per-month", Gib, N),
-    fig("storage.disks[*].items[*].formula", Plain, N),
-    fig("storage.disks[*].items[*].source", Plain, N),
+    prose("storage.disks[*].items[*].formula"),
+    prose("storage.disks[*].items[*].source"),
     fig("storage.disks[*].series-gib[*]", Gib, N),
     fig("storage.disks[*].series-percent[*]", Percent, N),
     fig("object-storage.layout", Plain, N),
@@ -248,7 +264,7 @@ pub const FIGURES: &[Figure] = &[
     fig("failures[*].host", Plain, N),
     fig("failures[*].role", Plain, N),
     fig("failures[*].survives", Plain, H),
-    fig("failures[*].why", Plain, N),
+    prose("failures[*].why"),
     fig("failures[*].verdict", Plain, N),
     fig("failures[*].n-plus-one", Plain, N),
     fig("failures[*].details[*]", Plain, N),
@@ -257,7 +273,7 @@ pub const FIGURES: &[Figure] = &[
     fig("failures[*].capacity[*].need", Count, N),
     fig("failures[*].capacity[*].before", Count, N),
     fig("failures[*].capacity[*].after", Count, N),
-    fig("failures[*].capacity[*].formula", Plain, N),
+    prose("failures[*].capacity[*].formula"),
     fig("failures[*].rule", Plain, N),
     input("findings[*].*", Plain),
     fig("summary.errors", Count, L),

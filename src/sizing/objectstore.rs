@@ -76,11 +76,6 @@ impl Layout {
             Layout::Distributed { .. } => Mode::Distributed,
         }
     }
-
-    /// The mode's name in the report: `single-drive`, `single-node`, `distributed`.
-    pub fn key(self) -> &'static str {
-        self.mode().key()
-    }
 }
 
 /// MinIO's mode as the report names it (JSON `object-storage.layout`).

@@ -9,7 +9,7 @@ use serde_json::Value as J;
 use synapse_planner::compare;
 use synapse_planner::explain;
 use synapse_planner::plan::Plan;
-use synapse_planner::report::{Report, figures, lookup};
+use synapse_planner::report::{Report, Unit, figures, lookup};
 
 /// Every leaf of a JSON tree with its path; every list with its path.
 fn walk(v: &J, path: String, leaves: &mut Vec<String>, lists: &mut Vec<String>) {
@@ -49,6 +49,18 @@ fn every_figure_of_the_named_plans_is_declared_and_every_declared_one_is_there()
             let f = figures::find(&path)
                 .unwrap_or_else(|| panic!("{name}: {path} is not in report::figures"));
             seen.insert(f.path);
+            // A declared unit fits the value: texts and flags are plain, numbers are not
+            // (a `*` row covers values of every kind).
+            let value = lookup(&json, &path).unwrap_or(&J::Null);
+            if !f.path.ends_with('*') {
+                match value {
+                    J::String(_) | J::Bool(_) => {
+                        assert_eq!(f.unit, Unit::Plain, "{name}: {path} = {value}")
+                    }
+                    J::Number(_) => assert_ne!(f.unit, Unit::Plain, "{name}: {path} = {value}"),
+                    _ => {}
+                }
+            }
         }
         for path in lists {
             assert!(

@@ -13,13 +13,7 @@ use crate::plan::{Plan, RawPlan, Role, presets};
 use crate::report::{Report, lookup};
 use serde_json::Value as J;
 
-/// Whether a larger value of a figure is better, worse, or neither (a size, a count).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    HigherIsBetter,
-    LowerIsBetter,
-    Neutral,
-}
+pub use crate::report::figures::Direction;
 
 /// How B compares with A on one figure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -409,29 +403,26 @@ fn finding_keys(j: &J) -> Vec<FindingKey> {
         .collect()
 }
 
-/// Prose that changes with the figures it explains: left out of the capacity deltas
-/// (the figures themselves are compared).
-const PROSE: &[&str] = &[
-    "why", "formula", "source", "about", "label", "note", "message",
-];
-
-/// Every leaf under `v` with its key. Lists of objects that each carry a distinct
-/// `role` (or `host`, or `id`) are aligned by it, so a role both plans deploy is
-/// compared with itself even when other roles come or go.
+/// Every leaf under `v` with its key, less the prose about figures (the figure table's
+/// `prose`: a why, a formula; the figures themselves are compared). A list whose items the figure table names by a
+/// field (`report::figures::LISTS`: failures by role, disks by id) is aligned by it when
+/// every item has a distinct one, so a role both plans deploy is compared with itself
+/// even when other roles come or go; other lists by position.
 fn leaves(v: &J, key: String, out: &mut Vec<(String, J)>) {
     match v {
         J::Object(m) => {
             for (k, x) in m {
-                if PROSE.contains(&k.as_str()) {
+                let at = format!("{key}.{k}");
+                if crate::report::figures::find(&at).is_some_and(|f| f.prose) {
                     continue;
                 }
-                leaves(x, format!("{key}.{k}"), out);
+                leaves(x, at, out);
             }
         }
         J::Array(list) if !list.is_empty() => {
-            let ids = ["role", "host", "id", "disk", "name"]
-                .iter()
-                .find_map(|field| {
+            let ids = crate::report::figures::list(&key)
+                .flatten()
+                .and_then(|field| {
                     let ids: Vec<&str> = list
                         .iter()
                         .filter_map(|x| x.get(field).and_then(J::as_str))
@@ -439,7 +430,7 @@ fn leaves(v: &J, key: String, out: &mut Vec<(String, J)>) {
                     let mut unique = ids.clone();
                     unique.sort_unstable();
                     unique.dedup();
-                    (ids.len() == list.len() && unique.len() == ids.len()).then_some((*field, ids))
+                    (ids.len() == list.len() && unique.len() == ids.len()).then_some((field, ids))
                 });
             for (i, x) in list.iter().enumerate() {
                 match (&ids, x) {
@@ -485,32 +476,11 @@ fn delta_values(key: &str, label: String, a: J, b: J) -> Delta {
     }
 }
 
-/// Which way is better for the figure at `key`. Headroom, capacity, tolerance and time
-/// left are better higher; use and findings better lower; the rest (sizes, counts,
-/// settings) is neither.
+/// Which way is better for the figure at `key`, as the figure table declares it
+/// (`report::figures`): headroom, capacity, tolerance and time left higher; use and
+/// findings lower; the rest (sizes, counts, settings) neither.
 pub fn direction(key: &str) -> Direction {
-    let last = key.rsplit('.').next().unwrap_or(key);
-    let higher = [
-        "ram-free-gib",
-        "postgres-available",
-        "usable-tib",
-        "drive-failures-tolerated",
-        "node-failures-tolerated",
-        "max-allocations-per-node",
-        "survives",
-    ];
-    let lower = ["ram-used-percent", "errors", "warnings"];
-    if higher.contains(&last)
-        || last.ends_with("-tolerated")
-        || key.contains(".months-until-full")
-        || last.starts_with("headroom")
-    {
-        Direction::HigherIsBetter
-    } else if lower.contains(&last) {
-        Direction::LowerIsBetter
-    } else {
-        Direction::Neutral
-    }
+    crate::report::figures::direction(key)
 }
 
 /// A number, or for comparisons: true > false, and null (e.g. "never fills" for months

@@ -6,18 +6,14 @@
 //! itself (`synapse.*`, `hosts[i].*`, `connections.*`, `postgres.parameters.*`,
 //! `summary.*`); the storage, object-storage, calls and failures sections answer
 //! through their own modules' `explain`. Plain inputs echoed back (a host count, a
-//! label, a finding's text) have no explanation: [`is_input_echo`] lists them.
+//! label, a finding's text) have no explanation: the figure table (`report::figures`)
+//! marks them inputs ([`is_input_echo`]).
 
 use crate::assumptions::{self as a, Assumption};
 use crate::format::group;
 use crate::plan::{Plan, Role, WorkerKind};
-use crate::report::Report;
-use crate::sizing::{self, Gib, postgres};
-
-/// PGTune's rules, the source of most PostgreSQL parameters (DESIGN.md §3).
-const PGTUNE: &str = "PGTune, le0pard/pgtune src/features/configuration/configurationSlice.js (https://github.com/le0pard/pgtune)";
-/// The seed's PostgreSQL section.
-const SEED_PG: &str = "the seed's deployment notes §4 (PostgreSQL tuning)";
+use crate::report::{Report, figures};
+use crate::sizing::{self, Gib};
 
 /// How the figure at `path` was computed; None for a plain input echoed back, a text,
 /// or a path the report does not have.
@@ -30,54 +26,66 @@ pub fn explain(plan: &Plan, report: &Report, path: &str) -> Option<String> {
         }
         "calls" => sizing::calls::explain(plan, &report.calls, rest.strip_prefix('.')?),
         "failures" => sizing::failures::explain(plan, &report.failures, rest),
-        "synapse" => synapse(plan, report, rest.strip_prefix('.')?),
-        "hosts" => hosts(plan, report, rest),
-        "connections" => connections(plan, report, rest.strip_prefix('.')?),
-        "postgres" => postgres_parameter(plan, report, rest.strip_prefix(".parameters.")?),
-        "summary" => summary(report, rest.strip_prefix('.')?),
+        _ => budgets(plan, report, &parts(path)?),
+    }
+}
+
+/// One step of a report path: a key or a list position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part<'a> {
+    Key(&'a str),
+    At(usize),
+}
+
+/// `hosts[0].items[2].gib` → `hosts`, 0, `items`, 2, `gib`; None when a bracket is not
+/// a position or something follows one but a dot or another bracket.
+fn parts(path: &str) -> Option<Vec<Part<'_>>> {
+    let mut out = Vec::new();
+    for segment in path.split('.') {
+        let (key, mut rest) = segment.split_at(segment.find('[').unwrap_or(segment.len()));
+        out.push(Part::Key(key));
+        while !rest.is_empty() {
+            let (at, after) = rest.strip_prefix('[')?.split_once(']')?;
+            out.push(Part::At(at.parse().ok()?));
+            rest = after;
+        }
+    }
+    Some(out)
+}
+
+/// The budgets engine's own sections, by the path's parts.
+fn budgets(plan: &Plan, report: &Report, parts: &[Part<'_>]) -> Option<String> {
+    use Part::{At, Key};
+    match *parts {
+        [Key("synapse"), Key(key)] => synapse(plan, report, key),
+        [Key("hosts"), At(i), Key("items"), At(j), Key(field)] => {
+            let h = report.hosts.get(i)?;
+            item_explanation(h, h.items.get(j)?, field)
+        }
+        [Key("hosts"), At(i), Key(key)] => hosts(plan, report, i, key),
+        [
+            Key("connections"),
+            Key("postgres-reserved"),
+            At(i),
+            Key("count"),
+        ] => {
+            let r = report.connections.postgres_reserved.get(i)?;
+            Some(format!(
+                "{} connections reserved for {}. Source: {}.",
+                r.count, r.name, r.source
+            ))
+        }
+        [Key("connections"), Key(key)] => connections(plan, report, key),
+        [Key("postgres"), Key("parameters"), Key(name)] => postgres_parameter(report, name),
+        [Key("summary"), Key(key)] => summary(report, key),
         _ => None,
     }
 }
 
-/// The report paths that are the plan's own inputs (or texts) shown back, with no
-/// computation to explain. Index positions are written `[*]`.
-pub const INPUT_ECHOES: &[&str] = &[
-    "schema",
-    "plan.name",
-    "plan.domain",
-    "plan.users-registered",
-    "plan.users-peak-concurrent",
-    "synapse.ram-formula",
-    "synapse.workers[*].type",
-    "synapse.workers[*].count",
-    "hosts[*].role",
-    "hosts[*].label",
-    "hosts[*].count",
-    "hosts[*].ram-gib",
-    "hosts[*].vcpus",
-    "hosts[*].items[*].name",
-    "hosts[*].items[*].category",
-    "hosts[*].items[*].formula",
-    "hosts[*].items[*].source",
-    "connections.cp-max",
-    "connections.pgbouncer-pool-mode",
-    "connections.pgbouncer-max-client-conn",
-    "connections.postgres-max-connections",
-    "connections.postgres-reserved[*].name",
-    "connections.postgres-reserved[*].source",
-    "postgres.formulas.*",
-    "findings[*].*",
-    "assumptions[*].*",
-];
-
-/// Whether `path` is one of [`INPUT_ECHOES`] (indices and the last key may be anything
-/// where the pattern says `[*]` or `*`).
+/// Whether `path` is one of the plan's own inputs (or a text) shown back, with no
+/// computation to explain: the figure table (`report::figures`) says so.
 pub fn is_input_echo(path: &str) -> bool {
-    let shape = index_shape(path);
-    INPUT_ECHOES.iter().any(|p| match p.strip_suffix('*') {
-        Some(prefix) if !prefix.ends_with('[') => shape.starts_with(prefix),
-        _ => shape == *p,
-    })
+    figures::find(path).is_some_and(|f| f.input)
 }
 
 /// Whether the figure at `path` (with this value) has a computation to show. Cheap, so
@@ -104,22 +112,9 @@ pub fn not_computed(path: &str) -> String {
     format!("{path} is not computed: it is one of the plan's own inputs, shown back as entered.")
 }
 
-/// `hosts[3].items[12].gib` → `hosts[*].items[*].gib`.
+/// `hosts[3].items[12].gib` → `hosts[*].items[*].gib` (`report::figures::shape`).
 pub fn index_shape(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut in_index = false;
-    for c in path.chars() {
-        match c {
-            '[' => {
-                in_index = true;
-                out.push_str("[*]");
-            }
-            ']' => in_index = false,
-            _ if in_index => {}
-            c => out.push(c),
-        }
-    }
-    out
+    crate::report::figures::shape(path)
 }
 
 /// The assumption groups in the order the engine lists them, each with a heading.
@@ -137,13 +132,6 @@ pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 5] {
 fn split_head(path: &str) -> (&str, &str) {
     let end = path.find(['.', '[']).unwrap_or(path.len());
     path.split_at(end)
-}
-
-/// `[3].rest` → (3, ".rest").
-fn index(rest: &str) -> Option<(usize, &str)> {
-    let rest = rest.strip_prefix('[')?;
-    let close = rest.find(']')?;
-    Some((rest[..close].parse().ok()?, &rest[close + 1..]))
 }
 
 fn number(x: f64) -> String {
@@ -210,16 +198,9 @@ fn synapse(plan: &Plan, report: &Report, key: &str) -> Option<String> {
     })
 }
 
-fn hosts(plan: &Plan, report: &Report, rest: &str) -> Option<String> {
-    let (i, rest) = index(rest)?;
+fn hosts(plan: &Plan, report: &Report, i: usize, key: &str) -> Option<String> {
     let h = report.hosts.get(i)?;
     let role = Role::ALL.get(i).copied()?;
-    let key = rest.strip_prefix('.')?;
-    if let Some(item_path) = key.strip_prefix("items") {
-        let (j, field) = index(item_path)?;
-        let item = h.items.get(j)?;
-        return item_explanation(h, item, field.strip_prefix('.')?);
-    }
     let ram = Gib(h.ram_gib.saturating_mul(100));
     Some(match key {
         "ram-needed-gib" => {
@@ -293,19 +274,6 @@ fn item_explanation(h: &sizing::HostBudget, item: &sizing::Item, field: &str) ->
 
 fn connections(plan: &Plan, report: &Report, key: &str) -> Option<String> {
     let c = &report.connections;
-    if let Some(rest) = key
-        .strip_prefix("postgres-reserved")
-        .filter(|r| r.starts_with('['))
-    {
-        let (i, field) = index(rest)?;
-        let r = c.postgres_reserved.get(i)?;
-        return (field == ".count").then(|| {
-            format!(
-                "{} connections reserved for {}. Source: {}.",
-                r.count, r.name, r.source
-            )
-        });
-    }
     Some(match key {
         "synapse-processes" => format!(
             "1 main process + {} workers = {} Synapse processes, each with its own database pool.",
@@ -383,66 +351,9 @@ fn signed(x: i64) -> String {
     }
 }
 
-fn postgres_parameter(plan: &Plan, report: &Report, name: &str) -> Option<String> {
+fn postgres_parameter(report: &Report, name: &str) -> Option<String> {
     let p = report.postgres.parameters.iter().find(|p| p.name == name)?;
-    let host = plan.host(Role::Patroni);
-    let mem = postgres::memory(plan);
-    let gib = |g: u64| format!("{g} GiB");
-    let ram = gib(host.ram_gib);
-    let v = &p.value;
-    let detail = match name {
-        "max_connections" => format!(
-            "{v}: postgres.max-connections as entered, equal on every Patroni node (set in Patroni's bootstrap.dcs: Patroni docs, dynamic configuration)."
-        ),
-        "shared_buffers" => format!("RAM / 4 = {ram} / 4 = {v}. Source: {PGTUNE}."),
-        "effective_cache_size" => format!("RAM × 3/4 = {ram} × 3/4 = {v}. Source: {PGTUNE}."),
-        "maintenance_work_mem" => format!(
-            "min(RAM / 16, 2GB) = min({} / 16, 2GB) = {v}: PGTune's rule with the seed's 2 GB cap. Source: {PGTUNE}; {SEED_PG}.",
-            ram
-        ),
-        "work_mem" => {
-            let parallel = if host.vcpus >= 4 { host.vcpus } else { 8 };
-            format!(
-                "(RAM − shared_buffers) / ((max_connections + {parallel}) × 3) = ({ram} − {}) / (({} + {parallel}) × 3) = {v}, at least 4MB; {parallel} is {} (PGTune counts the parallel workers). Source: {PGTUNE}.",
-                postgres::format_kb(mem.shared_buffers_kb),
-                plan.postgres.max_connections,
-                if host.vcpus >= 4 {
-                    "the vCPUs"
-                } else {
-                    "PostgreSQL's default max_worker_processes below 4 vCPUs"
-                }
-            )
-        }
-        "wal_buffers" => format!(
-            "3% of shared_buffers {} = {}, at most 16MB (rounded up to 16MB from 14MB) = {v}. Source: {PGTUNE}.",
-            postgres::format_kb(mem.shared_buffers_kb),
-            postgres::format_kb(3 * mem.shared_buffers_kb / 100)
-        ),
-        "autovacuum_work_mem" => format!(
-            "min(maintenance_work_mem {}, 1GB) = {v}: up to PostgreSQL 16 VACUUM uses at most 1GB for dead tuples; bounds the {} workers on 17+ (PostgreSQL docs, autovacuum_work_mem; {SEED_PG}).",
-            postgres::format_kb(mem.maintenance_work_mem_kb),
-            mem.autovacuum_max_workers
-        ),
-        "max_worker_processes" | "max_parallel_workers" => format!(
-            "{v} = the Patroni hosts' {} vCPUs (hosts.patroni.vcpus). Source: {PGTUNE}.",
-            host.vcpus
-        ),
-        "max_parallel_workers_per_gather" | "max_parallel_maintenance_workers" => format!(
-            "ceil({} vCPUs / 2), at most 4 = {v}. Source: {PGTUNE}.",
-            host.vcpus
-        ),
-        "huge_pages" => format!(
-            "{v}: shared_buffers {} is {} 2GB; PGTune sets try from 2GB. Source: {PGTUNE}.",
-            postgres::format_kb(mem.shared_buffers_kb),
-            if mem.shared_buffers_kb >= 2 * 1024 * 1024 {
-                "at least"
-            } else {
-                "below"
-            }
-        ),
-        _ => format!("{v}: {}.", p.formula),
-    };
-    Some(format!("{name} = {v}. {detail}"))
+    Some(format!("{name} = {}. {}", p.value, p.how))
 }
 
 fn summary(report: &Report, key: &str) -> Option<String> {
@@ -725,6 +636,22 @@ mod tests {
             index_shape("hosts[3].items[12].gib"),
             "hosts[*].items[*].gib"
         );
+    }
+
+    #[test]
+    fn paths_in_parts() {
+        use Part::{At, Key};
+        assert_eq!(
+            parts("hosts[0].items[12].gib"),
+            Some(vec![Key("hosts"), At(0), Key("items"), At(12), Key("gib")])
+        );
+        assert_eq!(
+            parts("summary.errors"),
+            Some(vec![Key("summary"), Key("errors")])
+        );
+        for bad in ["hosts[x]", "hosts[", "hosts[0]x.gib", "hosts[-1]"] {
+            assert_eq!(parts(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -9,6 +9,8 @@ use crate::plan::Plan;
 use crate::sizing::{self, Connections, HostBudget, SynapseSummary, postgres};
 use serde::{Serialize, Serializer};
 
+pub mod figures;
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Report {
@@ -359,7 +361,7 @@ impl Report {
                 o,
                 "  {:<12} {:<10} {:<9} N+1: {}  {}",
                 f.host,
-                f.role,
+                f.role.key(),
                 f.verdict,
                 if f.n_plus_one { "yes" } else { "no " },
                 f.why

@@ -520,7 +520,7 @@ fn loss_hand_cases() {
     for (changes, host, survives, verdict, capacity) in cases {
         let f = lose(&changes, host);
         assert_eq!(
-            (f.survives, f.verdict, f.n_plus_one),
+            (f.survives, f.verdict.key(), f.n_plus_one),
             (survives, verdict, verdict == "n+1"),
             "{changes:?} {host}: {}",
             f.why
@@ -555,7 +555,7 @@ fn failures_list_the_worst_host_of_each_deployed_role() {
     let got: Vec<(&str, &str, &str)> = r
         .failures
         .iter()
-        .map(|f| (f.host.as_str(), f.role, f.verdict))
+        .map(|f| (f.host.as_str(), f.role.key(), f.verdict.key()))
         .collect();
     assert_eq!(
         got,
@@ -781,7 +781,7 @@ proptest! {
         for host in failures::hosts(&p) {
             let f = failures::lose(&p, &host).unwrap();
             prop_assert!(!f.why.is_empty());
-            prop_assert_eq!(f.n_plus_one, f.verdict == "n+1");
+            prop_assert_eq!(f.n_plus_one, f.verdict.key() == "n+1");
             for c in &f.capacity {
                 prop_assert!(
                     c.after.as_f64() <= c.before.as_f64(),

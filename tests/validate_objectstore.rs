@@ -362,7 +362,7 @@ fn env_files_follow_systemd_bash_and_minio_rules() {
                 )),
                 "{plan_name}: pool line"
             );
-            if os.layout != "single-drive" {
+            if os.layout.key() != "single-drive" {
                 assert!(
                     f.contents.contains(&format!(
                         "{} data + {} parity drives per set, {} TiB usable; reads need {} drives of a set,",

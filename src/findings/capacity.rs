@@ -6,7 +6,7 @@ use crate::assumptions as a;
 use crate::plan::{Plan, Role};
 use crate::sizing::calls::{Calls, Livekit, Turn};
 use crate::sizing::failures::Failure;
-use crate::sizing::objectstore::ObjectStorage;
+use crate::sizing::objectstore::{Mode, ObjectStorage};
 
 pub(crate) fn check(
     plan: &Plan,
@@ -64,7 +64,7 @@ fn objects(plan: &Plan, s: &ObjectStorage, out: &mut Out) {
         return;
     }
     match s.layout {
-        "distributed" if s.node_failures_tolerated_for_writes == 0 => out.push(
+        Mode::Distributed if s.node_failures_tolerated_for_writes == 0 => out.push(
             Severity::Warning,
             "minio-node-loss-stops-writes",
             &["hosts.minio.count", "minio.drives-per-node", "minio.parity"],
@@ -78,14 +78,14 @@ fn objects(plan: &Plan, s: &ObjectStorage, out: &mut Out) {
             ),
             "Use 4 or more MinIO nodes so a node holds a quarter of each set or less.",
         ),
-        "single-node" | "single-drive" => out.push(
+        Mode::SingleNode | Mode::SingleDrive => out.push(
             Severity::Warning,
             "minio-single-node",
             &["hosts.minio.count"],
             format!(
                 "One MinIO node ({} drive(s)): losing the host stops media until it is back{}.",
                 s.drives_per_node,
-                if s.layout == "single-drive" {
+                if s.layout == Mode::SingleDrive {
                     ", and a failed drive loses media (no erasure coding)"
                 } else {
                     ""

@@ -58,7 +58,7 @@ pub struct Turn {
     /// `total-quota` and its file descriptors.
     pub max_allocations_per_node: u64,
     /// What sets that figure: `relay ports` or `file descriptors`.
-    pub limited_by: &'static str,
+    pub limited_by: TurnLimit,
     /// Relay traffic of one node in each direction (in from the parties, out to them).
     pub relay_mbps_each_way_per_node: f64,
     /// In plus out.
@@ -69,6 +69,31 @@ pub struct Turn {
     pub max_allocations_by_bandwidth_per_node: u64,
     /// Relayed calls all nodes carry at once (allocations and bandwidth).
     pub relayed_calls_supported: u64,
+}
+
+/// What limits the allocations one coturn node holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum TurnLimit {
+    #[serde(rename = "relay ports")]
+    RelayPorts,
+    #[serde(rename = "file descriptors")]
+    FileDescriptors,
+}
+
+impl TurnLimit {
+    /// `relay ports`, `file descriptors`: the JSON value, shown as is.
+    pub fn key(self) -> &'static str {
+        match self {
+            TurnLimit::RelayPorts => "relay ports",
+            TurnLimit::FileDescriptors => "file descriptors",
+        }
+    }
+}
+
+impl std::fmt::Display for TurnLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.key())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -180,9 +205,9 @@ pub fn turn(plan: &Plan, nodes: u64) -> Turn {
         user_quota,
         max_allocations_per_node: max_allocations,
         limited_by: if ports <= sessions {
-            "relay ports"
+            TurnLimit::RelayPorts
         } else {
-            "file descriptors"
+            TurnLimit::FileDescriptors
         },
         relay_mbps_each_way_per_node: round2(each_way),
         relay_mbps_per_node: round2(each_way * 2.0),

@@ -63,19 +63,52 @@ pub struct Capacity {
     pub formula: String,
 }
 
+/// What losing a host does to its role; ordered worst first (down < degraded < n+1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Verdict {
+    /// What the role does stops.
+    #[serde(rename = "down")]
+    Down,
+    /// The service runs with something lost or short.
+    #[serde(rename = "degraded")]
+    Degraded,
+    /// A spare takes over at full capacity.
+    #[serde(rename = "n+1")]
+    NPlusOne,
+}
+
+impl Verdict {
+    /// `down`, `degraded`, `n+1`: the JSON value, shown as is.
+    pub fn key(self) -> &'static str {
+        match self {
+            Verdict::Down => "down",
+            Verdict::Degraded => "degraded",
+            Verdict::NPlusOne => "n+1",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.key())
+    }
+}
+
 /// One entry of the JSON list `failures`: a host of a role lost.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Failure {
     /// The host lost, by its short name (`patroni1`).
     pub host: String,
-    pub role: &'static str,
+    /// Serialized as its key (`patroni`).
+    #[serde(serialize_with = "role_key")]
+    pub role: Role,
     /// The service keeps running with the plan's load.
     pub survives: bool,
     pub why: String,
     /// `n+1` (a spare takes over at full capacity), `degraded` (the service runs with
     /// something lost or short), `down` (what the role does stops).
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// The role survives the loss of any one of its hosts at the plan's peak with
     /// nothing lost.
     pub n_plus_one: bool,
@@ -84,6 +117,10 @@ pub struct Failure {
     pub capacity: Vec<Capacity>,
     /// The rule the verdict follows, with its sources.
     pub rule: String,
+}
+
+fn role_key<S: serde::Serializer>(role: &Role, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(role.key())
 }
 
 /// Every host of the plan, by short name, in the topology's order (the host picker).
@@ -113,19 +150,11 @@ pub fn failures(plan: &Plan) -> Vec<Failure> {
             topo.role(role)
                 .map(|h| analyse(&cx, h))
                 .fold(None, |worst: Option<Failure>, f| match worst {
-                    Some(w) if rank(w.verdict) <= rank(f.verdict) => Some(w),
+                    Some(w) if w.verdict <= f.verdict => Some(w),
                     _ => Some(f),
                 })
         })
         .collect()
-}
-
-fn rank(verdict: &str) -> u8 {
-    match verdict {
-        "down" => 0,
-        "degraded" => 1,
-        _ => 2,
-    }
 }
 
 /// What every analysis reads, computed once.
@@ -159,7 +188,7 @@ fn real(x: f64) -> Amount {
 
 struct Outcome {
     survives: bool,
-    verdict: &'static str,
+    verdict: Verdict,
     why: String,
     details: Vec<String>,
     capacity: Vec<Capacity>,
@@ -180,11 +209,11 @@ fn analyse(cx: &Cx<'_>, h: &Host) -> Failure {
     };
     Failure {
         host: h.name.clone(),
-        role: h.role.key(),
+        role: h.role,
         survives: o.survives,
         why: o.why,
         verdict: o.verdict,
-        n_plus_one: o.verdict == "n+1",
+        n_plus_one: o.verdict == Verdict::NPlusOne,
         details: o.details,
         capacity: o.capacity,
         rule: o.rule.to_string(),
@@ -195,7 +224,7 @@ fn synapse(cx: &Cx<'_>) -> Outcome {
     let workers = cx.plan.worker_count();
     Outcome {
         survives: false,
-        verdict: "down",
+        verdict: Verdict::Down,
         why: format!(
             "Single point of failure: matrix-docker-ansible-deploy runs Synapse's main process and all {workers} workers on this one host, so losing it stops the homeserver (clients, federation, media, call signalling) until it is back."
         ),
@@ -290,11 +319,11 @@ fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
         format!("etcd keeps its majority ({left} of {n}); the primary is untouched.")
     };
     let verdict = if survives {
-        "n+1"
+        Verdict::NPlusOne
     } else if quorum {
-        "degraded"
+        Verdict::Degraded
     } else {
-        "down"
+        Verdict::Down
     };
     Outcome {
         survives,
@@ -351,7 +380,7 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
         (_, Err(problem)) => {
             return Outcome {
                 survives: false,
-                verdict: "down",
+                verdict: Verdict::Down,
                 why: format!("MinIO does not run with this plan: {problem}"),
                 details: vec![problem],
                 capacity: vec![usable(0.0, "0: MinIO does not start".to_string())],
@@ -362,7 +391,7 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
         (_, Ok(_)) => {
             return Outcome {
                 survives: false,
-                verdict: "down",
+                verdict: Verdict::Down,
                 why: format!(
                     "One MinIO node holds every drive: losing {} stops media uploads and downloads until it is back.",
                     h.name
@@ -386,71 +415,8 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
     } else {
         0.0
     };
-    let mut details = vec![format!(
-        "Each erasure set loses the {off} drive(s) it has on {}: {} of {nn} remain; reads need {}, writes {} (cmd/erasure.go quorums).",
-        h.name,
-        nn.saturating_sub(off),
-        s.read_quorum,
-        s.write_quorum
-    )];
-    if reads {
-        details.push(format!(
-            "MinIO keeps serving while every set keeps its quorum. Raw capacity does not shrink (the node's drives come back with their data) but redundancy does: the set's existing objects now survive {} more drive failure(s) instead of {}.",
-            e.parity.saturating_sub(off),
-            e.parity
-        ));
-    }
-    if writes {
-        details.push(format!(
-            "Objects written meanwhile are stored with EC:{new_parity} instead of EC:{} (MinIO adds a parity shard per offline drive, up to half the set: optimize=availability, cmd/erasure-object.go), so each TiB of media takes {:.2} TiB of raw space instead of {:.2}: {} TiB usable at that rate.",
-            e.parity,
-            nn as f64 / nn.saturating_sub(new_parity).max(1) as f64,
-            nn as f64 / e.data().max(1) as f64,
-            round2(after)
-        ));
-    } else if reads {
-        details.push(format!(
-            "Uploads fail: {} drives of a set are left and a write needs {}. Downloads keep working.",
-            nn.saturating_sub(off),
-            s.write_quorum
-        ));
-    }
-    details.push(format!(
-        "When {} returns, MinIO heals the missing shards in the background and on read (MinIO docs, Object Healing); HAProxy stops sending requests to it meanwhile (GET /minio/health/live).",
-        h.name
-    ));
-    let (survives, verdict, why) = match (reads, writes) {
-        (true, true) => (
-            true,
-            "n+1",
-            format!(
-                "Every set keeps {} of {nn} drives, at least its write quorum {}: reads and writes continue.",
-                nn.saturating_sub(off),
-                s.write_quorum
-            ),
-        ),
-        (true, false) => (
-            false,
-            "degraded",
-            format!(
-                "Every set keeps {} of {nn} drives: enough to read (quorum {}) but not to write (quorum {}), so media uploads fail until {} is back.",
-                nn.saturating_sub(off),
-                s.read_quorum,
-                s.write_quorum,
-                h.name
-            ),
-        ),
-        _ => (
-            false,
-            "down",
-            format!(
-                "Every set keeps {} of {nn} drives, below its read quorum {}: media is unavailable until {} is back.",
-                nn.saturating_sub(off),
-                s.read_quorum,
-                h.name
-            ),
-        ),
-    };
+    let details = minio_details(s, e, h, after, reads, writes);
+    let (survives, verdict, why) = minio_verdict(s, e, h, reads, writes);
     Outcome {
         survives,
         verdict,
@@ -488,6 +454,99 @@ fn minio(cx: &Cx<'_>, h: &Host) -> Outcome {
             },
         ],
         rule,
+    }
+}
+
+/// What happens, step by step, when a distributed pool loses the node `h` (`after`:
+/// usable TiB for new writes meanwhile).
+fn minio_details(
+    s: &ObjectStorage,
+    e: objectstore::Erasure,
+    h: &Host,
+    after: f64,
+    reads: bool,
+    writes: bool,
+) -> Vec<String> {
+    let nn = e.set_size;
+    let off = s.drives_per_set_per_node;
+    let new_parity = e.parity_with_offline(off);
+    let mut details = vec![format!(
+        "Each erasure set loses the {off} drive(s) it has on {}: {} of {nn} remain; reads need {}, writes {} (cmd/erasure.go quorums).",
+        h.name,
+        nn.saturating_sub(off),
+        s.read_quorum,
+        s.write_quorum
+    )];
+    if reads {
+        details.push(format!(
+            "MinIO keeps serving while every set keeps its quorum. Raw capacity does not shrink (the node's drives come back with their data) but redundancy does: the set's existing objects now survive {} more drive failure(s) instead of {}.",
+            e.parity.saturating_sub(off),
+            e.parity
+        ));
+    }
+    if writes {
+        details.push(format!(
+            "Objects written meanwhile are stored with EC:{new_parity} instead of EC:{} (MinIO adds a parity shard per offline drive, up to half the set: optimize=availability, cmd/erasure-object.go), so each TiB of media takes {:.2} TiB of raw space instead of {:.2}: {} TiB usable at that rate.",
+            e.parity,
+            nn as f64 / nn.saturating_sub(new_parity).max(1) as f64,
+            nn as f64 / e.data().max(1) as f64,
+            round2(after)
+        ));
+    } else if reads {
+        details.push(format!(
+            "Uploads fail: {} drives of a set are left and a write needs {}. Downloads keep working.",
+            nn.saturating_sub(off),
+            s.write_quorum
+        ));
+    }
+    details.push(format!(
+        "When {} returns, MinIO heals the missing shards in the background and on read (MinIO docs, Object Healing); HAProxy stops sending requests to it meanwhile (GET /minio/health/live).",
+        h.name
+    ));
+    details
+}
+
+/// Survives, the verdict and why, from whether every set keeps its read and write quorum.
+fn minio_verdict(
+    s: &ObjectStorage,
+    e: objectstore::Erasure,
+    h: &Host,
+    reads: bool,
+    writes: bool,
+) -> (bool, Verdict, String) {
+    let nn = e.set_size;
+    let off = s.drives_per_set_per_node;
+    match (reads, writes) {
+        (true, true) => (
+            true,
+            Verdict::NPlusOne,
+            format!(
+                "Every set keeps {} of {nn} drives, at least its write quorum {}: reads and writes continue.",
+                nn.saturating_sub(off),
+                s.write_quorum
+            ),
+        ),
+        (true, false) => (
+            false,
+            Verdict::Degraded,
+            format!(
+                "Every set keeps {} of {nn} drives: enough to read (quorum {}) but not to write (quorum {}), so media uploads fail until {} is back.",
+                nn.saturating_sub(off),
+                s.read_quorum,
+                s.write_quorum,
+                h.name
+            ),
+        ),
+        _ => (
+            false,
+            Verdict::Down,
+            format!(
+                "Every set keeps {} of {nn} drives, below its read quorum {}: media is unavailable until {} is back.",
+                nn.saturating_sub(off),
+                s.read_quorum,
+                h.name
+            ),
+        ),
     }
 }
 
@@ -532,7 +591,11 @@ fn haproxy(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
     let survives = left > 0;
     Outcome {
         survives,
-        verdict: if survives { "n+1" } else { "down" },
+        verdict: if survives {
+            Verdict::NPlusOne
+        } else {
+            Verdict::Down
+        },
         why: if !survives {
             format!("The only HAProxy node: every path through the VIP {vip} stops.")
         } else if holder {
@@ -609,11 +672,11 @@ fn coturn(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
         && after.relay_mbps_each_way_per_node <= after.nic_mbps;
     let survives = need == 0 || fits;
     let verdict = if survives {
-        "n+1"
+        Verdict::NPlusOne
     } else if after.nodes > 0 {
-        "degraded"
+        Verdict::Degraded
     } else {
-        "down"
+        Verdict::Down
     };
     let mut details = vec![format!(
         "Relayed calls through {} drop: an allocation lives on one server. Clients that restart ICE reconnect through a candidate on another coturn host (Synapse's turn_uris list every host), otherwise the call is redialled; new calls gather candidates only from the hosts that answer.",
@@ -717,11 +780,11 @@ fn livekit(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
         && after.largest_room_fits;
     let survives = rooms == 0 || (!redis && fits);
     let verdict = if survives {
-        "n+1"
+        Verdict::NPlusOne
     } else if redis || after.nodes == 0 {
-        "down"
+        Verdict::Down
     } else {
-        "degraded"
+        Verdict::Degraded
     };
     let mut details = Vec::new();
     if redis {
@@ -788,7 +851,7 @@ fn livekit(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
 fn monitoring(cx: &Cx<'_>) -> Outcome {
     Outcome {
         survives: true,
-        verdict: "degraded",
+        verdict: Verdict::Degraded,
         why: "The cluster keeps serving: nothing on the request path depends on the monitoring host. Alerting and dashboards are gone until it is rebuilt.".to_string(),
         details: vec![
             "Lost until the host is rebuilt: every alert (Prometheus evaluates the rules, Alertmanager sends them), the Grafana dashboards, and the metrics of the outage itself. A second failure meanwhile goes unnoticed.".to_string(),
@@ -812,7 +875,7 @@ fn monitoring(cx: &Cx<'_>) -> Outcome {
 fn backup(cx: &Cx<'_>) -> Outcome {
     Outcome {
         survives: true,
-        verdict: "degraded",
+        verdict: Verdict::Degraded,
         why: "The cluster keeps serving; backups stop until the host is back.".to_string(),
         details: vec![
             "No pgBackRest backups and no media snapshots while it is down: the recovery point ages with every hour.".to_string(),
@@ -871,7 +934,7 @@ mod tests {
     fn check(changes: &[(&str, &str)], host: &str, survives: bool, verdict: &str) {
         let f = lose(&plan(changes), host).unwrap_or_else(|| panic!("no host {host}"));
         assert_eq!(
-            (f.survives, f.verdict),
+            (f.survives, f.verdict.key()),
             (survives, verdict),
             "{changes:?} {host}: {}",
             f.why
@@ -917,7 +980,7 @@ mod tests {
     fn worst_host_of_each_role() {
         let got: Vec<(String, &str)> = failures(&Plan::default())
             .into_iter()
-            .map(|f| (f.host, f.verdict))
+            .map(|f| (f.host, f.verdict.key()))
             .collect();
         let want = [
             ("synapse", "down"),

@@ -108,9 +108,14 @@ pub struct SynapseSummary {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct WorkerCount {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
+    /// Serialized as its key (`sync`, `federation-sender`, …).
+    #[serde(rename = "type", serialize_with = "worker_key")]
+    pub kind: WorkerKind,
     pub count: u64,
+}
+
+fn worker_key<S: serde::Serializer>(kind: &WorkerKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.key())
 }
 
 /// RAM per Synapse process by the seed heuristic: 1.5 GiB + 0.5 GiB × cache factor.
@@ -147,7 +152,7 @@ pub fn synapse_summary(plan: &Plan) -> SynapseSummary {
         workers: WorkerKind::ALL
             .iter()
             .map(|&k| WorkerCount {
-                kind: k.key(),
+                kind: k,
                 count: plan.workers(k),
             })
             .collect(),

@@ -68,13 +68,39 @@ impl Layout {
         self.nodes().saturating_mul(self.drives_per_node())
     }
 
-    /// The mode's name in the report: `single-drive`, `single-node`, `distributed`.
+    /// The mode, without its counts.
+    pub fn mode(self) -> Mode {
+        match self {
+            Layout::SingleDrive => Mode::SingleDrive,
+            Layout::SingleNode { .. } => Mode::SingleNode,
+            Layout::Distributed { .. } => Mode::Distributed,
+        }
+    }
+}
+
+/// MinIO's mode as the report names it (JSON `object-storage.layout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    SingleDrive,
+    SingleNode,
+    Distributed,
+}
+
+impl Mode {
+    /// `single-drive`, `single-node`, `distributed`: the JSON value, shown as is.
     pub fn key(self) -> &'static str {
         match self {
-            Layout::SingleDrive => "single-drive",
-            Layout::SingleNode { .. } => "single-node",
-            Layout::Distributed { .. } => "distributed",
+            Mode::SingleDrive => "single-drive",
+            Mode::SingleNode => "single-node",
+            Mode::Distributed => "distributed",
         }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.key())
     }
 }
 
@@ -227,7 +253,7 @@ pub fn erasure(layout: Layout) -> Option<Erasure> {
 #[serde(rename_all = "kebab-case")]
 pub struct ObjectStorage {
     /// `single-drive`, `single-node` or `distributed`.
-    pub layout: &'static str,
+    pub layout: Mode,
     pub nodes: u64,
     pub drives_per_node: u64,
     pub drive_tib: f64,
@@ -369,7 +395,7 @@ pub fn object_storage(plan: &Plan) -> ObjectStorage {
         _ => 0,
     };
     ObjectStorage {
-        layout: layout.key(),
+        layout: layout.mode(),
         nodes,
         drives_per_node: layout.drives_per_node(),
         drive_tib: plan.minio.drive_tib,
@@ -435,13 +461,25 @@ pub fn object_storage(plan: &Plan) -> ObjectStorage {
 /// How the figure at `path` (relative to this section, e.g. `usable-tib`) was
 /// computed, in a sentence with the numbers and the source; None for plain inputs.
 pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
-    let (n, m, k) = (s.set_size, s.parity, s.data_drives);
-    let refused = || {
-        s.problem
-            .clone()
-            .unwrap_or_else(|| "MinIO refuses this layout.".to_string())
-    };
-    let text = match path {
+    if let Some(rest) = path.strip_prefix("parity-options[") {
+        return parity_option(s, rest);
+    }
+    pool(s, path)
+        .or_else(|| parity_and_quorums(plan, s, path))
+        .or_else(|| tolerance(s, path))
+        .or_else(|| others(s, path))
+}
+
+/// What MinIO says when it refuses the layout.
+fn refused(s: &ObjectStorage) -> String {
+    s.problem
+        .clone()
+        .unwrap_or_else(|| "MinIO refuses this layout.".to_string())
+}
+
+/// The pool: its mode, drives, raw size and erasure sets.
+fn pool(s: &ObjectStorage, path: &str) -> Option<String> {
+    Some(match path {
         "layout" => format!(
             "{} node(s) × {} drive(s): {}. MinIO runs single-drive (no erasure coding) on one drive, erasure-coded over the drives on one node, and distributed over several nodes (MinIO docs, Deployment topologies).",
             s.nodes,
@@ -460,19 +498,27 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             "{} drives × {} TiB = {} TiB on each node.",
             s.drives_per_node, s.drive_tib, s.tib_per_node
         ),
-        "set-size" | "sets" if s.set_size == 0 => refused(),
-        "set-size" | "sets" if s.layout == "single-drive" => {
+        "set-size" | "sets" if s.set_size == 0 => refused(s),
+        "set-size" | "sets" if s.layout == Mode::SingleDrive => {
             "One drive: MinIO's single-drive mode stores each object whole, a set of 1 with parity 0 (storageclass.DefaultParityBlocks(1) = 0).".to_string()
         }
         "set-size" | "sets" => format!(
             "MinIO cuts the {} drives into sets of 2–16 drives: of the sizes dividing {} that are symmetric with the {} {}, it takes the one giving the fewest sets: {} set(s) of {} (cmd/endpoint-ellipses.go getSetIndexes).",
             s.total_drives,
             s.total_drives,
-            if s.layout == "distributed" { s.nodes } else { s.drives_per_node },
-            if s.layout == "distributed" { "nodes" } else { "drives" },
+            if s.layout == Mode::Distributed { s.nodes } else { s.drives_per_node },
+            if s.layout == Mode::Distributed { "nodes" } else { "drives" },
             s.sets,
             s.set_size
         ),
+        _ => return None,
+    })
+}
+
+/// Parity (default, largest, in effect), data drives, usable space and the quorums.
+fn parity_and_quorums(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
+    let (n, m, k) = (s.set_size, s.parity, s.data_drives);
+    Some(match path {
         "default-parity" => format!(
             "MinIO's default STANDARD parity for a set of {n}: EC:{} (sets of 2–3 EC:1, 4–5 EC:2, 6–7 EC:3, 8–16 EC:4; storageclass.DefaultParityBlocks).",
             s.default_parity
@@ -481,7 +527,7 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             "At most half the set: {n} / 2 = EC:{} (storageclass.ValidateParity; MinIO docs, Erasure Coding: parity between EC:0 and half the set).",
             s.max_parity
         ),
-        "parity" if s.refused => refused(),
+        "parity" if s.refused => refused(s),
         "parity" if plan.minio.parity == 0 => format!(
             "minio.parity is 0, so MinIO's default for a set of {n}: EC:{m} (storageclass.DefaultParityBlocks)."
         ),
@@ -489,21 +535,21 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             "minio.parity = {m}: the bundle sets MINIO_STORAGE_CLASS_STANDARD=EC:{m} (valid: at most {} for a set of {n}; storageclass.ValidateParity).",
             s.max_parity
         ),
-        "data-drives" if s.refused => refused(),
+        "data-drives" if s.refused => refused(s),
         "data-drives" => format!(
             "K = N − M = {n} − {m} = {k} data drives per set (MinIO docs, Erasure Coding: N = K + M)."
         ),
-        "usable-tib" if s.refused => format!("0 TiB: {}", refused()),
+        "usable-tib" if s.refused => format!("0 TiB: {}", refused(s)),
         "usable-tib" => format!(
             "raw × K / N = {} TiB × {k} / {n} = {} TiB (MinIO docs, Erasure Coding: each object takes N / K of its size; docs/erasure/storage-class README, storage usage ratio N / D).",
             s.raw_tib, s.usable_tib
         ),
-        "read-quorum" if s.refused => refused(),
+        "read-quorum" if s.refused => refused(s),
         "read-quorum" => format!(
             "K = {n} − {m} = {} drives of each set must answer for a read (cmd/erasure.go defaultRQuorum).",
             s.read_quorum
         ),
-        "write-quorum" if s.refused => refused(),
+        "write-quorum" if s.refused => refused(s),
         "write-quorum" => {
             if k == m && m > 0 {
                 format!(
@@ -517,8 +563,16 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
                 )
             }
         }
-        "drives-per-set-per-node" if s.set_size == 0 => refused(),
-        "drives-per-set-per-node" if s.layout != "distributed" => format!(
+        _ => return None,
+    })
+}
+
+/// Drives of a set per node and the drive and node failures tolerated.
+fn tolerance(s: &ObjectStorage, path: &str) -> Option<String> {
+    let n = s.set_size;
+    Some(match path {
+        "drives-per-set-per-node" if s.set_size == 0 => refused(s),
+        "drives-per-set-per-node" if s.layout != Mode::Distributed => format!(
             "One node holds the whole set: {} drive(s).",
             s.drives_per_set_per_node
         ),
@@ -526,21 +580,19 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             "MinIO expands hosts fastest, so each set of {n} spreads evenly: {n} / {} nodes = {} drive(s) of a set per node (at least 1; minio/pkg ellipses.argExpander).",
             s.nodes, s.drives_per_set_per_node
         ),
-        "drive-failures-tolerated" if s.refused => refused(),
+        "drive-failures-tolerated" if s.refused => refused(s),
         "drive-failures-tolerated" => format!(
             "N − read quorum = {n} − {} = {} drive(s) of each set may fail with every object still readable; MinIO rebuilds their shards when they return (healing).",
             s.read_quorum, s.drive_failures_tolerated
         ),
-        "drive-failures-tolerated-for-writes" if s.refused => refused(),
+        "drive-failures-tolerated-for-writes" if s.refused => refused(s),
         "drive-failures-tolerated-for-writes" => format!(
             "N − write quorum = {n} − {} = {} drive(s) of each set may fail with uploads still accepted. Objects written meanwhile get one more parity shard per offline drive, up to N/2 (optimize=availability, cmd/erasure-object.go).",
             s.write_quorum, s.drive_failures_tolerated_for_writes
         ),
-        "node-failures-tolerated" | "node-failures-tolerated-for-writes" if s.refused => {
-            refused()
-        }
+        "node-failures-tolerated" | "node-failures-tolerated-for-writes" if s.refused => refused(s),
         "node-failures-tolerated" | "node-failures-tolerated-for-writes"
-            if s.layout != "distributed" =>
+            if s.layout != Mode::Distributed =>
         {
             "0: one node holds every drive, so losing it stops the object store.".to_string()
         }
@@ -554,6 +606,14 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             s.drives_per_set_per_node,
             s.node_failures_tolerated_for_writes
         ),
+        _ => return None,
+    })
+}
+
+/// MinIO's RAM guidance, the parity options as a whole, whether MinIO refuses.
+fn others(s: &ObjectStorage, path: &str) -> Option<String> {
+    let n = s.set_size;
+    Some(match path {
         "ram-guidance-gib" => format!(
             "{} TiB per node → {} GiB (MinIO hardware checklist, memory: ≤ 1 TiB 8 GiB, ≤ 10 TiB 16 GiB, ≤ 100 TiB 32 GiB, more 64 GiB).",
             s.tib_per_node, s.ram_guidance_gib
@@ -562,51 +622,57 @@ pub fn explain(plan: &Plan, s: &ObjectStorage, path: &str) -> Option<String> {
             "Every parity MinIO accepts for a set of {n}: EC:1 to EC:{} (half the set); each trades usable space (raw × (N − M) / N) for failures tolerated (N − quorum).",
             s.max_parity
         ),
-        p if p.starts_with("parity-options[") => {
-            let (i, key) = p["parity-options[".len()..].split_once(']')?;
-            let o = s.parity_options.get(i.parse::<usize>().ok()?)?;
-            let (pm, pk) = (o.parity, o.data_drives);
-            match key {
-                ".parity" | ".in-effect" => return None,
-                ".data-drives" => format!("K = {n} − {pm} = {pk}."),
-                ".usable-tib" => format!(
-                    "{} TiB × {pk} / {n} = {} TiB at EC:{pm}.",
-                    s.raw_tib, o.usable_tib
-                ),
-                ".read-quorum" => format!("K = {} drives at EC:{pm} (cmd/erasure.go).", o.read_quorum),
-                ".write-quorum" => format!(
-                    "{} drives at EC:{pm}: K{} (cmd/erasure.go defaultWQuorum).",
-                    o.write_quorum,
-                    if pk == pm { " + 1, parity being half the set" } else { "" }
-                ),
-                ".drive-failures-tolerated" => format!(
-                    "{n} − {} = {} drives per set for reads at EC:{pm}.",
-                    o.read_quorum, o.drive_failures_tolerated
-                ),
-                ".drive-failures-tolerated-for-writes" => format!(
-                    "{n} − {} = {} drives per set for writes at EC:{pm}.",
-                    o.write_quorum, o.drive_failures_tolerated_for_writes
-                ),
-                ".node-failures-tolerated" => format!(
-                    "⌊{} / {}⌋ = {} node(s) for reads at EC:{pm}.",
-                    o.drive_failures_tolerated, s.drives_per_set_per_node, o.node_failures_tolerated
-                ),
-                ".node-failures-tolerated-for-writes" => format!(
-                    "⌊{} / {}⌋ = {} node(s) for writes at EC:{pm}.",
-                    o.drive_failures_tolerated_for_writes,
-                    s.drives_per_set_per_node,
-                    o.node_failures_tolerated_for_writes
-                ),
-                _ => return None,
-            }
-        }
         "refused" | "problem" => match &s.problem {
             Some(p) => p.clone(),
             None => "MinIO starts with this layout and parity (set size from cmd/endpoint-ellipses.go, parity within storageclass.ValidateParity).".to_string(),
         },
         _ => return None,
-    };
-    Some(text)
+    })
+}
+
+/// One row of the parity options: `rest` is the path after `parity-options[`.
+fn parity_option(s: &ObjectStorage, rest: &str) -> Option<String> {
+    let n = s.set_size;
+    let (i, key) = rest.split_once(']')?;
+    let o = s.parity_options.get(i.parse::<usize>().ok()?)?;
+    let (pm, pk) = (o.parity, o.data_drives);
+    Some(match key {
+        ".parity" | ".in-effect" => return None,
+        ".data-drives" => format!("K = {n} − {pm} = {pk}."),
+        ".usable-tib" => format!(
+            "{} TiB × {pk} / {n} = {} TiB at EC:{pm}.",
+            s.raw_tib, o.usable_tib
+        ),
+        ".read-quorum" => format!("K = {} drives at EC:{pm} (cmd/erasure.go).", o.read_quorum),
+        ".write-quorum" => format!(
+            "{} drives at EC:{pm}: K{} (cmd/erasure.go defaultWQuorum).",
+            o.write_quorum,
+            if pk == pm {
+                " + 1, parity being half the set"
+            } else {
+                ""
+            }
+        ),
+        ".drive-failures-tolerated" => format!(
+            "{n} − {} = {} drives per set for reads at EC:{pm}.",
+            o.read_quorum, o.drive_failures_tolerated
+        ),
+        ".drive-failures-tolerated-for-writes" => format!(
+            "{n} − {} = {} drives per set for writes at EC:{pm}.",
+            o.write_quorum, o.drive_failures_tolerated_for_writes
+        ),
+        ".node-failures-tolerated" => format!(
+            "⌊{} / {}⌋ = {} node(s) for reads at EC:{pm}.",
+            o.drive_failures_tolerated, s.drives_per_set_per_node, o.node_failures_tolerated
+        ),
+        ".node-failures-tolerated-for-writes" => format!(
+            "⌊{} / {}⌋ = {} node(s) for writes at EC:{pm}.",
+            o.drive_failures_tolerated_for_writes,
+            s.drives_per_set_per_node,
+            o.node_failures_tolerated_for_writes
+        ),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

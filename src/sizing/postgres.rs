@@ -62,7 +62,51 @@ pub struct Parameter {
     pub name: &'static str,
     pub value: String,
     pub formula: String,
+    /// The value as a size, for a memory or WAL parameter: `value` is its text.
+    #[serde(skip)]
+    pub size: Option<Size>,
+    /// How the value was computed, in a sentence with the plan's numbers and the source.
+    #[serde(skip)]
+    pub how: String,
 }
+
+/// PGTune's rules, the source of most PostgreSQL parameters (DESIGN.md §3).
+const PGTUNE: &str = "PGTune, le0pard/pgtune src/features/configuration/configurationSlice.js (https://github.com/le0pard/pgtune)";
+/// The seed's PostgreSQL section.
+const SEED_PG: &str = "the seed's deployment notes §4 (PostgreSQL tuning)";
+
+/// A PostgreSQL size, in kB (the unit PostgreSQL's memory parameters count in).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Size {
+    pub kb: u64,
+}
+
+impl Size {
+    pub const fn kb(kb: u64) -> Size {
+        Size { kb }
+    }
+
+    pub const fn gb(gb: u64) -> Size {
+        Size {
+            kb: gb.saturating_mul(KB_PER_GB),
+        }
+    }
+
+    /// In GiB (PostgreSQL's GB is 1024 MB).
+    pub fn gib(self) -> f64 {
+        self.kb as f64 / KB_PER_GB as f64
+    }
+
+    /// The text postgresql.conf holds: [`format_kb`].
+    pub fn text(self) -> String {
+        format_kb(self.kb)
+    }
+}
+
+/// `min_wal_size`: PGTune's OLTP value.
+pub const MIN_WAL_SIZE: Size = Size::gb(2);
+/// `max_wal_size`: PGTune's OLTP value; the storage model keeps this much WAL in pg_wal.
+pub const MAX_WAL_SIZE: Size = Size::gb(8);
 
 /// Memory figures the RAM budget needs, in kB.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -130,40 +174,70 @@ fn parallel_for_work_mem(vcpus: u64) -> u64 {
     if vcpus >= 4 { vcpus } else { 8 }
 }
 
+/// The parameters as they are made, in file order.
+#[derive(Default)]
+struct Params(Vec<Parameter>);
+
+impl Params {
+    fn text(&mut self, name: &'static str, value: impl Into<String>, formula: impl Into<String>) {
+        self.0.push(Parameter {
+            name,
+            value: value.into(),
+            formula: formula.into(),
+            size: None,
+            how: String::new(),
+        });
+    }
+
+    fn size(&mut self, name: &'static str, size: Size, formula: impl Into<String>) {
+        self.0.push(Parameter {
+            name,
+            value: size.text(),
+            formula: formula.into(),
+            size: Some(size),
+            how: String::new(),
+        });
+    }
+}
+
 /// Every parameter the plan sets, in postgresql.conf order.
 pub fn parameters(plan: &Plan) -> Vec<Parameter> {
-    let host = plan.host(Role::Patroni);
     let mem = memory(plan);
-    let storage = plan.postgres.storage;
-    let mut out = Vec::new();
-    let mut p = |name: &'static str, value: String, formula: String| {
-        out.push(Parameter {
-            name,
-            value,
-            formula,
-        })
-    };
+    let mut out = Params::default();
+    connections_and_memory(plan, &mem, &mut out);
+    checkpoints_and_planner(plan, &mem, &mut out);
+    wal(&mut out);
+    parallel(plan.host(Role::Patroni).vcpus, &mut out);
+    replication(&mut out);
+    autovacuum(&mem, &mut out);
+    for i in 0..out.0.len() {
+        out.0[i].how = how(plan, &mem, &out.0[i]);
+    }
+    out.0
+}
 
-    p(
+/// Connections, shared_buffers, effective_cache_size, maintenance_work_mem.
+fn connections_and_memory(plan: &Plan, mem: &Memory, p: &mut Params) {
+    let host = plan.host(Role::Patroni);
+    p.text(
         "max_connections",
         plan.postgres.max_connections.to_string(),
-        "postgres.max-connections; must be equal on every node, set in Patroni's bootstrap.dcs"
-            .into(),
+        "postgres.max-connections; must be equal on every node, set in Patroni's bootstrap.dcs",
     );
-    p(
+    p.text(
         "superuser_reserved_connections",
-        "3".into(),
-        "PostgreSQL default, written out so the connection budget is explicit".into(),
+        "3",
+        "PostgreSQL default, written out so the connection budget is explicit",
     );
-    p(
+    p.size(
         "shared_buffers",
-        format_kb(mem.shared_buffers_kb),
+        Size::kb(mem.shared_buffers_kb),
         format!("RAM / 4 = {} GiB / 4 (PGTune)", host.ram_gib),
     );
     let (ecs_kb, ecs_capped) = effective_cache_size_kb(plan);
-    p(
+    p.size(
         "effective_cache_size",
-        format_kb(ecs_kb),
+        Size::kb(ecs_kb),
         if ecs_capped {
             format!(
                 "RAM × 3/4 = {} GiB × 3/4 (PGTune), capped at PostgreSQL's maximum of INT_MAX 8 kB pages = {} (guc_tables.c)",
@@ -174,59 +248,58 @@ pub fn parameters(plan: &Plan) -> Vec<Parameter> {
             format!("RAM × 3/4 = {} GiB × 3/4 (PGTune)", host.ram_gib)
         },
     );
-    p(
+    p.size(
         "maintenance_work_mem",
-        format_kb(mem.maintenance_work_mem_kb),
-        "min(RAM / 16, 2GB) (PGTune's rule with the seed's 2 GB cap)".into(),
+        Size::kb(mem.maintenance_work_mem_kb),
+        "min(RAM / 16, 2GB) (PGTune's rule with the seed's 2 GB cap)",
     );
-    p(
+}
+
+/// Checkpoints, wal_buffers, the planner's costs, work_mem and huge pages.
+fn checkpoints_and_planner(plan: &Plan, mem: &Memory, p: &mut Params) {
+    let host = plan.host(Role::Patroni);
+    let storage = plan.postgres.storage;
+    p.text(
         "checkpoint_completion_target",
-        "0.9".into(),
-        "PGTune (PostgreSQL 14+ default)".into(),
+        "0.9",
+        "PGTune (PostgreSQL 14+ default)",
     );
     // The seed sets 15min; PGTune leaves the 5min default. Longer checkpoints cut
     // full-page writes on a write-heavy Synapse database.
-    p(
+    p.text(
         "checkpoint_timeout",
-        "15min".into(),
-        "seed §4 (fewer full-page writes on write-heavy Synapse)".into(),
+        "15min",
+        "seed §4 (fewer full-page writes on write-heavy Synapse)",
     );
-    let wal_buffers_kb = wal_buffers_kb(mem.shared_buffers_kb);
-    p(
+    p.size(
         "wal_buffers",
-        format_kb(wal_buffers_kb),
-        "3% of shared_buffers, at most 16MB (PGTune; the seed's 64MB gains nothing past one WAL segment)".into(),
+        Size::kb(wal_buffers_kb(mem.shared_buffers_kb)),
+        "3% of shared_buffers, at most 16MB (PGTune; the seed's 64MB gains nothing past one WAL segment)",
     );
-    p(
-        "default_statistics_target",
-        "100".into(),
-        "PGTune OLTP".into(),
-    );
-    p(
+    p.text("default_statistics_target", "100", "PGTune OLTP");
+    p.text(
         "random_page_cost",
         match storage {
             Storage::Hdd => "4",
             Storage::Ssd | Storage::Nvme => "1.1",
-        }
-        .into(),
+        },
         format!("postgres.storage = {} (PGTune)", storage.key()),
     );
-    p(
+    p.text(
         "effective_io_concurrency",
         match storage {
             Storage::Hdd => "2",
             Storage::Ssd => "200",
             Storage::Nvme => "1000",
-        }
-        .into(),
+        },
         format!(
             "postgres.storage = {} (PGTune: HDD 2, SSD 200, NVMe 1000)",
             storage.key()
         ),
     );
-    p(
+    p.size(
         "work_mem",
-        format_kb(mem.work_mem_kb),
+        Size::kb(mem.work_mem_kb),
         format!(
             "(RAM − shared_buffers) / ((max_connections + {}) × 3), at least 4MB (PGTune)",
             parallel_for_work_mem(host.vcpus)
@@ -237,92 +310,143 @@ pub fn parameters(plan: &Plan) -> Vec<Parameter> {
     } else {
         "off"
     };
-    p(
-        "huge_pages",
-        huge.into(),
-        "try when shared_buffers ≥ 2GB (PGTune)".into(),
-    );
-    p("min_wal_size", "2GB".into(), "PGTune OLTP".into());
-    p("max_wal_size", "8GB".into(), "PGTune OLTP".into());
+    p.text("huge_pages", huge, "try when shared_buffers ≥ 2GB (PGTune)");
+}
+
+/// WAL sizes, compression and JIT.
+fn wal(p: &mut Params) {
+    p.size("min_wal_size", MIN_WAL_SIZE, "PGTune OLTP");
+    p.size("max_wal_size", MAX_WAL_SIZE, "PGTune OLTP");
     // PGTune: lz4 from PostgreSQL 15 (Debian and PGDG builds include lz4).
-    p(
-        "wal_compression",
-        "lz4".into(),
-        "PGTune for PostgreSQL 15+".into(),
-    );
-    p(
+    p.text("wal_compression", "lz4", "PGTune for PostgreSQL 15+");
+    p.text(
         "jit",
-        "off".into(),
-        "PGTune for OLTP: JIT slows Synapse's short queries".into(),
+        "off",
+        "PGTune for OLTP: JIT slows Synapse's short queries",
     );
-    if host.vcpus >= 4 {
-        let per_gather = host.vcpus.div_ceil(2).min(4);
-        p(
-            "max_worker_processes",
-            host.vcpus.to_string(),
-            "vCPUs (PGTune)".into(),
-        );
-        p(
-            "max_parallel_workers_per_gather",
-            per_gather.to_string(),
-            "ceil(vCPUs / 2), at most 4 (PGTune)".into(),
-        );
-        p(
-            "max_parallel_workers",
-            host.vcpus.to_string(),
-            "vCPUs (PGTune)".into(),
-        );
-        p(
-            "max_parallel_maintenance_workers",
-            per_gather.to_string(),
-            "ceil(vCPUs / 2), at most 4 (PGTune)".into(),
-        );
+}
+
+/// PGTune's parallel settings, from 4 vCPUs (below, PostgreSQL's defaults stay).
+fn parallel(vcpus: u64, p: &mut Params) {
+    if vcpus < 4 {
+        return;
     }
-    // Replication for Patroni: never PGTune's desktop wal_level=minimal.
-    p(
+    let per_gather = vcpus.div_ceil(2).min(4);
+    p.text("max_worker_processes", vcpus.to_string(), "vCPUs (PGTune)");
+    p.text(
+        "max_parallel_workers_per_gather",
+        per_gather.to_string(),
+        "ceil(vCPUs / 2), at most 4 (PGTune)",
+    );
+    p.text("max_parallel_workers", vcpus.to_string(), "vCPUs (PGTune)");
+    p.text(
+        "max_parallel_maintenance_workers",
+        per_gather.to_string(),
+        "ceil(vCPUs / 2), at most 4 (PGTune)",
+    );
+}
+
+/// Replication for Patroni: never PGTune's desktop wal_level=minimal.
+fn replication(p: &mut Params) {
+    p.text(
         "wal_level",
-        "replica".into(),
-        "streaming replication for Patroni standbys".into(),
+        "replica",
+        "streaming replication for Patroni standbys",
     );
-    p(
+    p.text(
         "wal_log_hints",
-        "on".into(),
-        "lets Patroni run pg_rewind on a former primary".into(),
+        "on",
+        "lets Patroni run pg_rewind on a former primary",
     );
-    p(
+    p.text(
         "hot_standby",
-        "on".into(),
-        "standbys answer read-only queries and health checks".into(),
+        "on",
+        "standbys answer read-only queries and health checks",
     );
-    // Seed §4 autovacuum block.
-    p("autovacuum", "on".into(), "seed §4".into());
-    p(
+}
+
+/// The seed's §4 autovacuum block.
+fn autovacuum(mem: &Memory, p: &mut Params) {
+    p.text("autovacuum", "on", "seed §4");
+    p.text(
         "autovacuum_max_workers",
         AUTOVACUUM_MAX_WORKERS.to_string(),
-        "seed §4".into(),
+        "seed §4",
     );
-    p(
+    p.size(
         "autovacuum_work_mem",
-        format_kb(mem.autovacuum_work_mem_kb),
-        "min(maintenance_work_mem, 1GB): VACUUM uses at most 1GB for dead tuples up to PostgreSQL 16; bounds the four workers on 17+".into(),
+        Size::kb(mem.autovacuum_work_mem_kb),
+        "min(maintenance_work_mem, 1GB): VACUUM uses at most 1GB for dead tuples up to PostgreSQL 16; bounds the four workers on 17+",
     );
-    p("autovacuum_naptime", "10s".into(), "seed §4".into());
-    p(
+    p.text("autovacuum_naptime", "10s", "seed §4");
+    p.text(
         "autovacuum_vacuum_scale_factor",
-        "0.05".into(),
-        "seed §4 (vacuum at 5% dead rows, not 20%)".into(),
+        "0.05",
+        "seed §4 (vacuum at 5% dead rows, not 20%)",
     );
-    p(
-        "autovacuum_analyze_scale_factor",
-        "0.05".into(),
-        "seed §4".into(),
-    );
-    p(
-        "autovacuum_vacuum_cost_delay",
-        "2ms".into(),
-        "seed §4".into(),
-    );
-    out
+    p.text("autovacuum_analyze_scale_factor", "0.05", "seed §4");
+    p.text("autovacuum_vacuum_cost_delay", "2ms", "seed §4");
+}
+
+/// How a parameter's value was computed, with the plan's numbers put in and the source
+/// (what the page shows under "how is this computed?" after `name = value.`).
+fn how(plan: &Plan, mem: &Memory, p: &Parameter) -> String {
+    let host = plan.host(Role::Patroni);
+    let gib = |g: u64| format!("{g} GiB");
+    let ram = gib(host.ram_gib);
+    let v = &p.value;
+    match p.name {
+        "max_connections" => format!(
+            "{v}: postgres.max-connections as entered, equal on every Patroni node (set in Patroni's bootstrap.dcs: Patroni docs, dynamic configuration)."
+        ),
+        "shared_buffers" => format!("RAM / 4 = {ram} / 4 = {v}. Source: {PGTUNE}."),
+        "effective_cache_size" => format!("RAM × 3/4 = {ram} × 3/4 = {v}. Source: {PGTUNE}."),
+        "maintenance_work_mem" => format!(
+            "min(RAM / 16, 2GB) = min({} / 16, 2GB) = {v}: PGTune's rule with the seed's 2 GB cap. Source: {PGTUNE}; {SEED_PG}.",
+            ram
+        ),
+        "work_mem" => {
+            let parallel = if host.vcpus >= 4 { host.vcpus } else { 8 };
+            format!(
+                "(RAM − shared_buffers) / ((max_connections + {parallel}) × 3) = ({ram} − {}) / (({} + {parallel}) × 3) = {v}, at least 4MB; {parallel} is {} (PGTune counts the parallel workers). Source: {PGTUNE}.",
+                format_kb(mem.shared_buffers_kb),
+                plan.postgres.max_connections,
+                if host.vcpus >= 4 {
+                    "the vCPUs"
+                } else {
+                    "PostgreSQL's default max_worker_processes below 4 vCPUs"
+                }
+            )
+        }
+        "wal_buffers" => format!(
+            "3% of shared_buffers {} = {}, at most 16MB (rounded up to 16MB from 14MB) = {v}. Source: {PGTUNE}.",
+            format_kb(mem.shared_buffers_kb),
+            format_kb(3 * mem.shared_buffers_kb / 100)
+        ),
+        "autovacuum_work_mem" => format!(
+            "min(maintenance_work_mem {}, 1GB) = {v}: up to PostgreSQL 16 VACUUM uses at most 1GB for dead tuples; bounds the {} workers on 17+ (PostgreSQL docs, autovacuum_work_mem; {SEED_PG}).",
+            format_kb(mem.maintenance_work_mem_kb),
+            mem.autovacuum_max_workers
+        ),
+        "max_worker_processes" | "max_parallel_workers" => format!(
+            "{v} = the Patroni hosts' {} vCPUs (hosts.patroni.vcpus). Source: {PGTUNE}.",
+            host.vcpus
+        ),
+        "max_parallel_workers_per_gather" | "max_parallel_maintenance_workers" => format!(
+            "ceil({} vCPUs / 2), at most 4 = {v}. Source: {PGTUNE}.",
+            host.vcpus
+        ),
+        "huge_pages" => format!(
+            "{v}: shared_buffers {} is {} 2GB; PGTune sets try from 2GB. Source: {PGTUNE}.",
+            format_kb(mem.shared_buffers_kb),
+            if mem.shared_buffers_kb >= 2 * 1024 * 1024 {
+                "at least"
+            } else {
+                "below"
+            }
+        ),
+        _ => format!("{v}: {}.", p.formula),
+    }
 }
 
 /// PGTune: 3% of shared_buffers, capped at 16MB, rounded up to 16MB from 14MB, at
@@ -339,6 +463,22 @@ fn wal_buffers_kb(shared_buffers_kb: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_typed_and_written_from_the_type() {
+        let params = parameters(&Plan::default());
+        let size = |name: &str| params.iter().find(|p| p.name == name).and_then(|p| p.size);
+        assert_eq!(size("max_wal_size").map(Size::gib), Some(8.0));
+        assert_eq!(size("shared_buffers").map(Size::gib), Some(16.0));
+        assert_eq!(size("work_mem"), Some(Size::kb(32513)));
+        assert_eq!(size("max_connections"), None);
+        for p in &params {
+            if let Some(s) = p.size {
+                assert_eq!(p.value, s.text(), "{}", p.name);
+            }
+        }
+        assert_eq!(Size::kb(512 * 1024).gib(), 0.5);
+    }
 
     fn params(ram: u64, vcpus: u64, conns: u64, storage: &str) -> Vec<(String, String)> {
         let p = Plan::default()

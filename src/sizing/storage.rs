@@ -49,8 +49,6 @@ pub use crate::deploy::backups::{
 /// The bundle's Prometheus scrape interval (`deploy::facts::SCRAPE_INTERVAL_S`, after
 /// Synapse's docs/metrics-howto.md); tests/storage.rs checks prometheus.yml.
 pub use crate::deploy::facts::SCRAPE_INTERVAL_S as PROMETHEUS_SCRAPE_INTERVAL_S;
-/// PostgreSQL's default max_wal_size, when the parameters do not set one.
-const DEFAULT_MAX_WAL_GIB: f64 = 1.0;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
@@ -62,6 +60,18 @@ pub enum DiskId {
     Backup,
     Monitoring,
     Synapse,
+}
+
+impl Serialize for DiskId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl std::fmt::Display for DiskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.key())
+    }
 }
 
 impl DiskId {
@@ -167,7 +177,8 @@ pub struct Rates {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Disk {
-    pub id: &'static str,
+    /// Serialized as its key (`patroni`, `minio`, …).
+    pub id: DiskId,
     pub label: &'static str,
     /// Hosts of the role; each holds what the disk lists (Patroni: a full copy each).
     pub hosts: u64,
@@ -343,22 +354,6 @@ fn finite(x: f64) -> f64 {
     }
 }
 
-/// PostgreSQL size text (`8GB`, `512MB`, `1TB`, `2048kB`) in GiB.
-fn size_gib(text: &str) -> Option<f64> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let per = match unit.trim() {
-        "kB" => 1.0 / (1024.0 * 1024.0),
-        "MB" => 1.0 / 1024.0,
-        "GB" => 1.0,
-        "TB" => 1024.0,
-        _ => return None,
-    };
-    Some(n * per)
-}
-
 impl Model {
     fn new(plan: &Plan) -> Model {
         let act = &plan.activity;
@@ -379,11 +374,8 @@ impl Model {
         let db0 = db_empty + registered as f64 * kib_per_user / (1024.0 * 1024.0);
         let db_day = stored_events * bytes_per_event / GIB;
         let wal_amp = share_of(plan, &a::WAL_AMPLIFICATION, f64::MAX);
-        let max_wal = crate::sizing::postgres::parameters(plan)
-            .iter()
-            .find(|p| p.name == "max_wal_size")
-            .and_then(|p| size_gib(&p.value))
-            .unwrap_or(DEFAULT_MAX_WAL_GIB);
+        // The parameter the bundle writes, read as its size (not its text).
+        let max_wal = crate::sizing::postgres::MAX_WAL_SIZE.gib();
         let thumbs = share_of(plan, &a::MEDIA_THUMBNAIL_SHARE, f64::MAX);
         let remote_share = match act.federation {
             Federation::None => 0.0,
@@ -684,7 +676,7 @@ pub fn storage(plan: &Plan) -> Storage {
         .iter()
         .map(|&id| disk(plan, &m, id, usable_tib))
         .collect();
-    let months_until_full = disks.iter().map(|d| (d.id, d.month_full)).collect();
+    let months_until_full = disks.iter().map(|d| (d.id.key(), d.month_full)).collect();
     Storage {
         months,
         full_percent: r1(m.share * 100.0),
@@ -797,7 +789,7 @@ fn disk(plan: &Plan, m: &Model, id: DiskId, usable_tib: f64) -> Disk {
         })
         .collect();
     Disk {
-        id: id.key(),
+        id,
         label: id.label(),
         hosts: plan.host(id.role()).count,
         capacity_path: id.capacity_path(),
@@ -833,7 +825,7 @@ pub fn explain(plan: &Plan, section: &Storage, path: &str) -> Option<String> {
         ));
     }
     if let Some(id) = path.strip_prefix("months-until-full.") {
-        let d = section.disks.iter().find(|d| d.id == id)?;
+        let d = section.disks.iter().find(|d| d.id.key() == id)?;
         return Some(fill_sentence(d, section, &full));
     }
     if let Some(rate) = path.strip_prefix("rates.") {
@@ -1058,22 +1050,6 @@ fn rate_sentence(m: &Model, rate: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse() {
-        for (text, gib) in [
-            ("8GB", Some(8.0)),
-            ("512MB", Some(0.5)),
-            ("1TB", Some(1024.0)),
-            ("1048576kB", Some(1.0)),
-            ("8 GB", Some(8.0)),
-            ("", None),
-            ("GB", None),
-            ("8XB", None),
-        ] {
-            assert_eq!(size_gib(text), gib, "{text:?}");
-        }
-    }
 
     #[test]
     fn numbers_in_sentences() {

@@ -5,6 +5,7 @@
 use super::metric::metric;
 use super::{Computed, State};
 use crate::report::{Unit, display, lookup};
+use crate::sizing::failures::Verdict;
 use leptos::prelude::*;
 use std::cell::RefCell;
 
@@ -25,7 +26,7 @@ pub fn object_storage_view(c: &Computed) -> impl IntoView + use<> {
             </div>
         }
     });
-    let distributed = s.layout == "distributed";
+    let distributed = s.layout == crate::sizing::objectstore::Mode::Distributed;
     let options = s
         .parity_options
         .iter()
@@ -167,11 +168,11 @@ pub fn calls_view(c: &Computed) -> impl IntoView + use<> {
 }
 
 /// The badge class of a verdict: down red, degraded amber, N+1 blue.
-fn verdict_class(verdict: &str) -> &'static str {
+fn verdict_class(verdict: Verdict) -> &'static str {
     match verdict {
-        "down" => "badge error",
-        "degraded" => "badge warning",
-        _ => "badge info",
+        Verdict::Down => "badge error",
+        Verdict::Degraded => "badge warning",
+        Verdict::NPlusOne => "badge info",
     }
 }
 
@@ -265,7 +266,7 @@ pub fn failures_view(c: &Computed) -> impl IntoView + use<> {
                 })
                 .collect_view();
             view! {
-                <tr data-role=f.role>
+                <tr data-role=f.role.key()>
                     <th scope="row">{metric(c, p("role"), Unit::Plain)}</th>
                     <td><code>{metric(c, p("host"), Unit::Plain)}</code></td>
                     <td><span class=verdict_class(f.verdict)>{metric(c, p("verdict"), Unit::Plain)}</span></td>

@@ -179,14 +179,9 @@ pub fn ComparePanel() -> impl IntoView {
     }
 }
 
+/// How the figure's numbers are shown, as the figure table declares it.
 fn unit_of(key: &str) -> Unit {
-    if key.ends_with("gib") {
-        Unit::Gib
-    } else if key.ends_with("percent") {
-        Unit::Percent
-    } else {
-        Unit::Count
-    }
+    crate::report::figures::unit(key)
 }
 
 fn shown(v: &J, unit: Unit) -> String {

@@ -36,7 +36,7 @@ pub fn storage_view(c: &Computed) -> impl IntoView + use<> {
                 })
                 .collect_view();
             view! {
-                <details class="host disk" class:over=fills open=fills data-disk=d.id>
+                <details class="host disk" class:over=fills open=fills data-disk=d.id.key()>
                     <summary>
                         <span class="host-name">{metric(c, p("label"), Unit::Plain)}</span>
                         <span class="host-count">"now " {metric(c, p("now-gib"), Unit::Gib)} " (" {metric(c, p("now-percent"), Unit::Percent)} ")"</span>

@@ -218,7 +218,8 @@ impl Report {
         let _ = writeln!(
             o,
             "  PgBouncer max_client_conn  {:>7}  ({} mode)",
-            c.pgbouncer_max_client_conn, c.pgbouncer_pool_mode
+            c.pgbouncer_max_client_conn,
+            c.pgbouncer_pool_mode.key()
         );
         let _ = writeln!(
             o,

@@ -432,7 +432,7 @@ fn check_budgets(p: &Plan, r: &Report) -> Result<(), String> {
         return Err(format!("{} host budgets", r.hosts.len()));
     }
     for (h, role) in r.hosts.iter().zip(Role::ALL) {
-        if h.role != role.key() {
+        if h.role != role {
             return Err(format!("host {} in the place of {}", h.role, role.key()));
         }
         let sum: u64 = h.items.iter().map(|i| i.gib.0).sum();

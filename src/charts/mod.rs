@@ -57,7 +57,7 @@ pub fn ram_chart(report: &Report, width: u32) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        let labels: Vec<String> = hosts.iter().map(|h| h.role.to_string()).collect();
+        let labels: Vec<String> = hosts.iter().map(|h| h.role.key().to_string()).collect();
         let chart = ChartBuilder::on(&root)
             .margin(8)
             .x_label_area_size(34)

@@ -83,12 +83,8 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
         if b.count == 0 {
             continue;
         }
-        let role = Role::ALL
-            .iter()
-            .copied()
-            .find(|r| r.key() == b.role)
-            .unwrap_or(Role::Synapse);
-        let ram_path = format!("hosts.{}.ram-gib", b.role);
+        let role = b.role;
+        let ram_path = format!("hosts.{}.ram-gib", role.key());
         // The first of the largest items (max_by_key would give the last of a tie).
         let biggest = b.items.iter().rev().max_by_key(|i| i.gib);
         let biggest = biggest

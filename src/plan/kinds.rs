@@ -195,6 +195,20 @@ pub enum Role {
     Backup,
 }
 
+impl std::fmt::Display for Role {
+    /// The role's key (`patroni`), as in the report's JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+impl serde::Serialize for Role {
+    /// The role's key (`patroni`), as the report's JSON and the plan's paths name it.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
 impl Role {
     pub const ALL: [Role; 8] = [
         Role::Synapse,
@@ -324,6 +338,13 @@ pub enum PoolMode {
     Session,
     Transaction,
     Statement,
+}
+
+impl serde::Serialize for PoolMode {
+    /// The mode's key (`transaction`), as PgBouncer's pool_mode reads it.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
 }
 
 impl PoolMode {

@@ -587,7 +587,7 @@ mod tests {
                     h.ram_free_gib.0 >= 0,
                     "{}: {} needs {} of {} GiB",
                     p.key,
-                    h.role,
+                    h.role.key(),
                     h.ram_needed_gib,
                     h.ram_gib
                 );
@@ -596,7 +596,7 @@ mod tests {
                     h.ram_used_percent <= tight,
                     "{}: {} at {} %",
                     p.key,
-                    h.role,
+                    h.role.key(),
                     h.ram_used_percent
                 );
             }

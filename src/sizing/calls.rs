@@ -136,6 +136,16 @@ pub struct Livekit {
     pub largest_room_fits: bool,
 }
 
+/// The relay ports of one coturn node: coturn.min-port..=coturn.max-port (the report's
+/// `relay-ports-per-node` divides them by the ports an allocation holds; the bundle's
+/// alerts name the range).
+pub fn coturn_relay_ports(plan: &Plan) -> u64 {
+    plan.coturn
+        .max_port
+        .saturating_add(1)
+        .saturating_sub(plan.coturn.min_port)
+}
+
 pub fn calls(plan: &Plan) -> Calls {
     Calls {
         turn: turn(plan, plan.host(Role::Coturn).count),
@@ -171,8 +181,7 @@ pub fn turn(plan: &Plan, nodes: u64) -> Turn {
     let per_call = plan.assume(&a::TURN_ALLOCATIONS_PER_CALL);
     let allocations = whole((relayed_calls as f64 * per_call).ceil());
     let allocations_per_node = per_node(allocations, nodes);
-    let ports = (plan.coturn.max_port.saturating_add(1)).saturating_sub(plan.coturn.min_port)
-        / (a::fixed!(TURN_PORTS_PER_ALLOCATION) as u64).max(1);
+    let ports = coturn_relay_ports(plan) / (a::fixed!(TURN_PORTS_PER_ALLOCATION) as u64).max(1);
     let nofile = plan.assume(&a::NOFILE_LIMIT) as u64;
     let sessions = coturn_sessions(nofile);
     let total_quota = ports.min(sessions);

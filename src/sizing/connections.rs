@@ -20,7 +20,7 @@ pub struct Connections {
     pub cp_max: u64,
     /// Σ cp_max over every Synapse process: what Synapse may open to PgBouncer.
     pub synapse_pool_total: u64,
-    pub pgbouncer_pool_mode: &'static str,
+    pub pgbouncer_pool_mode: crate::plan::PoolMode,
     pub pgbouncer_max_client_conn: u64,
     /// One PgBouncer per Synapse host (client-side pooling, DESIGN.md §2).
     pub pgbouncer_instances: u64,
@@ -90,7 +90,7 @@ pub fn connections(plan: &Plan) -> Connections {
         synapse_processes: processes,
         cp_max,
         synapse_pool_total: processes.saturating_mul(cp_max),
-        pgbouncer_pool_mode: plan.pgbouncer.pool_mode.key(),
+        pgbouncer_pool_mode: plan.pgbouncer.pool_mode,
         pgbouncer_max_client_conn: plan.pgbouncer.max_client_conn,
         pgbouncer_instances: instances,
         pgbouncer_pools: pools,

@@ -72,7 +72,7 @@ impl std::fmt::Display for SignedGib {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct HostBudget {
-    pub role: &'static str,
+    pub role: Role,
     pub label: &'static str,
     pub count: u64,
     pub ram_gib: u64,
@@ -165,7 +165,7 @@ pub fn budget(plan: &Plan, role: Role) -> HostBudget {
     let needed = items.iter().fold(Gib(0), |acc, i| acc.plus(i.gib));
     let ram = Gib(host.ram_gib.saturating_mul(100));
     HostBudget {
-        role: role.key(),
+        role,
         label: role.label(),
         count: host.count,
         ram_gib: host.ram_gib,

@@ -55,7 +55,7 @@ fn prometheus_ram_item(ctx: &Ctx) -> Option<String> {
     ctx.report
         .hosts
         .iter()
-        .find(|b| b.role == Role::Monitoring.key())
+        .find(|b| b.role == Role::Monitoring)
         .and_then(|b| b.items.iter().find(|i| i.name == "Prometheus"))
         .map(|i| format!("{} GiB ({})", i.gib, i.formula))
 }

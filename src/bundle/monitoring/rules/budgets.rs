@@ -108,7 +108,7 @@ pub fn budgets(ctx: &Ctx) -> Budgets {
     let pg_usable = c.postgres_available.max(1) as u64;
     let os = &ctx.report.object_storage;
     let t = &ctx.report.calls.turn;
-    let ports = (ctx.plan.coturn.max_port + 1).saturating_sub(ctx.plan.coturn.min_port);
+    let ports = crate::sizing::calls::coturn_relay_ports(ctx.plan);
     let (limit, what) = turn_limit(t.total_quota, t.max_allocations_per_node, ports);
     Budgets {
         pg_usable,
@@ -527,7 +527,7 @@ fn coturn_allocations(ctx: &Ctx, b: &Budgets) -> Vec<Alert> {
     let first = coturn[0];
     let why = format!(
         "Why: coturn refuses allocations beyond total-quota (486 Allocation Quota Reached) and has none to give once its {} relay ports (coturn.min-port {}..coturn.max-port {}) are taken: clients that need a relay (behind NAT, firewalls) then cannot call; Synapse hands clients every coturn host of the plan ({}), so the others take the load only while they have room.",
-        (ctx.plan.coturn.max_port + 1).saturating_sub(ctx.plan.coturn.min_port),
+        crate::sizing::calls::coturn_relay_ports(ctx.plan),
         ctx.plan.coturn.min_port,
         ctx.plan.coturn.max_port,
         coturn.len()

@@ -152,7 +152,8 @@ pub(super) fn web(b: &mut Builder, synapse: &Host) {
 
 pub(super) fn database(b: &mut Builder, synapse: &Host) {
     let c = &b.ctx.report.connections;
-    let (processes, cp_max, pool_mode) = (c.synapse_processes, c.cp_max, c.pgbouncer_pool_mode);
+    let (processes, cp_max, pool_mode) =
+        (c.synapse_processes, c.cp_max, c.pgbouncer_pool_mode.key());
     let cp_min = b.ctx.plan.synapse.cp_min;
     b.section("Database: external PostgreSQL (Patroni) through PgBouncer on this host");
     b.var(

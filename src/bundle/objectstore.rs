@@ -32,7 +32,7 @@ pub const POLICY_PATH: &str = "/etc/minio/synapse-media-policy.json";
 pub const SYNAPSE_ENV_PATH: &str = "/etc/minio/synapse-user.env";
 pub const SETUP_SCRIPT: &str = "/usr/local/sbin/minio-setup-bucket.sh";
 pub const HEALTH_SCRIPT: &str = "/usr/local/sbin/minio-health-check.sh";
-/// Prometheus job that scrapes MinIO (monitoring.rs uses the same name; the console
+/// Prometheus job that scrapes MinIO (the monitoring scrape jobs use this name; the console
 /// reads its graphs from Prometheus by this job id).
 pub const PROMETHEUS_JOB: &str = "minio";
 

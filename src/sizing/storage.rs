@@ -612,11 +612,11 @@ impl Model {
                 "ESS Sizing (ems-docs.element.io): average media size × uploads a day × active users × 365 a year; element-hq/synapse#16989"
             }
             Term::Fulls | Term::Diffs | Term::Incrs | Term::Dumps => {
-                "pgBackRest user guide (retention, expire after each backup; file-level incrementals before 2.46); src/bundle/backup.rs schedule"
+                "pgBackRest user guide (retention, expire after each backup; file-level incrementals before 2.46); the bundle's schedule, src/deploy/backups.rs"
             }
             Term::WalArchive => a::WAL_AMPLIFICATION.source,
             Term::MediaMirror | Term::SnapshotChurn => {
-                "src/bundle/backup.rs backup-media.sh: rclone sync of the bucket without remote_*, rsync of local_*, cp -al snapshots"
+                "the bundle's backup-media.sh (src/bundle/backup/media.rs): rclone sync of the bucket without remote_*, rsync of local_*, cp -al snapshots"
             }
             Term::Tsdb => "Prometheus docs/storage.md, Operational aspects",
             Term::SynapseBase => a::SYNAPSE_HOST_BASE_GIB.source,

@@ -13,8 +13,8 @@
 //!   serves `const` items and naming an overridable one there fails the build.
 //!
 //! [`Assumption::default_value`] is for the plan's own defaults and the report's
-//! "default" column only. (The `value` field itself is to become private to this module
-//! once no generator reads it directly; see its doc.)
+//! "default" column only. The `value` field is private to this module, so there is no
+//! other way to read one.
 
 use serde::Serialize;
 
@@ -23,10 +23,10 @@ use serde::Serialize;
 pub struct Assumption {
     pub id: &'static str,
     pub label: &'static str,
-    /// The default value (what the plan uses unless it overrides it). Read it through
-    /// [`crate::plan::Plan::assume`] or [`fixed!`] (the module doc says why); the field is
-    /// public only until every generator does, then private to this module.
-    pub value: f64,
+    /// The default value (what the plan uses unless it overrides it). Private: read it
+    /// through [`crate::plan::Plan::assume`] or [`fixed!`] (the module doc says why), or
+    /// [`Assumption::default_value`] for a default column. Serialized as `value`.
+    value: f64,
     pub unit: &'static str,
     /// A URL or a short citation; "assumption: …" when it is an estimate of ours.
     pub source: &'static str,

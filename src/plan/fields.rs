@@ -842,7 +842,7 @@ impl Field {
                 plan.assumptions
                     .get(i)
                     .copied()
-                    .or_else(|| crate::assumptions::all().nth(i).map(|a| a.value))
+                    .or_else(|| crate::assumptions::all().nth(i).map(|a| a.default_value()))
                     .unwrap_or(0.0),
             ),
         }

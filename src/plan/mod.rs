@@ -257,7 +257,7 @@ impl Plan {
         crate::assumptions::all()
             .position(|x| x.id == a.id)
             .and_then(|i| self.assumptions.get(i).copied())
-            .unwrap_or(a.value)
+            .unwrap_or(a.default_value())
     }
 }
 
@@ -398,7 +398,9 @@ impl Default for Plan {
                 email: "ops@example.com".to_string(),
                 smtp_smarthost: "mail.internal:25".to_string(),
             },
-            assumptions: crate::assumptions::all().map(|a| a.value).collect(),
+            assumptions: crate::assumptions::all()
+                .map(|a| a.default_value())
+                .collect(),
         }
     }
 }

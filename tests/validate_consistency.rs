@@ -577,3 +577,57 @@ fn check_plan(name: &str, plan: &Plan) {
         );
     }
 }
+
+/// The `vault_[a-z0-9_]+` names in `text`, wherever they stand (a reference, a comment,
+/// a document).
+fn vault_names(text: &str) -> BTreeSet<String> {
+    text.match_indices("vault_")
+        .filter_map(|(i, _)| {
+            let tail = &text[i + "vault_".len()..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+                .unwrap_or(tail.len());
+            (end > 0).then(|| format!("vault_{}", &tail[..end]))
+        })
+        .collect()
+}
+
+/// Every secret in one place: vault.yml defines every secret of the bundle, and every
+/// `vault_*` name any generated file mentions (vars.yml's references, the documents,
+/// comments in the other hosts' files) is one it defines, with the value those files
+/// hold. Every named plan.
+#[test]
+fn every_vault_name_mentioned_is_in_the_vault() {
+    for (name, plan) in named_plans() {
+        let files = bundle(&plan);
+        let s = secrets();
+        let vault = files
+            .iter()
+            .find(|f| f.path.ends_with("/vault.yml"))
+            .unwrap_or_else(|| panic!("{name}: no vault.yml"));
+        let doc = yaml(&vault.contents);
+        let defined: BTreeSet<String> = doc
+            .as_mapping()
+            .unwrap_or_else(|| panic!("{name}: vault.yml is no mapping"))
+            .keys()
+            .map(|k| k.as_str().expect("string key").to_string())
+            .collect();
+        for id in SecretId::ALL {
+            assert_eq!(
+                doc[id.vault_var().as_str()].as_str(),
+                Some(s.get(id)),
+                "{name}: vault.yml's {}",
+                id.vault_var()
+            );
+        }
+        for f in &files {
+            for v in vault_names(&f.contents) {
+                assert!(
+                    defined.contains(&v),
+                    "{name}: {} names {v}, which vault.yml does not define",
+                    f.path
+                );
+            }
+        }
+    }
+}

@@ -151,6 +151,7 @@ fn secrets(ctx: &Ctx, files: &[File]) -> String {
     let _ = writeln!(
         o,
         "Encrypt the vault now, before copying the bundle anywhere:\n\n```sh\n{}\n```\n\n\
+         The vault holds every secret of this bundle, so the encrypted vault (and its password, kept apart) is all you need to keep. \
          These files hold secrets in clear because the services read them directly; they are mode 0600, keep them so, \
          and delete the unpacked bundle from machines that do not need it:\n",
         command("ansible-vault encrypt ", &vault, "")

@@ -436,7 +436,7 @@ fn stats(ctx: &Ctx, h: &Host) -> String {
 # Port {stats}: on this node's own address (Prometheus scrapes every node, the standby
 # too), on the VIP (scraped through the VIP, it shows which node holds it) and on
 # loopback (keepalived's track script). Everything but {monitor} needs a login: user
-# {user}, password vault_haproxy_stats_password in vault.yml (Prometheus has it in a
+# {user}, password {vault_key} in vault.yml (Prometheus has it in a
 # password file). Plain-text in this 0600 file: a hashed password would be hashed again
 # on every scrape.
 #   /metrics  Prometheus exposition (HAProxy's built-in exporter)
@@ -467,6 +467,7 @@ frontend stats
         bind_vip = on_vip(ctx, ports::HAPROXY_STATS),
         password = hv(password),
         user = HAPROXY_STATS_USER,
+        vault_key = crate::bundle::SecretId::HaproxyStatsPassword.vault_var(),
         monitor = MONITOR_URI,
     )
 }

@@ -8,7 +8,8 @@
 //! `matrix_synapse_configuration_extension_yaml`, which the playbook merges recursively
 //! over its homeserver.yaml (`roles/custom/matrix-synapse/defaults/main.yml`,
 //! `matrix_synapse_configuration`). Secrets appear in `vars.yml` only as
-//! `"{{ vault_<name> }}"`; `vault.yml` holds exactly the ones referenced.
+//! `"{{ vault_<name> }}"`; `vault.yml` holds every secret of the bundle, the referenced
+//! ones first.
 //!
 //! Both YAML files are [`yaml::Doc`](crate::syntax::yaml::Doc)s in the Ansible dialect: a string value holding
 //! Jinja syntax is written `!unsafe`, so Ansible never evaluates text that came from a

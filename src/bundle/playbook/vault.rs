@@ -1,4 +1,7 @@
-//! vault.yml: the secrets vars.yml references, ready for ansible-vault.
+//! vault.yml: every secret of the bundle, ready for ansible-vault: first the ones
+//! vars.yml references, then the ones only the other hosts' files hold (Ansible ignores
+//! variables nothing uses), so an operator who keeps only the encrypted vault keeps the
+//! pgBackRest passphrase, the PostgreSQL superuser's and MinIO root's passwords too.
 
 use super::super::{Ctx, File, Scope, SecretId};
 use super::{ANSIBLE_DIR, host_vars};
@@ -18,7 +21,7 @@ pub(super) fn file(ctx: &Ctx, used: &BTreeSet<SecretId>) -> File {
     File::new(
         vault_path(&ctx.topology.server_name),
         Scope::Control,
-        "The secrets vars.yml references (vault_*): encrypt it with ansible-vault before anything else.",
+        "Every secret of the bundle (vault_*; vars.yml references some): encrypt it with ansible-vault before anything else.",
         vault_yml(ctx, used),
     )
     .secret()
@@ -35,8 +38,11 @@ fn vault_yml(ctx: &Ctx, used: &BTreeSet<SecretId>) -> String {
          \x20 ansible-vault encrypt {path}\n\
          then run the playbook with --ask-vault-pass (or --vault-password-file FILE).\n\
          \n\
-         Exactly the secrets vars.yml references as \"{{{{ vault_<name> }}}}\". The same values are\n\
-         in the other hosts' files of this bundle (PgBouncer, MinIO, coturn, LiveKit)."
+         Every secret of this bundle, in one place: keep this file (encrypted) when you\n\
+         delete the unpacked bundle. The first ones are those vars.yml references as\n\
+         \"{{{{ vault_<name> }}}}\"; the playbook does not use the others, which the other\n\
+         hosts' files of this bundle hold with the same values (Patroni, PgBouncer,\n\
+         pgBackRest, MinIO, coturn, LiveKit, Grafana, HAProxy)."
     );
     if ctx.secrets.are_placeholders() {
         about.push_str(
@@ -44,9 +50,26 @@ fn vault_yml(ctx: &Ctx, used: &BTreeSet<SecretId>) -> String {
         );
     }
     let mut root = Map::new();
-    for id in SecretId::ALL.iter().filter(|id| used.contains(id)) {
-        root.comment(id.description());
-        root.insert(id.vault_var(), ctx.secret(*id));
+    let (referenced, kept): (Vec<SecretId>, Vec<SecretId>) =
+        SecretId::ALL.iter().partition(|id| used.contains(id));
+    for (title, group) in [
+        ("---- referenced by vars.yml ----", referenced),
+        (
+            "---- not used by vars.yml: kept for the other hosts' files ----",
+            kept,
+        ),
+    ] {
+        if group.is_empty() {
+            continue;
+        }
+        if !root.is_empty() {
+            root.blank();
+        }
+        root.comment(title);
+        for id in group {
+            root.comment(id.description());
+            root.insert(id.vault_var(), ctx.secret(id));
+        }
     }
     yaml::Doc::new(root)
         .header(ctx.provenance())
@@ -65,7 +88,7 @@ mod tests {
     use crate::plan::Plan;
 
     #[test]
-    fn vault_holds_exactly_the_referenced_secrets() {
+    fn vault_holds_every_secret_the_referenced_ones_first() {
         let p = Plan::default();
         let (vars, vault) = with_ctx(&p, |ctx| {
             let f = files(ctx);
@@ -83,12 +106,23 @@ mod tests {
                 rest[..rest.find(' ').unwrap()].to_string()
             })
             .collect();
-        let defined: BTreeSet<String> = vault
+        let defined: Vec<String> = vault
             .lines()
             .filter(|l| l.starts_with("vault_"))
             .map(|l| l.split(':').next().unwrap().to_string())
             .collect();
-        assert_eq!(referenced, defined);
+        // Every secret, once.
+        let all: BTreeSet<String> = SecretId::ALL.iter().map(|id| id.vault_var()).collect();
+        assert_eq!(defined.len(), all.len(), "{vault}");
+        assert_eq!(defined.iter().cloned().collect::<BTreeSet<_>>(), all);
+        // The ones vars.yml references come first, under their heading.
+        let first: BTreeSet<String> = defined[..referenced.len()].iter().cloned().collect();
+        assert_eq!(first, referenced);
+        let kept = vault
+            .find("# ---- not used by vars.yml")
+            .expect("second group");
+        assert!(vault[kept..].contains("vault_pgbackrest_cipher_pass:"));
+        assert!(!vault[kept..].contains("vault_synapse_db_password:"));
         assert!(
             vault.contains("ansible-vault encrypt inventory/host_vars/chat.example.com/vault.yml")
         );

@@ -631,3 +631,58 @@ fn every_vault_name_mentioned_is_in_the_vault() {
         }
     }
 }
+
+/// The playbook's units run Synapse's containers with `--log-driver=none`
+/// (roles/custom/matrix-synapse/templates/synapse/systemd/*.service.j2): no file tells
+/// the operator to read a playbook container's logs with `docker logs`, and the
+/// runbook reads the journal of the units that serve media: the media repository
+/// workers when the plan has them.
+#[test]
+fn logs_are_read_from_the_units_journal() {
+    for (name, plan) in named_plans() {
+        let files = bundle(&plan);
+        for f in &files {
+            for line in f.contents.lines() {
+                for cmd in ["docker logs", "docker container logs"] {
+                    if let Some(i) = line.find(cmd) {
+                        assert!(
+                            !line[i..].contains("matrix-"),
+                            "{name}: {} reads a playbook container's logs with {cmd}: {line}",
+                            f.path
+                        );
+                    }
+                }
+            }
+        }
+        let runbook = get(&files, "RUNBOOK.md");
+        let media = &runbook[runbook
+            .find("## Media does not load")
+            .expect("media section")..];
+        let media = &media[..media[3..].find("\n## ").map_or(media.len(), |i| i + 3)];
+        let journal = media
+            .lines()
+            .find(|l| l.starts_with("journalctl "))
+            .unwrap_or_else(|| panic!("{name}: no journalctl in {media}"));
+        let units: Vec<String> = workers::workers(&plan)
+            .into_iter()
+            .filter(|w| w.kind == WorkerKind::MediaRepository)
+            .map(|w| w.name)
+            .collect();
+        let expect = if units.is_empty() {
+            vec!["matrix-synapse".to_string()]
+        } else {
+            units
+        };
+        for unit in &expect {
+            assert!(
+                journal.contains(&format!("-u '{unit}'")),
+                "{name}: {unit} not in {journal}"
+            );
+        }
+        assert_eq!(
+            journal.matches(" -u ").count(),
+            expect.len(),
+            "{name}: {journal}"
+        );
+    }
+}

@@ -24,6 +24,26 @@ const CHECKLIST: &str = "CHECKLIST.md";
 /// The common problems and their fixes.
 const RUNBOOK: &str = "RUNBOOK.md";
 
+/// The main Synapse process's systemd unit (and container). The playbook's units run
+/// Synapse's containers with `--log-driver=none`, so `docker logs` shows nothing and the
+/// logs are in the journal: matrix-docker-ansible-deploy @ c0681e4,
+/// `roles/custom/matrix-synapse/templates/synapse/systemd/matrix-synapse.service.j2`
+/// lines 29-30, `matrix-synapse-worker.service.j2` lines 45-46 (a worker's unit is
+/// `<worker name>.service`: `tasks/synapse/workers/util/inject_worker.yml` line 60,
+/// the names in `deploy::workers`), and `docs/maintenance-and-troubleshooting.md` line 70
+/// (`journalctl -fu matrix-synapse`).
+const SYNAPSE_UNIT: &str = "matrix-synapse";
+
+/// `journalctl -u 'unit' -u 'unit'…`: the journal of the given units, each a quoted word.
+fn journalctl<'a>(units: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = "journalctl".to_string();
+    for u in units {
+        out.push_str(" -u ");
+        out.push_str(&shell::quote(u));
+    }
+    out
+}
+
 /// The names of a role's hosts as code spans (`` `patroni1`, `patroni2` ``).
 fn host_names(ctx: &Ctx, role: Role) -> String {
     let names: Vec<String> = ctx.hosts(role).map(|h| code(&h.name)).collect();
@@ -382,7 +402,7 @@ pub fn checklist(ctx: &Ctx) -> File {
             ),
         ),
         ("Time is synchronised", "The post-deploy check reads chrony's offset on every host (limit 0.1 s).".into()),
-        ("Log rotation is configured", format!("Docker's json-file logs rotate at 10 MB × 3 ({DOCKER_DAEMON_JSON} and the playbook's Docker options).")),
+        ("Log rotation is configured", format!("Docker's json-file logs rotate at 10 MB × 3 ({DOCKER_DAEMON_JSON} and the playbook's Docker options); Synapse's containers log to the journal instead (the playbook's `--log-driver=none`), within this bundle's journald limits.")),
         ("Alert rules are loaded and an alert reaches a human", format!("Stop a worker; the alert reaches {}.", code(&ctx.plan.ops.email))),
         ("The documentation is with the operations team", "This bundle's README, RUNBOOK and the plan file, stored with the vault password kept separately.".into()),
     ];
@@ -397,6 +417,54 @@ pub fn checklist(ctx: &Ctx) -> File {
     )
 }
 
+/// RUNBOOK's "Media does not load": the S3 storage provider's errors are in the journal
+/// of the processes that serve media: the media repository workers when the plan has
+/// them (the main process then serves no media: `matrix_synapse_enable_media_repo` in
+/// the playbook's `roles/custom/matrix-synapse/defaults/main.yml` line 1195), else the
+/// main process.
+fn media_section(ctx: &Ctx, ws: &[workers::Worker]) -> String {
+    let t = &ctx.topology;
+    let media: Vec<&str> = ws
+        .iter()
+        .filter(|w| w.kind == crate::plan::WorkerKind::MediaRepository)
+        .map(|w| w.name.as_str())
+        .collect();
+    let (units, who) = if media.is_empty() {
+        (
+            vec![SYNAPSE_UNIT],
+            format!("the main process ({})", code(SYNAPSE_UNIT)),
+        )
+    } else {
+        let names: Vec<String> = media.iter().map(|n| code(n)).collect();
+        (
+            media.clone(),
+            format!("the media repository workers ({})", names.join(", ")),
+        )
+    };
+    let synapse = t
+        .first(Role::Synapse)
+        .map(|h| h.fqdn.clone())
+        .unwrap_or_default();
+    let mut o = String::new();
+    let _ = writeln!(o, "## Media does not load\n");
+    let _ = writeln!(
+        o,
+        "Media lives in MinIO (bucket `{MEDIA_BUCKET}`) behind {}. S3 errors appear in the journal of {who} on {}: \
+         the playbook runs Synapse's containers with `--log-driver=none`, so Docker keeps no logs of them.\n\n\
+         ```sh\n{} -n 1000 | grep -i s3 | tail\n{}   # 200: write quorum\n```\n\n\
+         Then the MinIO heal check script (drives offline, objects to heal). `mc policy` commands do not exist any more: the bucket's access is the `{MINIO_SYNAPSE_USER}` user's policy (`mc admin policy entities`).\n",
+        code(&format!("{}:{}", t.vip, ports::MINIO_API)),
+        code(&synapse),
+        journalctl(units),
+        command(
+            "curl -s -o /dev/null -w '%{http_code}\\n' ",
+            &format!("http://{}:{}/minio/health/cluster", t.vip, ports::MINIO_API),
+            ""
+        )
+    );
+    o
+}
+
 pub fn runbook(ctx: &Ctx) -> File {
     let t = &ctx.topology;
     let c = &ctx.report.connections;
@@ -408,7 +476,7 @@ pub fn runbook(ctx: &Ctx) -> File {
     let example = ws
         .first()
         .map(|w| w.name.clone())
-        .unwrap_or_else(|| "matrix-synapse".to_string());
+        .unwrap_or_else(|| SYNAPSE_UNIT.to_string());
     let example_port = ws.iter().find_map(|w| w.port).unwrap_or(8008);
     let synapse = t
         .first(Role::Synapse)
@@ -466,18 +534,7 @@ pub fn runbook(ctx: &Ctx) -> File {
          A worker near 100% CPU is saturated (one core per process): add sync workers in the plan and regenerate; \
          the alert on sync p95 latency fires above 300 ms.\n"
     );
-    let _ = writeln!(o, "## Media does not load\n");
-    let _ = writeln!(
-        o,
-        "Media lives in MinIO (bucket `{MEDIA_BUCKET}`) behind {}.\n\n```sh\ndocker logs matrix-synapse 2>&1 | grep -i s3 | tail\n{}   # 200: write quorum\n```\n\n\
-         Then the MinIO heal check script (drives offline, objects to heal). `mc policy` commands do not exist any more: the bucket's access is the `{MINIO_SYNAPSE_USER}` user's policy (`mc admin policy entities`).\n",
-        code(&format!("{}:{}", t.vip, ports::MINIO_API)),
-        command(
-            "curl -s -o /dev/null -w '%{http_code}\\n' ",
-            &format!("http://{}:{}/minio/health/cluster", t.vip, ports::MINIO_API),
-            ""
-        )
-    );
+    o.push_str(&media_section(ctx, &ws));
     let _ = writeln!(o, "## The VIP does not move, or is on two nodes\n");
     let _ = writeln!(
         o,

@@ -492,9 +492,10 @@ fn vars_are_the_playbooks_own_variables() {
 /// (left enabled, as group_vars/matrix_servers:4094 has it) relays, and the SMARTHOST its
 /// role writes (ansible-role-exim-relay @ v4.99.1-r0-2-1, templates/env.j2:7-10,
 /// `host::port`) is the plan's relay, the one Alertmanager sends through; no credentials,
-/// so no SMTP_USERNAME (env.j2:11-14).
+/// so no SMTP_USERNAME (env.j2:11-14). And Traefik publishes no LiveKit TURN entrypoint
+/// (group_vars/matrix_servers:6545 would turn it on from the proxy type alone).
 #[test]
-fn mail_goes_through_the_smarthost() {
+fn mail_goes_through_the_smarthost_and_traefik_has_no_turn_port() {
     for (name, plan) in named_plans() {
         let files = bundle(&plan);
         let pb = playbook_files(&files, &plan);
@@ -520,6 +521,11 @@ fn mail_goes_through_the_smarthost() {
         assert_eq!(
             text_of(get("exim_relay_sender_address")),
             Some(format!("matrix@{}", plan.domain).as_str()),
+            "{name}"
+        );
+        assert_eq!(
+            get("matrix_playbook_livekit_turn_traefik_entrypoint_enabled"),
+            &json!(false),
             "{name}"
         );
     }
@@ -736,6 +742,10 @@ const OTHER_VARS: &[(&str, &str)] = &[
         "migration timer",
     ),
     ("coturn_enabled", "no coturn container"),
+    (
+        "matrix_playbook_livekit_turn_traefik_entrypoint_enabled",
+        "Traefik: no LiveKit TURN entrypoint",
+    ),
     (
         "exim_relay_enabled",
         "exim-relay, and Synapse's email section",

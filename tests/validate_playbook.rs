@@ -488,6 +488,49 @@ fn vars_are_the_playbooks_own_variables() {
     }
 }
 
+/// Synapse's mail leaves through the plan's smarthost, for every named plan: exim-relay
+/// (left enabled, as group_vars/matrix_servers:4094 has it) relays, and the SMARTHOST its
+/// role writes (ansible-role-exim-relay @ v4.99.1-r0-2-1, templates/env.j2:7-10,
+/// `host::port`) is the plan's relay, the one Alertmanager sends through; no credentials,
+/// so no SMTP_USERNAME (env.j2:11-14). And Traefik publishes no LiveKit TURN entrypoint
+/// (group_vars/matrix_servers:6545 would turn it on from the proxy type alone).
+#[test]
+fn mail_goes_through_the_smarthost_and_traefik_has_no_turn_port() {
+    for (name, plan) in named_plans() {
+        let files = bundle(&plan);
+        let pb = playbook_files(&files, &plan);
+        let vars = ansible_yaml(&pb.vars.contents, "vars.yml");
+        let get = |k: &str| {
+            vars.get(k)
+                .unwrap_or_else(|| panic!("{name}: vars.yml has no {k}"))
+        };
+        assert_eq!(vars.get("exim_relay_enabled"), None, "{name}");
+        assert_eq!(get("exim_relay_relay_use"), &json!(true), "{name}");
+        assert_eq!(get("exim_relay_relay_auth"), &json!(false), "{name}");
+        let host = text_of(get("exim_relay_relay_host_name")).expect("host text");
+        let port = get("exim_relay_relay_host_port")
+            .as_u64()
+            .expect("port number");
+        let env_line = format!("SMARTHOST={host}::{port}");
+        let (plan_host, plan_port) = plan.ops.smtp_smarthost.rsplit_once(':').expect("host:port");
+        assert_eq!(
+            env_line,
+            format!("SMARTHOST={plan_host}::{plan_port}"),
+            "{name}"
+        );
+        assert_eq!(
+            text_of(get("exim_relay_sender_address")),
+            Some(format!("matrix@{}", plan.domain).as_str()),
+            "{name}"
+        );
+        assert_eq!(
+            get("matrix_playbook_livekit_turn_traefik_entrypoint_enabled"),
+            &json!(false),
+            "{name}"
+        );
+    }
+}
+
 /// vars.yml references secrets only as "{{ vault_<name> }}"; vault.yml defines those
 /// and every other secret of the bundle (unused ones are fine for Ansible), with the
 /// bundle's values (or named placeholders), and vars.yml holds no value.
@@ -708,6 +751,22 @@ const OTHER_VARS: &[(&str, &str)] = &[
         "migration timer",
     ),
     ("coturn_enabled", "no coturn container"),
+    (
+        "matrix_playbook_livekit_turn_traefik_entrypoint_enabled",
+        "Traefik: no LiveKit TURN entrypoint",
+    ),
+    (
+        "exim_relay_enabled",
+        "exim-relay, and Synapse's email section",
+    ),
+    ("exim_relay_relay_use", "exim-relay env: SMARTHOST"),
+    ("exim_relay_relay_host_name", "exim-relay env: SMARTHOST"),
+    ("exim_relay_relay_host_port", "exim-relay env: SMARTHOST"),
+    ("exim_relay_relay_auth", "exim-relay env: SMTP_USERNAME"),
+    (
+        "exim_relay_sender_address",
+        "exim-relay; Synapse's email.notif_from",
+    ),
     ("livekit_server_enabled", "no LiveKit container"),
     (
         "matrix_livekit_jwt_service_environment_variable_livekit_url",

@@ -49,6 +49,17 @@ pub(super) fn calls(b: &mut Builder) {
             &["coturn's static-auth-secret: Synapse hands out time-limited credentials from it."],
         );
     }
+    b.var(
+        "matrix_playbook_livekit_turn_traefik_entrypoint_enabled",
+        false,
+        &[
+            "No Traefik entrypoint for LiveKit's TURN/TLS: the playbook turns it on from the proxy",
+            "type alone (group_vars/matrix_servers:6545, with livekit_server_config_turn_enabled",
+            "and _external_tls at :6614-6618, not livekit_server_enabled) and publishes it on every",
+            "interface, port 5350 (:6547, :6605; roles/custom/matrix-base/defaults/main.yml:454-457).",
+            "LiveKit runs on its own hosts, so nothing here listens behind it.",
+        ],
+    );
     if livekits > 0 {
         b.var_owned(
             "matrix_rtc_enabled",
@@ -145,6 +156,16 @@ mod tests {
                 !vars
                     .lines()
                     .any(|l| !l.starts_with('#') && l.contains("turns:"))
+            );
+            // Traefik publishes no LiveKit TURN entrypoint (5350), whatever the LiveKit hosts.
+            assert_eq!(
+                value_of(
+                    &vars,
+                    "matrix_playbook_livekit_turn_traefik_entrypoint_enabled"
+                )
+                .as_deref(),
+                Some("false"),
+                "livekit {livekit}"
             );
         }
         let uris = with_ctx(&Plan::default(), turn_uris);

@@ -1,8 +1,9 @@
 //! vars.yml: matrix-docker-ansible-deploy's settings for the Synapse host, built section
 //! by section ([`platform`]: basics, web, database, metrics, maintenance; [`synapse`]:
-//! workers, caches, rooms, the extension; [`media`]; [`rate_limits`]; [`calls`]).
+//! workers, caches, rooms, the extension; [`media`]; [`rate_limits`]; [`calls`]; [`mail`]).
 
 mod calls;
+mod mail;
 mod media;
 mod platform;
 mod rate_limits;
@@ -25,7 +26,7 @@ pub(super) fn file(ctx: &Ctx, synapse: &Host) -> (File, BTreeSet<SecretId>) {
             host_vars(&ctx.topology.server_name)
         ),
         Scope::Control,
-        "matrix-docker-ansible-deploy settings: workers, caches, PgBouncer, Valkey, S3 media, TURN, MatrixRTC, Traefik behind HAProxy, metrics, rate limits.",
+        "matrix-docker-ansible-deploy settings: workers, caches, PgBouncer, Valkey, S3 media, TURN, MatrixRTC, Traefik behind HAProxy, metrics, rate limits, mail through the smarthost.",
         vars,
     );
     (file, used)
@@ -88,6 +89,7 @@ fn vars_yml(ctx: &Ctx, synapse: &Host) -> (String, BTreeSet<SecretId>) {
     rate_limits::rate_limits(&mut b);
     synapse::rooms_presence_logging(&mut b);
     calls::calls(&mut b);
+    mail::mail(&mut b);
     platform::metrics(&mut b, synapse);
     platform::maintenance_and_apps(&mut b);
     synapse::extension(&mut b);

@@ -1,7 +1,8 @@
 //! The command-line twin of the browser app (native only).
 //!
 //! Exit codes: 0 for a valid plan (whatever its findings), 2 for input that cannot be
-//! read or is invalid (with every problem on stderr, each naming its key path).
+//! read or is invalid (with every problem on stderr, each naming its key path). `bundle`
+//! also exits 2 for a plan with error findings, listing them, unless `--allow-errors`.
 
 use crate::bundle::{self, Date, Secrets};
 use crate::plan::{self, Plan, YamlStyle};
@@ -38,6 +39,9 @@ enum Command {
         /// The date in the files' headers (YYYY-MM-DD); today (UTC) without it.
         #[arg(long, value_name = "YYYY-MM-DD")]
         date: Option<String>,
+        /// Write the bundle even when the plan has error findings (refused without it).
+        #[arg(long)]
+        allow_errors: bool,
     },
     /// Print a link that opens the plan in synapse-planner (never with secrets).
     ShareUrl {
@@ -99,7 +103,16 @@ pub fn main() -> i32 {
             out,
             placeholders,
             date,
-        } => bundle_command(plan.as_deref(), &out, placeholders, date.as_deref()),
+            allow_errors,
+        } => bundle_command(
+            plan.as_deref(),
+            &out,
+            BundleOptions {
+                placeholders,
+                date: date.as_deref(),
+                allow_errors,
+            },
+        ),
         Command::ShareUrl { plan, base } => share_url(plan.as_deref(), &base),
         Command::OpenUrl { url } => open_url(&url),
         Command::Compare { a, b, format } => compare(&a, &b, format),
@@ -107,13 +120,25 @@ pub fn main() -> i32 {
     }
 }
 
-/// `bundle`: the zip with real secrets (0600) or placeholders.
+/// The flags of `bundle` besides its files.
+struct BundleOptions<'a> {
+    placeholders: bool,
+    date: Option<&'a str>,
+    allow_errors: bool,
+}
+
+/// `bundle`: the zip with real secrets (0600) or placeholders; refused (exit 2) for a
+/// plan with error findings unless `--allow-errors`.
 fn bundle_command(
     plan: Option<&std::path::Path>,
     out: &std::path::Path,
-    placeholders: bool,
-    date: Option<&str>,
+    options: BundleOptions<'_>,
 ) -> i32 {
+    let BundleOptions {
+        placeholders,
+        date,
+        allow_errors,
+    } = options;
     let plan = match load(plan) {
         Ok(p) => p,
         Err(code) => return code,
@@ -128,6 +153,9 @@ fn bundle_command(
         },
         None => today(),
     };
+    if !error_findings_allowed(&plan, allow_errors) {
+        return 2;
+    }
     let secrets = if placeholders {
         Secrets::placeholders()
     } else {
@@ -168,6 +196,39 @@ fn bundle_command(
         );
     }
     0
+}
+
+/// Lists the plan's error findings on stderr (code and message, one a line) and says
+/// whether the bundle may be written: always without error findings, with them only
+/// under `--allow-errors`.
+fn error_findings_allowed(plan: &Plan, allow_errors: bool) -> bool {
+    let report = Report::new(plan);
+    let errors: Vec<_> = report
+        .findings
+        .iter()
+        // By its key: ARCHITECTURE.md's layers give the CLI report, not severity.
+        .filter(|f| f.severity.key() == "error")
+        .collect();
+    if errors.is_empty() {
+        return true;
+    }
+    let label = if allow_errors { "warning" } else { "error" };
+    for f in &errors {
+        eprintln!("{label}: {}: {}", f.code, f.message);
+    }
+    if allow_errors {
+        eprintln!(
+            "warning: the plan has {} error finding(s); bundled anyway (--allow-errors), and its README says so",
+            errors.len()
+        );
+        true
+    } else {
+        eprintln!(
+            "error: the plan has {} error finding(s); no bundle was written. Fix them (`synapse-planner report` explains each), or pass --allow-errors to bundle anyway",
+            errors.len()
+        );
+        false
+    }
 }
 
 /// Secrets from the operating system's random number generator, or `None` if it failed.

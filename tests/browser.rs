@@ -408,7 +408,8 @@ fn header_date(entries: &[(String, String)]) -> String {
         .to_string()
 }
 
-/// The CLI's bundle of `plan` with placeholders and `date`, unzipped.
+/// The CLI's bundle of `plan` with placeholders and `date`, unzipped (with
+/// `--allow-errors`: the browser downloads a plan with error findings once asked).
 fn cli_zip(plan: &Plan, date: &str, label: &str) -> Vec<(String, String)> {
     let dir =
         std::env::temp_dir().join(format!("sp-browser-bundle-{}-{label}", std::process::id()));
@@ -417,7 +418,14 @@ fn cli_zip(plan: &Plan, date: &str, label: &str) -> Vec<(String, String)> {
     std::fs::write(&plan_file, plan::to_yaml(plan, YamlStyle::Minimal)).expect("plan");
     let out = dir.join("cli.zip");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_synapse-planner"))
-        .args(["bundle", "--placeholders", "--date", date, "--plan"])
+        .args([
+            "bundle",
+            "--placeholders",
+            "--allow-errors",
+            "--date",
+            date,
+            "--plan",
+        ])
         .arg(&plan_file)
         .arg("--out")
         .arg(&out)
@@ -542,6 +550,108 @@ async fn bundle_in_the_browser_equals_the_cli_bundle() {
         .expect("vault.yml")
         .1;
     assert!(!vault.contains("CHANGE_ME"), "{vault}");
+    assert_eq!(b.severe_console().await, Vec::<String>::new());
+    b.close().await;
+}
+
+/// Issue 10, point 8: a plan with error findings asks before its bundle downloads. The
+/// first press of the download button (from the keyboard) downloads nothing: it shows the
+/// number of error findings with a link to them, and the button becomes "Download
+/// anyway"; the second press downloads the CLI's `--allow-errors` bundle. A new plan asks
+/// again; the link opens the findings.
+#[tokio::test(flavor = "multi_thread")]
+async fn bundle_with_error_findings_asks_before_downloading() {
+    use fantoccini::Locator;
+    let b = Browser::start().await;
+    b.type_into("hosts.synapse.ram-gib", "96").await;
+    b.wait_metric("summary.errors", "1").await;
+    b.select_view("bundle").await;
+    b.choose("bundle.placeholders", "true").await;
+    for entry in std::fs::read_dir(b.downloads())
+        .expect("downloads")
+        .flatten()
+    {
+        let _ = std::fs::remove_file(entry.path());
+    }
+    let state = || async {
+        b.js(
+            "const n = document.getElementById('bundle-errors'); return [document.getElementById('download-bundle').innerText, n ? n.innerText : null, document.activeElement.id];",
+            vec![],
+        )
+        .await
+    };
+    assert_eq!(state().await[0], "Download bundle (.zip)");
+    b.client
+        .find(Locator::Id("download-bundle"))
+        .await
+        .expect("the download button")
+        .send_keys("\u{E007}")
+        .await
+        .expect("Enter on the download button");
+    b.until("the question", || async {
+        state().await[0] == "Download anyway (.zip)"
+    })
+    .await;
+    let asked = state().await;
+    let note = asked[1].as_str().expect("the question is shown");
+    assert!(note.contains("This plan has 1 error finding:"), "{note}");
+    assert!(note.contains("Read the findings"), "{note}");
+    assert_eq!(asked[2], "download-bundle", "the focus stays on the button");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        std::fs::read_dir(b.downloads()).expect("downloads").count(),
+        0,
+        "the first press downloaded"
+    );
+
+    let entries = unzip(&download_zip(&b).await);
+    let readme = &entries
+        .iter()
+        .find(|(n, _)| n == "README.md")
+        .expect("README.md")
+        .1;
+    assert!(
+        readme.contains("**The plan has 1 error finding(s).**"),
+        "{readme}"
+    );
+    let plan = Plan::default()
+        .with_text("hosts.synapse.ram-gib", "96")
+        .expect("valid");
+    let cli = cli_zip(&plan, &header_date(&entries), "errors");
+    assert_eq!(
+        entries, cli,
+        "the browser's bundle is the CLI's --allow-errors one"
+    );
+
+    // Another plan with errors asks again.
+    b.type_into("hosts.synapse.ram-gib", "95").await;
+    b.until("the question again", || async {
+        let s = state().await;
+        s[0] == "Download bundle (.zip)" && s[1].is_null()
+    })
+    .await;
+    b.client
+        .find(Locator::Id("download-bundle"))
+        .await
+        .expect("the download button")
+        .click()
+        .await
+        .expect("click");
+    b.until("the question", || async {
+        state().await[0] == "Download anyway (.zip)"
+    })
+    .await;
+    b.client
+        .find(Locator::Css("#bundle-errors a"))
+        .await
+        .expect("the link to the findings")
+        .click()
+        .await
+        .expect("click the link");
+    b.until("the findings view", || async {
+        b.selected_view().await == "findings"
+    })
+    .await;
     assert_eq!(b.severe_console().await, Vec::<String>::new());
     b.close().await;
 }

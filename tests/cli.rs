@@ -1,7 +1,8 @@
 //! The real binary, run as a user runs it: exit codes, stdout, stderr.
 //!
 //! Exit 0 for a valid plan (whatever its findings), 2 for input that cannot be read or
-//! is invalid, with every problem on stderr naming its key path and nothing on stdout.
+//! is invalid, with every problem on stderr naming its key path and nothing on stdout;
+//! `bundle` also exits 2 for a plan with error findings unless `--allow-errors`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -519,5 +520,114 @@ fn secrets_at_rest_bundles_are_created_owner_only() {
         0,
         &["mode 0644"],
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 10, point 8: a plan with error findings is not bundled silently. Without
+/// `--allow-errors` the CLI exits 2, lists every error finding (code and message), says
+/// how to bundle anyway and writes nothing; with it, the zip is written and its README
+/// says the plan has error findings.
+#[test]
+fn bundle_refuses_error_findings_unless_allow_errors() {
+    use synapse_planner::Severity;
+    use synapse_planner::report::Report;
+    let plan_path = "tests/plans/overcommitted.yaml";
+    let plan = plan::from_yaml(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(plan_path))
+            .expect("plan file"),
+    )
+    .validate()
+    .plan
+    .expect("a valid plan");
+    let report = Report::new(&plan);
+    let errors: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    assert!(!errors.is_empty(), "{plan_path} has error findings");
+    let listing: Vec<String> = errors
+        .iter()
+        .map(|f| format!("error: {}: {}\n", f.code, f.message))
+        .collect();
+    let count = format!("the plan has {} error finding(s)", errors.len());
+
+    let dir = std::env::temp_dir().join(format!(
+        "synapse-planner-cli-{}-bundle-errors",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("bundle.zip");
+    let path = out.to_str().unwrap();
+    let args = [
+        "bundle",
+        "--plan",
+        plan_path,
+        "--out",
+        path,
+        "--placeholders",
+        "--date",
+        "2026-12-07",
+    ];
+    let mut want: Vec<&str> = listing.iter().map(String::as_str).collect();
+    want.extend([count.as_str(), "no bundle was written", "--allow-errors"]);
+    let refused = check(&args, 2, &want);
+    assert!(!out.exists(), "a refused bundle was written");
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "a refused bundle left a file behind"
+    );
+    let stderr = text(&refused.stderr);
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error: ")).count(),
+        errors.len() + 1,
+        "one line per error finding and the verdict:\n{stderr}"
+    );
+
+    let mut allowed_args = args.to_vec();
+    allowed_args.push("--allow-errors");
+    let listed: Vec<String> = listing
+        .iter()
+        .map(|l| l.replacen("error", "warning", 1))
+        .collect();
+    let mut want: Vec<&str> = listed.iter().map(String::as_str).collect();
+    want.extend([count.as_str(), "mode 0644"]);
+    let allowed = check(&allowed_args, 0, &want);
+    assert!(
+        !text(&allowed.stderr).contains("error: "),
+        "{}",
+        text(&allowed.stderr)
+    );
+    let bytes = std::fs::read(&out).expect("the zip was written");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    let mut readme = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("README.md").expect("README.md"),
+        &mut readme,
+    )
+    .expect("README text");
+    assert!(
+        readme.contains(&format!(
+            "**The plan has {} error finding(s).**",
+            errors.len()
+        )),
+        "{readme}"
+    );
+
+    // A plan without error findings bundles as before, with no mention of them.
+    let clean = check(
+        &[
+            "bundle",
+            "--out",
+            path,
+            "--placeholders",
+            "--date",
+            "2026-12-07",
+        ],
+        0,
+        &["mode 0644"],
+    );
+    assert!(!text(&clean.stderr).contains("error finding"));
     let _ = std::fs::remove_dir_all(&dir);
 }

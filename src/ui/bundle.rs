@@ -70,6 +70,67 @@ fn copy_text(text: &str) {
     }
 }
 
+/// What the download button does: a plan with error findings is asked about first
+/// (once per plan), then downloaded anyway; a plan without any downloads at once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Download {
+    Now,
+    Ask,
+    Anyway,
+}
+
+/// The step for a plan with `errors` error findings, `asked` already for this plan.
+fn download_step(errors: usize, asked: bool) -> Download {
+    match (errors, asked) {
+        (0, _) => Download::Now,
+        (_, false) => Download::Ask,
+        (_, true) => Download::Anyway,
+    }
+}
+
+/// The zip's file name: the plan's name with anything but ASCII letters, digits and `-`
+/// replaced by `-`.
+fn zip_name(plan_name: &str) -> String {
+    format!(
+        "{}-bundle.zip",
+        plan_name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-")
+    )
+}
+
+/// Zips `files` and hands the zip to the browser as `name`; the sentence to show.
+fn save_zip(name: &str, files: &[File]) -> String {
+    match bundle::zip(files) {
+        Ok(bytes) => match download(name, &bytes, "application/zip") {
+            Ok(()) => format!("{name}: {} files, {} bytes", files.len(), bytes.len()),
+            Err(e) => format!("Download failed: {e}"),
+        },
+        Err(e) => format!("Could not build the zip: {e}"),
+    }
+}
+
+/// The question asked before a plan with error findings is downloaded, with a link to
+/// the findings. The download button, now "Download anyway", answers it.
+#[component]
+fn ErrorsAsk(errors: Memo<usize>) -> impl IntoView {
+    let state = expect_context::<State>();
+    let show = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        super::tabs::show_findings(state);
+    };
+    view! {
+        <p class="problems bundle-errors" id="bundle-errors" role="alert">
+            <span class="error">
+                {move || {
+                    let n = errors.get();
+                    format!("This plan has {n} error finding{}: its bundle would not work as planned. ", if n == 1 { "" } else { "s" })
+                }}
+                <a href="?view=findings" on:click=show>"Read the findings"</a>
+                " first, or press “Download anyway”."
+            </span>
+        </p>
+    }
+}
+
 #[derive(Clone)]
 struct Files(Arc<Vec<File>>);
 
@@ -105,28 +166,22 @@ pub fn BundlePanel() -> impl IntoView {
             date.with_value(|d| bundle::files(&plan.0, d, &secrets)),
         ))
     });
-    let on_download = move |_| {
-        open.set(true);
-        let fs = files.get_untracked();
-        match bundle::zip(&fs.0) {
-            Ok(bytes) => {
-                let name = format!(
-                    "{}-bundle.zip",
-                    state
-                        .valid_plan
-                        .with_untracked(|p| p.0.name.clone())
-                        .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-")
-                );
-                match download(&name, &bytes, "application/zip") {
-                    Ok(()) => message.set(format!(
-                        "{name}: {} files, {} bytes",
-                        fs.0.len(),
-                        bytes.len()
-                    )),
-                    Err(e) => message.set(format!("Download failed: {e}")),
-                }
-            }
-            Err(e) => message.set(format!("Could not build the zip: {e}")),
+    // Asked for this plan (the one the files are of): a new plan asks again.
+    let asked = RwSignal::new(None::<super::PlanRef>);
+    let errors = Memo::new(move |_| state.computed.with(|c| c.0.report.summary.errors));
+    let step = Memo::new(move |_| {
+        let asked = asked.with(|a| a.as_ref() == Some(&state.valid_plan.get()));
+        download_step(errors.get(), asked)
+    });
+    let on_download = move |_| match step.get_untracked() {
+        Download::Ask => {
+            asked.set(Some(state.valid_plan.get_untracked()));
+            message.set(String::new());
+        }
+        Download::Now | Download::Anyway => {
+            open.set(true);
+            let name = zip_name(&state.valid_plan.with_untracked(|p| p.0.name.clone()));
+            message.set(save_zip(&name, &files.get_untracked().0));
         }
     };
     let no_crypto = secrets.with_value(|s| s.is_none());
@@ -138,7 +193,9 @@ pub fn BundlePanel() -> impl IntoView {
                 "It holds generated secrets: the README's first step is to encrypt vault.yml."
             </p>
             <div class="bundle-actions">
-                <button type="button" class="primary" id="download-bundle" on:click=on_download>"Download bundle (.zip)"</button>
+                <button type="button" class="primary" id="download-bundle" on:click=on_download>
+                    {move || if step.get() == Download::Anyway { "Download anyway (.zip)" } else { "Download bundle (.zip)" }}
+                </button>
                 <span class="inline">
                     <input type="checkbox" id="bundle-placeholders" name="bundle.placeholders" prop:checked=move || placeholders.get() disabled=no_crypto
                         on:change=move |ev| placeholders.set(event_target_checked(&ev)) />
@@ -149,6 +206,9 @@ pub fn BundlePanel() -> impl IntoView {
                 </button>
                 <span class="bundle-message" role="status">{move || message.get()}</span>
             </div>
+            <Show when=move || step.get() == Download::Anyway>
+                <ErrorsAsk errors=errors />
+            </Show>
             {no_crypto.then(|| view! { <p class="problems"><span class="warning">"This browser has no Web Crypto: the bundle uses placeholders."</span></p> })}
             <Show when=move || state.stale.get()>
                 <p class="stale-note">"The plan has input errors: the bundle is built from the last valid plan."</p>

@@ -207,7 +207,7 @@ fn error_findings_allowed(plan: &Plan, allow_errors: bool) -> bool {
         .findings
         .iter()
         // By its key: ARCHITECTURE.md's layers give the CLI report, not severity.
-        .filter(|f| f.severity.key() == "error")
+        .filter(|f| f.severity == crate::severity::Severity::Error)
         .collect();
     if errors.is_empty() {
         return true;

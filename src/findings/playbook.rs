@@ -13,20 +13,31 @@
 //! matrix-docker-ansible-deploy @ c0681e4 (`roles/custom/...`); its external roles at
 //! the heads stored for them: ansible-role-traefik @ 17813a2, ansible-role-valkey @
 //! v9.1.1-0, ansible-role-exim-relay @ v4.99.1-r0-2-1 (the versions its
-//! requirements.yml pins, traefik's v3.7.11-0 not being stored).
+//! requirements.yml pins, traefik's v3.7.11-0 not being stored),
+//! ansible-role-container-socket-proxy @ 97bdfc8, com.devture.ansible.role.
+//! systemd_service_manager @ 42de7cf, com.devture.ansible.role.playbook_state_preserver
+//! @ ff2fd42; geerlingguy's docker role, timesync, systemd_docker_base, aux and
+//! playbook_runtime_messages have no fail task.
 //!
 //! Roles the bundle enables (vars.yml and the playbook's group_vars/matrix_servers):
 //! matrix-base, matrix_playbook_migration, matrix-synapse (with workers, the
 //! s3-storage-provider extension and the reverse-proxy companion), matrix-synapse-auto-
 //! compressor, matrix-client-element, matrix-ketesa, matrix-static-files,
-//! matrix-livekit-jwt-service (with LiveKit hosts), traefik, valkey, exim-relay.
+//! matrix-livekit-jwt-service (with LiveKit hosts), traefik, container-socket-proxy
+//! (with the playbook's Traefik), valkey, exim-relay, and the playbook's helper roles.
 //! Disabled: postgres, coturn, livekit-server, element-call, MAS, every bridge and bot.
 //! Fail tasks that run only under their own tags, never in `setup-all`/`install-all`
 //! (matrix-synapse `register_user.yml`, `update_user_password.yml`,
 //! `import_media_store.yml`, `import_synapse_sqlite_db.yml`,
 //! `rust-synapse-compress-state/main.yml`, `self_check_*.yml`), and the `setup_install`
 //! checks of extensions the bundle does not enable (rest-auth, shared-secret-auth,
-//! synapse-simple-antispam) are not listed.
+//! synapse-simple-antispam) are not listed; nor are systemd_service_manager's
+//! `start.yml:96` and `restart_specified.yml:192`, which fail on a service found not
+//! running after it was started (the state of the host, not a setting: the bundle's
+//! post-deploy checks look at the same services), and its `restart_group.yml` and
+//! `stop_group.yml`, which check a tag's `--extra-vars`; nor playbook_state_preserver's
+//! `preserve_commit_hash.yml:54`, which fails when `git describe` fails on the machine
+//! running the playbook.
 
 use super::Out;
 use crate::Severity;
@@ -398,6 +409,39 @@ pub const FAILS: &[FailTask] = &[
         "ansible-role-valkey/tasks/validate_config.yml:29",
         "Valkey architecture unsupported",
         Bundle("left to the playbook, which derives it from the host's facts")
+    ),
+    // ansible-role-container-socket-proxy tasks/validate_config.yml
+    fail!(
+        "ansible-role-container-socket-proxy/tasks/validate_config.yml:7",
+        "renamed settings",
+        Bundle("vars.yml sets only current variables")
+    ),
+    fail!(
+        "ansible-role-container-socket-proxy/tasks/validate_config.yml:18",
+        "required container-socket-proxy settings undefined",
+        Bundle("left to the playbook's group_vars")
+    ),
+    // com.devture.ansible.role.systemd_service_manager tasks/validate_config.yml
+    fail!(
+        "systemd_service_manager/tasks/validate_config.yml:3",
+        "service restart mode invalid",
+        Bundle("left at the role's default")
+    ),
+    // com.devture.ansible.role.playbook_state_preserver tasks/
+    fail!(
+        "playbook_state_preserver/tasks/main.yml:3",
+        "state preserver settings undefined",
+        Bundle("left to the playbook's group_vars")
+    ),
+    fail!(
+        "playbook_state_preserver/tasks/preserve_vars.yml:3",
+        "vars.yml preservation settings undefined",
+        Bundle("left to the playbook's group_vars")
+    ),
+    fail!(
+        "playbook_state_preserver/tasks/preserve_commit_hash.yml:5",
+        "commit-hash preservation settings undefined",
+        Bundle("left to the playbook's group_vars")
     ),
     // ansible-role-exim-relay tasks/validate_config.yml
     fail!(

@@ -8,6 +8,7 @@ use crate::sizing::{Connections, HostBudget, postgres, ram_per_process};
 use serde::Serialize;
 
 mod capacity;
+pub mod playbook;
 mod storage;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -314,39 +315,9 @@ fn connection_chain(plan: &Plan, c: &Connections, out: &mut Out) {
 }
 
 fn workers(plan: &Plan, out: &mut Out) {
-    for kind in WorkerKind::ALL {
-        let count = plan.workers(kind);
-        if kind.single_instance() && count > 1 {
-            let path = format!("synapse.workers.{}", kind.key());
-            out.push(
-                Severity::Error,
-                "worker-single-instance",
-                &[&path],
-                format!("{} is set to {count}; only one can run.", kind.label()),
-                format!(
-                    "The playbook fails when {} is above 1 (roles/custom/matrix-synapse/tasks/validate_config.yml): Synapse gives this stream or task to exactly one process.",
-                    kind.playbook_count_var()
-                ),
-                format!("Set {path} to 1."),
-            );
-        }
-    }
-    let generic = plan.workers(WorkerKind::Generic);
-    let specialised: Vec<WorkerKind> = WorkerKind::ALL
-        .into_iter()
-        .filter(|k| k.specialised() && plan.workers(*k) > 0)
-        .collect();
-    if generic > 0 && !specialised.is_empty() {
-        let names: Vec<&str> = specialised.iter().map(|k| k.key()).collect();
-        out.push(
-            Severity::Warning,
-            "workers-generic-mixed",
-            &["synapse.workers.generic"],
-            format!("{generic} generic worker(s) run alongside specialised workers ({}).", names.join(", ")),
-            "Generic workers and the specialised room/sync/client-reader/federation-reader workers claim the same routes; the playbook documents them as alternatives (presets \"one-of-each\" vs \"specialized-workers\").",
-            "Use either generic workers or specialised ones: set synapse.workers.generic to 0, or the specialised counts to 0.",
-        );
-    }
+    // The playbook's hard failures over worker counts (single-instance types, generic
+    // workers mixed with specialised ones): error findings, in playbook.rs.
+    playbook::check(plan, out);
     if plan.worker_count() > 0 && !plan.synapse.redis {
         out.push(
             Severity::Error,
@@ -735,7 +706,7 @@ mod tests {
         has(
             &[("synapse.workers.generic", "2")],
             "workers-generic-mixed",
-            "warning",
+            "error",
         );
         has(
             &[("synapse.redis", "false")],

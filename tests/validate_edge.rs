@@ -384,7 +384,11 @@ fn value_line<'a>(text: &'a str, key: &str) -> &'a str {
 /// backends: what each backend receives is what the configuration promises.
 #[test]
 fn traffic_reaches_the_right_backends() {
-    let plan = Plan::default();
+    // The monitoring host's address stands for an operator's network (admin paths).
+    let admin = "10.0.1.43";
+    let plan = Plan::default()
+        .with_text("network.admin-networks", &format!("{admin}/32"))
+        .expect("valid");
     let files = bundle(&plan);
     let t = Topology::new(&plan);
     let host = "haproxy1";
@@ -440,6 +444,14 @@ echo "metrics_vip=$(curl -s -o /dev/null -w '%{{http_code}}' -u admin:{password}
 echo "stats_anonymous=$(curl -s -o /dev/null -w '%{{http_code}}' http://{me}:8404/stats)"
 echo "stats_admin=$(curl -s -o /dev/null -w '%{{http_code}}' -u admin:{password} http://{me}:8404/stats)"
 echo "healthz=$(curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:8404/healthz)"
+# Admin paths: from the admin network they reach Synapse; from any other address, in
+# any spelling, HAProxy answers 403.
+echo "admin_allowed=$("${{c[@]}}" --interface {admin} https://{server}/_synapse/admin/v1/server_version)"
+echo "ketesa_allowed=$("${{c[@]}}" --interface {admin} https://{server}/synapse-admin/)"
+for p in /_synapse/admin/v1/server_version //_synapse/admin/v1/server_version '/_synapse/%61dmin/v1/server_version' /_SYNAPSE/ADMIN/v1/server_version /_matrix/../_synapse/admin/v1/users /synapse-admin/ /synapse-admin /Synapse-Admin/index.html; do
+  echo "admin_denied $p=$("${{c[@]}}" --path-as-is --interface {outsider} -o /dev/null -w '%{{http_code}}' "https://{server}$p")"
+done
+echo "client_outsider=$("${{c[@]}}" --interface {outsider} -o /dev/null -w '%{{http_code}}' https://{server}/_matrix/client/versions)"
 exit 0
 "#,
         stage = stage(&sb, &files, host, &server),
@@ -448,6 +460,7 @@ exit 0
         specs = specs.join(" "),
         haproxy = tool("haproxy").display(),
         dir = sb.dir().display(),
+        outsider = t.first(Role::Backup).expect("backup").ip,
     );
     let out = sb.run(&script);
     let text = output_text(&out);
@@ -528,6 +541,25 @@ exit 0
     assert_eq!(value_line(&text, "stats_anonymous"), "401");
     assert_eq!(value_line(&text, "stats_admin"), "200");
     assert_eq!(value_line(&text, "healthz"), "200");
+
+    // Admin paths (network.admin-networks).
+    let allowed = json_line(&text, "admin_allowed");
+    assert_eq!(allowed["backend"], format!("{synapse}:81"), "{ctx}");
+    assert_eq!(allowed["path"], "/_synapse/admin/v1/server_version");
+    assert_eq!(
+        json_line(&text, "ketesa_allowed")["path"],
+        "/synapse-admin/",
+        "{ctx}"
+    );
+    let denied: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("admin_denied "))
+        .collect();
+    assert_eq!(denied.len(), 8, "{ctx}");
+    for line in denied {
+        assert!(line.ends_with("=403"), "{line}\n{ctx}");
+    }
+    assert_eq!(value_line(&text, "client_outsider"), "200", "{ctx}");
 }
 
 /// keepalived with the bundle's files: takes the VIP while HAProxy answers and gives

@@ -361,7 +361,14 @@ pub fn checklist(ctx: &Ctx) -> File {
         ("Files upload and download (S3 on MinIO)", format!("Upload an image, then `mc ls` the bucket {MEDIA_BUCKET} on {}.", code(&minio))),
         ("A 1:1 voice call works (TURN)", format!("Between two networks; coturn on {}.", host_names(ctx, Role::Coturn))),
         ("A group video call works (LiveKit)", format!("Element Call with three participants; LiveKit on {}.", host_names(ctx, Role::Livekit))),
-        ("Ketesa (synapse-admin) is reachable from allowed addresses only", "Try from inside and outside the allowed range.".into()),
+        (
+            "Admin paths answer the admin networks only",
+            format!(
+                "{} from an address in {} gives 200 (or 401 without a token); from any other address, 403.",
+                code(&format!("curl -s -o /dev/null -w '%{{http_code}}' https://{domain}{}/v1/server_version", crate::deploy::facts::ADMIN_API_PATH)),
+                ctx.plan.admin_networks().iter().map(|n| code(&n.to_string())).collect::<Vec<_>>().join(", ")
+            ),
+        ),
         (
             "Replication is healthy",
             format!(

@@ -27,6 +27,11 @@ pub const HAPROXY_STATS_USER: &str = "admin";
 /// playbook's own reverse proxy does for its LiveKit (configuring-playbook-matrix-rtc.md).
 pub const LIVEKIT_PATH: &str = "/livekit-server";
 
+/// Synapse's admin API (Synapse's docs/usage/administration/admin_api) and Ketesa's
+/// path (`matrix_ketesa_path_prefix`, roles/custom/matrix-ketesa/defaults/main.yml:153).
+/// HAProxy lets only the admin networks reach them.
+pub const ADMIN_API_PATH: &str = "/_synapse/admin";
+pub const KETESA_PATH: &str = "/synapse-admin";
 /// Synapse's docs/metrics-howto.md scrapes every 15 s; so does everything else here
 /// (Prometheus' scrape and evaluation interval, Grafana's data source, the coturn
 /// allocation timer), and the storage view sizes the TSDB from it.

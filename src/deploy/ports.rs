@@ -1,6 +1,10 @@
 //! Ports every generated file agrees on. A port appears here once; files refer to it
 //! by name, and the cross-file test checks the pairs.
 
+/// sshd on every host (operators, Ansible, pgBackRest, the media backup).
+pub const SSH: u16 = 22;
+/// chrony's NTP server on the monitoring host (UDP).
+pub const NTP: u16 = 123;
 /// HAProxy's public front ends.
 pub const HTTPS: u16 = 443;
 pub const HTTP: u16 = 80;

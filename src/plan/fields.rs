@@ -36,6 +36,7 @@ pub enum Slot {
     Subnet,
     Vip,
     Interface,
+    AdminNetworks,
     InternalDomain,
     OpsEmail,
     SmtpSmarthost,
@@ -132,6 +133,8 @@ pub enum TextRule {
     Email,
     /// `host:port`.
     HostPort,
+    /// IPv4 networks in CIDR form, separated by commas or spaces; may be empty.
+    Networks,
 }
 
 /// `10.0.1.0/24` → (10.0.1.0, 24): the syntax of [`TextRule::Subnet`] only; validation
@@ -738,6 +741,14 @@ fn build() -> Vec<Field> {
         "The hosts' network interface on the private subnet (keepalived binds the VIP there).",
     );
     push(
+        Slot::AdminNetworks,
+        "network.admin-networks",
+        "Admin networks",
+        Group::Network,
+        Kind::Text(TextRule::Networks),
+        "Networks (CIDR, comma-separated) allowed to reach Synapse's admin API and admin console through HAProxy, and ssh, Grafana, Prometheus, Alertmanager and the MinIO console on the hosts' firewalls. Empty: the private subnet only.",
+    );
+    push(
         Slot::InternalDomain,
         "network.internal-domain",
         "Internal DNS suffix",
@@ -815,6 +826,7 @@ impl Field {
             Slot::Subnet => Value::Text(format!("{}/{}", plan.network.subnet, plan.network.prefix)),
             Slot::Vip => Value::Text(plan.network.vip.to_string()),
             Slot::Interface => Value::Text(plan.network.interface.clone()),
+            Slot::AdminNetworks => Value::Text(super::networks_text(&plan.network.admin_networks)),
             Slot::InternalDomain => Value::Text(plan.network.internal_domain.clone()),
             Slot::OpsEmail => Value::Text(plan.ops.email.clone()),
             Slot::SmtpSmarthost => Value::Text(plan.ops.smtp_smarthost.clone()),
@@ -902,6 +914,11 @@ impl Field {
                 }
             }
             (Slot::Interface, Value::Text(s)) => plan.network.interface = s,
+            (Slot::AdminNetworks, Value::Text(s)) => {
+                if let Some(nets) = super::parse_networks(&s) {
+                    plan.network.admin_networks = nets
+                }
+            }
             (Slot::InternalDomain, Value::Text(s)) => plan.network.internal_domain = s,
             (Slot::OpsEmail, Value::Text(s)) => plan.ops.email = s,
             (Slot::SmtpSmarthost, Value::Text(s)) => plan.ops.smtp_smarthost = s,
@@ -1003,6 +1020,10 @@ pub fn schema_markdown() -> String {
                     "e-mail address (`A–Z a–z 0–9 . _ + -` before the `@`)".to_string()
                 }
                 Kind::Text(TextRule::HostPort) => "host:port".to_string(),
+                Kind::Text(TextRule::Networks) => {
+                    "IPv4 networks in CIDR form, comma-separated, at most 16; may be empty"
+                        .to_string()
+                }
                 Kind::Choice(keys) => keys
                     .iter()
                     .map(|k| format!("`{k}`"))

@@ -490,6 +490,7 @@ mod tests {
                 Kind::Text(TextRule::Interface) => "ens18".into(),
                 Kind::Text(TextRule::Email) => "matrix-operations@acme-corporation.example".into(),
                 Kind::Text(TextRule::HostPort) => "smtp.acme-corporation.example:587".into(),
+                Kind::Text(TextRule::Networks) => "10.20.0.0/16, 198.51.100.0/24".into(),
             };
             raw.set(&f.path, text);
         }

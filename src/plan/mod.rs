@@ -223,6 +223,48 @@ pub struct Network {
     pub interface: String,
     /// DNS suffix of the hosts' names (`patroni1.internal`).
     pub internal_domain: String,
+    /// Who may reach the admin paths at HAProxy and ssh and the operators' web UIs on
+    /// the hosts' firewalls; empty: the private subnet ([`Plan::admin_networks`]).
+    pub admin_networks: Vec<Ipv4Net>,
+}
+
+/// An IPv4 network in CIDR form, its address the network's (validated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ipv4Net {
+    pub addr: std::net::Ipv4Addr,
+    pub prefix: u8,
+}
+
+impl Ipv4Net {
+    pub fn contains(&self, ip: std::net::Ipv4Addr) -> bool {
+        let mask = u32::MAX
+            .checked_shl(32 - u32::from(self.prefix))
+            .unwrap_or(0);
+        u32::from(ip) & mask == u32::from(self.addr) & mask
+    }
+}
+
+impl std::fmt::Display for Ipv4Net {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// The form text of a list of networks: `10.0.1.0/24, 198.51.100.0/24`.
+pub(crate) fn networks_text(nets: &[Ipv4Net]) -> String {
+    nets.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Networks separated by commas or white space; the syntax only (validation checks the
+/// rest). None when one does not parse.
+pub(crate) fn parse_networks(t: &str) -> Option<Vec<Ipv4Net>> {
+    t.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(|w| fields::parse_subnet(w).map(|(addr, prefix)| Ipv4Net { addr, prefix }))
+        .collect()
 }
 
 /// Who operates the cluster: alert and certificate e-mail.
@@ -240,6 +282,24 @@ impl Plan {
 
     pub fn workers(&self, kind: WorkerKind) -> u64 {
         self.synapse.workers[kind.index()]
+    }
+
+    /// The private subnet.
+    pub fn subnet(&self) -> Ipv4Net {
+        Ipv4Net {
+            addr: self.network.subnet,
+            prefix: self.network.prefix,
+        }
+    }
+
+    /// The networks operators reach admin paths, ssh and web UIs from: the plan's
+    /// `network.admin-networks`, or the private subnet when it names none.
+    pub fn admin_networks(&self) -> Vec<Ipv4Net> {
+        if self.network.admin_networks.is_empty() {
+            vec![self.subnet()]
+        } else {
+            self.network.admin_networks.clone()
+        }
     }
 
     /// Number of Synapse worker processes (not counting the main process).
@@ -393,6 +453,7 @@ impl Default for Plan {
                 vip: std::net::Ipv4Addr::new(10, 0, 1, 10),
                 interface: "eth0".to_string(),
                 internal_domain: "internal".to_string(),
+                admin_networks: Vec::new(),
             },
             ops: Ops {
                 email: "ops@example.com".to_string(),

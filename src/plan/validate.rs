@@ -618,6 +618,42 @@ fn parse_text(text: &str, rule: TextRule, label: &str) -> Result<String, Vec<Str
                 "“{t}” is not an e-mail address such as ops@example.com."
             )]),
         },
+        TextRule::Networks => {
+            let mut out = Vec::new();
+            for w in t
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|w| !w.is_empty())
+            {
+                let Some((addr, prefix)) = parse_subnet(w) else {
+                    return Err(vec![format!(
+                        "“{w}” is not an IPv4 network: write it as 192.168.10.0/24 (a single address as 192.168.10.5/32)."
+                    )]);
+                };
+                let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+                let net = std::net::Ipv4Addr::from(u32::from(addr) & mask);
+                if net != addr {
+                    return Err(vec![format!(
+                        "{w} is not a network address: write {net}/{prefix}."
+                    )]);
+                }
+                if prefix < 8 {
+                    return Err(vec![format!(
+                        "{w} is wider than /8: {label} opens the admin API, ssh and the operators' web UIs to it; name the networks operators work from."
+                    )]);
+                }
+                let n = format!("{addr}/{prefix}");
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+            if out.len() > 16 {
+                return Err(vec![format!(
+                    "{label} lists {} networks; keep it to 16 (summarise them into wider ones).",
+                    out.len()
+                )]);
+            }
+            Ok(out.join(", "))
+        }
         TextRule::HostPort => {
             let ok = t.rsplit_once(':').is_some_and(|(host, port)| {
                 port.parse::<u16>().is_ok_and(|p| p > 0)

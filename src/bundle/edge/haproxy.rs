@@ -22,7 +22,7 @@ const ACME_ADDRESS: &str = "127.0.0.1";
 /// The public path of LiveKit's signalling (the playbook's `livekit_server_path_prefix`,
 /// group_vars/matrix_servers @ c0681e4); the JWT service hands clients
 /// `wss://<server name>/livekit-server`.
-use crate::deploy::facts::{HAPROXY_STATS_USER, LIVEKIT_PATH};
+use crate::deploy::facts::{ADMIN_API_PATH, HAPROXY_STATS_USER, KETESA_PATH, LIVEKIT_PATH};
 /// HAProxy answers this itself on the stats front end (monitor-uri): keepalived's track
 /// script's probe.
 pub(super) const MONITOR_URI: &str = "/healthz";
@@ -219,7 +219,8 @@ frontend https
     http-request set-header X-Forwarded-Proto https
     # Two years, the host name only: other names under the domain may still be plain HTTP.
     http-response set-header Strict-Transport-Security "max-age=63072000"
-"#,
+{admin}"#,
+        admin = admin_rule(ctx),
         bind_http = on_vip(ctx, ports::HTTP),
         bind_https = on_vip(ctx, ports::HTTPS),
         http = ports::HTTP,
@@ -255,6 +256,44 @@ frontend federation
         bind_federation = on_vip(ctx, ports::FEDERATION),
     );
     o
+}
+
+/// The admin paths: Synapse's admin API and Ketesa, its admin console, answer only the
+/// plan's admin networks (`network.admin-networks`, the private subnet when it names
+/// none). The playbook routes `/_synapse/admin` on its public entrypoint whenever Ketesa
+/// is on (group_vars/matrix_servers:5064 @ c0681e4,
+/// `matrix_synapse_container_labels_public_client_synapse_admin_api_enabled`) and Ketesa
+/// at `/synapse-admin` (roles/custom/matrix-ketesa/defaults/main.yml:153), so HAProxy is
+/// where they are closed.
+fn admin_rule(ctx: &Ctx) -> String {
+    let nets: Vec<String> = ctx
+        .plan
+        .admin_networks()
+        .iter()
+        .map(|n| hv(&n.to_string()))
+        .collect();
+    format!(
+        r#"    # Admin paths only from the admin networks (network.admin-networks{subnet_note}).
+    # The playbook routes /_synapse/admin on its public entrypoint when Ketesa is on, and
+    # Ketesa itself at {ketesa}. The path is normalised first (HAProxy's normalize-uri:
+    # merged slashes, "/../" resolved, %-encoded unreserved characters decoded), so
+    # //_synapse/admin or /_synapse/%61dmin cannot step around the rule; -i: any case.
+    http-request normalize-uri path-merge-slashes
+    http-request normalize-uri path-strip-dotdot
+    http-request normalize-uri percent-decode-unreserved
+    acl admin_path path_beg -i {admin_api} {ketesa}
+    acl admin_network src {nets}
+    http-request deny deny_status 403 if admin_path !admin_network
+"#,
+        subnet_note = if ctx.plan.network.admin_networks.is_empty() {
+            ": none named, so the private subnet"
+        } else {
+            ""
+        },
+        admin_api = ADMIN_API_PATH,
+        ketesa = KETESA_PATH,
+        nets = nets.join(" "),
+    )
 }
 
 /// The HTTP back ends: certbot for ACME, Synapse (clients and federation) through

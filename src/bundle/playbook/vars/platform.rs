@@ -283,8 +283,8 @@ pub(super) fn maintenance_and_apps(b: &mut Builder) {
         true,
         &[
             "Ketesa (formerly synapse-admin) at /synapse-admin on the server name. It uses",
-            "Synapse's admin API: let only the admins' addresses reach /synapse-admin and",
-            "/_synapse/admin at HAProxy.",
+            "Synapse's admin API, which the playbook then routes publicly: haproxy.cfg",
+            "answers both paths only from the plan's admin networks (403 otherwise).",
         ],
     );
 }

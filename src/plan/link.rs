@@ -245,6 +245,7 @@ pub const FORMAT_1_KEYS: &[&str] = &[
     "assumptions.livekit-simulcast-layer2-share",
     "assumptions.livekit-simulcast-layer3-share",
     "assumptions.livekit-nic-mbps",
+    "network.admin-networks",
 ];
 
 fn escape(text: &str) -> String {

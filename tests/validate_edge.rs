@@ -448,7 +448,7 @@ echo "healthz=$(curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:8404/h
 # any spelling, HAProxy answers 403.
 echo "admin_allowed=$("${{c[@]}}" --interface {admin} https://{server}/_synapse/admin/v1/server_version)"
 echo "ketesa_allowed=$("${{c[@]}}" --interface {admin} https://{server}/synapse-admin/)"
-for p in /_synapse/admin/v1/server_version //_synapse/admin/v1/server_version '/_synapse/%61dmin/v1/server_version' /_SYNAPSE/ADMIN/v1/server_version /_matrix/../_synapse/admin/v1/users /synapse-admin/ /synapse-admin /Synapse-Admin/index.html; do
+for p in /_synapse/admin/v1/server_version //_synapse/admin/v1/server_version /_synapse//admin/v1/server_version /_synapse/./admin/v1/server_version '/_synapse/%61dmin/v1/server_version' /_SYNAPSE/ADMIN/v1/server_version /_matrix/../_synapse/admin/v1/users /synapse-admin/ /synapse-admin /Synapse-Admin/index.html; do
   echo "admin_denied $p=$("${{c[@]}}" --path-as-is --interface {outsider} -o /dev/null -w '%{{http_code}}' "https://{server}$p")"
 done
 echo "client_outsider=$("${{c[@]}}" --interface {outsider} -o /dev/null -w '%{{http_code}}' https://{server}/_matrix/client/versions)"
@@ -555,7 +555,7 @@ exit 0
         .lines()
         .filter(|l| l.starts_with("admin_denied "))
         .collect();
-    assert_eq!(denied.len(), 8, "{ctx}");
+    assert_eq!(denied.len(), 10, "{ctx}");
     for line in denied {
         assert!(line.ends_with("=403"), "{line}\n{ctx}");
     }
@@ -612,4 +612,36 @@ exit 0
         log.contains("Entering MASTER STATE") && log.contains("Entering FAULT STATE"),
         "{log}"
     );
+}
+
+/// letsencrypt.sh runs certbot only where the challenge arrives: on the node holding
+/// the VIP (HAProxy there passes it to its own loopback). Elsewhere it stops before
+/// installing or requesting anything.
+#[test]
+fn letsencrypt_runs_only_on_the_node_holding_the_vip() {
+    let plan = Plan::default();
+    let files = bundle(&plan);
+    let t = Topology::new(&plan);
+    let script = &bundles::file(&files, "scripts/certs/letsencrypt.sh").contents;
+    let haproxy1 = t.first(Role::Haproxy).expect("haproxy").ip;
+    let sb = Sandbox::new("letsencrypt").with_addrs([haproxy1]);
+    sb.write("letsencrypt.sh", script);
+    // No certbot here and no network: past the VIP check the script would fail at
+    // `apt-get install certbot`, so a fake apt-get and certbot record that it got there.
+    let out = sb.run(&format!(
+        "mkdir -p bin && printf '#!/bin/sh\\necho reached \"$0\"; exit 3\\n' > bin/certbot && chmod +x bin/certbot\n\
+         PATH=$PWD/bin:$PATH bash letsencrypt.sh 2>&1; echo \"rc=$?\"\n\
+         ip addr add {vip}/32 dev lo\n\
+         PATH=$PWD/bin:$PATH bash letsencrypt.sh 2>&1; echo \"rc=$?\"\n",
+        vip = t.vip
+    ));
+    let text = output_text(&out);
+    let runs: Vec<&str> = text.split("rc=").collect();
+    assert_eq!(runs.len(), 3, "{text}");
+    assert!(
+        runs[0].contains("does not hold the VIP") && !runs[0].contains("reached"),
+        "{text}"
+    );
+    assert!(runs[1].starts_with('1'), "{text}");
+    assert!(runs[1].contains("reached") && runs[2].starts_with('3'), "{text}");
 }

@@ -9,7 +9,7 @@ use crate::deploy::ports;
 use crate::plan::Role;
 use crate::syntax::{dn, shell};
 
-/// Let's Encrypt, on the first HAProxy node.
+/// Let's Encrypt, on the HAProxy node holding the VIP.
 pub(in crate::bundle) const LETSENCRYPT: &str = "scripts/certs/letsencrypt.sh";
 /// The internal CA, on the control machine.
 pub(in crate::bundle) const INTERNAL_CA: &str = "scripts/certs/internal-ca.sh";
@@ -23,7 +23,7 @@ pub(in crate::bundle) const HAPROXY_CERT_DIR: &str = "/etc/haproxy/certs";
 /// Where coturn and LiveKit read theirs (`<server name>/fullchain.pem` and `privkey.pem`).
 pub(in crate::bundle) const TLS_DIR: &str = "/etc/ssl/synapse-planner";
 
-/// letsencrypt.sh: certbot behind HAProxy on the first HAProxy node.
+/// letsencrypt.sh: certbot behind HAProxy on the HAProxy node holding the VIP (it checks).
 pub(super) fn letsencrypt(ctx: &Ctx) -> File {
     let t = &ctx.topology;
     let haproxy: Vec<String> = t.role(Role::Haproxy).map(|h| h.ip.to_string()).collect();
@@ -39,7 +39,15 @@ set -euo pipefail
 {server}
 {email}
 {haproxy}
+{vip}
 pem="{HAPROXY_CERT_DIR}/$server.pem"
+
+# Let's Encrypt reaches the VIP, and HAProxy there passes the challenge to its own
+# node's 127.0.0.1:{acme}: certbot must run on the node that holds the VIP.
+if ! ip -o -4 addr show | grep -qF " $vip/"; then
+  echo "this node does not hold the VIP $vip: run {LETSENCRYPT} on the one that does" >&2
+  exit 1
+fi
 
 command -v certbot > /dev/null || apt-get install -y -q certbot
 certbot certonly --standalone --non-interactive --agree-tos --email "$email" \
@@ -64,7 +72,7 @@ echo "HAProxy nodes: $haproxy_nodes"
              {server}, obtained on this HAProxy node with certbot's standalone server on\n\
              127.0.0.1:{acme} (HAProxy passes /.well-known/acme-challenge/ to it), then installed\n\
              for HAProxy and copied to every node that terminates TLS ({DISTRIBUTE}).\n\
-             Run as root on {first}:",
+             Run as root on the HAProxy node holding the VIP (normally {first}):",
             server = t.server_name,
             acme = ports::ACME_HTTP01,
             first = t
@@ -75,12 +83,13 @@ echo "HAProxy nodes: $haproxy_nodes"
         server = shell::assign("server", &t.server_name),
         email = shell::assign("email", &ctx.plan.ops.email),
         haproxy = shell::assign("haproxy_nodes", &haproxy.join(" ")),
+        vip = shell::assign("vip", &t.vip.to_string()),
         acme = ports::ACME_HTTP01,
     );
     File::new(
         LETSENCRYPT,
         Scope::Control,
-        "While online: Let's Encrypt certificate on the first HAProxy node (certbot standalone behind HAProxy).",
+        "While online: Let's Encrypt certificate on the HAProxy node holding the VIP (certbot standalone behind HAProxy).",
         body,
     )
     .script()

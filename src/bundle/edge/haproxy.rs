@@ -274,14 +274,12 @@ fn admin_rule(ctx: &Ctx) -> String {
         .collect();
     format!(
         r#"    # Admin paths only from the admin networks (network.admin-networks{subnet_note}).
-    # The playbook routes /_synapse/admin on its public entrypoint when Ketesa is on, and
-    # Ketesa itself at {ketesa}. The path is normalised first (HAProxy's normalize-uri:
-    # merged slashes, "/../" resolved, %-encoded unreserved characters decoded), so
-    # //_synapse/admin or /_synapse/%61dmin cannot step around the rule; -i: any case.
-    http-request normalize-uri path-merge-slashes
-    http-request normalize-uri path-strip-dotdot
-    http-request normalize-uri percent-decode-unreserved
-    acl admin_path path_beg -i {admin_api} {ketesa}
+    # The playbook routes {admin_api} on its public entrypoint when Ketesa is on, and
+    # Ketesa itself at {ketesa}. Matched on the path %-decoded and lower-cased, anywhere
+    # in it ("_synapse/" followed later by "admin"): //_synapse//admin, /_synapse/%61dmin,
+    # /x/../_synapse/admin all match, whatever Traefik's path cleaning makes of them.
+    # (HAProxy 2.6's normalize-uri is experimental, so the match is made wide instead.)
+    acl admin_path path,url_dec,lower -m reg {patterns}
     acl admin_network src {nets}
     http-request deny deny_status 403 if admin_path !admin_network
 "#,
@@ -292,6 +290,9 @@ fn admin_rule(ctx: &Ctx) -> String {
         },
         admin_api = ADMIN_API_PATH,
         ketesa = KETESA_PATH,
+        patterns = [ADMIN_API_PATH, KETESA_PATH]
+            .map(|p| p.trim_start_matches('/').replace('/', "/.*"))
+            .join(" "),
         nets = nets.join(" "),
     )
 }

@@ -42,7 +42,9 @@ ETCD_AUTO_COMPACTION_RETENTION=1h
         about = Comment::Hash.lines(&format!(
             "etcd member {name}: Patroni's DCS. Debian's etcd-server (3.4) reads this file as the
 environment of etcd.service (EnvironmentFile=-{ETCD_ENV}). Plain HTTP on the
-private subnet: only the Patroni hosts need to reach ports {client} and {peer}.",
+private subnet: the Patroni hosts reach ports {client} and {peer}, Prometheus on the
+monitoring host reads /metrics on {client}; this host's firewall admits only them
+(PORTS.md).",
             name = h.name,
             client = ports::ETCD_CLIENT,
             peer = ports::ETCD_PEER,

@@ -98,8 +98,13 @@ fn port(s: &str) -> u16 {
 
 /// `10.0.1.28:8008`, `:9090`, `http://10.0.1.28:2379`, `10.0.1.28,127.0.0.1:5432`.
 fn host_ports(s: &str, proto: Proto, out: &mut BTreeSet<Socket>) {
-    let s = s.trim().trim_matches(['\'', '"']).trim_start_matches("http://");
-    let (addrs, p) = s.rsplit_once(':').unwrap_or_else(|| panic!("no port in {s}"));
+    let s = s
+        .trim()
+        .trim_matches(['\'', '"'])
+        .trim_start_matches("http://");
+    let (addrs, p) = s
+        .rsplit_once(':')
+        .unwrap_or_else(|| panic!("no port in {s}"));
     let p = port(p);
     for a in addrs.split(',') {
         out.insert((proto, p, p, ip(a)));
@@ -170,7 +175,10 @@ fn bound(plan: &Plan, topo: &Topology, files: &[File], h: &Host) -> BTreeSet<Soc
     if let Some(ini) = host_file(files, h, "/etc/pgbouncer/pgbouncer.ini") {
         had += 1;
         let p = port(value(ini, "listen_port", '=').expect("listen_port"));
-        for a in value(ini, "listen_addr", '=').expect("listen_addr").split(',') {
+        for a in value(ini, "listen_addr", '=')
+            .expect("listen_addr")
+            .split(',')
+        {
             out.insert((Tcp, p, p, ip(a)));
         }
     }
@@ -201,9 +209,15 @@ fn bound(plan: &Plan, topo: &Topology, files: &[File], h: &Host) -> BTreeSet<Soc
             "/etc/default/prometheus-postgres-exporter",
             "--web.listen-address",
         ),
-        ("/etc/default/prometheus-redis-exporter", "-web.listen-address"),
+        (
+            "/etc/default/prometheus-redis-exporter",
+            "-web.listen-address",
+        ),
         ("/etc/default/prometheus", "--web.listen-address"),
-        ("/etc/default/prometheus-alertmanager", "--web.listen-address"),
+        (
+            "/etc/default/prometheus-alertmanager",
+            "--web.listen-address",
+        ),
         (
             "/etc/default/prometheus-blackbox-exporter",
             "--web.listen-address",

@@ -305,6 +305,13 @@ fn valid_text(f: &'static Field, range: Range) -> BoxedStrategy<String> {
         Kind::Text(TextRule::HostPort) => {
             "(mail\\.internal|10\\.0\\.1\\.5|smtp\\.example\\.org):(25|465|587)".boxed()
         }
+        Kind::Text(TextRule::Networks) => select(vec![
+            String::new(),
+            "10.0.1.0/24".to_string(),
+            "192.168.10.0/24, 198.51.100.7/32".to_string(),
+            "10.8.0.0/16 172.20.0.0/14".to_string(),
+        ])
+        .boxed(),
         Kind::CacheFactors => cache_factors_text(range),
     }
 }

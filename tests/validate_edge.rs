@@ -643,5 +643,8 @@ fn letsencrypt_runs_only_on_the_node_holding_the_vip() {
         "{text}"
     );
     assert!(runs[1].starts_with('1'), "{text}");
-    assert!(runs[1].contains("reached") && runs[2].starts_with('3'), "{text}");
+    assert!(
+        runs[1].contains("reached") && runs[2].starts_with('3'),
+        "{text}"
+    );
 }

@@ -173,333 +173,373 @@ use Source::{AdminNetworks as Admin, Anywhere, DockerBridges, Role as R};
 /// Every listener of host `h`, in a fixed order: the role's services, then what every
 /// host runs (sshd, node_exporter).
 pub fn listeners(plan: &Plan, topo: &Topology, h: &Host) -> Vec<Listener> {
+    let mut out = Vec::new();
+    match h.role {
+        Role::Synapse => synapse(plan, &mut out),
+        Role::Patroni => patroni(&mut out),
+        Role::Minio => minio(&mut out),
+        Role::Haproxy => haproxy(&mut out),
+        Role::Coturn => coturn(plan, &mut out),
+        Role::Livekit => livekit(plan, topo, h, &mut out),
+        Role::Monitoring => monitoring(&mut out),
+        Role::Backup => {}
+    }
+    every_host(h, &mut out);
+    out
+}
+
+fn synapse(plan: &Plan, out: &mut Vec<Listener>) {
     use Bind::*;
     use Proto::*;
     let l = Listener::new;
-    let mut out = Vec::new();
-    match h.role {
-        Role::Synapse => {
+    out.push(l(
+        "PgBouncer",
+        Tcp,
+        ports::PGBOUNCER,
+        PrivateAndLoopback,
+        &[DockerBridges],
+        "Synapse's containers connect to the host's private address from the playbook's Docker networks (vars.yml matrix_synapse_database_host).",
+    ));
+    out.push(l(
+        "pgbouncer_exporter",
+        Tcp,
+        ports::PGBOUNCER_EXPORTER,
+        Private,
+        &[R(Role::Monitoring)],
+        "Prometheus' pgbouncer job.",
+    ));
+    out.push(l(
+        "Traefik (web entrypoint, TLS off)",
+        Tcp,
+        ports::SYNAPSE_WEB,
+        Published,
+        &[R(Role::Haproxy)],
+        "HAProxy's synapse-web back end; Traefik trusts X-Forwarded-* from the HAProxy nodes only.",
+    ));
+    out.push(l(
+        "Traefik (federation entrypoint, TLS off)",
+        Tcp,
+        ports::SYNAPSE_FEDERATION,
+        Published,
+        &[R(Role::Haproxy)],
+        "HAProxy's synapse-federation back end.",
+    ));
+    out.push(l(
+        "Synapse main process metrics",
+        Tcp,
+        ports::SYNAPSE_MAIN_METRICS,
+        Published,
+        &[R(Role::Monitoring)],
+        "Prometheus' synapse job.",
+    ));
+    for w in workers::workers(plan) {
+        if let Some(port) = w.port {
             out.push(l(
-                "PgBouncer",
+                &format!("{} (HTTP)", w.name),
                 Tcp,
-                ports::PGBOUNCER,
-                PrivateAndLoopback,
-                &[DockerBridges],
-                "Synapse's containers connect to the host's private address from the playbook's Docker networks (vars.yml matrix_synapse_database_host).",
-            ));
-            out.push(l(
-                "pgbouncer_exporter",
-                Tcp,
-                ports::PGBOUNCER_EXPORTER,
-                Private,
-                &[R(Role::Monitoring)],
-                "Prometheus' pgbouncer job.",
-            ));
-            out.push(l(
-                "Traefik (web entrypoint, TLS off)",
-                Tcp,
-                ports::SYNAPSE_WEB,
+                port,
                 Published,
                 &[R(Role::Haproxy)],
-                "HAProxy's synapse-web back end; Traefik trusts X-Forwarded-* from the HAProxy nodes only.",
-            ));
-            out.push(l(
-                "Traefik (federation entrypoint, TLS off)",
-                Tcp,
-                ports::SYNAPSE_FEDERATION,
-                Published,
-                &[R(Role::Haproxy)],
-                "HAProxy's synapse-federation back end.",
-            ));
-            out.push(l(
-                "Synapse main process metrics",
-                Tcp,
-                ports::SYNAPSE_MAIN_METRICS,
-                Published,
-                &[R(Role::Monitoring)],
-                "Prometheus' synapse job.",
-            ));
-            for w in workers::workers(plan) {
-                if let Some(port) = w.port {
-                    out.push(l(
-                        &format!("{} (HTTP)", w.name),
-                        Tcp,
-                        port,
-                        Published,
-                        &[R(Role::Haproxy)],
-                        "Worker listeners set x_forwarded: Synapse takes the client's address from X-Forwarded-For, so only HAProxy may send it.",
-                    ));
-                }
-                out.push(l(
-                    &format!("{} (metrics)", w.name),
-                    Tcp,
-                    w.metrics_port,
-                    Published,
-                    &[R(Role::Monitoring)],
-                    "Prometheus' synapse job.",
-                ));
-            }
-        }
-        Role::Patroni => {
-            out.push(l(
-                "PostgreSQL",
-                Tcp,
-                ports::POSTGRES,
-                PrivateAndLoopback,
-                &[
-                    R(Role::Haproxy),
-                    R(Role::Patroni),
-                    R(Role::Synapse),
-                    R(Role::Backup),
-                ],
-                "pg_hba: HAProxy (the VIP's 5432/5433), replication and pg_rewind between nodes, direct connections from the Synapse and backup hosts.",
-            ));
-            out.push(l(
-                "Patroni REST API",
-                Tcp,
-                ports::PATRONI_REST,
-                Private,
-                &[R(Role::Haproxy), R(Role::Patroni), R(Role::Monitoring), Admin],
-                "HAProxy's /primary and /replica checks, the members themselves, Prometheus, patronictl and /cluster for operators.",
-            ));
-            out.push(l(
-                "etcd (clients)",
-                Tcp,
-                ports::ETCD_CLIENT,
-                Private,
-                &[R(Role::Patroni), R(Role::Monitoring)],
-                "Patroni's DCS on every node; Prometheus' etcd job reads /metrics here.",
-            ));
-            out.push(l(
-                "etcd (peers)",
-                Tcp,
-                ports::ETCD_PEER,
-                Private,
-                &[R(Role::Patroni)],
-                "The etcd members.",
-            ));
-            out.push(l(
-                "postgres_exporter",
-                Tcp,
-                ports::POSTGRES_EXPORTER,
-                Private,
-                &[R(Role::Monitoring)],
-                "Prometheus' postgres job.",
+                "Worker listeners set x_forwarded: Synapse takes the client's address from X-Forwarded-For, so only HAProxy may send it.",
             ));
         }
-        Role::Minio => {
-            out.push(l(
-                "MinIO S3 API and node-to-node RPC",
-                Tcp,
-                ports::MINIO_API,
-                All,
-                &[R(Role::Haproxy), R(Role::Minio), R(Role::Monitoring), Admin],
-                "HAProxy's minio listener (Synapse and the backup reach it on the VIP), the other MinIO nodes, Prometheus' minio job, the post-deploy check.",
-            ));
-            out.push(l(
-                "MinIO console",
-                Tcp,
-                ports::MINIO_CONSOLE,
-                All,
-                &[Admin],
-                "Operators.",
-            ));
-        }
-        Role::Haproxy => {
-            for (service, port) in [
-                ("HAProxy http (ACME, redirect)", ports::HTTP),
-                ("HAProxy https (clients)", ports::HTTPS),
-                ("HAProxy federation", ports::FEDERATION),
-            ] {
-                out.push(l(
-                    service,
-                    Tcp,
-                    port,
-                    Vip,
-                    &[Anywhere],
-                    "Clients, Let's Encrypt and other homeservers.",
-                ));
-            }
-            out.push(l(
-                "HAProxy postgres-primary",
-                Tcp,
-                ports::PG_PRIMARY,
-                Vip,
-                &[R(Role::Synapse), R(Role::Backup), Admin],
-                "PgBouncer and the auto-compressor on the Synapse host, pg_dump with one Patroni node, the post-deploy check.",
-            ));
-            out.push(l(
-                "HAProxy postgres-replicas",
-                Tcp,
-                ports::PG_REPLICAS,
-                Vip,
-                &[R(Role::Backup), Admin],
-                "The weekly pg_dump reads a replica.",
-            ));
-            out.push(l(
-                "HAProxy minio",
-                Tcp,
-                ports::MINIO_API,
-                Vip,
-                &[R(Role::Synapse), R(Role::Backup), Admin],
-                "Synapse's storage provider, the media backup (rclone), the post-deploy check.",
-            ));
-            out.push(l(
-                "HAProxy stats and metrics",
-                Tcp,
-                ports::HAPROXY_STATS,
-                PrivateVipAndLoopback,
-                &[R(Role::Monitoring), Admin],
-                "Prometheus' haproxy jobs; operators drain servers on /stats.",
-            ));
-            out.push(l(
-                "certbot (HTTP-01, while it runs)",
-                Tcp,
-                ports::ACME_HTTP01,
-                Loopback,
-                &[],
-                "HAProxy's acme back end on the same node.",
-            ));
-            out.push(l(
-                "keepalived (VRRP adverts)",
-                Vrrp,
-                0,
-                Private,
-                &[R(Role::Haproxy)],
-                "Unicast adverts between the HAProxy nodes.",
-            ));
-        }
-        Role::Coturn => {
-            for proto in [Udp, Tcp] {
-                out.push(l(
-                    "coturn STUN/TURN",
-                    proto,
-                    ports::TURN,
-                    Private,
-                    &[Anywhere],
-                    "Clients; the blackbox probe from the monitoring host.",
-                ));
-                out.push(l(
-                    "coturn TURN over TLS/DTLS",
-                    proto,
-                    ports::TURNS,
-                    Private,
-                    &[Anywhere],
-                    "Clients; the blackbox probe from the monitoring host.",
-                ));
-                out.push(
-                    l(
-                        "coturn relay ports",
-                        proto,
-                        port16(plan.coturn.min_port),
-                        Private,
-                        &[Anywhere],
-                        "Clients and their call peers (TCP: RFC 6062 relays).",
-                    )
-                    .range(port16(plan.coturn.max_port)),
-                );
-            }
-        }
-        Role::Livekit => {
-            out.push(l(
-                "LiveKit HTTP (signalling, API)",
-                Tcp,
-                ports::LIVEKIT_HTTP,
-                PrivateAndLoopback,
-                &[R(Role::Haproxy), Admin],
-                "HAProxy's livekit back end (clients reach it on the VIP at /livekit-server), the post-deploy check.",
-            ));
-            out.push(l(
-                "LiveKit metrics",
-                Tcp,
-                ports::LIVEKIT_METRICS,
-                PrivateAndLoopback,
-                &[R(Role::Monitoring)],
-                "Prometheus' livekit job.",
-            ));
-            out.push(l(
-                "LiveKit ICE over TCP",
-                Tcp,
-                ports::LIVEKIT_RTC_TCP,
-                All,
-                &[Anywhere],
-                "Clients whose UDP is blocked.",
-            ));
-            out.push(
-                l(
-                    "LiveKit media (ICE UDP)",
-                    Udp,
-                    port16(plan.livekit.port_range_start),
-                    All,
-                    &[Anywhere],
-                    "Clients.",
-                )
-                .range(port16(plan.livekit.port_range_end)),
-            );
-            if topo.first(Role::Livekit).is_some_and(|f| f.name == h.name) {
-                out.push(l(
-                    "Redis (LiveKit's routing)",
-                    Tcp,
-                    ports::LIVEKIT_REDIS,
-                    PrivateAndLoopback,
-                    &[R(Role::Livekit)],
-                    "Every LiveKit node.",
-                ));
-                out.push(l(
-                    "redis_exporter",
-                    Tcp,
-                    ports::REDIS_EXPORTER,
-                    Private,
-                    &[R(Role::Monitoring)],
-                    "Prometheus' redis job.",
-                ));
-            }
-        }
-        Role::Monitoring => {
-            out.push(l(
-                "Prometheus",
-                Tcp,
-                ports::PROMETHEUS,
-                All,
-                &[R(Role::Minio), Admin],
-                "Operators; the MinIO console's MINIO_PROMETHEUS_URL.",
-            ));
-            out.push(l(
-                "Alertmanager",
-                Tcp,
-                ports::ALERTMANAGER,
-                All,
-                &[Admin],
-                "Operators (Prometheus sends alerts on 127.0.0.1).",
-            ));
-            out.push(l(
-                "Grafana",
-                Tcp,
-                ports::GRAFANA,
-                All,
-                &[Admin],
-                "Operators.",
-            ));
-            out.push(l(
-                "blackbox exporter",
-                Tcp,
-                ports::BLACKBOX,
-                Loopback,
-                &[],
-                "Prometheus on the same host.",
-            ));
-            out.push(l(
-                "chrony (NTP server)",
-                Udp,
-                ports::NTP,
-                All,
-                &[Source::Cluster],
-                "Every host's chrony syncs from here (chrony.conf allows the subnet).",
-            ));
-        }
-        Role::Backup => {}
+        out.push(l(
+            &format!("{} (metrics)", w.name),
+            Tcp,
+            w.metrics_port,
+            Published,
+            &[R(Role::Monitoring)],
+            "Prometheus' synapse job.",
+        ));
     }
-    // What every host runs.
+}
+
+fn patroni(out: &mut Vec<Listener>) {
+    use Bind::*;
+    use Proto::*;
+    let l = Listener::new;
+    out.push(l(
+        "PostgreSQL",
+        Tcp,
+        ports::POSTGRES,
+        PrivateAndLoopback,
+        &[
+            R(Role::Haproxy),
+            R(Role::Patroni),
+            R(Role::Synapse),
+            R(Role::Backup),
+        ],
+        "pg_hba: HAProxy (the VIP's 5432/5433), replication and pg_rewind between nodes, direct connections from the Synapse and backup hosts.",
+    ));
+    out.push(l(
+        "Patroni REST API",
+        Tcp,
+        ports::PATRONI_REST,
+        Private,
+        &[R(Role::Haproxy), R(Role::Patroni), R(Role::Monitoring), Admin],
+        "HAProxy's /primary and /replica checks, the members themselves, Prometheus, patronictl and /cluster for operators.",
+    ));
+    out.push(l(
+        "etcd (clients)",
+        Tcp,
+        ports::ETCD_CLIENT,
+        Private,
+        &[R(Role::Patroni), R(Role::Monitoring)],
+        "Patroni's DCS on every node; Prometheus' etcd job reads /metrics here.",
+    ));
+    out.push(l(
+        "etcd (peers)",
+        Tcp,
+        ports::ETCD_PEER,
+        Private,
+        &[R(Role::Patroni)],
+        "The etcd members.",
+    ));
+    out.push(l(
+        "postgres_exporter",
+        Tcp,
+        ports::POSTGRES_EXPORTER,
+        Private,
+        &[R(Role::Monitoring)],
+        "Prometheus' postgres job.",
+    ));
+}
+
+fn minio(out: &mut Vec<Listener>) {
+    use Bind::*;
+    use Proto::*;
+    let l = Listener::new;
+    out.push(l(
+        "MinIO S3 API and node-to-node RPC",
+        Tcp,
+        ports::MINIO_API,
+        All,
+        &[R(Role::Haproxy), R(Role::Minio), R(Role::Monitoring), Admin],
+        "HAProxy's minio listener (Synapse and the backup reach it on the VIP), the other MinIO nodes, Prometheus' minio job, the post-deploy check.",
+    ));
+    out.push(l(
+        "MinIO console",
+        Tcp,
+        ports::MINIO_CONSOLE,
+        All,
+        &[Admin],
+        "Operators.",
+    ));
+}
+
+fn haproxy(out: &mut Vec<Listener>) {
+    use Bind::*;
+    use Proto::*;
+    let l = Listener::new;
+    for (service, port) in [
+        ("HAProxy http (ACME, redirect)", ports::HTTP),
+        ("HAProxy https (clients)", ports::HTTPS),
+        ("HAProxy federation", ports::FEDERATION),
+    ] {
+        out.push(l(
+            service,
+            Tcp,
+            port,
+            Vip,
+            &[Anywhere],
+            "Clients, Let's Encrypt and other homeservers.",
+        ));
+    }
+    out.push(l(
+        "HAProxy postgres-primary",
+        Tcp,
+        ports::PG_PRIMARY,
+        Vip,
+        &[R(Role::Synapse), R(Role::Backup), Admin],
+        "PgBouncer and the auto-compressor on the Synapse host, pg_dump with one Patroni node, the post-deploy check.",
+    ));
+    out.push(l(
+        "HAProxy postgres-replicas",
+        Tcp,
+        ports::PG_REPLICAS,
+        Vip,
+        &[R(Role::Backup), Admin],
+        "The weekly pg_dump reads a replica.",
+    ));
+    out.push(l(
+        "HAProxy minio",
+        Tcp,
+        ports::MINIO_API,
+        Vip,
+        &[R(Role::Synapse), R(Role::Backup), Admin],
+        "Synapse's storage provider, the media backup (rclone), the post-deploy check.",
+    ));
+    out.push(l(
+        "HAProxy stats and metrics",
+        Tcp,
+        ports::HAPROXY_STATS,
+        PrivateVipAndLoopback,
+        &[R(Role::Monitoring), Admin],
+        "Prometheus' haproxy jobs; operators drain servers on /stats.",
+    ));
+    out.push(l(
+        "certbot (HTTP-01, while it runs)",
+        Tcp,
+        ports::ACME_HTTP01,
+        Loopback,
+        &[],
+        "HAProxy's acme back end on the same node.",
+    ));
+    out.push(l(
+        "keepalived (VRRP adverts)",
+        Vrrp,
+        0,
+        Private,
+        &[R(Role::Haproxy)],
+        "Unicast adverts between the HAProxy nodes.",
+    ));
+}
+
+fn coturn(plan: &Plan, out: &mut Vec<Listener>) {
+    use Bind::*;
+    use Proto::*;
+    let l = Listener::new;
+    for proto in [Udp, Tcp] {
+        out.push(l(
+            "coturn STUN/TURN",
+            proto,
+            ports::TURN,
+            Private,
+            &[Anywhere],
+            "Clients; the blackbox probe from the monitoring host.",
+        ));
+        out.push(l(
+            "coturn TURN over TLS/DTLS",
+            proto,
+            ports::TURNS,
+            Private,
+            &[Anywhere],
+            "Clients; the blackbox probe from the monitoring host.",
+        ));
+        out.push(
+            l(
+                "coturn relay ports",
+                proto,
+                port16(plan.coturn.min_port),
+                Private,
+                &[Anywhere],
+                "Clients and their call peers (TCP: RFC 6062 relays).",
+            )
+            .range(port16(plan.coturn.max_port)),
+        );
+    }
+}
+
+fn livekit(plan: &Plan, topo: &Topology, h: &Host, out: &mut Vec<Listener>) {
+    use Bind::*;
+    use Proto::*;
+    let l = Listener::new;
+    out.push(l(
+        "LiveKit HTTP (signalling, API)",
+        Tcp,
+        ports::LIVEKIT_HTTP,
+        PrivateAndLoopback,
+        &[R(Role::Haproxy), Admin],
+        "HAProxy's livekit back end (clients reach it on the VIP at /livekit-server), the post-deploy check.",
+    ));
+    out.push(l(
+        "LiveKit metrics",
+        Tcp,
+        ports::LIVEKIT_METRICS,
+        PrivateAndLoopback,
+        &[R(Role::Monitoring)],
+        "Prometheus' livekit job.",
+    ));
+    out.push(l(
+        "LiveKit ICE over TCP",
+        Tcp,
+        ports::LIVEKIT_RTC_TCP,
+        All,
+        &[Anywhere],
+        "Clients whose UDP is blocked.",
+    ));
+    out.push(
+        l(
+            "LiveKit media (ICE UDP)",
+            Udp,
+            port16(plan.livekit.port_range_start),
+            All,
+            &[Anywhere],
+            "Clients.",
+        )
+        .range(port16(plan.livekit.port_range_end)),
+    );
+    if topo.first(Role::Livekit).is_some_and(|f| f.name == h.name) {
+        out.push(l(
+            "Redis (LiveKit's routing)",
+            Tcp,
+            ports::LIVEKIT_REDIS,
+            PrivateAndLoopback,
+            &[R(Role::Livekit)],
+            "Every LiveKit node.",
+        ));
+        out.push(l(
+            "redis_exporter",
+            Tcp,
+            ports::REDIS_EXPORTER,
+            Private,
+            &[R(Role::Monitoring)],
+            "Prometheus' redis job.",
+        ));
+    }
+}
+
+fn monitoring(out: &mut Vec<Listener>) {
+    use Bind::*;
+    use Proto::*;
+    let l = Listener::new;
+    out.push(l(
+        "Prometheus",
+        Tcp,
+        ports::PROMETHEUS,
+        All,
+        &[R(Role::Minio), Admin],
+        "Operators; the MinIO console's MINIO_PROMETHEUS_URL.",
+    ));
+    out.push(l(
+        "Alertmanager",
+        Tcp,
+        ports::ALERTMANAGER,
+        All,
+        &[Admin],
+        "Operators (Prometheus sends alerts on 127.0.0.1).",
+    ));
+    out.push(l(
+        "Grafana",
+        Tcp,
+        ports::GRAFANA,
+        All,
+        &[Admin],
+        "Operators.",
+    ));
+    out.push(l(
+        "blackbox exporter",
+        Tcp,
+        ports::BLACKBOX,
+        Loopback,
+        &[],
+        "Prometheus on the same host.",
+    ));
+    out.push(l(
+        "chrony (NTP server)",
+        Udp,
+        ports::NTP,
+        All,
+        &[Source::Cluster],
+        "Every host's chrony syncs from here (chrony.conf allows the subnet).",
+    ));
+}
+
+/// sshd and node_exporter, on every host.
+fn every_host(h: &Host, out: &mut Vec<Listener>) {
+    use Bind::*;
+    use Proto::*;
+    let l = Listener::new;
     let mut ssh = vec![Admin];
     match h.role {
         // pgBackRest: the backup host runs backups over ssh as postgres on each node,
@@ -526,7 +566,6 @@ pub fn listeners(plan: &Plan, topo: &Topology, h: &Host) -> Vec<Listener> {
         &[R(Role::Monitoring)],
         "Prometheus' node job.",
     ));
-    out
 }
 
 /// A plan port (validated to 1024–65535) as a port number.

@@ -268,15 +268,21 @@ fn rule_text(r: &Rule, with_why: bool) -> String {
 
 /// The header of a host's rules file: how it works and what to check before enabling it.
 fn explanation(ctx: &Ctx, h: &Host) -> String {
-    let admin: Vec<String> = ctx.plan.admin_networks().iter().map(net_text).collect();
+    let nets: Vec<String> = ctx.plan.admin_networks().iter().map(net_text).collect();
+    let admin = if ctx.plan.network.admin_networks.is_empty() {
+        format!("none named, so the private subnet {}", nets.join(", "))
+    } else {
+        nets.join(", ")
+    };
     format!(
         "Host firewall of {name} ({role}), made from the plan's port inventory (PORTS.md):\n\
          each listener of this host admits the hosts and networks that are its clients, the\n\
          rest of what is sent to this host is dropped and counted.\n\
          \n\
          BEFORE ENABLING: ssh and the web UIs are admitted from the admin networks\n\
-         (network.admin-networks: {admin}). Run Ansible and the checks from there, or you\n\
-         lock yourself out (the session you load this from stays open: it is established).\n\
+         (network.admin-networks: {admin}).\n\
+         Run Ansible and the checks from there, or you lock yourself out (the session you\n\
+         load this from stays open: it is established).\n\
          \n\
          Loaded by {unit} at boot (nft -f {path}),\n\
          before the network and Docker.\n\
@@ -291,7 +297,6 @@ fn explanation(ctx: &Ctx, h: &Host) -> String {
          errors, echo) is admitted.",
         name = h.name,
         role = h.role.key(),
-        admin = admin.join(", "),
         unit = unit_name(),
         path = format_args!("/{FIREWALL_NFT}"),
     )

@@ -14,6 +14,7 @@ mod calls;
 mod checks;
 mod docs;
 mod edge;
+mod firewall;
 mod monitoring;
 mod objectstore;
 mod playbook;
@@ -218,6 +219,7 @@ type Generator = fn(&Ctx) -> Vec<File>;
 const GENERATORS: &[Generator] = &[
     playbook::files,
     system::files,
+    firewall::files,
     postgres::files,
     backup::files,
     objectstore::files,

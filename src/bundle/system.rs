@@ -481,8 +481,8 @@ fn prepare_script(ctx: &Ctx) -> File {
         r##"#!/usr/bin/env bash
 {header}#
 # Prepares one host: UTC, this bundle's files for it, /etc/hosts, kernel parameters,
-# its role's Debian packages, chrony and node_exporter. Run as root on the host, from
-# the unpacked bundle:
+# its role's Debian packages, chrony, node_exporter and the host firewall. Run as
+# root on the host, from the unpacked bundle:
 #   sudo ./{PREPARE_HOST} <host name>
 # Host names: {names}
 # Safe to run again: files are replaced, the hosts block is rewritten.
@@ -538,24 +538,33 @@ sysctl --system > /dev/null
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
+# nftables: the host firewall; curl: the post-deploy check probes from the hosts.
 # shellcheck disable=SC2086 # the package list is meant to split into words
-apt-get install -y -q -o Dpkg::Options::=--force-confold chrony prometheus-node-exporter $packages
+apt-get install -y -q -o Dpkg::Options::=--force-confold chrony prometheus-node-exporter nftables curl $packages
 
 systemctl daemon-reload
 systemctl restart systemd-journald
 systemctl restart chrony
 systemctl enable --now prometheus-node-exporter
 
-echo "prepared $name: UTC, files, /etc/hosts, sysctl, chrony, node_exporter on :{node_exporter}, packages: $packages"
+# The host firewall ({firewall_file}, installed above): admits what the port inventory
+# says, drops the rest. Check network.admin-networks in it first: ssh is admitted from
+# there only. Restart, not start: a second run loads changed rules.
+systemctl enable {firewall_unit}
+systemctl restart {firewall_unit}
+
+echo "prepared $name: UTC, files, /etc/hosts, sysctl, chrony, node_exporter on :{node_exporter}, firewall, packages: $packages"
 "##,
         header = ctx.header(Comment::Hash),
         names = names.join(" "),
         node_exporter = ports::NODE_EXPORTER,
+        firewall_file = format_args!("/{}", super::firewall::FIREWALL_NFT),
+        firewall_unit = super::firewall::unit_name(),
     );
     File::new(
         PREPARE_HOST,
         Scope::AllHosts,
-        "Run on each host first: UTC, installs this bundle's files for that host, /etc/hosts, sysctl, its role's packages, chrony, node_exporter.",
+        "Run on each host first: UTC, installs this bundle's files for that host, /etc/hosts, sysctl, its role's packages, chrony, node_exporter, the host firewall.",
         body,
     )
     .script()

@@ -77,6 +77,9 @@ ok() {{ printf '  ok    %s\n' "$*"; }}
 bad() {{ printf '  FAIL  %s\n' "$*"; failures=$((failures + 1)); }}
 # Opens a TCP connection to $1 port $2 (bash's /dev/tcp), within 3 s.
 tcp_open() {{ timeout 3 bash -c 'exec 3<> "/dev/tcp/$0/$1"' "$1" "$2" 2> /dev/null; }}
+# The same from host $1 over ssh, to $2 port $3: for ports the host firewalls admit from
+# other hosts only (this machine is one of the admin networks, network.admin-networks).
+tcp_open_on() {{ ssh "${{ssh_opts[@]}}" "root@$1" "timeout 3 bash -c 'exec 3<> \"/dev/tcp/\$0/\$1\"' $(printf %q "$2") $(printf %q "$3")" 2> /dev/null; }}
 for tool in curl jq ssh; do
   command -v "$tool" > /dev/null || {{ echo "needs $tool"; exit 2; }}
 done
@@ -118,12 +121,13 @@ if [ "$code" = 301 ] || [ "$code" = 302 ]; then ok "HTTP redirects to HTTPS"; el
     )
 }
 
-/// Every webserving Synapse worker's /health on the Synapse host.
+/// Every webserving Synapse worker's /health, asked on the Synapse host itself: the host
+/// firewall admits worker ports from the HAProxy nodes only (and the host's own address).
 const SYNAPSE_WORKERS: &str = r##"
-echo "== Synapse workers on $synapse_ip"
+echo "== Synapse workers on $synapse_ip (asked there: the firewall admits HAProxy only)"
 for w in "${workers[@]}"; do
   IFS=: read -r name port <<< "$w"
-  if curl -fsS --max-time 5 "http://$synapse_ip:$port/health" | grep -q OK; then ok "$name"; else bad "$name /health on :$port"; fi
+  if ssh "${ssh_opts[@]}" "root@$synapse_ip" "curl -fsS --max-time 5 $(printf %q "http://$synapse_ip:$port/health")" 2> /dev/null | grep -q OK; then ok "$name"; else bad "$name /health on :$port"; fi
 done
 "##;
 
@@ -143,7 +147,8 @@ for ip in "${{patroni_ips[@]}}"; do
 done
 if curl -fsS --max-time 5 -o /dev/null "http://$vip:{patroni_rest}/" 2>/dev/null; then bad "Patroni's REST API answers on the VIP: it should not be published there"; fi
 if tcp_open "$vip" {pg_primary}; then ok "PostgreSQL primary port on the VIP"; else bad "nothing on $vip:{pg_primary}"; fi
-if tcp_open "$synapse_ip" {pgbouncer}; then ok "PgBouncer on $synapse_ip:{pgbouncer}"; else bad "PgBouncer on $synapse_ip:{pgbouncer}"; fi
+# PgBouncer admits the Synapse host's containers only: asked on that host.
+if tcp_open_on "$synapse_ip" "$synapse_ip" {pgbouncer}; then ok "PgBouncer on $synapse_ip:{pgbouncer}"; else bad "PgBouncer on $synapse_ip:{pgbouncer}"; fi
 "##,
         patroni_rest = ports::PATRONI_REST,
         etcd = ports::ETCD_CLIENT,

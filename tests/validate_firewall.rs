@@ -212,3 +212,69 @@ fn firewall_unit_passes_systemd_analyze_verify() {
     assert_ok(&out, "systemd-analyze verify");
     assert!(text.trim().is_empty(), "systemd-analyze said:\n{text}");
 }
+
+/// prepare-host.sh does not load the firewall from an ssh session the firewall would
+/// refuse: its `admitted` check, run by bash, on addresses in and out of each role's
+/// ssh networks (admin networks set to an operator's VPN here).
+#[test]
+fn prepare_host_refuses_to_lock_out_its_own_ssh_session() {
+    let plan = Plan::default()
+        .with_text("network.admin-networks", "192.168.77.0/24, 198.51.100.7/32")
+        .expect("valid");
+    let files = bundle(&plan);
+    let script = &bundles::file(&files, "hosts/all/prepare-host.sh").contents;
+    let start = script.find("ip_number() {").expect("guard");
+    let end = script
+        .find("client=\"${SSH_CONNECTION")
+        .expect("client line");
+    let guard = &script[start..end];
+    // Each role's line carries its ssh networks.
+    let line = |host: &str| {
+        script
+            .lines()
+            .find(|l| l.trim_start().starts_with(host) && l.contains("ssh_from="))
+            .unwrap_or_else(|| panic!("no case for {host}"))
+            .to_string()
+    };
+    assert!(
+        line("patroni1").contains("ssh_from=\"10.0.1.44/32 192.168.77.0/24 198.51.100.7/32\""),
+        "{}",
+        line("patroni1")
+    );
+    assert!(
+        line("haproxy1").contains("ssh_from=\"192.168.77.0/24 198.51.100.7/32\""),
+        "{}",
+        line("haproxy1")
+    );
+    let cases = [
+        ("192.168.77.1", "192.168.77.0/24 198.51.100.7/32", true),
+        ("192.168.77.255", "192.168.77.0/24", true),
+        ("192.168.78.1", "192.168.77.0/24 198.51.100.7/32", false),
+        ("198.51.100.7", "192.168.77.0/24 198.51.100.7/32", true),
+        ("198.51.100.8", "198.51.100.7/32", false),
+        ("10.0.1.44", "192.168.77.0/24 10.0.1.44/32", true),
+        ("10.0.1.43", "192.168.77.0/24 10.0.1.44/32", false),
+        ("2001:db8::1", "192.168.77.0/24", false),
+        ("10.1.2.3", "10.0.0.0/8", true),
+        ("11.0.0.1", "10.0.0.0/8", false),
+        ("192.168.77.1", "", false),
+    ];
+    let mut test = guard.to_string();
+    for (addr, nets, _) in cases {
+        test.push_str(&format!(
+            "if admitted {addr} {nets}; then echo yes; else echo no; fi\n"
+        ));
+    }
+    let out = std::process::Command::new(tool("bash"))
+        .arg("-c")
+        .arg(&test)
+        .output()
+        .expect("bash");
+    assert_ok(&out, "guard");
+    let got: Vec<bool> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l == "yes")
+        .collect();
+    let want: Vec<bool> = cases.iter().map(|c| c.2).collect();
+    assert_eq!(got, want, "{}", output_text(&out));
+}

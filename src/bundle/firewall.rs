@@ -11,7 +11,7 @@
 
 use super::{Comment, Ctx, File, Scope};
 use crate::deploy::listeners::{self, Bind, Listener, Proto, Source};
-use crate::deploy::{Host, Topology};
+use crate::deploy::{Host, Topology, ports};
 use crate::plan::{Ipv4Net, Plan};
 use std::net::Ipv4Addr;
 
@@ -127,6 +127,19 @@ pub(crate) fn rules(plan: &Plan, topo: &Topology, h: &Host) -> Vec<Rule> {
         }
     }
     out
+}
+
+/// The networks host `h`'s firewall admits to sshd (prepare-host.sh checks the
+/// operator's own connection against them before loading the rules).
+pub(crate) fn ssh_networks(plan: &Plan, topo: &Topology, h: &Host) -> Vec<Ipv4Net> {
+    rules(plan, topo, h)
+        .into_iter()
+        .filter(|r| r.proto == Proto::Tcp && r.ports == (ports::SSH, ports::SSH))
+        .flat_map(|r| match r.from {
+            Admit::Networks(n) => n,
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// The addresses a listener's packets are sent to.

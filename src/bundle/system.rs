@@ -455,6 +455,28 @@ pub(super) fn role_packages(ctx: &Ctx, role: Role) -> Vec<String> {
     out
 }
 
+/// Bash: `admitted <IPv4 address> <network>...` succeeds when the address is in one of
+/// the networks (CIDR). An IPv6 address is in none (the firewall admits no IPv6 ssh).
+pub(crate) const SSH_GUARD: &str = r#"ip_number() {
+  local IFS=. a b c d
+  read -r a b c d <<< "$1"
+  echo $(( (a << 24) | (b << 16) | (c << 8) | d ))
+}
+admitted() {
+  local addr="$1" net bits mask
+  shift
+  [[ "$addr" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || return 1
+  for net in "$@"; do
+    bits="${net#*/}"
+    mask=$(( bits == 0 ? 0 : (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF ))
+    if (( ($(ip_number "$addr") & mask) == ($(ip_number "${net%/*}") & mask) )); then
+      return 0
+    fi
+  done
+  return 1
+}
+"#;
+
 fn prepare_script(ctx: &Ctx) -> File {
     let names: Vec<&str> = ctx.topology.hosts.iter().map(|h| h.name.as_str()).collect();
     let mut cases = String::new();
@@ -463,10 +485,20 @@ fn prepare_script(ctx: &Ctx) -> File {
         if hosts.is_empty() {
             continue;
         }
+        // Every host of a role admits ssh from the same networks.
+        let ssh: Vec<String> = ctx
+            .hosts(role)
+            .next()
+            .map(|h| super::firewall::ssh_networks(ctx.plan, &ctx.topology, h))
+            .unwrap_or_default()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
         cases.push_str(&format!(
-            "  {}) packages=\"{}\" ;;\n",
+            "  {}) packages=\"{}\"; ssh_from=\"{}\" ;;\n",
             hosts.join("|"),
-            role_packages(ctx, role).join(" ")
+            role_packages(ctx, role).join(" "),
+            ssh.join(" ")
         ));
     }
     let v = ctx.plan.postgres.version;
@@ -548,8 +580,17 @@ systemctl restart chrony
 systemctl enable --now prometheus-node-exporter
 
 # The host firewall ({firewall_file}, installed above): admits what the port inventory
-# says, drops the rest. Check network.admin-networks in it first: ssh is admitted from
-# there only. Restart, not start: a second run loads changed rules.
+# says, drops the rest. ssh is admitted from network.admin-networks (and the hosts that
+# back up over ssh) only: when this runs over ssh from anywhere else, stop here rather
+# than lock the operator out (the open session would survive, the next one would not).
+{guard}client="${{SSH_CONNECTION%% *}}"
+# shellcheck disable=SC2086 # the networks are meant to split into words
+if [ -n "$client" ] && ! admitted "$client" $ssh_from; then
+  echo "not enabling the firewall: this ssh session comes from $client, and the firewall admits ssh only from: $ssh_from" >&2
+  echo "add your network to network.admin-networks in the plan and generate the bundle again" >&2
+  exit 1
+fi
+# Restart, not start: a second run loads changed rules.
 systemctl enable {firewall_unit}
 systemctl restart {firewall_unit}
 
@@ -560,6 +601,7 @@ echo "prepared $name: UTC, files, /etc/hosts, sysctl, chrony, node_exporter on :
         node_exporter = ports::NODE_EXPORTER,
         firewall_file = format_args!("/{}", super::firewall::FIREWALL_NFT),
         firewall_unit = super::firewall::unit_name(),
+        guard = SSH_GUARD,
     );
     File::new(
         PREPARE_HOST,

@@ -655,3 +655,74 @@ async fn bundle_with_error_findings_asks_before_downloading() {
     assert_eq!(b.severe_console().await, Vec::<String>::new());
     b.close().await;
 }
+
+/// The bundle view's "Ports and firewall" section: per group of hosts, PORTS.md's rows
+/// (`bundle::ports_doc::groups`, the core's), resolved to host names and addresses; it
+/// follows the plan (a third HAProxy node may reach the workers).
+#[tokio::test(flavor = "multi_thread")]
+async fn bundle_view_shows_the_port_inventory() {
+    use synapse_planner::bundle::ports_doc;
+    let b = Browser::start().await;
+    b.select_view("bundle").await;
+    let shown = || async {
+        b.js(
+            "return [...document.querySelectorAll('#ports details[data-role]')].map(d => [d.dataset.role, d.querySelector('.host-count').textContent, [...d.querySelectorAll('tbody tr')].map(tr => [...tr.children].map(c => c.textContent))]);",
+            vec![],
+        )
+        .await
+    };
+    let core = |plan: &Plan| -> Json {
+        ports_doc::groups(plan)
+            .iter()
+            .map(|g| {
+                serde_json::json!([
+                    g.role.key(),
+                    g.hosts,
+                    g.rows
+                        .iter()
+                        .map(|r| [&r.service, &r.proto, &r.ports, &r.listens_on, &r.from])
+                        .collect::<Vec<_>>()
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(shown().await, core(&Plan::default()));
+    let rows = |v: &Json, role: &str| -> Vec<Vec<String>> {
+        let g = v
+            .as_array()
+            .and_then(|gs| gs.iter().find(|g| g[0] == role))
+            .unwrap_or_else(|| panic!("no {role} group"));
+        serde_json::from_value(g[2].clone()).expect("rows")
+    };
+    let v = shown().await;
+    let synapse = rows(&v, "synapse");
+    let pgbouncer = synapse
+        .iter()
+        .find(|r| r[0] == "PgBouncer")
+        .expect("PgBouncer");
+    assert_eq!(pgbouncer[4], "containers on this host (docker0, br-*)");
+    let worker = synapse
+        .iter()
+        .find(|r| r[0].ends_with("(HTTP)"))
+        .expect("a worker's HTTP port");
+    assert_eq!(worker[4], "haproxy1 10.0.1.11, haproxy2 10.0.1.12");
+
+    b.type_into("hosts.haproxy.count", "3").await;
+    let plan = Plan::default()
+        .with_text("hosts.haproxy.count", "3")
+        .expect("valid");
+    let want = core(&plan);
+    b.until("the ports of three HAProxy nodes", || async {
+        shown().await == want
+    })
+    .await;
+    let worker = rows(&shown().await, "synapse")
+        .into_iter()
+        .find(|r| r[0].ends_with("(HTTP)"))
+        .expect("a worker's HTTP port");
+    assert_eq!(
+        worker[4],
+        "haproxy1 10.0.1.11, haproxy2 10.0.1.12, haproxy3 10.0.1.13"
+    );
+    b.close().await;
+}

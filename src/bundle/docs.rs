@@ -211,6 +211,12 @@ fn cluster(ctx: &Ctx) -> String {
         code(&t.subnet),
         code(&t.server_name)
     );
+    let _ = writeln!(
+        o,
+        "Every port each host listens on, on which address, and who may connect (what the host firewalls admit): [{}]({}).\n",
+        text(super::ports_doc::PORTS_DOC),
+        super::ports_doc::PORTS_DOC
+    );
     let c = &ctx.report.connections;
     let _ = writeln!(
         o,

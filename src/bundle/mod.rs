@@ -18,6 +18,7 @@ mod firewall;
 mod monitoring;
 mod objectstore;
 mod playbook;
+pub mod ports_doc;
 mod postgres;
 mod system;
 
@@ -233,7 +234,7 @@ const GENERATORS: &[Generator] = &[
 pub(crate) const PLAN_YAML: &str = "plan.yaml";
 
 /// Every file of the bundle for `plan`, in a fixed order: README.md, plan.yaml, the
-/// checklist and runbook, then each generator's files.
+/// checklist, runbook and PORTS.md, then each generator's files.
 pub fn files(plan: &Plan, date: &Date, secrets: &Secrets) -> Vec<File> {
     let ctx = Ctx {
         plan,
@@ -252,6 +253,7 @@ pub fn files(plan: &Plan, date: &Date, secrets: &Secrets) -> Vec<File> {
     ));
     out.push(docs::checklist(&ctx));
     out.push(docs::runbook(&ctx));
+    out.push(ports_doc::ports_doc(&ctx));
     out.append(&mut body);
     out
 }

@@ -271,5 +271,6 @@ pub fn BundlePanel() -> impl IntoView {
                 </div>
             </Show>
         </section>
+        <super::ports::PortsSection />
     }
 }

@@ -10,6 +10,7 @@ mod capacity;
 mod compare;
 mod form;
 mod metric;
+mod ports;
 mod presets;
 mod results;
 mod share;

@@ -13,10 +13,6 @@ use std::fmt::Write as _;
 /// The document at the bundle root.
 pub const PORTS_DOC: &str = "PORTS.md";
 
-/// Where each host's firewall is, with `<name>` for the host (written by the host
-/// firewall generator; PORTS.md names it as a pattern).
-const FIREWALL_PATTERN: &str = "hosts/<name>/etc/synapse-planner/firewall.nft";
-
 /// One listener with everything resolved to text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortRow {
@@ -151,7 +147,7 @@ pub fn ports_doc(ctx: &Ctx) -> File {
          \"Admin networks\" are the plan's {} ({}), \
          from which operators reach ssh, the web consoles and the post-deploy check's ports. \
          The VIP is {}, held by one HAProxy node at a time.\n",
-        code(FIREWALL_PATTERN),
+        code(&format!("hosts/<name>/{}", super::firewall::FIREWALL_NFT)),
         code("network.admin-networks"),
         if ctx.plan.network.admin_networks.is_empty() {
             format!(

@@ -516,7 +516,7 @@ pub fn runbook(ctx: &Ctx) -> File {
     let _ = writeln!(
         o,
         "The chain of this plan: Synapse may open {} connections ({} processes × cp_max {}), PgBouncer accepts {} and opens at most {} to PostgreSQL, which allows {} ({} after the reserve).\n\n\
-         ```sh\n# on the primary, through the VIP\npsql -h {vip} -p {pg} -U postgres -c \"SELECT usename, state, count(*) FROM pg_stat_activity GROUP BY 1, 2 ORDER BY 3 DESC;\"\n\
+         ```sh\n# on the primary (patronictl list names it), over its local socket: pg_hba admits\n# postgres only there (peer) and from the other Patroni nodes, not through the VIP\nsudo -u postgres psql -c \"SELECT usename, state, count(*) FROM pg_stat_activity GROUP BY 1, 2 ORDER BY 3 DESC;\"\n\
          {pgb_view}psql -h 127.0.0.1 -p {pgb} -U {PGBOUNCER_STATS_USER} pgbouncer -c 'SHOW POOLS;'\n```\n\n\
          `cl_waiting` above 0 for long means the pool is too small: raise `pgbouncer.default-pool-size` in the plan (PostgreSQL's max_connections must keep room for it) and regenerate. \
          Connections from anything but PgBouncer, Patroni, the exporter and pgBackRest are a misconfiguration.\n",
@@ -527,9 +527,7 @@ pub fn runbook(ctx: &Ctx) -> File {
         c.pgbouncer_server_connections,
         c.postgres_max_connections,
         c.postgres_available,
-        vip = shell::quote(&t.vip.to_string()),
         pgb_view = comment::hash_line(&format!("PgBouncer's view, on {synapse}")),
-        pg = ports::PG_PRIMARY,
         pgb = ports::PGBOUNCER,
     );
     let _ = writeln!(o, "## High sync latency\n");

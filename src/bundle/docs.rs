@@ -214,7 +214,7 @@ fn cluster(ctx: &Ctx) -> String {
     let _ = writeln!(
         o,
         "Every port each host listens on, on which address, and who may connect (what the host firewalls admit): [{}]({}).\n",
-        text(super::ports_doc::PORTS_DOC),
+        code(super::ports_doc::PORTS_DOC),
         super::ports_doc::PORTS_DOC
     );
     let c = &ctx.report.connections;

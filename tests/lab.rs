@@ -1,0 +1,130 @@
+//! The lab's network (scripts/lab.sh, docs/lab.md): every planned host a network
+//! namespace with its planned address, all of them reaching each other over a bridge
+//! that exists only in the lab, nothing reaching out, and everything gone when the
+//! script ends — also when it is killed with SIGKILL.
+
+#[path = "support/sandbox.rs"]
+mod sandbox;
+
+use sandbox::{output_text, tool};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/lab.sh")
+}
+
+fn lab(args: &[&str]) -> Command {
+    let mut c = Command::new(tool("bash"));
+    c.arg(script())
+        .args(args)
+        .env("SYNAPSE_PLANNER_BIN", env!("CARGO_BIN_EXE_synapse-planner"));
+    c
+}
+
+/// The host's own network, to compare before and after.
+fn host_network() -> String {
+    let out = Command::new(tool("ip"))
+        .args(["-br", "link"])
+        .output()
+        .expect("ip");
+    let routes = Command::new(tool("ip"))
+        .args(["route"])
+        .output()
+        .expect("ip route");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&routes.stdout)
+    )
+}
+
+/// The default plan's 16 hosts and the odd-counts plan's (5 Patroni, 8 MinIO, 1
+/// HAProxy): all pairs connect, nothing leaves, the host's network is unchanged.
+#[test]
+fn lab_network_holds_the_plan_and_nothing_leaves() {
+    let plans = [
+        (None, 16),
+        (
+            Some(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/plans/odd-counts.yaml")),
+            0,
+        ),
+    ];
+    for (plan, hosts) in plans {
+        let before = host_network();
+        let mut args = vec!["check"];
+        args.extend(plan);
+        let out = lab(&args).output().expect("lab.sh");
+        let text = output_text(&out);
+        assert!(out.status.success(), "lab.sh check {plan:?}:\n{text}");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("lab network: "))
+            .unwrap_or_else(|| panic!("{text}"));
+        let n: usize = line["lab network: ".len()..]
+            .split(' ')
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("{line}"));
+        if hosts > 0 {
+            assert_eq!(n, hosts, "{line}");
+        }
+        assert!(
+            line.contains(&format!("{} connections", n * (n - 1))),
+            "{line}"
+        );
+        assert_eq!(host_network(), before, "the host's network changed");
+    }
+}
+
+/// `lab.sh up` holds the lab; `run` reaches a host; SIGKILL of the script (no trap can
+/// run) still ends the lab's PID 1 and with it every process and namespace.
+#[test]
+fn lab_is_gone_when_its_script_is_killed() {
+    let before = host_network();
+    let mut up = lab(&["up"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("lab.sh up");
+    let mut lab_dir = String::new();
+    let mut ready = false;
+    for line in BufReader::new(up.stdout.take().expect("stdout")).lines() {
+        let line = line.expect("line");
+        if let Some(d) = line.strip_prefix("LAB_DIR=") {
+            lab_dir = d.to_string();
+        }
+        if line.starts_with("lab up: ") {
+            ready = true;
+            break;
+        }
+    }
+    assert!(ready && !lab_dir.is_empty(), "lab.sh up did not come up");
+    let pid1 = std::fs::read_to_string(format!("{lab_dir}/lab.pid"))
+        .expect("lab.pid")
+        .trim()
+        .to_string();
+    let run = lab(&["run", "patroni2", "ip", "-o", "-4", "addr", "show", "dev", "eth0"])
+        .env("LAB_DIR", &lab_dir)
+        .output()
+        .expect("lab.sh run");
+    assert!(
+        output_text(&run).contains("10.0.1.29/"),
+        "{}",
+        output_text(&run)
+    );
+    up.kill().expect("SIGKILL");
+    let _ = up.wait();
+    let start = Instant::now();
+    while std::path::Path::new(&format!("/proc/{pid1}")).exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the lab's PID 1 ({pid1}) outlived its script by 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(host_network(), before, "the host's network changed");
+    let _ = std::fs::remove_dir_all(&lab_dir);
+}

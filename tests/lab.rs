@@ -48,7 +48,10 @@ fn lab_network_holds_the_plan_and_nothing_leaves() {
     let plans = [
         (None, 16),
         (
-            Some(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/plans/odd-counts.yaml")),
+            Some(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/plans/odd-counts.yaml"
+            )),
             0,
         ),
     ];
@@ -106,10 +109,12 @@ fn lab_is_gone_when_its_script_is_killed() {
         .expect("lab.pid")
         .trim()
         .to_string();
-    let run = lab(&["run", "patroni2", "ip", "-o", "-4", "addr", "show", "dev", "eth0"])
-        .env("LAB_DIR", &lab_dir)
-        .output()
-        .expect("lab.sh run");
+    let run = lab(&[
+        "run", "patroni2", "ip", "-o", "-4", "addr", "show", "dev", "eth0",
+    ])
+    .env("LAB_DIR", &lab_dir)
+    .output()
+    .expect("lab.sh run");
     assert!(
         output_text(&run).contains("10.0.1.29/"),
         "{}",

@@ -8,6 +8,11 @@
 #                                      (Ctrl-C, or any kill); prints LAB_DIR
 #   LAB_DIR=… scripts/lab.sh run HOST COMMAND…
 #                                      run a command on a planned host of a lab that is up
+#   scripts/lab.sh drill-database [PLAN.yaml]
+#                                      etcd + Patroni + PostgreSQL from the bundle's files
+#                                      on the Patroni hosts; the leader's host dies; prints
+#                                      the failover time and any acknowledged write lost
+#   LAB_KEEP=1 keeps the lab's directory (logs) after the end.
 #
 # Layout. One parent namespace (network, mount, PID: `unshare`) has only loopback and a
 # bridge `lab0`; each planned host is a child network namespace with the planned name
@@ -179,7 +184,7 @@ cmd_check() {
   [ "$(id -u)" -eq 0 ] || die "the lab needs root (network namespaces)"
   LAB_DIR="$(mktemp -d /var/tmp/synapse-planner-lab.XXXXXX)"
   # The lab's directory goes when the script ends; the lab itself goes with the lifeline.
-  trap 'exec 9>&- 2> /dev/null || true; rm -rf "$LAB_DIR"' EXIT
+  trap 'exec 9>&- 2> /dev/null || true; [ -n "${LAB_KEEP:-}" ] || rm -rf "$LAB_DIR"' EXIT
   host_before="$(ip -br addr; ip -br link; ip route)"
   make_bundle "$plan"
   t0="$(now)"
@@ -206,11 +211,193 @@ $host_after"
   echo "lab network: $result; up in ${t_up} s ($hosts namespaces), torn down in ${t_down} s; the host's interfaces and routes unchanged"
 }
 
+# Starts a long-running command on HOST, its output in $LAB_DIR/logs/HOST-NAME.log. The
+# subshell drops the lifeline before anything is started.
+daemon() {
+  local host="$1" name="$2"
+  shift 2
+  mkdir -p "$LAB_DIR/logs"
+  (
+    exec 9>&-
+    on "$host" "$@"
+  ) >> "$LAB_DIR/logs/$host-$name.log" 2>&1 &
+}
+
+# HTTP status of a GET, or 000.
+status() {
+  local host="$1" url="$2"
+  on "$host" curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" || true
+}
+
+# Waits up to $2 seconds for a command to succeed.
+wait_for() {
+  local what="$1" seconds="$2"
+  shift 2
+  local end=$((SECONDS + seconds))
+  until "$@"; do
+    [ "$SECONDS" -lt "$end" ] || die "no $what after $seconds s (logs: $LAB_DIR/logs)"
+    sleep 0.2
+  done
+}
+
+# The database hosts: etcd and Patroni from the bundle's own files. Substitutions, each
+# because one machine is not three (docs/lab.md): the data, socket, log and pgpass paths
+# get a directory per host (the lab's hosts share one file system); shared_buffers is
+# 32MB and huge pages off (the plan's figure is for its own RAM, three of them do not fit
+# here); archive_command is `true` and restore_command `false` (no backup host in this
+# layer). Everything else — ports, addresses, pg_hba, users, timers (ttl, loop_wait,
+# retry_timeout), parameters — is the file's.
+start_database() {
+  local h dir first=""
+  chmod 755 "$LAB_DIR"
+  for h in $(planned_hosts | awk '$2 ~ /^patroni[0-9]+$/ { print $2 }'); do
+    dir="$LAB_DIR/$h"
+    install -d -o postgres -g postgres -m 0700 "$dir" "$dir/sock" "$dir/log"
+    install -d -m 0700 "$dir.etcd"
+    daemon "$h" etcd bash -c 'set -a; . "$1"; set +a; ETCD_DATA_DIR="$2"; exec etcd' \
+      _ "$LAB_DIR/bundle/hosts/$h/etc/default/etcd" "$dir.etcd"
+    python3 - "$LAB_DIR/bundle/hosts/$h/etc/patroni/config.yml" "$dir" "$LAB_DIR/bundle/hosts/$h/etc/patroni/post-bootstrap.sql" <<'PY'
+import sys, yaml
+src, d, post = sys.argv[1:]
+c = yaml.safe_load(open(src))
+pg = c["postgresql"]
+pg["data_dir"] = d + "/data"
+pg["pgpass"] = d + "/pgpass"
+pg["parameters"]["unix_socket_directories"] = d + "/sock"
+pg["parameters"]["log_directory"] = d + "/log"
+pg.setdefault("recovery_conf", {})["restore_command"] = "/bin/false"
+b = c["bootstrap"]
+b["post_bootstrap"] = b["post_bootstrap"].replace("/etc/patroni/post-bootstrap.sql", post)
+p = b["dcs"]["postgresql"]["parameters"]
+p["shared_buffers"] = "32MB"
+p["huge_pages"] = "off"
+p["archive_command"] = "/bin/true"
+yaml.safe_dump(c, open(d + "/patroni.yml", "w"), sort_keys=False)
+PY
+    chown postgres:postgres "$dir/patroni.yml"
+    first="${first:-$h}"
+  done
+  [ -n "$first" ] || die "the plan has no Patroni host"
+  chmod 0644 "$LAB_DIR"/bundle/hosts/patroni*/etc/patroni/post-bootstrap.sql
+  chmod 0755 "$LAB_DIR/bundle" "$LAB_DIR/bundle/hosts" "$LAB_DIR"/bundle/hosts/patroni* \
+    "$LAB_DIR"/bundle/hosts/patroni*/etc "$LAB_DIR"/bundle/hosts/patroni*/etc/patroni
+  # The first node bootstraps; the others clone it once it leads.
+  daemon "$first" patroni runuser -u postgres -- patroni "$LAB_DIR/$first/patroni.yml"
+  wait_for "leader on $first" 120 leads "$first"
+  for h in $(planned_hosts | awk '$2 ~ /^patroni[0-9]+$/ { print $2 }'); do
+    [ "$h" = "$first" ] && continue
+    daemon "$h" patroni runuser -u postgres -- patroni "$LAB_DIR/$h/patroni.yml"
+  done
+  local replicas=0
+  for h in $(planned_hosts | awk '$2 ~ /^patroni[0-9]+$/ { print $2 }'); do
+    [ "$h" = "$first" ] && continue
+    wait_for "replica on $h" 180 follows "$h"
+    replicas=$((replicas + 1))
+  done
+  # A replica runs before it streams: its slot appears at the leader's next cycle
+  # (loop_wait). Until then a failover would lose what it has not received.
+  wait_for "$replicas streaming replicas" 60 streaming "$first" "$replicas"
+}
+
+# Whether HOST, the leader, has COUNT replicas streaming.
+streaming() {
+  local got
+  got="$(on "$1" runuser -u postgres -- psql -X -At -h "$LAB_DIR/$1/sock" -c \
+    "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2> /dev/null || true)"
+  [ "$got" = "$2" ]
+}
+
+address_of() { planned_hosts | awk -v n="$1" '$2 == n { print $1 }'; }
+leads() { [ "$(status "$1" "http://$(address_of "$1"):8008/primary")" = 200 ]; }
+follows() { [ "$(status "$1" "http://$(address_of "$1"):8008/replica")" = 200 ]; }
+
+# The bundle's vault value of KEY.
+vault() {
+  python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))[sys.argv[2]])' \
+    "$(ls "$LAB_DIR"/bundle/ansible/inventory/host_vars/*/vault.yml)" "$1"
+}
+
+# Drill: the Patroni leader's host dies (every process in its namespace, SIGKILL). A
+# writer on the Synapse host inserts a row every 0.2 s as Synapse's database user, to
+# whichever node accepts writes (libpq's target_session_attrs=read-write over the
+# Patroni nodes); the drill measures the time from the kill to the next acknowledged
+# insert, and counts acknowledged rows missing on the new leader.
+cmd_drill_database() {
+  [ "$(id -u)" -eq 0 ] || die "the lab needs root (network namespaces)"
+  LAB_DIR="$(mktemp -d /var/tmp/synapse-planner-lab.XXXXXX)"
+  trap 'exec 9>&- 2> /dev/null || true; [ -n "${LAB_KEEP:-}" ] || rm -rf "$LAB_DIR"' EXIT
+  make_bundle "${1:-}"
+  lab_start
+  local i=0 prefix t0
+  prefix="$(subnet_prefix)"
+  while read -r addr name; do
+    i=$((i + 1))
+    add_host "$addr" "$name" "$prefix" "$i"
+  done < <(planned_hosts)
+  t0="$(now)"
+  start_database
+  echo "database up: etcd and Patroni on $(planned_hosts | grep -c ' patroni'), leader and streaming replicas in $(since "$t0") s"
+  local nodes leader client conn h
+  nodes="$(planned_hosts | awk '$2 ~ /^patroni[0-9]+$/ { print $1 }' | paste -sd, -)"
+  leader=""
+  for h in $(planned_hosts | awk '$2 ~ /^patroni[0-9]+$/ { print $2 }'); do
+    if leads "$h"; then
+      leader="$h"
+      break
+    fi
+  done
+  [ -n "$leader" ] || die "no Patroni leader"
+  client="$(planned_hosts | awk '$2 == "synapse" { print $2 }')"
+  [ -n "$client" ] || client="$(planned_hosts | awk 'NR == 1 { print $2 }')"
+  conn="host=$nodes port=5432 dbname=synapse user=synapse target_session_attrs=read-write connect_timeout=1"
+  export PGPASSWORD
+  PGPASSWORD="$(vault vault_synapse_db_password)"
+  on "$client" psql -X -q "$conn" -c 'CREATE TABLE lab_drill (id int PRIMARY KEY, at timestamptz DEFAULT now())'
+  # The writer: one psql per row, as a client that reconnects after every failure would.
+  (
+    exec 9>&-
+    n=0
+    while true; do
+      n=$((n + 1))
+      if on "$client" psql -X -q "$conn" -c "INSERT INTO lab_drill (id) VALUES ($n)" 2> /dev/null; then
+        echo "$n ok $(now)"
+      else
+        echo "$n fail $(now)"
+      fi
+      sleep 0.2
+    done
+  ) > "$LAB_DIR/writes.log" 2>&1 &
+  WRITER=$!
+  # The writer runs on this side of the lab: it must not outlive the script.
+  trap 'kill "${WRITER:-}" 2> /dev/null || true; exec 9>&- 2> /dev/null || true; [ -n "${LAB_KEEP:-}" ] || rm -rf "$LAB_DIR"' EXIT
+  sleep 3
+  local t_kill t_back acked lost predicted
+  t_kill="$(now)"
+  # Inside the lab: the PIDs `ip netns pids` prints are the lab's PID namespace's.
+  in_lab sh -c 'ip netns pids "$1" | xargs -r kill -9' _ "$leader"
+  # Until a row is acknowledged after the kill.
+  local end=$((SECONDS + 75))
+  until awk -v t="$t_kill" '$2 == "ok" && $3 > t { found = 1 } END { exit !found }' "$LAB_DIR/writes.log"; do
+    [ "$SECONDS" -lt "$end" ] || die "no write succeeded within 75 s of killing $leader"
+    sleep 0.2
+  done
+  t_back="$(awk -v t="$t_kill" '$2 == "ok" && $3 > t { print $3; exit }' "$LAB_DIR/writes.log")"
+  sleep 1
+  kill "$WRITER" 2> /dev/null || true
+  wait "$WRITER" 2> /dev/null || true
+  acked="$(awk '$2 == "ok" { print $1 }' "$LAB_DIR/writes.log" | sort -n)"
+  local present
+  present="$(on "$client" psql -X -At "$conn" -c 'SELECT id FROM lab_drill ORDER BY id')"
+  lost="$(comm -23 <(echo "$acked" | sort) <(echo "$present" | sort) | grep -c . || true)"
+  predicted="$(python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1]))["bootstrap"]["dcs"]; print(d["ttl"] + d["loop_wait"])' "$LAB_DIR/bundle/hosts/$leader/etc/patroni/config.yml")"
+  echo "failover: killed $leader; writes acknowledged again after $(awk -v a="$t_kill" -v b="$t_back" 'BEGIN { printf "%.1f", b - a }') s (at most ttl + loop_wait = $predicted s); acknowledged $(echo "$acked" | grep -c .) rows, $lost of them missing on the new leader"
+}
+
 # Brings the plan's network up and holds it until this script is ended.
 cmd_up() {
   [ "$(id -u)" -eq 0 ] || die "the lab needs root (network namespaces)"
   LAB_DIR="$(mktemp -d /var/tmp/synapse-planner-lab.XXXXXX)"
-  trap 'exec 9>&- 2> /dev/null || true; rm -rf "$LAB_DIR"' EXIT
+  trap 'exec 9>&- 2> /dev/null || true; [ -n "${LAB_KEEP:-}" ] || rm -rf "$LAB_DIR"' EXIT
   trap 'exit 130' INT TERM
   make_bundle "${1:-}"
   lab_start
@@ -241,5 +428,6 @@ case "${1:-}" in
   check) shift; cmd_check "$@" ;;
   up) shift; cmd_up "$@" ;;
   run) shift; cmd_run "$@" ;;
-  *) echo "usage: $0 check [PLAN.yaml] | up [PLAN.yaml] | run HOST COMMAND…" >&2; exit 2 ;;
+  drill-database) shift; cmd_drill_database "$@" ;;
+  *) echo "usage: $0 check [PLAN.yaml] | up [PLAN.yaml] | run HOST COMMAND… | drill-database [PLAN.yaml]" >&2; exit 2 ;;
 esac

@@ -133,3 +133,39 @@ fn lab_is_gone_when_its_script_is_killed() {
     assert_eq!(host_network(), before, "the host's network changed");
     let _ = std::fs::remove_dir_all(&lab_dir);
 }
+
+/// The database hosts from the bundle's own files (etcd, Patroni, PostgreSQL; stated
+/// substitutions only): the Patroni leader's host dies and a replica takes over within
+/// the bundle's timers (ttl + loop_wait), with no acknowledged write missing. Before the
+/// bundle admitted Patroni's local replication connection (check_timeline), no replica
+/// was ever promoted: this drill found it.
+#[test]
+fn database_fails_over_within_the_patroni_timers() {
+    let out = lab(&["drill-database"]).output().expect("lab.sh");
+    let text = output_text(&out);
+    assert!(out.status.success(), "lab.sh drill-database:\n{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("failover: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let number_after = |marker: &str| -> f64 {
+        let rest = &line[line
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker}: {line}"))
+            + marker.len()..];
+        rest.split(' ')
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("{marker}: {line}"))
+    };
+    let took = number_after("acknowledged again after ");
+    let bound = number_after("loop_wait = ");
+    let acked = number_after("; acknowledged ");
+    let missing = number_after(" rows, ");
+    // The writer tries every 0.2 s, and a try against the dead host waits up to its
+    // 1 s connect timeout: the first acknowledged write after the promotion comes at
+    // most ~2 s after it.
+    assert!(took <= bound + 2.0, "{line}");
+    assert!(acked >= 5.0, "{line}");
+    assert_eq!(missing, 0.0, "{line}");
+}

@@ -148,6 +148,19 @@ fn pg_hba(ctx: &Ctx) -> Vec<String> {
             "scram-sha-256",
         );
     }
+    // check_timeline: before a replica takes the leader key it reads its own timeline
+    // over a replication connection to "localhost" (Patroni 3.0.2,
+    // patroni/postgresql/__init__.py get_replica_timeline, local_replication_address).
+    // Refused, the timeline is None and Patroni 3.0.2's ha.py _is_healthiest_node raises
+    // TypeError on every cycle: no replica is ever promoted. Found by the lab's database
+    // failover drill (docs/lab.md).
+    row(
+        "host",
+        "replication",
+        REPLICATION_USER,
+        "127.0.0.1/32".into(),
+        "scram-sha-256",
+    );
     // Synapse arrives through PgBouncer → HAProxy (TCP): PostgreSQL sees the HAProxy
     // node's address (or the VIP when the kernel picks it as source).
     for h in ctx.hosts(Role::Haproxy) {

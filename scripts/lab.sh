@@ -34,7 +34,11 @@ LAB_DIR="${LAB_DIR:-}"
 LAB_PID=""
 
 log() { printf '[lab] %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+die() {
+  log "$*"
+  if [ -n "$LAB_DIR" ] && [ -d "$LAB_DIR/logs" ]; then show_logs; fi
+  exit 1
+}
 
 # Seconds since the epoch with milliseconds, for the measured times.
 now() { date +%s.%3N; }
@@ -299,6 +303,22 @@ PY
   wait_for "$replicas streaming replicas" 60 streaming "$first" "$replicas"
 }
 
+# Whether no process runs on HOST any more.
+no_processes() { [ -z "$(in_lab ip netns pids "$1")" ]; }
+
+# Whether HOST opens a read-write session with CONNINFO.
+writable() { on "$1" psql -X -q "$2" -c 'SELECT 1' > /dev/null 2>&1; }
+
+# The last lines of every log of the lab, for a failure's message.
+show_logs() {
+  local f
+  for f in "$LAB_DIR"/logs/*.log "$LAB_DIR"/patroni*/log/*.log; do
+    [ -f "$f" ] || continue
+    printf '\n== %s\n' "$f" >&2
+    grep -v '^\s' "$f" | grep -v 'no action' | tail -n 15 >&2 || true
+  done
+}
+
 # Whether HOST, the leader, has COUNT replicas streaming.
 streaming() {
   local got
@@ -339,6 +359,14 @@ cmd_drill_database() {
   echo "database up: etcd and Patroni on $(planned_hosts | grep -c ' patroni'), leader and streaming replicas in $(since "$t0") s"
   local nodes leader client conn h
   nodes="$(planned_hosts | awk '$2 ~ /^patroni[0-9]+$/ { print $1 }' | paste -sd, -)"
+  client="$(planned_hosts | awk '$2 == "synapse" { print $2 }')"
+  [ -n "$client" ] || client="$(planned_hosts | awk 'NR == 1 { print $2 }')"
+  conn="host=$nodes port=5432 dbname=synapse user=synapse target_session_attrs=read-write connect_timeout=1"
+  export PGPASSWORD
+  PGPASSWORD="$(vault vault_synapse_db_password)"
+  # The leader may still be settling after its bootstrap: wait until it takes a write.
+  wait_for "read-write connection from $client" 60 writable "$client" "$conn"
+  on "$client" psql -X -q "$conn" -c 'CREATE TABLE lab_drill (id int PRIMARY KEY, at timestamptz DEFAULT now())'
   leader=""
   for h in $(planned_hosts | awk '$2 ~ /^patroni[0-9]+$/ { print $2 }'); do
     if leads "$h"; then
@@ -347,22 +375,18 @@ cmd_drill_database() {
     fi
   done
   [ -n "$leader" ] || die "no Patroni leader"
-  client="$(planned_hosts | awk '$2 == "synapse" { print $2 }')"
-  [ -n "$client" ] || client="$(planned_hosts | awk 'NR == 1 { print $2 }')"
-  conn="host=$nodes port=5432 dbname=synapse user=synapse target_session_attrs=read-write connect_timeout=1"
-  export PGPASSWORD
-  PGPASSWORD="$(vault vault_synapse_db_password)"
-  on "$client" psql -X -q "$conn" -c 'CREATE TABLE lab_drill (id int PRIMARY KEY, at timestamptz DEFAULT now())'
   # The writer: one psql per row, as a client that reconnects after every failure would.
   (
     exec 9>&-
     n=0
     while true; do
       n=$((n + 1))
+      # Each line: row, result, when the attempt started, when it ended.
+      start="$(now)"
       if on "$client" psql -X -q "$conn" -c "INSERT INTO lab_drill (id) VALUES ($n)" 2> /dev/null; then
-        echo "$n ok $(now)"
+        echo "$n ok $start $(now)"
       else
-        echo "$n fail $(now)"
+        echo "$n fail $start $(now)"
       fi
       sleep 0.2
     done
@@ -374,20 +398,24 @@ cmd_drill_database() {
   local t_kill t_back acked lost predicted
   t_kill="$(now)"
   # Inside the lab: the PIDs `ip netns pids` prints are the lab's PID namespace's.
-  in_lab sh -c 'ip netns pids "$1" | xargs -r kill -9' _ "$leader"
-  # Until a row is acknowledged after the kill.
+  # A process may be gone before its turn (a postmaster's children exit with it).
+  in_lab sh -c 'ip netns pids "$1" | xargs -r kill -9 2> /dev/null' _ "$leader" || true
+  wait_for "an empty $leader" 10 no_processes "$leader"
+  # Until a row whose attempt began after the kill is acknowledged (one in flight at the
+  # kill may still be acknowledged by the dying primary).
   local end=$((SECONDS + 75))
   until awk -v t="$t_kill" '$2 == "ok" && $3 > t { found = 1 } END { exit !found }' "$LAB_DIR/writes.log"; do
     [ "$SECONDS" -lt "$end" ] || die "no write succeeded within 75 s of killing $leader"
     sleep 0.2
   done
-  t_back="$(awk -v t="$t_kill" '$2 == "ok" && $3 > t { print $3; exit }' "$LAB_DIR/writes.log")"
+  t_back="$(awk -v t="$t_kill" '$2 == "ok" && $3 > t { print $4; exit }' "$LAB_DIR/writes.log")"
   sleep 1
   kill "$WRITER" 2> /dev/null || true
   wait "$WRITER" 2> /dev/null || true
   acked="$(awk '$2 == "ok" { print $1 }' "$LAB_DIR/writes.log" | sort -n)"
   local present
-  present="$(on "$client" psql -X -At "$conn" -c 'SELECT id FROM lab_drill ORDER BY id')"
+  present="$(on "$client" psql -X -At "$conn" -c 'SELECT id FROM lab_drill ORDER BY id')" ||
+    die "could not read the rows back from the new leader"
   lost="$(comm -23 <(echo "$acked" | sort) <(echo "$present" | sort) | grep -c . || true)"
   predicted="$(python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1]))["bootstrap"]["dcs"]; print(d["ttl"] + d["loop_wait"])' "$LAB_DIR/bundle/hosts/$leader/etc/patroni/config.yml")"
   echo "failover: killed $leader; writes acknowledged again after $(awk -v a="$t_kill" -v b="$t_back" 'BEGIN { printf "%.1f", b - a }') s (at most ttl + loop_wait = $predicted s); acknowledged $(echo "$acked" | grep -c .) rows, $lost of them missing on the new leader"

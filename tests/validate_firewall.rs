@@ -237,12 +237,12 @@ fn prepare_host_refuses_to_lock_out_its_own_ssh_session() {
             .to_string()
     };
     assert!(
-        line("patroni1").contains("ssh_from=\"10.0.1.44/32 192.168.77.0/24 198.51.100.7/32\""),
+        line("patroni1").contains("ssh_from='10.0.1.44/32 192.168.77.0/24 198.51.100.7/32'"),
         "{}",
         line("patroni1")
     );
     assert!(
-        line("haproxy1").contains("ssh_from=\"192.168.77.0/24 198.51.100.7/32\""),
+        line("haproxy1").contains("ssh_from='192.168.77.0/24 198.51.100.7/32'"),
         "{}",
         line("haproxy1")
     );

@@ -356,7 +356,8 @@ fn ruleset(ctx: &Ctx, h: &Host) -> String {
         }
     }
     s.push_str(&format!(
-        "\t\t# Everything else sent to this host: logged (5 a minute) and dropped, counted.\n\
+        "\t\t# Everything else sent to this host: logged (a sample, 5 a minute, so a scan cannot\n\
+         \t\t# flood the journal) and dropped, counted.\n\
          \t\tlimit rate 5/minute burst 5 packets log prefix \"synapse-planner drop: \" {log}\n\
          \t\tcounter drop {drop}\n\t}}\n}}\n",
         log = nft_comment("log a sample of dropped packets"),

@@ -495,10 +495,10 @@ fn prepare_script(ctx: &Ctx) -> File {
             .map(|n| n.to_string())
             .collect();
         cases.push_str(&format!(
-            "  {}) packages=\"{}\"; ssh_from=\"{}\" ;;\n",
+            "  {}) packages=\"{}\"; ssh_from={} ;;\n",
             hosts.join("|"),
             role_packages(ctx, role).join(" "),
-            ssh.join(" ")
+            crate::syntax::shell::quote(&ssh.join(" "))
         ));
     }
     let v = ctx.plan.postgres.version;

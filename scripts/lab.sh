@@ -125,6 +125,17 @@ add_host() {
     ip -n '$name' link set eth0 up"
 }
 
+# Every planned host, in the order of the hosts file.
+add_hosts() {
+  local i=0 prefix addr name
+  prefix="$(subnet_prefix)"
+  while read -r addr name; do
+    i=$((i + 1))
+    add_host "$addr" "$name" "$prefix" "$i"
+  done < <(planned_hosts)
+  LAB_HOSTS=$i
+}
+
 # What must hold of the lab's network, each checked; a failure ends the script.
 check_network() {
   # This runs in a subshell whose background jobs outlive it: none may hold the lifeline.
@@ -193,12 +204,7 @@ cmd_check() {
   make_bundle "$plan"
   t0="$(now)"
   lab_start
-  local i=0 prefix
-  prefix="$(subnet_prefix)"
-  while read -r addr name; do
-    i=$((i + 1))
-    add_host "$addr" "$name" "$prefix" "$i"
-  done < <(planned_hosts)
+  add_hosts
   t_up="$(since "$t0")"
   result="$(check_network)"
   hosts="$(in_lab ip netns list | wc -l)"
@@ -348,12 +354,8 @@ cmd_drill_database() {
   trap 'exec 9>&- 2> /dev/null || true; [ -n "${LAB_KEEP:-}" ] || rm -rf "$LAB_DIR"' EXIT
   make_bundle "${1:-}"
   lab_start
-  local i=0 prefix t0
-  prefix="$(subnet_prefix)"
-  while read -r addr name; do
-    i=$((i + 1))
-    add_host "$addr" "$name" "$prefix" "$i"
-  done < <(planned_hosts)
+  local t0
+  add_hosts
   t0="$(now)"
   start_database
   echo "database up: etcd and Patroni on $(planned_hosts | grep -c ' patroni'), leader and streaming replicas in $(since "$t0") s"
@@ -429,14 +431,9 @@ cmd_up() {
   trap 'exit 130' INT TERM
   make_bundle "${1:-}"
   lab_start
-  local i=0 prefix
-  prefix="$(subnet_prefix)"
-  while read -r addr name; do
-    i=$((i + 1))
-    add_host "$addr" "$name" "$prefix" "$i"
-  done < <(planned_hosts)
+  add_hosts
   echo "LAB_DIR=$LAB_DIR"
-  echo "lab up: $i hosts; end this command to tear it down"
+  echo "lab up: $LAB_HOSTS hosts; end this command to tear it down"
   # Wait without holding a child that could keep the lifeline: `read` on a pipe from
   # sleep, in this shell.
   while true; do sleep 3600 9>&- & wait $! || true; done

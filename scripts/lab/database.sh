@@ -1,0 +1,180 @@
+# shellcheck shell=bash
+# The database (layer 2): etcd, Patroni and PostgreSQL on the Patroni hosts, and the
+# failover drill. Sourced by scripts/lab.sh.
+
+# The database hosts: etcd and Patroni from the bundle's own files. Substitutions, each
+# because one machine is not three (docs/lab.md): the data, socket, log and pgpass paths
+# get a directory per host (the lab's hosts share one file system); shared_buffers is
+# 32MB and huge pages off (the plan's figure is for its own RAM, three of them do not fit
+# here); archive_command is `true` and restore_command `false` (no backup host in this
+# layer). Everything else — ports, addresses, pg_hba, users, timers (ttl, loop_wait,
+# retry_timeout), parameters — is the file's.
+start_database() {
+  local h dir first=""
+  chmod 755 "$LAB_DIR"
+  for h in $(patroni_hosts); do
+    dir="$LAB_DIR/$h"
+    install -d -o postgres -g postgres -m 0700 "$dir" "$dir/sock" "$dir/log"
+    install -d -m 0700 "$dir.etcd"
+    daemon "$h" etcd bash -c 'set -a; . "$1"; set +a; ETCD_DATA_DIR="$2"; exec etcd' \
+      _ "$LAB_DIR/bundle/hosts/$h/etc/default/etcd" "$dir.etcd"
+    python3 - "$LAB_DIR/bundle/hosts/$h/etc/patroni/config.yml" "$dir" "$LAB_DIR/bundle/hosts/$h/etc/patroni/post-bootstrap.sql" <<'PY'
+import sys, yaml
+src, d, post = sys.argv[1:]
+c = yaml.safe_load(open(src))
+pg = c["postgresql"]
+pg["data_dir"] = d + "/data"
+pg["pgpass"] = d + "/pgpass"
+pg["parameters"]["unix_socket_directories"] = d + "/sock"
+pg["parameters"]["log_directory"] = d + "/log"
+pg.setdefault("recovery_conf", {})["restore_command"] = "/bin/false"
+b = c["bootstrap"]
+b["post_bootstrap"] = b["post_bootstrap"].replace("/etc/patroni/post-bootstrap.sql", post)
+p = b["dcs"]["postgresql"]["parameters"]
+p["shared_buffers"] = "32MB"
+p["huge_pages"] = "off"
+p["archive_command"] = "/bin/true"
+yaml.safe_dump(c, open(d + "/patroni.yml", "w"), sort_keys=False)
+PY
+    chown postgres:postgres "$dir/patroni.yml"
+    first="${first:-$h}"
+  done
+  [ -n "$first" ] || die "the plan has no Patroni host"
+  chmod 0644 "$LAB_DIR"/bundle/hosts/patroni*/etc/patroni/post-bootstrap.sql
+  chmod 0755 "$LAB_DIR/bundle" "$LAB_DIR/bundle/hosts" "$LAB_DIR"/bundle/hosts/patroni* \
+    "$LAB_DIR"/bundle/hosts/patroni*/etc "$LAB_DIR"/bundle/hosts/patroni*/etc/patroni
+  # The first node bootstraps; the others clone it once it leads.
+  daemon "$first" patroni runuser -u postgres -- patroni "$LAB_DIR/$first/patroni.yml"
+  wait_for "leader on $first" 120 leads "$first"
+  for h in $(patroni_hosts); do
+    [ "$h" = "$first" ] && continue
+    daemon "$h" patroni runuser -u postgres -- patroni "$LAB_DIR/$h/patroni.yml"
+  done
+  local replicas=0
+  for h in $(patroni_hosts); do
+    [ "$h" = "$first" ] && continue
+    wait_for "replica on $h" 180 follows "$h"
+    replicas=$((replicas + 1))
+  done
+  # A replica runs before it streams: its slot appears at the leader's next cycle
+  # (loop_wait). Until then a failover would lose what it has not received.
+  wait_for "$replicas streaming replicas" 60 streaming "$first" "$replicas"
+}
+
+# Whether HOST opens a read-write session with CONNINFO.
+writable() { on "$1" psql -X -q "$2" -c 'SELECT 1' > /dev/null 2>&1; }
+
+# Whether HOST, the leader, has COUNT replicas streaming.
+streaming() {
+  local got
+  got="$(on "$1" runuser -u postgres -- psql -X -At -h "$LAB_DIR/$1/sock" -c \
+    "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2> /dev/null || true)"
+  [ "$got" = "$2" ]
+}
+
+leads() { [ "$(status "$1" "http://$(address_of "$1"):8008/primary")" = 200 ]; }
+follows() { [ "$(status "$1" "http://$(address_of "$1"):8008/replica")" = 200 ]; }
+
+# Every Patroni host of the plan, by name.
+patroni_hosts() { planned_hosts | awk '$2 ~ /^patroni[0-9]+$/ { print $2 }'; }
+
+# The Patroni host that leads now, or nothing.
+current_leader() {
+  local h
+  for h in $(patroni_hosts); do
+    if leads "$h"; then
+      echo "$h"
+      return
+    fi
+  done
+}
+
+# A client that writes one row every 0.2 s to table lab_drill through CONNINFO from
+# HOST, one psql per row as a client that reconnects after every failure would. Each
+# output line: row, ok|fail, when the attempt started, when it ended.
+writer() {
+  local host="$1" conn="$2" n=0 start
+  while true; do
+    n=$((n + 1))
+    start="$(now)"
+    if on "$host" psql -X -q "$conn" -c "INSERT INTO lab_drill (id) VALUES ($n)" 2> /dev/null; then
+      echo "$n ok $start $(now)"
+    else
+      echo "$n fail $start $(now)"
+    fi
+    sleep 0.2
+  done
+}
+
+# Kills every process on HOST (SIGKILL) and waits until none is left. Inside the lab:
+# the PIDs `ip netns pids` prints are the lab's PID namespace's. A process may be gone
+# before its turn (a postmaster's children exit with it).
+kill_host() {
+  in_lab sh -c 'ip netns pids "$1" | xargs -r kill -9 2> /dev/null' _ "$1" || true
+  wait_for "an empty $1" 10 no_processes "$1"
+}
+
+# Waits up to SECONDS for a row of the writer's LOG whose attempt began after T (one in
+# flight at T may still be acknowledged by a dying server) to be acknowledged; prints
+# the seconds from T to that acknowledgement.
+write_back_after() {
+  local t="$1" log="$2" seconds="$3" end=$((SECONDS + $3))
+  until awk -v t="$t" '$2 == "ok" && $3 > t { found = 1 } END { exit !found }' "$log"; do
+    [ "$SECONDS" -lt "$end" ] || die "no write succeeded within $seconds s"
+    sleep 0.2
+  done
+  awk -v t="$t" '$2 == "ok" && $3 > t { printf "%.1f", $4 - t; exit }' "$log"
+}
+
+# How many rows the writer's LOG says were acknowledged, and how many of them HOST does
+# not read back through CONNINFO: "ACKED LOST".
+acknowledged_and_lost() {
+  local host="$1" conn="$2" log="$3" acked present
+  acked="$(awk '$2 == "ok" { print $1 }' "$log" | sort)"
+  present="$(on "$host" psql -X -At "$conn" -c 'SELECT id FROM lab_drill' | sort)" ||
+    die "could not read the rows back"
+  echo "$(echo "$acked" | grep -c .) $(comm -23 <(echo "$acked") <(echo "$present") | grep -c . || true)"
+}
+
+# The bound the bundle's Patroni timers put on a failover: ttl + loop_wait.
+patroni_bound() {
+  python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1]))["bootstrap"]["dcs"]; print(d["ttl"] + d["loop_wait"])' \
+    "$LAB_DIR/bundle/hosts/$1/etc/patroni/config.yml"
+}
+
+# Drill: the Patroni leader's host dies (every process in its namespace, SIGKILL). A
+# writer on the Synapse host inserts a row every 0.2 s as Synapse's database user, to
+# whichever node accepts writes (libpq's target_session_attrs=read-write over the
+# Patroni nodes); the drill measures the time from the kill to the next acknowledged
+# insert, and counts acknowledged rows missing on the new leader.
+cmd_drill_database() {
+  lab_begin "${1:-}"
+  local t0
+  t0="$(now)"
+  start_database
+  echo "database up: etcd and Patroni on $(patroni_hosts | grep -c .), leader and streaming replicas in $(since "$t0") s"
+  local nodes leader client conn
+  nodes="$(planned_hosts | awk '$2 ~ /^patroni[0-9]+$/ { print $1 }' | paste -sd, -)"
+  client="$(planned_hosts | awk '$2 == "synapse" { print $2 }')"
+  [ -n "$client" ] || client="$(planned_hosts | awk 'NR == 1 { print $2 }')"
+  conn="host=$nodes port=5432 dbname=synapse user=synapse target_session_attrs=read-write connect_timeout=1"
+  export PGPASSWORD
+  PGPASSWORD="$(vault vault_synapse_db_password)"
+  # The leader may still be settling after its bootstrap: wait until it takes a write.
+  wait_for "read-write connection from $client" 60 writable "$client" "$conn"
+  on "$client" psql -X -q "$conn" -c 'CREATE TABLE lab_drill (id int PRIMARY KEY, at timestamptz DEFAULT now())'
+  leader="$(current_leader)"
+  [ -n "$leader" ] || die "no Patroni leader"
+  job writer "$client" "$conn" > "$LAB_DIR/writes.log" 2>&1
+  local w=$LAB_JOB
+  sleep 3
+  local t_kill back counts
+  t_kill="$(now)"
+  kill_host "$leader"
+  back="$(write_back_after "$t_kill" "$LAB_DIR/writes.log" 75)"
+  sleep 1
+  kill "$w" 2> /dev/null || true
+  wait "$w" 2> /dev/null || true
+  counts="$(acknowledged_and_lost "$client" "$conn" "$LAB_DIR/writes.log")"
+  echo "failover: killed $leader; writes acknowledged again after $back s (at most ttl + loop_wait = $(patroni_bound "$leader") s); acknowledged ${counts% *} rows, ${counts#* } of them missing on the new leader"
+}

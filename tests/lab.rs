@@ -257,3 +257,26 @@ fn turn_relays_with_synapses_secret_and_refuses_the_cluster() {
         assert!(lines.iter().any(|l| l.contains(want)), "{want}: {text}");
     }
 }
+
+/// The object store behind the bundle's HAProxy (moto's S3 server in MinIO's place on
+/// the first MinIO host, docs/lab.md): Synapse's storage-provider endpoint and keys from
+/// vars.yml write, read back and delete media-sized objects through the VIP, HAProxy's
+/// checks route around the MinIO hosts that run nothing, and the backup host's rclone
+/// with the bundle's rclone.conf copies the bucket (the S3 half of backup-media.sh).
+#[test]
+fn media_reaches_the_object_store_through_the_vip() {
+    let out = lab(&["drill-objectstore", lab_plan()])
+        .output()
+        .expect("lab.sh");
+    let text = output_text(&out);
+    assert!(out.status.success(), "lab.sh drill-objectstore:\n{text}");
+    println!("{text}");
+    for want in [
+        "objectstore: through http://10.0.1.10:9000 with Synapse's keys: 20 puts of 1 MiB",
+        "read back equal",
+        "rclone.conf) copied 19 objects",
+        "HAProxy's MinIO servers: minio1 UP, minio2 DOWN, minio3 DOWN, minio4 DOWN",
+    ] {
+        assert!(text.contains(want), "{want}:\n{text}");
+    }
+}

@@ -33,12 +33,17 @@ fn stack_script(flow: &str) -> String {
     let psql = tool("psql");
     let curl = tool("curl");
     let py = sandbox::venv().join("bin/python");
+    let openssl = tool("openssl");
     format!(
         r#"set -u
 D=$PWD
 fail() {{ echo "FAIL: $*"; tail -n 20 sock/pg.log syn/homeserver.log syn/stdout.log 2>/dev/null; exit 1; }}
 as_pg() {{ runuser -u postgres -- "$@"; }}
 install -d -o postgres -m 0700 pgdata; install -d -o postgres -m 0755 sock; mkdir -p syn
+# A certificate for the server name only: traffic run B reaches the TLS listener by
+# that name, with --resolve giving the address and --cacert the trust.
+{openssl} req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=lab.example.org \
+  -addext subjectAltName=DNS:lab.example.org -keyout syn/tls.key -out syn/tls.crt > /dev/null 2>&1 || fail openssl
 t0=$(date +%s%N)
 as_pg {initdb} -D $D/pgdata --encoding=UTF8 --locale=C --auth-local=peer --auth-host=scram-sha-256 > initdb.log 2>&1 || fail initdb
 as_pg {pg_ctl} -D $D/pgdata -l $D/sock/pg.log -w -t 60 start -o "-c listen_addresses=127.0.0.1 -c port=5432 -c unix_socket_directories=$D/sock -c shared_buffers=32MB" > /dev/null || fail postgres
@@ -57,7 +62,10 @@ pid_file: $D/syn/homeserver.pid
 public_baseurl: https://lab.example.org/
 listeners:
   - {{port: 8008, bind_addresses: ['127.0.0.1'], type: http, tls: false, x_forwarded: true, resources: [{{names: [client, federation], compress: false}}]}}
+  - {{port: 8448, bind_addresses: ['127.0.0.1'], type: http, tls: true, x_forwarded: true, resources: [{{names: [client, federation], compress: false}}]}}
   - {{port: 9000, bind_addresses: ['127.0.0.1'], type: metrics}}
+tls_certificate_path: $D/syn/tls.crt
+tls_private_key_path: $D/syn/tls.key
 enable_metrics: true
 database: {{name: psycopg2, args: {{user: synapse, password: synapse-pw, dbname: synapse, host: 127.0.0.1, port: 5432, cp_min: 2, cp_max: 5}}}}
 log_config: $D/syn/log.yaml
@@ -86,18 +94,24 @@ PY={py}; S={scripts}
         pg_ctl = pg_ctl.display(),
         psql = psql.display(),
         curl = curl.display(),
+        openssl = openssl.display(),
         py = py.display(),
         scripts = scripts().display(),
     )
 }
 
 /// traffic (run A, verified), metrics and database snapshots around a second run (B,
-/// measured warm: the tables already hold pages), then a run with one acknowledged id
-/// that no server issued, which must fail.
+/// over TLS by the server's name, from one address: 3 users log in, the 7 others use
+/// their registration's token; the users sync only after the last send with 10 events a
+/// room per sync, so each /sync is `limited` and the gap must be filled by /messages;
+/// measured warm: the tables already hold pages), then a
+/// run with one acknowledged id that no server issued, which must fail.
 const FLOW: &str = r#"
 echo "main http://127.0.0.1:9000/_synapse/metrics" > targets
 DB="host=127.0.0.1 port=5432 dbname=synapse user=synapse password=synapse-pw"
-T="$PY $S/traffic.py --base-url http://127.0.0.1:8008 --server-name lab.example.org --shared-secret lab-shared-secret --spread-addresses 198.18.0.0/15 --deadline 120"
+COMMON="--shared-secret lab-shared-secret --deadline 120"
+T="$PY $S/traffic.py --base-url http://127.0.0.1:8008 --server-name lab.example.org --spread-addresses 198.18.0.0/15 $COMMON"
+TLS="$PY $S/traffic.py --base-url https://lab.example.org:8448 --resolve lab.example.org:8448:127.0.0.1 --cacert syn/tls.crt $COMMON"
 $PY $S/metrics.py scrape targets --out m0.json || fail "metrics scrape"
 $T --prefix a --users 10 --rooms 2 --messages 100 --rate 0 --out a.json 2> a.err; echo "traffic_a=$?"
 $PY $S/metrics.py scrape targets --out m1.json || fail "metrics scrape"
@@ -106,9 +120,11 @@ $PY $S/metrics.py diff m0.json m1.json --out mdiff.json --markdown mdiff.md \
 echo "metrics_diff=$?"
 $PY $S/metrics.py diff m0.json m1.json --require main=RoomRedactEventRestServlet > /dev/null 2>&1; echo "metrics_unmet=$?"
 $PY $S/measure.py snapshot --db "$DB" --out d1.json || fail "snapshot 1"
-$T --prefix b --users 10 --rooms 1 --messages 50 --out b.json 2> b.err; echo "traffic_b=$?"
+$TLS --prefix b --users 10 --logins 3 --rooms 1 --messages 50 --catch-up --timeline-limit 10 --out b.json 2> b.err; echo "traffic_b=$?"
 $PY $S/measure.py snapshot --db "$DB" --out d2.json || fail "snapshot 2"
 $PY $S/measure.py diff d1.json d2.json --out ddiff.json --markdown ddiff.md; echo "measure_diff=$?"
+$PY $S/traffic.py --base-url https://lab.example.org:8448 --resolve lab.example.org:8448:127.0.0.1 $COMMON \
+  --prefix e --users 1 --messages 0 --out e.json 2> e.err; echo "traffic_untrusted=$?"
 $T --prefix c --users 3 --rooms 1 --messages 6 --settle 3 --inject-missing 1 --out c.json 2> c.err; echo "traffic_missing=$?"
 cat mdiff.md ddiff.md
 for e in a b c; do echo "--- traffic $e stderr (tail)"; tail -n 5 $e.err; done
@@ -216,6 +232,37 @@ fn check_measure(sb: &Sandbox, text: &str) {
     let b = json(sb, "b.json");
     assert_eq!(line(text, "traffic_b"), "0", "traffic B failed:\n{text}");
     assert_eq!(f(&b["counts"]["messages_acknowledged"]), 50.0);
+    assert_eq!(
+        b["base_url"], "https://lab.example.org:8448",
+        "run B goes over TLS"
+    );
+    let v = &b["verification"];
+    println!("traffic B: {v}");
+    assert_eq!(f(&b["counts"]["logged_in"]), 3.0, "run B: --logins 3");
+    assert_eq!(f(&v["member_event_pairs"]), 500.0);
+    assert_eq!(f(&v["missing_by_sync"]), 0.0);
+    assert_eq!(f(&v["missing_by_messages"]), 0.0);
+    // 50 new messages, 10 a sync: every member's catch-up sync is limited and at least
+    // 40 of its events come from filling the gap.
+    assert!(f(&v["limited_timelines"]) >= 10.0, "run B: not limited");
+    assert!(
+        f(&v["gap_filled_by_messages"]) >= 400.0,
+        "run B: gaps not filled"
+    );
+    // The same listener without --cacert: the self-signed certificate is refused.
+    assert_eq!(
+        line(text, "traffic_untrusted"),
+        "2",
+        "an untrusted certificate was accepted"
+    );
+    let e = json(sb, "e.json");
+    assert!(
+        e["failures"]
+            .to_string()
+            .contains("CERTIFICATE_VERIFY_FAILED"),
+        "untrusted run: {}",
+        e["failures"]
+    );
     let d = json(sb, "ddiff.json");
     assert_eq!(line(text, "measure_diff"), "0");
     let added = f(&d["events_added"]);

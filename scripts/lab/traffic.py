@@ -2,8 +2,10 @@
 """The lab's Matrix traffic (docs/lab.md, "Traffic and measurement scripts").
 
 Registers users through Synapse's shared-secret admin API, logs them in, creates rooms,
-joins the users, sends messages at a bounded rate, and verifies that every event the
-server acknowledged reaches every member of its room, by /sync and by /messages. Also
+joins the users, sends messages at a bounded rate while every user keeps a /sync loop
+going, and verifies that every event the server acknowledged reaches every member of its
+room, by /sync (gaps of a `limited` timeline filled by /messages, as a client does) and
+by /messages alone. Also
 one media upload and authenticated download, display names, a typing notification, read
 receipts, a user directory search and two federation reads, so that every worker type
 the routing serves gets its request type. Uses matrix-nio (the venv's 0.26.0).
@@ -152,12 +154,25 @@ def parse_args(argv):
     p.add_argument("--prefix", default=f"t{int(time.time()) % 10**8:x}",
                    help="user name prefix (default: from the clock, so reruns do not clash)")
     p.add_argument("--password", default="lab-traffic-password")
+    p.add_argument("--logins", type=int, default=-1, metavar="K",
+                   help="users that log in with their password (default: all); the others use "
+                   "the access token their registration returned. Through HAProxy every user "
+                   "of one traffic host shares its address, and rc_login's per-address bucket "
+                   "(the lab plan's 0.17/s, burst 3) would make 200 logins take 20 minutes")
     p.add_argument("--spread-addresses", metavar="CIDR",
                    help="give each user its own X-Forwarded-For address from CIDR (per-address "
                    "rate limits see distinct clients, as real users are)")
     p.add_argument("--request-timeout", type=float, default=30.0, help="seconds per request")
     p.add_argument("--settle", type=float, default=30.0,
-                   help="seconds each user syncs at most for the acknowledged events to arrive")
+                   help="seconds after the last send within which every user's /sync loop must "
+                   "have seen every acknowledged event of its rooms")
+    p.add_argument("--timeline-limit", type=int, default=100,
+                   help="events per room and /sync asked for (Synapse caps it at its "
+                   "filter_timeline_limit, 100 by default)")
+    p.add_argument("--catch-up", action="store_true",
+                   help="users start their /sync loops only after the last send, as clients "
+                   "coming back online: a room with more new events than --timeline-limit is "
+                   "then `limited` and its gap filled by /messages")
     p.add_argument("--deadline", type=float, default=600.0, help="seconds for the whole run")
     p.add_argument("--out", default="traffic-summary.json", help="the JSON summary")
     p.add_argument("--ids-file", help="acknowledged events, one JSON line each "
@@ -178,6 +193,8 @@ def parse_args(argv):
         a.federation_url = a.base_url
     if a.users < 1 or a.rooms < 1 or a.messages < 0:
         p.error("--users and --rooms must be at least 1, --messages at least 0")
+    if not 0 <= a.logins <= a.users:
+        a.logins = a.users
     if not 0 < a.rooms_per_user <= a.rooms:
         a.rooms_per_user = a.rooms
     if not a.ids_file:
@@ -251,7 +268,9 @@ async def raw(session, args, method, url, headers=None, body=None):
 async def register(run, session, args, u):
     """Shared-secret registration (Synapse's admin API, /_synapse/admin/v1/register):
     a nonce, then HMAC-SHA1 keyed with the secret over nonce NUL user NUL password NUL
-    'notadmin'. A 429 is retried after its retry_after_ms."""
+    'notadmin'. A 429 is retried after its retry_after_ms. A user that will not log in
+    keeps the access token the registration returns."""
+    login = u.i < args.logins
     url = f"{args.base_url}/_synapse/admin/v1/register"
     for _ in range(30):
         try:
@@ -260,10 +279,12 @@ async def register(run, session, args, u):
             for part in (nonce, u.name, args.password):
                 mac.update(part.encode("utf-8") + b"\x00")
             mac.update(b"notadmin")
-            await raw(session, args, "POST", url, u.headers,
-                      {"nonce": nonce, "username": u.name, "password": args.password,
-                       "admin": False, "mac": mac.hexdigest(), "inhibit_login": True})
+            r = await raw(session, args, "POST", url, u.headers,
+                          {"nonce": nonce, "username": u.name, "password": args.password,
+                           "admin": False, "mac": mac.hexdigest(), "inhibit_login": login})
             run.counts["registered"] += 1
+            if not login:
+                u.client.restore_login(r["user_id"], r["device_id"], r["access_token"])
             return True
         except HttpError as e:
             if e.status != 429:
@@ -294,6 +315,8 @@ async def setup(run, session, args, users):
     users = [u for u, good in zip(users, ok) if good]
 
     async def login(u):
+        if u.i >= args.logins:
+            return True
         r = await u.client.login(args.password, device_name="lab-traffic")
         if isinstance(r, LoginResponse):
             run.counts["logged_in"] += 1
@@ -448,35 +471,85 @@ def expected_by_user(run, users):
     return {u.user_id: set().union(*(by_room.get(r, set()) for r in u.rooms)) for u in users}, by_room
 
 
-async def verify(run, args, users, filt):
-    """Every member must see every acknowledged event of its rooms by /sync (from the
-    token before the first message) and by /messages (back from now)."""
-    want, by_room = expected_by_user(run, users)
-    missing_sync = {}
-    limited = 0
+class Syncer:
+    """Every user keeps a /sync loop going from before the first message until it has
+    seen every acknowledged event of its rooms (or --settle passes after the last send),
+    as a client does. Synapse gives at most filter_timeline_limit (100 by default) events
+    per room and sync; when it says `limited` (a gap), the loop fills the gap from the
+    timeline's prev_batch with /messages, as a client must: those events count as
+    delivered through /sync and are also reported apart (gap_filled)."""
 
-    async def by_sync(u):
-        nonlocal limited
-        need = set(want[u.user_id])
-        end = time.monotonic() + args.settle
-        while need and time.monotonic() < end:
-            r = await u.client.sync(timeout=1000, sync_filter=filt)
+    def __init__(self, run, args, filt):
+        self.run, self.args, self.filt = run, args, filt
+        self.done = asyncio.Event()
+        self.want = {}
+        self.seen = {}
+        self.limited = 0
+        self.gap_filled = 0
+        self.errors = 0
+
+    async def fill_gap(self, u, room_id, prev_batch, seen):
+        token = prev_batch
+        for _ in range(100):
+            r = await u.client.room_messages(room_id, start=token, limit=100,
+                                             direction=MessageDirection.back)
+            if not isinstance(r, RoomMessagesResponse):
+                self.run.fail("sync_gap", f"{u.name} {room_id}: {r}")
+                return
+            self.run.counts["messages_pages"] += 1
+            overlap = False
+            for ev in r.chunk:
+                eid = getattr(ev, "event_id", None)
+                overlap |= eid in seen
+                if eid not in seen:
+                    seen.add(eid)
+                    self.gap_filled += 1
+            if overlap or not r.chunk or not r.end or r.end == token:
+                return
+            token = r.end
+
+    async def loop(self, u):
+        seen = self.seen.setdefault(u.user_id, set())
+        end = None
+        failures = 0
+        while True:
+            if self.done.is_set():
+                end = end or time.monotonic() + self.args.settle
+                if self.want.get(u.user_id, set()) <= seen or time.monotonic() > end:
+                    return
+            try:
+                r = await asyncio.wait_for(u.client.sync(timeout=2000, sync_filter=self.filt),
+                                           self.args.request_timeout + 20)
+            except (asyncio.TimeoutError, aiohttp.ClientError) as e:
+                r = e
             if not isinstance(r, SyncResponse):
-                run.fail("sync", f"{u.name}: {r}")
-                break
-            run.counts["syncs"] += 1
-            for room in r.rooms.join.values():
-                limited += bool(room.timeline.limited)
+                self.errors += 1
+                failures += 1
+                self.run.fail("sync", f"{u.name}: {r!r}")
+                if failures >= 5:
+                    return
+                await asyncio.sleep(1)
+                continue
+            failures = 0
+            self.run.counts["syncs"] += 1
+            for room_id, room in r.rooms.join.items():
                 for ev in room.timeline.events:
-                    need.discard(getattr(ev, "event_id", None))
-        if need:
-            missing_sync[u.user_id] = sorted(need)
+                    seen.add(getattr(ev, "event_id", None))
+                if room.timeline.limited and room.timeline.prev_batch:
+                    self.limited += 1
+                    await self.fill_gap(u, room_id, room.timeline.prev_batch, seen)
 
-    with run.phase("verify_sync"):
-        await bounded(args.concurrency, (by_sync(u) for u in users))
-    missing_msgs = {}
+    def finish(self, want):
+        self.want = want
+        self.done.set()
 
-    async def by_messages(u, room):
+
+async def verify_messages(run, args, users, want, by_room):
+    """Every member pages /messages back from now until it has every acknowledged event
+    of each of its rooms (or the room's start)."""
+    missing = {}
+
+    async def one(u, room):
         need = set(by_room.get(room, set()))
         token = None
         while need:
@@ -492,43 +565,59 @@ async def verify(run, args, users, filt):
                 break
             token = r.end
         if need:
-            missing_msgs.setdefault(u.user_id, []).extend(sorted(need))
+            missing.setdefault(u.user_id, []).extend(sorted(need))
 
     with run.phase("verify_messages"):
-        await bounded(args.concurrency, (by_messages(u, room) for u in users for room in u.rooms))
-    pairs = sum(len(v) for v in want.values())
-    run.verify.update({
-        "member_event_pairs": pairs,
-        "missing_by_sync": sum(len(v) for v in missing_sync.values()),
-        "missing_by_messages": sum(len(v) for v in missing_msgs.values()),
-        "limited_timelines": limited,
-        "missing_sample": sorted({i for v in list(missing_sync.values()) + list(missing_msgs.values())
-                                  for i in v})[:10],
-    })
+        await bounded(args.concurrency, (one(u, room) for u in users for room in u.rooms))
+    return missing
 
 
 async def traffic(run, args):
     resolver = StaticResolver(args.resolve)
-    conn = aiohttp.TCPConnector(resolver=resolver, limit=max(4, args.concurrency * 2))
+    # Every user holds a /sync long-poll open, and --concurrency more requests run.
+    conn = aiohttp.TCPConnector(resolver=resolver, limit=args.users + 2 * args.concurrency + 4)
     async with aiohttp.ClientSession(connector=conn) as session:
         users = [User(i, run, session, args) for i in range(args.users)]
         users, rooms = await setup(run, session, args, users)
         if not users or not rooms:
             return
-        filt = {"room": {"timeline": {"limit": args.messages + 50},
+        filt = {"room": {"timeline": {"limit": args.timeline_limit},
                          "state": {"lazy_load_members": True}},
                 "presence": {"not_types": ["*"]}}
         with run.phase("first_sync"):
             await bounded(args.concurrency, (first_sync(run, args, u, filt) for u in users))
-        await send_messages(run, args, users)
-        for n in range(args.inject_missing):
-            u = next((u for u in users if u.rooms), users[0])
-            fake = "$" + hashlib.sha256(f"{args.prefix} never sent {n}".encode()).hexdigest()[:43]
-            run.acked.append({"event_id": fake, "room_id": u.rooms[0], "sender": u.user_id,
-                              "body": "injected by --inject-missing: never sent"})
-        with run.phase("extras"):
-            await extras(run, session, args, users)
-        await verify(run, args, users, filt)
+        syncer = Syncer(run, args, filt)
+        loops = [] if args.catch_up else [asyncio.create_task(syncer.loop(u)) for u in users]
+        try:
+            await send_messages(run, args, users)
+            if args.catch_up:
+                loops = [asyncio.create_task(syncer.loop(u)) for u in users]
+            for n in range(args.inject_missing):
+                u = next((u for u in users if u.rooms), users[0])
+                fake = "$" + hashlib.sha256(f"{args.prefix} never sent {n}".encode()).hexdigest()[:43]
+                run.acked.append({"event_id": fake, "room_id": u.rooms[0], "sender": u.user_id,
+                                  "body": "injected by --inject-missing: never sent"})
+            want, by_room = expected_by_user(run, users)
+            syncer.finish(want)
+            with run.phase("extras"):
+                await extras(run, session, args, users)
+            with run.phase("verify_sync"):
+                await asyncio.gather(*loops)
+        finally:
+            for t in loops:
+                t.cancel()
+        missing_sync = {k: sorted(v - syncer.seen.get(k, set())) for k, v in want.items()}
+        missing_msgs = await verify_messages(run, args, users, want, by_room)
+        run.verify.update({
+            "member_event_pairs": sum(len(v) for v in want.values()),
+            "missing_by_sync": sum(len(v) for v in missing_sync.values()),
+            "missing_by_messages": sum(len(v) for v in missing_msgs.values()),
+            "limited_timelines": syncer.limited,
+            "gap_filled_by_messages": syncer.gap_filled,
+            "sync_errors": syncer.errors,
+            "missing_sample": sorted({i for v in list(missing_sync.values())
+                                      + list(missing_msgs.values()) for i in v})[:10],
+        })
 
 
 def main(argv):
@@ -551,7 +640,7 @@ def main(argv):
     send_s = run.phases.get("send") or 0
     summary = {
         "base_url": args.base_url, "server_name": args.server_name,
-        "asked": {"users": args.users, "rooms": args.rooms, "rooms_per_user": args.rooms_per_user,
+        "asked": {"users": args.users, "logins": args.logins, "rooms": args.rooms, "rooms_per_user": args.rooms_per_user,
                   "messages": args.messages, "rate": args.rate, "concurrency": args.concurrency},
         "counts": run.counts,
         "durations_s": {**run.phases, "total": round(time.monotonic() - run.started, 3)},

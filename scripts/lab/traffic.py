@@ -90,7 +90,7 @@ class Run:
                        "messages_acknowledged": 0, "displaynames": 0, "typing": 0,
                        "receipts": 0, "media_uploads": 0, "media_downloads": 0,
                        "directory_searches": 0, "federation_reads": 0, "syncs": 0,
-                       "messages_pages": 0, "rate_limited_429": 0}
+                       "messages_pages": 0, "rate_limited_429": 0, "send_retries": 0}
         self.failures = []
         self.acked = []  # dicts: event_id, room_id, sender, body
         self.verify = {}
@@ -163,12 +163,19 @@ def parse_args(argv):
                    help="give each user its own X-Forwarded-For address from CIDR (per-address "
                    "rate limits see distinct clients, as real users are)")
     p.add_argument("--request-timeout", type=float, default=30.0, help="seconds per request")
+    p.add_argument("--send-retries", type=int, default=0,
+                   help="retries of a send that failed (same transaction id, 1 s apart), for "
+                   "drills that break the path on purpose; a send still failing is a failure")
     p.add_argument("--settle", type=float, default=30.0,
                    help="seconds after the last send within which every user's /sync loop must "
                    "have seen every acknowledged event of its rooms")
     p.add_argument("--timeline-limit", type=int, default=100,
                    help="events per room and /sync asked for (Synapse caps it at its "
                    "filter_timeline_limit, 100 by default)")
+    p.add_argument("--sync-interval", type=float, default=1.0,
+                   help="seconds between the starts of one user's /syncs at least (a /sync "
+                   "returns at each new event of the user's rooms: unthrottled, every message "
+                   "wakes every member, which starved a single process at 50 users)")
     p.add_argument("--catch-up", action="store_true",
                    help="users start their /sync loops only after the last send, as clients "
                    "coming back online: a room with more new events than --timeline-limit is "
@@ -197,6 +204,9 @@ def parse_args(argv):
         a.logins = a.users
     if not 0 < a.rooms_per_user <= a.rooms:
         a.rooms_per_user = a.rooms
+    # One call: nio's own retries of a timed-out request (2, with back-off) and of 429s
+    # included; the deadline bounds everything anyway.
+    a.call_timeout = 3 * a.request_timeout + 60
     if not a.ids_file:
         a.ids_file = os.path.splitext(a.out)[0] + ".events.jsonl"
     return a
@@ -309,6 +319,26 @@ async def bounded(n, coros):
     return await asyncio.gather(*(one(c) for c in coros))
 
 
+class Raised:
+    """A request that raised (connection refused, reset, timed out): what nio returns
+    as an error response, so that one failed request fails only itself."""
+
+    def __init__(self, e):
+        self.e = e
+
+    def __repr__(self):
+        return f"raised {self.e!r}"
+
+    __str__ = __repr__
+
+
+async def guard(coro, seconds):
+    try:
+        return await asyncio.wait_for(coro, seconds)
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+        return Raised(e)
+
+
 async def setup(run, session, args, users):
     with run.phase("register"):
         ok = await bounded(args.concurrency, (register(run, session, args, u) for u in users))
@@ -317,7 +347,7 @@ async def setup(run, session, args, users):
     async def login(u):
         if u.i >= args.logins:
             return True
-        r = await u.client.login(args.password, device_name="lab-traffic")
+        r = await guard(u.client.login(args.password, device_name="lab-traffic"), args.call_timeout)
         if isinstance(r, LoginResponse):
             run.counts["logged_in"] += 1
             return True
@@ -334,8 +364,9 @@ async def setup(run, session, args, users):
     with run.phase("create_rooms"):
         for r in range(args.rooms):
             creator = users[r % len(users)]
-            resp = await creator.client.room_create(name=f"{args.prefix} room {r}",
-                                                    preset=RoomPreset.public_chat)
+            resp = await guard(creator.client.room_create(name=f"{args.prefix} room {r}",
+                                                          preset=RoomPreset.public_chat),
+                               args.call_timeout)
             if isinstance(resp, RoomCreateResponse):
                 rooms.append(resp.room_id)
                 run.counts["rooms"] += 1
@@ -345,7 +376,7 @@ async def setup(run, session, args, users):
         return users, rooms
 
     async def join(u, room_id):
-        resp = await u.client.join(room_id)
+        resp = await guard(u.client.join(room_id), args.call_timeout)
         if isinstance(resp, JoinResponse):
             run.counts["joins"] += 1
             u.rooms.append(room_id)
@@ -363,8 +394,7 @@ async def setup(run, session, args, users):
 
 async def first_sync(run, args, u, filt):
     # timeout=0 asks the server for no long-poll, and nio then sets no client timeout.
-    resp = await asyncio.wait_for(u.client.sync(timeout=0, sync_filter=filt),
-                                  args.request_timeout)
+    resp = await guard(u.client.sync(timeout=0, sync_filter=filt), args.call_timeout)
     if isinstance(resp, SyncResponse):
         run.counts["syncs"] += 1
         return True
@@ -382,8 +412,17 @@ async def send_messages(run, args, users):
         u, room = senders[n % len(senders)]
         await limiter.wait()
         body = f"{args.prefix} message {n}"
-        resp = await u.client.room_send(room, "m.room.message", {"msgtype": "m.text", "body": body},
-                                        tx_id=f"{args.prefix}-{n}")
+        for attempt in range(args.send_retries + 1):
+            if attempt:
+                run.counts["send_retries"] += 1
+                await asyncio.sleep(1)
+            # The same transaction id on a retry: Synapse answers with the first event.
+            resp = await guard(u.client.room_send(room, "m.room.message",
+                                                  {"msgtype": "m.text", "body": body},
+                                                  tx_id=f"{args.prefix}-{n}"),
+                               args.call_timeout)
+            if isinstance(resp, RoomSendResponse):
+                break
         if isinstance(resp, RoomSendResponse):
             run.acked.append({"event_id": resp.event_id, "room_id": room, "sender": u.user_id,
                               "body": body})
@@ -402,7 +441,7 @@ async def extras(run, session, args, users):
     b = users[1] if len(users) > 1 else a
 
     async def displayname(u):
-        r = await u.client.set_displayname(f"Lab user {u.i}")
+        r = await guard(u.client.set_displayname(f"Lab user {u.i}"), args.call_timeout)
         if isinstance(r, ProfileSetDisplayNameResponse):
             run.counts["displaynames"] += 1
         else:
@@ -411,7 +450,7 @@ async def extras(run, session, args, users):
     await bounded(args.concurrency, (displayname(u) for u in users))
     if a.rooms:
         for state in (True, False):
-            r = await a.client.room_typing(a.rooms[0], typing_state=state, timeout=10_000)
+            r = await guard(a.client.room_typing(a.rooms[0], typing_state=state, timeout=10_000), args.call_timeout)
             if isinstance(r, RoomTypingResponse):
                 run.counts["typing"] += 1
             else:
@@ -424,7 +463,7 @@ async def extras(run, session, args, users):
         room = next((r for r in u.rooms if r in last), None)
         if room is None:
             return
-        r = await u.client.update_receipt_marker(room, last[room])
+        r = await guard(u.client.update_receipt_marker(room, last[room]), args.call_timeout)
         if isinstance(r, UpdateReceiptMarkerResponse):
             run.counts["receipts"] += 1
         else:
@@ -432,13 +471,13 @@ async def extras(run, session, args, users):
 
     await bounded(args.concurrency, (receipt(u) for u in users))
     payload = os.urandom(64 * 1024)
-    up, _ = await asyncio.wait_for(
-        a.client.upload(lambda *_: payload, content_type="application/octet-stream",
-                        filename="lab.bin", filesize=len(payload)),
-        args.request_timeout)
+    up = await guard(a.client.upload(lambda *_: payload, content_type="application/octet-stream",
+                                     filename="lab.bin", filesize=len(payload)),
+                     args.call_timeout)
+    up = up[0] if isinstance(up, tuple) else up
     if isinstance(up, UploadResponse):
         run.counts["media_uploads"] += 1
-        down = await b.client.download(mxc=up.content_uri)
+        down = await guard(b.client.download(mxc=up.content_uri), args.call_timeout)
         body = getattr(down, "body", None)
         if body is not None and hashlib.sha256(body).digest() == hashlib.sha256(payload).digest():
             run.counts["media_downloads"] += 1
@@ -491,8 +530,9 @@ class Syncer:
     async def fill_gap(self, u, room_id, prev_batch, seen):
         token = prev_batch
         for _ in range(100):
-            r = await u.client.room_messages(room_id, start=token, limit=100,
-                                             direction=MessageDirection.back)
+            r = await guard(u.client.room_messages(room_id, start=token, limit=100,
+                                                   direction=MessageDirection.back),
+                            self.args.call_timeout)
             if not isinstance(r, RoomMessagesResponse):
                 self.run.fail("sync_gap", f"{u.name} {room_id}: {r}")
                 return
@@ -512,16 +552,18 @@ class Syncer:
         seen = self.seen.setdefault(u.user_id, set())
         end = None
         failures = 0
+        last = 0.0
         while True:
+            pause = last + self.args.sync_interval - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            last = time.monotonic()
             if self.done.is_set():
                 end = end or time.monotonic() + self.args.settle
                 if self.want.get(u.user_id, set()) <= seen or time.monotonic() > end:
                     return
-            try:
-                r = await asyncio.wait_for(u.client.sync(timeout=2000, sync_filter=self.filt),
-                                           self.args.request_timeout + 20)
-            except (asyncio.TimeoutError, aiohttp.ClientError) as e:
-                r = e
+            r = await guard(u.client.sync(timeout=2000, sync_filter=self.filt),
+                            self.args.call_timeout + 20)
             if not isinstance(r, SyncResponse):
                 self.errors += 1
                 failures += 1
@@ -553,8 +595,9 @@ async def verify_messages(run, args, users, want, by_room):
         need = set(by_room.get(room, set()))
         token = None
         while need:
-            r = await u.client.room_messages(room, start=token, limit=1000,
-                                             direction=MessageDirection.back)
+            r = await guard(u.client.room_messages(room, start=token, limit=1000,
+                                                   direction=MessageDirection.back),
+                            args.call_timeout)
             if not isinstance(r, RoomMessagesResponse):
                 run.fail("messages", f"{u.name} {room}: {r}")
                 break

@@ -120,7 +120,7 @@ $PY $S/metrics.py diff m0.json m1.json --out mdiff.json --markdown mdiff.md \
 echo "metrics_diff=$?"
 $PY $S/metrics.py diff m0.json m1.json --require main=RoomRedactEventRestServlet > /dev/null 2>&1; echo "metrics_unmet=$?"
 $PY $S/measure.py snapshot --db "$DB" --out d1.json || fail "snapshot 1"
-$TLS --prefix b --users 10 --logins 3 --rooms 1 --messages 50 --catch-up --timeline-limit 10 --out b.json 2> b.err; echo "traffic_b=$?"
+$TLS --admin-url http://127.0.0.1:8008 --prefix b --users 10 --logins 3 --rooms 1 --messages 50 --catch-up --timeline-limit 10 --out b.json 2> b.err; echo "traffic_b=$?"
 $PY $S/measure.py snapshot --db "$DB" --out d2.json || fail "snapshot 2"
 $PY $S/measure.py diff d1.json d2.json --out ddiff.json --markdown ddiff.md; echo "measure_diff=$?"
 $PY $S/traffic.py --base-url https://lab.example.org:8448 --resolve lab.example.org:8448:127.0.0.1 $COMMON \

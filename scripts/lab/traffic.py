@@ -142,6 +142,8 @@ def parse_args(argv):
     p.add_argument("--cacert", help="CA file to verify the TLS certificate with")
     p.add_argument("--federation-url", help="federation API base for the federation reads "
                    "(default: the base URL); 'none' to skip them")
+    p.add_argument("--admin-url", help="base URL for the shared-secret registration (default: "
+                   "the base URL; HAProxy admits /_synapse/admin from the admin networks only)")
     p.add_argument("--shared-secret", help="registration_shared_secret (or --shared-secret-file)")
     p.add_argument("--shared-secret-file")
     p.add_argument("--users", type=int, default=10)
@@ -196,6 +198,7 @@ def parse_args(argv):
     a.base_url = a.base_url.rstrip("/")
     if not a.server_name:
         a.server_name = urllib.parse.urlsplit(a.base_url).hostname
+    a.admin_url = (a.admin_url or a.base_url).rstrip("/")
     if a.federation_url is None:
         a.federation_url = a.base_url
     if a.users < 1 or a.rooms < 1 or a.messages < 0:
@@ -281,7 +284,7 @@ async def register(run, session, args, u):
     'notadmin'. A 429 is retried after its retry_after_ms. A user that will not log in
     keeps the access token the registration returns."""
     login = u.i < args.logins
-    url = f"{args.base_url}/_synapse/admin/v1/register"
+    url = f"{args.admin_url}/_synapse/admin/v1/register"
     for _ in range(30):
         try:
             nonce = (await raw(session, args, "GET", url, u.headers))["nonce"]

@@ -119,6 +119,7 @@ $PY $S/metrics.py diff m0.json m1.json --out mdiff.json --markdown mdiff.md \
   --require main=UserRegisterServlet,LoginRestServlet,RoomCreateRestServlet,JoinRoomAliasServlet,RoomSendEventRestServlet,SyncRestServlet,RoomMessageListRestServlet,ProfileFieldRestServlet,RoomTypingRestServlet,ReceiptRestServlet,UploadServlet,DownloadResource,UserDirectorySearchRestServlet,FederationVersionServlet,LocalKey
 echo "metrics_diff=$?"
 $PY $S/metrics.py diff m0.json m1.json --require main=RoomRedactEventRestServlet > /dev/null 2>&1; echo "metrics_unmet=$?"
+echo "gone http://127.0.0.1:9/_synapse/metrics" | $PY $S/metrics.py scrape - --timeout 5 > gone.json 2> /dev/null; echo "metrics_unreachable=$?"
 $PY $S/measure.py snapshot --db "$DB" --out d1.json || fail "snapshot 1"
 $TLS --admin-url http://127.0.0.1:8008 --prefix b --users 10 --logins 3 --rooms 1 --messages 50 --catch-up --timeline-limit 10 --out b.json 2> b.err; echo "traffic_b=$?"
 $PY $S/measure.py snapshot --db "$DB" --out d2.json || fail "snapshot 2"
@@ -204,6 +205,11 @@ fn check_metrics(sb: &Sandbox, text: &str) {
         line(text, "metrics_diff"),
         "0",
         "a request type was not counted:\n{text}"
+    );
+    assert_eq!(
+        line(text, "metrics_unreachable"),
+        "1",
+        "an unreachable metrics endpoint passed"
     );
     assert_eq!(
         line(text, "metrics_unmet"),

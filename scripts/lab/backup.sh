@@ -1,0 +1,324 @@
+# shellcheck shell=bash
+# Backup and restore (layer 5): each host's own file system view, sshd, pgBackRest over
+# SSH from the bundle's files, and the restore drill. Sourced by scripts/lab.sh.
+#
+# A host's own view. The lab's hosts share one file system, but pgBackRest, Patroni and
+# the bundle's scripts name fixed paths (/etc/pgbackrest.conf, /var/lib/postgresql/15/main,
+# /etc/patroni/config.yml, /root/.ssh …) that differ from host to host, and pgBackRest
+# refuses a data directory whose path is not the one PostgreSQL reports. So a host that
+# runs them gets its own mount (and UTS: its own hostname) namespace, kept in
+# /run/lab-ns/HOST.{mnt,uts} of the lab's parent, in which (substitutions, each because
+# one machine is not many; nothing of the host's own is written):
+# - /etc is the host's /etc under the bundle's hosts/all/etc and hosts/HOST/etc (what
+#   prepare-host.sh copies there, with the zip's modes), writes going to the lab's
+#   directory (overlayfs); /etc/hosts is the host's plus hosts/all/hosts.append (what
+#   prepare-host.sh appends); /etc/ssh has the host's own new host key;
+# - /usr/local/sbin holds the bundle's scripts for HOST;
+# - /var/lib/postgresql (postgres's home, the data directory, .ssh), /var/log/postgresql,
+#   /var/lib/pgbackrest, /var/log/pgbackrest, /var/spool/pgbackrest, /var/backups,
+#   /var/lib/prometheus/node-exporter, /root and /tmp are directories of the lab;
+#   /var/lib/dpkg is the host's with the writes in the lab's directory (overlayfs:
+#   dpkg-statoverride); /run is the host's own tmpfs (pid files, locks, sshd);
+# - /usr/bin/systemctl is the lab's stand-in (no systemd in the lab): `start`, `stop`,
+#   `restart`, `reload`, `is-active` of patroni as Debian's unit does it (User postgres,
+#   ExecStart /usr/bin/patroni /etc/patroni/config.yml, SIGHUP to reload, SIGTERM to the
+#   main process then SIGKILL after TimeoutSec=30); other units are not run by the lab.
+
+# The persistent namespaces of HOST, in the lab's parent.
+host_ns_file() { echo "/run/lab-ns/$1.$2"; }
+
+# Runs a command on HOST in its own view (its network, mount and UTS namespaces).
+on_host() {
+  local host="$1"
+  shift
+  in_lab nsenter --mount="$(host_ns_file "$host" mnt)" --uts="$(host_ns_file "$host" uts)" \
+    --net="/run/netns/$host" -- "$@"
+}
+
+# Starts a long-running command on HOST in its own view, its output in
+# $LAB_DIR/logs/HOST-NAME.log.
+host_daemon() {
+  local host="$1" name="$2"
+  shift 2
+  mkdir -p "$LAB_DIR/logs"
+  (
+    exec 9>&-
+    on_host "$host" "$@"
+  ) >> "$LAB_DIR/logs/$host-$name.log" 2>&1 &
+}
+
+# The lab's /etc/hosts (the machine's plus the bundle's block, as prepare-host.sh
+# writes it) and its systemctl stand-in; once per lab.
+host_ns_common() {
+  [ -f "$LAB_DIR/etc-hosts" ] && return 0
+  {
+    sed '/^# BEGIN synapse-planner$/,/^# END synapse-planner$/d' /etc/hosts
+    echo "# BEGIN synapse-planner"
+    grep -v '^#' "$LAB_DIR/bundle/hosts/all/hosts.append"
+    echo "# END synapse-planner"
+  } > "$LAB_DIR/etc-hosts"
+  chmod 0644 "$LAB_DIR/etc-hosts"
+  mkdir -p "$LAB_DIR/logs"
+  sed "s|@LOGS@|$LAB_DIR/logs|" > "$LAB_DIR/systemctl" <<'SH'
+#!/bin/bash
+# The lab's systemctl (scripts/lab/backup.sh): Debian's patroni unit, nothing else.
+logs='@LOGS@'
+pidfile=/run/lab-patroni.pid
+host="$(hostname)"
+quiet=""
+args=()
+for a in "$@"; do
+  case "$a" in
+    --quiet | -q) quiet=1 ;;
+    --no-block) ;;
+    *) args+=("$a") ;;
+  esac
+done
+verb="${args[0]:-}"
+running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2> /dev/null; }
+stop() {
+  running || return 0
+  local pid
+  pid="$(cat "$pidfile")"
+  kill -TERM "$pid"
+  for _ in $(seq 1 300); do
+    kill -0 "$pid" 2> /dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2> /dev/null || true
+}
+start() {
+  running && return 0
+  cd / || exit 1
+  setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/var/lib/postgresql USER=postgres LOGNAME=postgres SHELL=/bin/bash LANG=C.UTF-8 \
+    setpriv --reuid=postgres --regid=postgres --init-groups -- \
+    /usr/bin/patroni /etc/patroni/config.yml >> "$logs/$host-patroni.log" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+}
+for unit in "${args[@]:1}"; do
+  unit="${unit%.service}"
+  if [ "$unit" != patroni ]; then
+    [ -n "$quiet" ] || echo "lab systemctl: $verb $unit: not run on $host in the lab" >&2
+    [ "$verb" = is-active ] && exit 3
+    continue
+  fi
+  case "$verb" in
+    start) start ;;
+    stop) stop ;;
+    restart) stop; start ;;
+    reload) kill -HUP "$(cat "$pidfile")" ;;
+    is-active) running || exit 3 ;;
+    enable | disable | reset-failed | daemon-reload) ;;
+    *) echo "lab systemctl: $verb not supported" >&2; exit 1 ;;
+  esac
+done
+exit 0
+SH
+  chmod 0755 "$LAB_DIR/systemctl"
+}
+
+# The bundle's files for HOST (hosts/all, then hosts/HOST, as prepare-host.sh copies
+# them) in $LAB_DIR/HOST/tree, with the modes the zip records.
+host_tree() {
+  python3 - "$LAB_DIR/bundle.zip" "$1" "$LAB_DIR/$1/tree" <<'PY'
+import os, sys, zipfile
+z, host, out = sys.argv[1:]
+for prefix in ("hosts/all/", "hosts/%s/" % host):
+    for info in zipfile.ZipFile(z).infolist():
+        if not info.filename.startswith(prefix) or info.is_dir():
+            continue
+        rel = info.filename[len(prefix):]
+        if not rel.startswith(("etc/", "usr/", "var/")):
+            continue
+        dest = os.path.join(out, rel)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        with open(dest, "wb") as f:
+            f.write(zipfile.ZipFile(z).read(info))
+        os.chmod(dest, (info.external_attr >> 16) & 0o7777 or 0o644)
+PY
+}
+
+# Gives HOST its own view (above); safe to call again.
+host_ns_up() {
+  local h="$1" d="$LAB_DIR/$1"
+  if in_lab test -e "$(host_ns_file "$h" mnt)"; then return 0; fi
+  host_ns_common
+  install -d -m 0755 "$d"
+  host_tree "$h"
+  install -d -m 0755 "$d/tree/etc" "$d/tree/usr/local/sbin" "$d/etc.up" "$d/etc.work" \
+    "$d/dpkg.up" "$d/dpkg.work" "$d/backups" "$d/node-exporter"
+  install -d -m 0700 "$d/root"
+  install -d -m 1777 "$d/tmp"
+  install -d -o postgres -g postgres -m 0755 "$d/pghome" "$d/pghome/15"
+  install -d -o postgres -g postgres -m 0750 "$d/pgbackrest" "$d/pgbackrest/lib" \
+    "$d/pgbackrest/log" "$d/pgbackrest/spool"
+  [ -d "$d/log" ] || install -d -o postgres -g postgres -m 0700 "$d/log"
+  [ -d "$d/sock" ] || install -d -o postgres -g postgres -m 0700 "$d/sock"
+  ln -sfn pghome/15/main "$d/data"
+  in_lab sh -c 'mkdir -p /run/lab-ns && touch "$1" "$2"' _ "$(host_ns_file "$h" mnt)" "$(host_ns_file "$h" uts)"
+  in_lab unshare --mount="$(host_ns_file "$h" mnt)" --uts="$(host_ns_file "$h" uts)" \
+    --propagation private bash -c '
+set -e
+h="$1" d="$2" lab="$3"
+hostname "$h"
+mount -t tmpfs -o mode=0755 "lab-$h-run" /run
+install -d -m 0755 /run/sshd /run/postgresql
+install -d -m 1777 /run/lock
+mount --bind "$d/sock" /run/postgresql
+mount -t overlay "lab-$h-etc" -o "lowerdir=$d/tree/etc:/etc,upperdir=$d/etc.up,workdir=$d/etc.work" /etc
+mount --bind "$lab/etc-hosts" /etc/hosts
+rm -f /etc/ssh/ssh_host_*
+ssh-keygen -q -t ed25519 -N "" -C "root@$h" -f /etc/ssh/ssh_host_ed25519_key
+mount -t overlay "lab-$h-dpkg" -o "lowerdir=/var/lib/dpkg,upperdir=$d/dpkg.up,workdir=$d/dpkg.work" /var/lib/dpkg
+mount --bind "$d/tree/usr/local/sbin" /usr/local/sbin
+mount --bind "$lab/systemctl" /usr/bin/systemctl
+mount --bind "$d/pghome" /var/lib/postgresql
+mount --bind "$d/log" /var/log/postgresql
+mount --bind "$d/pgbackrest/lib" /var/lib/pgbackrest
+mount --bind "$d/pgbackrest/log" /var/log/pgbackrest
+mount --bind "$d/pgbackrest/spool" /var/spool/pgbackrest
+mount --bind "$d/backups" /var/backups
+mount --bind "$d/node-exporter" /var/lib/prometheus/node-exporter
+mount --bind "$d/root" /root
+mount --bind "$d/tmp" /tmp
+' _ "$h" "$d" "$LAB_DIR"
+}
+
+# sshd on HOST, in its own view: its own pid file and ListenAddress (the planned
+# address), key authentication only; everything else is Debian's sshd_config.
+start_sshd() {
+  local h="$1" addr
+  addr="$(address_of "$h")"
+  [ -n "$addr" ] || addr="$(awk -v n="$h" '$2 == n { print $1 }' "$LAB_DIR/extra-hosts")"
+  host_ns_up "$h"
+  host_daemon "$h" sshd /usr/sbin/sshd -D -e -o "ListenAddress=$addr" -o PidFile=/run/sshd.pid \
+    -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \
+    -h /etc/ssh/ssh_host_ed25519_key
+  wait_for "sshd on $h" 20 on "$h" timeout 1 bash -c 'exec 3<> "/dev/tcp/$1/22"' _ "$addr" 2> /dev/null
+}
+
+# The control machine (the one that runs the playbook and exchange-ssh-keys.sh, with
+# root SSH to every host): a namespace of the lab outside the plan, at CONTROL_ADDRESS.
+# Every host's root trusts its key, as on provisioned hosts; it accepts host keys it
+# has not seen yet (StrictHostKeyChecking accept-new), as an operator answering yes.
+CONTROL_ADDRESS=10.0.1.250
+control_up() {
+  echo "$CONTROL_ADDRESS control" > "$LAB_DIR/extra-hosts"
+  add_host "$CONTROL_ADDRESS" control "$(subnet_prefix)" 250
+  host_ns_up control
+  on_host control sh -c 'install -d -m 0700 /root/.ssh &&
+    ssh-keygen -q -t ed25519 -N "" -C root@control -f /root/.ssh/id_ed25519 &&
+    printf "StrictHostKeyChecking accept-new\n" > /root/.ssh/config'
+}
+
+# Root on HOST trusts the control machine's key.
+trust_control() {
+  local key
+  key="$(cat "$LAB_DIR/control/root/.ssh/id_ed25519.pub")"
+  on_host "$1" sh -c 'install -d -m 0700 /root/.ssh && echo "$1" >> /root/.ssh/authorized_keys &&
+    chmod 0600 /root/.ssh/authorized_keys' _ "$key"
+}
+
+# The command of the cron file's line that runs `pgbackrest-backup.sh TYPE`, run as cron
+# runs it: as root, with the file's SHELL and PATH, on the backup host.
+cron_job() {
+  local type="$1" line
+  line="$(grep -v '^#' "$LAB_DIR/bundle/hosts/backup/etc/cron.d/synapse-planner-backup" |
+    awk -v t="$type" '$7 ~ /pgbackrest-backup\.sh$/ && $8 == t' | head -n 1)"
+  [ -n "$line" ] || die "the cron file has no pgbackrest-backup.sh $type line"
+  [ "$(awk '{ print $6 }' <<< "$line")" = root ] || die "cron runs '$line' as someone else than root"
+  on_host backup env -i SHELL=/bin/bash HOME=/root LOGNAME=root \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    /bin/bash -c "$(cut -d' ' -f7- <<< "$line")"
+}
+
+# pgBackRest's own account of the repository, as postgres on the backup host.
+repo_info() { on_host backup runuser -u postgres -- pgbackrest --stanza=synapse info --output=json; }
+
+# WAL segments in the repository.
+wal_archived() {
+  on_host backup sh -c 'find /var/lib/pgbackrest/archive -type f -name "0000*" | wc -l'
+}
+
+# sshd on the backup host, the Patroni hosts and the Synapse host, the control machine,
+# and backup/exchange-ssh-keys.sh run from it as the bundle says (RESTORE.md, "Setting
+# up", step 1).
+backup_ssh_up() {
+  local h
+  control_up
+  for h in backup $(patroni_hosts) synapse; do
+    start_sshd "$h"
+    trust_control "$h"
+  done
+  on_host control bash "$LAB_DIR/bundle/backup/exchange-ssh-keys.sh" > "$LAB_DIR/logs/control-exchange-ssh-keys.log" 2>&1 ||
+    die "exchange-ssh-keys.sh failed: $(tail -n 5 "$LAB_DIR/logs/control-exchange-ssh-keys.log")"
+}
+
+# Holds the lab for a look from outside when LAB_HOLD is set (debugging).
+hold() {
+  [ -n "${LAB_HOLD:-}" ] || return 0
+  echo "holding at $1: LAB_DIR=$LAB_DIR LAB_PID=$LAB_PID" >&2
+  while true; do sleep 3600 9>&- & wait $! || true; done
+}
+
+# A row count of lab_drill on HOST's PostgreSQL, as postgres over its socket.
+rows_on() {
+  on_host "$1" runuser -u postgres -- psql -X -At -d synapse -c 'SELECT count(*) FROM lab_drill'
+}
+
+# Drill: pgBackRest over SSH from the bundle's files, a full backup, then the bundle's
+# RESTORE.md procedure step by step; a writer (the database drill's) inserts a row every
+# 0.2 s from the Synapse host before, during and after the backup until RESTORE.md's
+# step 1 stops it (it stands for Synapse). Prints the backup's size and time, the
+# restore's time, the rows written, restored and missing (and whether the missing ones
+# are all within archive_timeout of the stop, the RPO the bundle promises), and the WAL
+# archived.
+cmd_drill_restore() {
+  lab_begin "${1:-}"
+  LAB_ARCHIVE=1
+  local t0 client conn nodes
+  t0="$(now)"
+  backup_ssh_up
+  echo "ssh: sshd on $(in_lab ls /run/lab-ns | grep -c '\.mnt$') hosts, exchange-ssh-keys.sh done in $(since "$t0") s"
+  t0="$(now)"
+  start_database
+  echo "database up with archiving in $(since "$t0") s"
+  nodes="$(planned_hosts | awk '$2 ~ /^patroni[0-9]+$/ { print $1 }' | paste -sd, -)"
+  client=synapse
+  conn="host=$nodes port=5432 dbname=synapse user=synapse target_session_attrs=read-write connect_timeout=1"
+  export PGPASSWORD
+  PGPASSWORD="$(vault vault_synapse_db_password)"
+  wait_for "read-write connection from $client" 60 writable "$client" "$conn"
+  on "$client" psql -X -q "$conn" -c 'CREATE TABLE lab_drill (id int PRIMARY KEY, at timestamptz DEFAULT now())'
+  job writer "$client" "$conn" > "$LAB_DIR/writes.log" 2>&1
+  local w=$LAB_JOB
+  hold setup
+  restore_backup_phase
+  restore_procedure "$w"
+}
+
+# RESTORE.md "Setting up", step 2: setup-pgbackrest.sh on the backup host (stanza,
+# archive check, the first full backup). Sets BACKUP_END (when it ended).
+restore_backup_phase() {
+  local t0
+  t0="$(now)"
+  on_host backup /usr/local/sbin/setup-pgbackrest.sh > "$LAB_DIR/logs/backup-setup-pgbackrest.log" 2>&1 ||
+    die "setup-pgbackrest.sh failed: $(tail -n 15 "$LAB_DIR/logs/backup-setup-pgbackrest.log")"
+  BACKUP_END="$(now)"
+  local took
+  took="$(since "$t0")"
+  repo_info > "$LAB_DIR/repo-info.json"
+  python3 - "$took" "$LAB_DIR/repo-info.json" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[2]))[0]["backup"][0]
+i = b["info"]
+print("backup: setup-pgbackrest.sh (stanza-create, check, full backup) took %s s; full backup %s: %d s by pgBackRest's clock, database %.1f MiB, in the repository %.1f MiB" % (
+    sys.argv[1], b["label"], b["timestamp"]["stop"] - b["timestamp"]["start"],
+    i["size"] / 2**20, i["repository"]["delta"] / 2**20))
+PY
+}
+
+restore_procedure() {
+  echo "TODO procedure"
+}

@@ -6,8 +6,8 @@
 # the bundle's scripts name fixed paths (/etc/pgbackrest.conf, /var/lib/postgresql/15/main,
 # /etc/patroni/config.yml, /root/.ssh …) that differ from host to host, and pgBackRest
 # refuses a data directory whose path is not the one PostgreSQL reports. So a host that
-# runs them gets its own mount (and UTS: its own hostname) namespace, kept in
-# /run/lab-ns/HOST.{mnt,uts} of the lab's parent, in which (substitutions, each because
+# runs them gets its own mount (and UTS: its own hostname) namespace, held by a process
+# of the lab (its PID in $LAB_DIR/HOST/ns.pid), in which (substitutions, each because
 # one machine is not many; nothing of the host's own is written):
 # - /etc is the host's /etc under the bundle's hosts/all/etc and hosts/HOST/etc (what
 #   prepare-host.sh copies there, with the zip's modes), writes going to the lab's
@@ -24,15 +24,14 @@
 #   ExecStart /usr/bin/patroni /etc/patroni/config.yml, SIGHUP to reload, SIGTERM to the
 #   main process then SIGKILL after TimeoutSec=30); other units are not run by the lab.
 
-# The persistent namespaces of HOST, in the lab's parent.
-host_ns_file() { echo "/run/lab-ns/$1.$2"; }
+# The PID (in the lab) of the process that holds HOST's own mount and UTS namespaces.
+host_ns_pid() { cat "$LAB_DIR/$1/ns.pid"; }
 
 # Runs a command on HOST in its own view (its network, mount and UTS namespaces).
 on_host() {
   local host="$1"
   shift
-  in_lab nsenter --mount="$(host_ns_file "$host" mnt)" --uts="$(host_ns_file "$host" uts)" \
-    --net="/run/netns/$host" -- "$@"
+  in_lab nsenter -t "$(host_ns_pid "$host")" -m -u --net="/run/netns/$host" -- "$@"
 }
 
 # Starts a long-running command on HOST in its own view, its output in
@@ -142,7 +141,7 @@ PY
 # Gives HOST its own view (above); safe to call again.
 host_ns_up() {
   local h="$1" d="$LAB_DIR/$1"
-  if in_lab test -e "$(host_ns_file "$h" mnt)"; then return 0; fi
+  [ -s "$d/ns.pid" ] && return 0
   host_ns_common
   install -d -m 0755 "$d"
   host_tree "$h"
@@ -156,9 +155,11 @@ host_ns_up() {
   [ -d "$d/log" ] || install -d -o postgres -g postgres -m 0700 "$d/log"
   [ -d "$d/sock" ] || install -d -o postgres -g postgres -m 0700 "$d/sock"
   ln -sfn pghome/15/main "$d/data"
-  in_lab sh -c 'mkdir -p /run/lab-ns && touch "$1" "$2"' _ "$(host_ns_file "$h" mnt)" "$(host_ns_file "$h" uts)"
-  in_lab unshare --mount="$(host_ns_file "$h" mnt)" --uts="$(host_ns_file "$h" uts)" \
-    --propagation private bash -c '
+  # A process of the lab holds the namespaces (a sleep, which the lab's end kills); the
+  # host's own processes may all die (kill_host) and the namespaces stay, as a disk does.
+  (
+    exec 9>&-
+    in_lab unshare --mount --uts --propagation private bash -c '
 set -e
 h="$1" d="$2" lab="$3"
 hostname "$h"
@@ -182,7 +183,11 @@ mount --bind "$d/backups" /var/backups
 mount --bind "$d/node-exporter" /var/lib/prometheus/node-exporter
 mount --bind "$d/root" /root
 mount --bind "$d/tmp" /tmp
-' _ "$h" "$d" "$LAB_DIR"
+echo "$$" > "$d/ns.pid.tmp"
+mv "$d/ns.pid.tmp" "$d/ns.pid"
+exec sleep infinity' _ "$h" "$d" "$LAB_DIR"
+  ) > "$LAB_DIR/logs/$h-namespaces.log" 2>&1 &
+  wait_for "the namespaces of $h" 10 test -s "$d/ns.pid"
 }
 
 # sshd on HOST, in its own view: its own pid file and ListenAddress (the planned
@@ -280,7 +285,7 @@ cmd_drill_restore() {
   local t0 client conn nodes
   t0="$(now)"
   backup_ssh_up
-  echo "ssh: sshd on $(in_lab ls /run/lab-ns | grep -c '\.mnt$') hosts, exchange-ssh-keys.sh done in $(since "$t0") s"
+  echo "ssh: sshd on $(ls "$LAB_DIR"/*/ns.pid | grep -vc /control/) hosts, exchange-ssh-keys.sh done in $(since "$t0") s"
   t0="$(now)"
   start_database
   echo "database up with archiving in $(since "$t0") s"
@@ -291,6 +296,12 @@ cmd_drill_restore() {
   PGPASSWORD="$(vault vault_synapse_db_password)"
   wait_for "read-write connection from $client" 60 writable "$client" "$conn"
   on "$client" psql -X -q "$conn" -c 'CREATE TABLE lab_drill (id int PRIMARY KEY, at timestamptz DEFAULT now())'
+  # No Synapse in this drill: its table that restore-database.sh empties stands in for
+  # its schema (Synapse's definition), with one key in it.
+  on "$client" psql -X -q "$conn" -c 'CREATE TABLE e2e_one_time_keys_json (user_id TEXT NOT NULL,
+    device_id TEXT NOT NULL, algorithm TEXT NOT NULL, key_id TEXT NOT NULL, ts_added_ms BIGINT NOT NULL,
+    key_json TEXT NOT NULL, CONSTRAINT e2e_one_time_keys_json_uniqueness UNIQUE (user_id, device_id, algorithm, key_id))' \
+    -c "INSERT INTO e2e_one_time_keys_json VALUES ('@a:lab', 'D', 'signed_curve25519', 'AAAA', 0, '{}')"
   job writer "$client" "$conn" > "$LAB_DIR/writes.log" 2>&1
   local w=$LAB_JOB
   hold setup
@@ -319,6 +330,128 @@ print("backup: setup-pgbackrest.sh (stanza-create, check, full backup) took %s s
 PY
 }
 
+# archive_timeout of the bundle's Patroni configuration, in seconds.
+archive_timeout() {
+  python3 -c 'import re, sys, yaml
+v = str(yaml.safe_load(open(sys.argv[1]))["bootstrap"]["dcs"]["postgresql"]["parameters"]["archive_timeout"])
+n, u = re.fullmatch(r"(\d+)\s*(s|min|)", v).groups()
+print(int(n) * (60 if u == "min" else 1))' "$LAB_DIR/bundle/hosts/patroni1/etc/patroni/config.yml"
+}
+
+# Runs step NAME of RESTORE.md on HOST (COMMAND…), its output in
+# $LAB_DIR/logs/HOST-NAME.log; prints the seconds it took; fails if it does.
+procedure_step() {
+  local host="$1" name="$2" t0
+  shift 2
+  t0="$(now)"
+  on_host "$host" "$@" >> "$LAB_DIR/logs/$host-$name.log" 2>&1 ||
+    die "RESTORE.md: '$*' on $host failed: $(tail -n 20 "$LAB_DIR/logs/$host-$name.log")"
+  since "$t0"
+}
+
+# Which RESTORE.md runs first after the restore, in its section "Restore the database
+# to a point in time": the new timeline's full backup (backup-first) or reinit-replica.sh
+# on the other nodes (replicas-first).
+restore_md_order() {
+  awk '/^## Restore the database to a point in time/ { on = 1; next } /^## / { on = 0 }
+    on && !b && /pgbackrest-backup\.sh full/ { b = NR }
+    on && !r && /reinit-replica\.sh/ { r = NR }
+    END { print (b && (!r || b < r)) ? "backup-first" : "replicas-first" }' "$LAB_DIR/bundle/backup/RESTORE.md"
+}
+
+# RESTORE.md: the new timeline's first full backup, on backup; prints its seconds.
+new_timeline_backup() {
+  local t0
+  t0="$(now)"
+  on_host backup /usr/local/sbin/pgbackrest-backup.sh full >> "$LAB_DIR/logs/backup-step-full.log" 2>&1 || return 1
+  since "$t0"
+}
+
+# RESTORE.md: reinit-replica.sh on each Patroni node but patroni1; prints the seconds.
+reinit_replicas() {
+  local h t0
+  t0="$(now)"
+  for h in $(patroni_hosts); do
+    [ "$h" = patroni1 ] || procedure_step "$h" reinit-replica /usr/local/sbin/reinit-replica.sh --yes > /dev/null
+  done
+  since "$t0"
+}
+
+# RESTORE.md, "Restore the database to a point in time", steps 1 to 7 with --latest
+# (everything archived), on patroni1 ("say patroni1"), after the writer W ran
+# LAB_AFTER_BACKUP seconds (default 20) past the full backup.
 restore_procedure() {
-  echo "TODO procedure"
+  local w="$1" t_stop took_restore h
+  sleep "${LAB_AFTER_BACKUP:-20}"
+  # 1. Stop Synapse and PgBouncer on synapse: the writer stands for them.
+  on_host synapse systemctl stop 'matrix-*' pgbouncer 2> /dev/null
+  kill "$w" 2> /dev/null || true
+  wait "$w" 2> /dev/null || true
+  t_stop="$(now)"
+  local wal_before
+  wal_before="$(wal_archived)"
+  # 2. Stop Patroni on every node but the one that becomes the primary.
+  for h in $(patroni_hosts); do
+    [ "$h" = patroni1 ] || procedure_step "$h" systemctl systemctl stop patroni > /dev/null
+  done
+  # 3. restore-database.sh on that node.
+  took_restore="$(procedure_step patroni1 restore-database /usr/local/sbin/restore-database.sh --latest --yes)"
+  echo "restore: restore-database.sh --latest on patroni1 took $took_restore s (Patroni stopped, etcd cleared, pgbackrest restore, recovery, promotion)"
+  # 4 and 5, in RESTORE.md's order: the first full backup of the new timeline on
+  # backup, and reinit-replica.sh on each other node. A failed backup is tried again
+  # once the replicas run (and the order is reported).
+  local order took_backup="" took_reinit note=""
+  order="$(restore_md_order)"
+  if [ "$order" = backup-first ]; then
+    took_backup="$(new_timeline_backup)" || note="the full backup failed before reinit-replica.sh ($(grep -o 'ERROR: .*' "$LAB_DIR/logs/backup-step-full.log" | tail -n 1)); "
+    took_reinit="$(reinit_replicas)"
+    if [ -z "$took_backup" ]; then
+      took_backup="$(new_timeline_backup)" || die "the full backup failed after reinit-replica.sh too"
+      note="${note}it succeeded after them; "
+    fi
+  else
+    took_reinit="$(reinit_replicas)"
+    took_backup="$(new_timeline_backup)" || die "the full backup after reinit-replica.sh failed: $(tail -n 5 "$LAB_DIR/logs/backup-step-full.log")"
+  fi
+  echo "procedure: RESTORE.md's order $order; full backup of the new timeline $took_backup s; ${note}reinit-replica.sh on $(($(patroni_hosts | grep -c .) - 1)) nodes $took_reinit s"
+  wait_for "2 streaming replicas after the restore" 60 streaming patroni1 2
+  # 6. PgBouncer and Synapse again: a write through the writer's connection.
+  on_host synapse systemctl start pgbouncer 2> /dev/null
+  wait_for "a write after the restore" 30 writable synapse "$conn"
+  # 7. The data directories moved aside.
+  for h in $(patroni_hosts); do
+    on_host "$h" sh -c 'rm -rf /var/lib/postgresql/15/main.before-*'
+  done
+  echo "one-time keys after the restore: $(on synapse psql -X -At "$conn" -c 'SELECT count(*) FROM e2e_one_time_keys_json') (1 before: restore-database.sh empties the table)"
+  restore_counts "$t_stop" "$wal_before"
+}
+
+# The rows: acknowledged by the writer, present on the restored primary, missing; the
+# missing ones acknowledged earlier than archive_timeout before the stop T_STOP (none
+# may be: the bundle promises at most that much loss); the measured loss (the stop
+# minus the acknowledgement of the newest row restored).
+restore_counts() {
+  local t_stop="$1" wal_before="$2" timeout
+  timeout="$(archive_timeout)"
+  on synapse psql -X -At "$conn" -c 'SELECT id FROM lab_drill' > "$LAB_DIR/restored.txt" ||
+    die "could not read the rows back"
+  python3 - "$LAB_DIR/writes.log" "$LAB_DIR/restored.txt" "$t_stop" "$timeout" "$BACKUP_END" "$wal_before" "$(wal_archived)" <<'PY'
+import sys
+log, present, t_stop, timeout, backup_end, wal_before, wal_after = sys.argv[1:]
+t_stop, timeout, backup_end = float(t_stop), float(timeout), float(backup_end)
+acked = {}
+for line in open(log):
+    f = line.split()
+    if len(f) == 4 and f[1] == "ok":
+        acked[int(f[0])] = float(f[3])
+have = {int(x) for x in open(present).read().split()}
+missing = sorted(set(acked) - have)
+early = [i for i in missing if acked[i] < t_stop - timeout]
+before_backup = [i for i in acked if acked[i] <= backup_end]
+lost_before_backup = [i for i in before_backup if i not in have]
+newest = max((acked[i] for i in acked if i in have), default=0.0)
+print("rows: written %d (%d before the full backup ended), restored %d, missing %d (%d of them before the backup, %d acknowledged more than archive_timeout = %d s before the stop); the newest row restored was acknowledged %.1f s before the writer stopped" % (
+    len(acked), len(before_backup), len(have & set(acked)), len(missing), len(lost_before_backup), len(early), timeout, t_stop - newest))
+print("wal: %s segments archived before the restore, %s after (the new timeline and its first backup)" % (wal_before, wal_after))
+PY
 }

@@ -190,6 +190,11 @@ exec sleep infinity' _ "$h" "$d" "$LAB_DIR"
   wait_for "the namespaces of $h" 10 test -s "$d/ns.pid"
 }
 
+# Whether HOST accepts a TCP connection on ADDRESS:PORT.
+listening() {
+  on "$1" timeout 1 bash -c 'exec 3<> "/dev/tcp/$1/$2"' _ "$2" "$3" 2> /dev/null
+}
+
 # sshd on HOST, in its own view: its own pid file and ListenAddress (the planned
 # address), key authentication only; everything else is Debian's sshd_config.
 start_sshd() {
@@ -200,7 +205,7 @@ start_sshd() {
   host_daemon "$h" sshd /usr/sbin/sshd -D -e -o "ListenAddress=$addr" -o PidFile=/run/sshd.pid \
     -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \
     -h /etc/ssh/ssh_host_ed25519_key
-  wait_for "sshd on $h" 20 on "$h" timeout 1 bash -c 'exec 3<> "/dev/tcp/$1/22"' _ "$addr" 2> /dev/null
+  wait_for "sshd on $h" 20 listening "$h" "$addr" 22
 }
 
 # The control machine (the one that runs the playbook and exchange-ssh-keys.sh, with
@@ -260,13 +265,6 @@ backup_ssh_up() {
     die "exchange-ssh-keys.sh failed: $(tail -n 5 "$LAB_DIR/logs/control-exchange-ssh-keys.log")"
 }
 
-# Holds the lab for a look from outside when LAB_HOLD is set (debugging).
-hold() {
-  [ -n "${LAB_HOLD:-}" ] || return 0
-  echo "holding at $1: LAB_DIR=$LAB_DIR LAB_PID=$LAB_PID" >&2
-  while true; do sleep 3600 9>&- & wait $! || true; done
-}
-
 # A row count of lab_drill on HOST's PostgreSQL, as postgres over its socket.
 rows_on() {
   on_host "$1" runuser -u postgres -- psql -X -At -d synapse -c 'SELECT count(*) FROM lab_drill'
@@ -281,11 +279,11 @@ rows_on() {
 # archived.
 cmd_drill_restore() {
   lab_begin "${1:-}"
-  LAB_ARCHIVE=1
+  export LAB_ARCHIVE=1
   local t0 client conn nodes
   t0="$(now)"
   backup_ssh_up
-  echo "ssh: sshd on $(ls "$LAB_DIR"/*/ns.pid | grep -vc /control/) hosts, exchange-ssh-keys.sh done in $(since "$t0") s"
+  echo "ssh: sshd on $(($(patroni_hosts | grep -c .) + 2)) hosts, exchange-ssh-keys.sh done in $(since "$t0") s"
   t0="$(now)"
   start_database
   echo "database up with archiving in $(since "$t0") s"
@@ -304,7 +302,6 @@ cmd_drill_restore() {
     -c "INSERT INTO e2e_one_time_keys_json VALUES ('@a:lab', 'D', 'signed_curve25519', 'AAAA', 0, '{}')"
   job writer "$client" "$conn" > "$LAB_DIR/writes.log" 2>&1
   local w=$LAB_JOB
-  hold setup
   restore_backup_phase
   restore_procedure "$w"
 }
@@ -317,7 +314,7 @@ restore_backup_phase() {
   on_host backup /usr/local/sbin/setup-pgbackrest.sh > "$LAB_DIR/logs/backup-setup-pgbackrest.log" 2>&1 ||
     die "setup-pgbackrest.sh failed: $(tail -n 15 "$LAB_DIR/logs/backup-setup-pgbackrest.log")"
   BACKUP_END="$(now)"
-  local took
+  local took t_check t_incr
   took="$(since "$t0")"
   repo_info > "$LAB_DIR/repo-info.json"
   python3 - "$took" "$LAB_DIR/repo-info.json" <<'PY'
@@ -328,6 +325,16 @@ print("backup: setup-pgbackrest.sh (stanza-create, check, full backup) took %s s
     sys.argv[1], b["label"], b["timestamp"]["stop"] - b["timestamp"]["start"],
     i["size"] / 2**20, i["repository"]["delta"] / 2**20))
 PY
+  # The cron file's daily check and hourly incremental, as cron runs them; each leaves
+  # its result for node_exporter's textfile collector.
+  t0="$(now)"
+  cron_job check > "$LAB_DIR/logs/backup-cron-check.log" 2>&1 || die "cron's check failed: $(tail -n 5 "$LAB_DIR/logs/backup-cron-check.log")"
+  t_check="$(since "$t0")"
+  t0="$(now)"
+  cron_job incr > "$LAB_DIR/logs/backup-cron-incr.log" 2>&1 || die "cron's incr failed: $(tail -n 5 "$LAB_DIR/logs/backup-cron-incr.log")"
+  t_incr="$(since "$t0")"
+  echo "cron: pgbackrest-backup.sh check $t_check s, incr $t_incr s; metrics for node_exporter: $(on_host backup sh -c 'cat /var/lib/prometheus/node-exporter/synapse_planner_backup_pgbackrest_*.prom' |
+    grep -c '^synapse_planner_backup_last_success_timestamp_seconds') successes, $(on_host backup sh -c 'ls /var/lib/prometheus/node-exporter' | grep -c 'failure') failures"
 }
 
 # archive_timeout of the bundle's Patroni configuration, in seconds.
@@ -396,7 +403,10 @@ restore_procedure() {
   done
   # 3. restore-database.sh on that node.
   took_restore="$(procedure_step patroni1 restore-database /usr/local/sbin/restore-database.sh --latest --yes)"
-  echo "restore: restore-database.sh --latest on patroni1 took $took_restore s (Patroni stopped, etcd cleared, pgbackrest restore, recovery, promotion)"
+  local t_down
+  t_down="$(grep -h 'received fast shutdown request' "$LAB_DIR"/patroni1/log/*.log | tail -n 1 | cut -c1-23)"
+  t_down="$(date -u -d "$t_down" +%s.%3N)"
+  echo "restore: restore-database.sh --latest on patroni1 took $took_restore s (Patroni stopped, etcd cleared, pgbackrest restore, recovery, promotion); the old primary shut down $(awk -v a="$t_stop" -v b="$t_down" 'BEGIN { printf "%.1f", b - a }') s after the writer stopped"
   # 4 and 5, in RESTORE.md's order: the first full backup of the new timeline on
   # backup, and reinit-replica.sh on each other node. A failed backup is tried again
   # once the replicas run (and the order is reported).
@@ -450,8 +460,8 @@ early = [i for i in missing if acked[i] < t_stop - timeout]
 before_backup = [i for i in acked if acked[i] <= backup_end]
 lost_before_backup = [i for i in before_backup if i not in have]
 newest = max((acked[i] for i in acked if i in have), default=0.0)
-print("rows: written %d (%d before the full backup ended), restored %d, missing %d (%d of them before the backup, %d acknowledged more than archive_timeout = %d s before the stop); the newest row restored was acknowledged %.1f s before the writer stopped" % (
-    len(acked), len(before_backup), len(have & set(acked)), len(missing), len(lost_before_backup), len(early), timeout, t_stop - newest))
+print("rows: written %d, of them before the full backup ended %d; restored %d; missing %d, of them before the backup %d, acknowledged more than archive_timeout (%d s) before the stop %d; the newest row restored was acknowledged %.1f s before the writer stopped" % (
+    len(acked), len(before_backup), len(have & set(acked)), len(missing), len(lost_before_backup), timeout, len(early), t_stop - newest))
 print("wal: %s segments archived before the restore, %s after (the new timeline and its first backup)" % (wal_before, wal_after))
 PY
 }

@@ -293,7 +293,10 @@ cmd_drill_restore() {
   export PGPASSWORD
   PGPASSWORD="$(vault vault_synapse_db_password)"
   wait_for "read-write connection from $client" 60 writable "$client" "$conn"
-  on "$client" psql -X -q "$conn" -c 'CREATE TABLE lab_drill (id int PRIMARY KEY, at timestamptz DEFAULT now())'
+  # Each row keeps where its insert's WAL was written: what a crash would lose is the rows
+  # past the last archived segment.
+  on "$client" psql -X -q "$conn" -c 'CREATE TABLE lab_drill (id int PRIMARY KEY, at timestamptz DEFAULT now(),
+    lsn pg_lsn DEFAULT pg_current_wal_lsn())'
   # No Synapse in this drill: its table that restore-database.sh empties stands in for
   # its schema (Synapse's definition), with one key in it.
   on "$client" psql -X -q "$conn" -c 'CREATE TABLE e2e_one_time_keys_json (user_id TEXT NOT NULL,
@@ -384,6 +387,22 @@ reinit_replicas() {
   since "$t0"
 }
 
+# What a crash of the primary when the writer stopped would have lost: the rows whose
+# WAL lies past the end of the last segment archived (pg_stat_archiver, 16 MiB
+# segments), and how many seconds of writes they span up to the stop.
+unarchived_at_stop() {
+  local leader
+  leader="$(current_leader)"
+  [ -n "$leader" ] || die "no leader when the writer stopped"
+  on_host "$leader" runuser -u postgres -- psql -X -At -F ' ' -d synapse -c "
+    WITH e AS (SELECT ('x' || substr(last_archived_wal, 9, 8))::bit(32)::bigint * 4294967296
+      + (('x' || substr(last_archived_wal, 17, 8))::bit(32)::bigint + 1) * 16777216 AS end_pos
+      FROM pg_stat_archiver)
+    SELECT count(*), coalesce(round(extract(epoch FROM now() - min(at))::numeric, 1), 0)
+    FROM lab_drill, e WHERE lsn - '0/0'::pg_lsn >= e.end_pos" |
+    awk '{ printf "crash: had the primary crashed when the writer stopped, %d rows would be lost (not yet archived), the last %.1f s of writes\n", $1, $2 }'
+}
+
 # RESTORE.md, "Restore the database to a point in time", steps 1 to 7 with --latest
 # (everything archived), on patroni1 ("say patroni1"), after the writer W ran
 # LAB_AFTER_BACKUP seconds (default 20) past the full backup.
@@ -395,6 +414,7 @@ restore_procedure() {
   kill "$w" 2> /dev/null || true
   wait "$w" 2> /dev/null || true
   t_stop="$(now)"
+  unarchived_at_stop
   local wal_before
   wal_before="$(wal_archived)"
   # 2. Stop Patroni on every node but the one that becomes the primary.

@@ -265,18 +265,15 @@ backup_ssh_up() {
     die "exchange-ssh-keys.sh failed: $(tail -n 5 "$LAB_DIR/logs/control-exchange-ssh-keys.log")"
 }
 
-# A row count of lab_drill on HOST's PostgreSQL, as postgres over its socket.
-rows_on() {
-  on_host "$1" runuser -u postgres -- psql -X -At -d synapse -c 'SELECT count(*) FROM lab_drill'
-}
-
 # Drill: pgBackRest over SSH from the bundle's files, a full backup, then the bundle's
 # RESTORE.md procedure step by step; a writer (the database drill's) inserts a row every
 # 0.2 s from the Synapse host before, during and after the backup until RESTORE.md's
 # step 1 stops it (it stands for Synapse). Prints the backup's size and time, the
 # restore's time, the rows written, restored and missing (and whether the missing ones
-# are all within archive_timeout of the stop, the RPO the bundle promises), and the WAL
-# archived.
+# are all within archive_timeout of the stop, the RPO the bundle promises), what a crash
+# at the stop would have lost, and the WAL archived. LAB_RESTORE_TIME=1 restores with
+# --time (halfway between the backup's end and the stop) instead of --latest, and
+# checks that the rows before the target are there and those after it are not.
 cmd_drill_restore() {
   lab_begin "${1:-}"
   export LAB_ARCHIVE=1
@@ -422,11 +419,17 @@ restore_procedure() {
     [ "$h" = patroni1 ] || procedure_step "$h" systemctl systemctl stop patroni > /dev/null
   done
   # 3. restore-database.sh on that node.
-  took_restore="$(procedure_step patroni1 restore-database /usr/local/sbin/restore-database.sh --latest --yes)"
+  # With LAB_RESTORE_TIME set: --time, halfway between the backup's end and the stop.
+  local target="" how=(--latest)
+  if [ -n "${LAB_RESTORE_TIME:-}" ]; then
+    target="$(awk -v a="$BACKUP_END" -v b="$t_stop" 'BEGIN { printf "%d", (a + b) / 2 }')"
+    how=(--time "$(date -u -d "@$target" '+%Y-%m-%d %H:%M:%S+00')")
+  fi
+  took_restore="$(procedure_step patroni1 restore-database /usr/local/sbin/restore-database.sh "${how[@]}" --yes)"
   local t_down
   t_down="$(grep -h 'received fast shutdown request' "$LAB_DIR"/patroni1/log/*.log | tail -n 1 | cut -c1-23)"
   t_down="$(date -u -d "$t_down" +%s.%3N)"
-  echo "restore: restore-database.sh --latest on patroni1 took $took_restore s (Patroni stopped, etcd cleared, pgbackrest restore, recovery, promotion); the old primary shut down $(awk -v a="$t_stop" -v b="$t_down" 'BEGIN { printf "%.1f", b - a }') s after the writer stopped"
+  echo "restore: restore-database.sh ${how[*]} on patroni1 took $took_restore s (Patroni stopped, etcd cleared, pgbackrest restore, recovery, promotion); the old primary shut down $(awk -v a="$t_stop" -v b="$t_down" 'BEGIN { printf "%.1f", b - a }') s after the writer stopped"
   # 4 and 5, in RESTORE.md's order: the first full backup of the new timeline on
   # backup, and reinit-replica.sh on each other node. A failed backup is tried again
   # once the replicas run (and the order is reported).
@@ -453,7 +456,7 @@ restore_procedure() {
     on_host "$h" sh -c 'rm -rf /var/lib/postgresql/15/main.before-*'
   done
   echo "one-time keys after the restore: $(on synapse psql -X -At "$conn" -c 'SELECT count(*) FROM e2e_one_time_keys_json') (1 before: restore-database.sh empties the table)"
-  restore_counts "$t_stop" "$wal_before"
+  restore_counts "$t_stop" "$wal_before" "$target"
 }
 
 # The rows: acknowledged by the writer, present on the restored primary, missing; the
@@ -461,13 +464,13 @@ restore_procedure() {
 # may be: the bundle promises at most that much loss); the measured loss (the stop
 # minus the acknowledgement of the newest row restored).
 restore_counts() {
-  local t_stop="$1" wal_before="$2" timeout
+  local t_stop="$1" wal_before="$2" target="${3:-}" timeout
   timeout="$(archive_timeout)"
   on synapse psql -X -At "$conn" -c 'SELECT id FROM lab_drill' > "$LAB_DIR/restored.txt" ||
     die "could not read the rows back"
-  python3 - "$LAB_DIR/writes.log" "$LAB_DIR/restored.txt" "$t_stop" "$timeout" "$BACKUP_END" "$wal_before" "$(wal_archived)" <<'PY'
+  python3 - "$LAB_DIR/writes.log" "$LAB_DIR/restored.txt" "$t_stop" "$timeout" "$BACKUP_END" "$wal_before" "$(wal_archived)" "$target" <<'PY'
 import sys
-log, present, t_stop, timeout, backup_end, wal_before, wal_after = sys.argv[1:]
+log, present, t_stop, timeout, backup_end, wal_before, wal_after, target = sys.argv[1:]
 t_stop, timeout, backup_end = float(t_stop), float(timeout), float(backup_end)
 acked = {}
 for line in open(log):
@@ -482,6 +485,19 @@ lost_before_backup = [i for i in before_backup if i not in have]
 newest = max((acked[i] for i in acked if i in have), default=0.0)
 print("rows: written %d, of them before the full backup ended %d; restored %d; missing %d, of them before the backup %d, acknowledged more than archive_timeout (%d s) before the stop %d; the newest row restored was acknowledged %.1f s before the writer stopped" % (
     len(acked), len(before_backup), len(have & set(acked)), len(missing), len(lost_before_backup), timeout, len(early), t_stop - newest))
+if target:
+    # Point in time: rows acknowledged before the target committed before it and must
+    # be there; rows begun after it committed after it and must not.
+    t = float(target)
+    begun = {}
+    for line in open(log):
+        f = line.split()
+        if len(f) == 4 and f[1] == "ok":
+            begun[int(f[0])] = float(f[2])
+    before = [i for i in acked if acked[i] < t]
+    after = [i for i in acked if begun[i] > t]
+    print("pitr: target %d; acknowledged before it %d, of them missing %d; begun after it %d, of them present %d; the rest (in flight at the target) %d" % (
+        t, len(before), len([i for i in before if i not in have]), len(after), len([i for i in after if i in have]), len(acked) - len(before) - len(after)))
 print("wal: %s segments archived before the restore, %s after (the new timeline and its first backup)" % (wal_before, wal_after))
 PY
 }

@@ -19,6 +19,11 @@
 #   scripts/lab.sh drill-turn [PLAN.yaml]
 #                                      coturn from the bundle's files: relays with
 #                                      Synapse's secret, refuses others and the cluster
+#   scripts/lab.sh drill-restore [PLAN.yaml]
+#                                      sshd and pgBackRest over SSH from the bundle's files,
+#                                      a full backup, RESTORE.md's restore step by step;
+#                                      prints backup/restore times, rows written/restored/
+#                                      missing, WAL archived (LAB_RESTORE_TIME=1: --time)
 #   scripts/lab.sh drill-objectstore [PLAN.yaml]
 #                                      an S3 server (moto) behind HAProxy on the VIP:
 #                                      Synapse's keys and the backup host's rclone
@@ -28,7 +33,7 @@
 # each layer of services is a file in scripts/lab/ that defines `cmd_<command>`
 # functions, sourced below (network.sh: check, up, run; database.sh: drill-database;
 # edge.sh: drill-vip; calls.sh: drill-turn;
-# objectstore.sh: drill-objectstore …).
+# objectstore.sh: drill-objectstore; backup.sh: drill-restore …).
 #
 # Layout. One parent namespace (network, mount, PID: `unshare`) has only loopback and a
 # bridge `lab0`; each planned host is a child network namespace with the planned name

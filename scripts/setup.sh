@@ -89,7 +89,7 @@ VALIDATOR_APT=(
   haproxy keepalived pgbouncer postgresql-15 etcd-server pgbackrest coturn redis-server
   prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-blackbox-exporter
   prometheus-postgres-exporter prometheus-pgbouncer-exporter etcd-client patroni rclone rsync
-  prometheus-node-exporter chrony pamtester shellcheck jq nftables
+  prometheus-node-exporter chrony pamtester shellcheck jq nftables openssh-server openssh-client
   iproute2 util-linux procps curl openssl systemd libpq-dev gcc python3-dev python3-venv
 )
 

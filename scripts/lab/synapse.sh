@@ -7,7 +7,8 @@
 # Functions other layers use, in this order, after lab_begin (and the database and
 # PgBouncer, which Synapse needs):
 #   render_synapse_configs   $LAB_DIR/synapse/: homeserver.yaml, log.config, worker-*.yaml
-#                            and `processes` (one line per process: name, type, ports)
+#                            and `processes` (one line per process: name, type, ports);
+#                            the Synapse host's /etc/hosts (host_etc) names the containers
 #   start_redis              redis-server on the Synapse host, its socket at the path
 #                            the rendered config names (/run-valkey/valkey.sock)
 #   start_synapse            main, then every worker; waits for each one's /health;
@@ -25,11 +26,11 @@
 # lab's hosts share one file system; redis-server 7.0 (Debian 12) runs where the
 # playbook runs Valkey 9 (not in Debian 12), with the Valkey role's own settings; the
 # processes run as root from the venv (PyPI's matrix-synapse at the version the bundle
-# pins) instead of the playbook's containers, each with the container names the
-# configuration uses resolving to the Synapse host's address through its own
-# /etc/hosts (a bind mount private to the process); HAProxy stands in for Traefik and
-# the companion's nginx (nginx is not installed here), with their routing rules copied
-# below.
+# pins) instead of the playbook's containers, and the container names the configuration
+# uses resolve to the Synapse host's address through that host's /etc/hosts (the lab's
+# per-host /etc, where Docker's network would resolve them); HAProxy stands in for
+# Traefik and the companion's nginx (nginx is not installed here), with their routing
+# rules copied below.
 
 SYNAPSE_VENV="${SYNAPSE_PLANNER_VENV:-$HOME/.cache/synapse-planner/venv}"
 # The image's entrypoint (Synapse's docker/start.py, `run` mode) preloads jemalloc when
@@ -70,31 +71,26 @@ render_synapse_configs() {
     grep -v '^#' "$LAB_DIR/bundle/hosts/all/hosts.append"
     echo "$addr $(synapse_processes | tr '\n' ' ')matrix-valkey matrix-synapse-reverse-proxy-companion"
   } > "$LAB_DIR/synapse/hosts"
+  host_etc "$(synapse_host)" hosts "$LAB_DIR/synapse/hosts"
 }
 
-# Runs COMMAND on the Synapse host as in one of the playbook's containers: its own
-# /etc/hosts (a bind mount in the mount namespace `ip netns exec` makes for it alone).
-# As a daemon: `daemon HOST NAME "${SYNAPSE_ENV[@]}" COMMAND…`.
-synapse_env() {
-  # shellcheck disable=SC2016 # expanded by that sh
-  SYNAPSE_ENV=(sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' _ "$LAB_DIR/synapse/hosts")
-}
-
-# Redis where the playbook runs Valkey (ansible-role-valkey templates/valkey.conf.j2:
-# unixsocket, unixsocketperm 777, no persistence; port 6379). The socket is where the
-# Synapse containers see it, /run-valkey/valkey.sock (group_vars/matrix_servers
-# matrix_synapse_redis_path; bind-mounted from the host by the Synapse units): a tmpfs
-# mounted there in the lab's mount namespace only. The empty directory /run-valkey is
-# created on the host as its mount point and left there (labs running side by side
-# each mount their own tmpfs on it; removing it would unmount theirs).
+# Redis where the playbook runs Valkey, with the Valkey role's settings
+# (ansible-role-valkey templates/valkey.conf.j2: its socket /run/valkey/valkey.sock,
+# unixsocketperm 777, no persistence; port 6379). The Synapse units bind the socket's
+# directory into every Synapse container at /run-valkey (matrix-synapse.service.j2:55,
+# matrix-synapse-worker.service.j2:71, matrix_synapse_redis_path), where the rendered
+# redis.path names it: the same bind here, in the lab's mount namespace. Its mount point,
+# the empty directory /run-valkey, has to exist on this machine: it is created once and
+# left (labs running side by side each mount their own directory on it; removing it
+# would unmount theirs).
 start_redis() {
   local host dir="$LAB_DIR/valkey"
   host="$(synapse_host)"
   [ -d /run-valkey ] || mkdir -m 0755 /run-valkey
-  in_lab mount -t tmpfs -o size=16m,mode=0755 lab-valkey /run-valkey
-  mkdir -p "$dir"
+  mkdir -p "$dir" "$LAB_DIR/hosts/$host/run/valkey"
+  in_lab mount --bind "$LAB_DIR/hosts/$host/run/valkey" /run-valkey
   cat > "$dir/valkey.conf" << EOF
-unixsocket /run-valkey/valkey.sock
+unixsocket /run/valkey/valkey.sock
 unixsocketperm 777
 save ""
 port 6379
@@ -136,13 +132,12 @@ synapse_start_process() {
   local name="$1" host config app
   host="$(synapse_host)"
   config="$(process_field "$name" config)"
-  synapse_env
   if [ "$(process_field "$name" type)" = main ]; then
-    daemon "$host" "$name" "${SYNAPSE_ENV[@]}" env LD_PRELOAD="$SYNAPSE_JEMALLOC" \
+    daemon "$host" "$name" env LD_PRELOAD="$SYNAPSE_JEMALLOC" \
       "$SYNAPSE_VENV/bin/python" -m synapse.app.homeserver -c "$config"
   else
     app="$(sed -n 's/^worker_app: //p' "$config")"
-    daemon "$host" "$name" "${SYNAPSE_ENV[@]}" env LD_PRELOAD="$SYNAPSE_JEMALLOC" \
+    daemon "$host" "$name" env LD_PRELOAD="$SYNAPSE_JEMALLOC" \
       "$SYNAPSE_VENV/bin/python" -m "$app" -c "$LAB_DIR/synapse/homeserver.yaml" -c "$config"
   fi
 }
@@ -423,7 +418,8 @@ route_backend() {
 # user (a whoami call per token, njs) the access token's — with one worker of each in
 # the lab plan, neither changes where a request goes.
 router_config() {
-  local web="$1" federation="$2" name="$3" block type regex be port
+  local web="$1" federation="$2" name="$3" web_trusted="$4" federation_trusted="$5"
+  local block type regex be port
   cat << EOF
 global
   log stdout format raw local0
@@ -432,7 +428,6 @@ defaults
   mode http
   log global
   option httplog
-  option forwardfor
   timeout connect 5s
   timeout client 60s
   timeout server 60s
@@ -441,12 +436,23 @@ EOF
     if [ "$block" = client ]; then
       printf 'frontend web\n  bind %s\n' "$web"
       echo "  acl companion path_beg /_matrix /_synapse/client /_synapse/admin"
+      echo "  acl trusted src $web_trusted"
     else
       printf 'frontend matrix-federation\n  bind %s\n' "$federation"
       echo "  acl companion path_beg /_matrix"
+      echo "  acl trusted src $federation_trusted"
     fi
     echo "  acl named req.hdr(host),field(1,:) -i $name"
     echo "  http-request return status 404 if !named || !companion"
+    # Traefik's forwarded headers: kept from a trusted source, dropped from any other;
+    # the client's address appended to X-Forwarded-For (one header line, which
+    # Synapse reads), X-Forwarded-Proto set to the entrypoint's scheme when absent.
+    # The companion's nginx passes them on untouched.
+    echo "  http-request del-header X-Forwarded-For if !trusted"
+    echo "  http-request del-header X-Forwarded-Proto if !trusted"
+    echo "  http-request set-header X-Forwarded-For \"%[req.fhdr(X-Forwarded-For)], %[src]\" if { req.fhdr(X-Forwarded-For) -m found }"
+    echo "  http-request set-header X-Forwarded-For %[src] if !{ req.fhdr(X-Forwarded-For) -m found }"
+    echo "  http-request set-header X-Forwarded-Proto http if !{ req.hdr(X-Forwarded-Proto) -m found }"
     while read -r b type regex; do
       [ "$b" = "$block" ] || continue
       be="$(route_backend "$block" "$type")"
@@ -483,20 +489,26 @@ start_router() {
   web="$(vars_value traefik_container_web_host_bind_port)"
   federation="$(vars_value matrix_playbook_public_matrix_federation_api_traefik_entrypoint_host_bind_port)"
   name="$(vars_value matrix_server_fqn_matrix)"
-  router_config "$web" "$federation" "$name" > "$LAB_DIR/synapse/router.cfg"
-  synapse_env
-  on "$host" "${SYNAPSE_ENV[@]}" haproxy -c -q -f "$LAB_DIR/synapse/router.cfg" >&2 ||
+  router_config "$web" "$federation" "$name" \
+    "$(vars_value traefik_config_entrypoint_web_forwardedHeaders_trustedIPs)" \
+    "$(vars_value matrix_playbook_public_matrix_federation_api_traefik_entrypoint_config_custom forwardedHeaders trustedIPs)" \
+    > "$LAB_DIR/synapse/router.cfg"
+  on "$host" haproxy -c -q -f "$LAB_DIR/synapse/router.cfg" >&2 ||
     die "HAProxy refuses the router's configuration ($LAB_DIR/synapse/router.cfg)"
-  daemon "$host" router "${SYNAPSE_ENV[@]}" haproxy -db -f "$LAB_DIR/synapse/router.cfg"
+  daemon "$host" router haproxy -db -f "$LAB_DIR/synapse/router.cfg"
   wait_for "the router on $web" 20 on "$host" curl -s -o /dev/null -m 2 "http://$web/"
 }
 
-# A value of the bundle's vars.yml (an `!unsafe` string as its text).
+# A value of the bundle's vars.yml (an `!unsafe` string as its text), KEY then any keys
+# below it; a list's items separated by spaces.
 vars_value() {
   python3 -c 'import sys, yaml
 yaml.SafeLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
-print(yaml.safe_load(open(sys.argv[1]))[sys.argv[2]])' \
-    "$(ls "$LAB_DIR"/bundle/ansible/inventory/host_vars/*/vars.yml)" "$1"
+v = yaml.safe_load(open(sys.argv[1]))
+for k in sys.argv[2:]:
+    v = v[k]
+print(" ".join(map(str, v)) if isinstance(v, list) else v)' \
+    "$(ls "$LAB_DIR"/bundle/ansible/inventory/host_vars/*/vars.yml)" "$@"
 }
 
 # Every process's request counters at once, from its metrics listener: "NAME SERVLET
@@ -550,12 +562,26 @@ federation GET /_matrix/federation/v1/media/download/probe media_repository
 EOF
 }
 
-# Sends each probe through the router (Host: the server's name) and checks, from every
-# process's own counters before and after, that exactly the process the routing
-# promises counted it. A type the plan has no worker for goes to main, as the
-# template's fallbacks do. Prints one line per probe and a summary.
+# The processes whose own log (Synapse's access log, synapse.access.http.PORT, which
+# names each request's user agent) holds the text UA.
+logged_by() {
+  local name
+  for name in $(synapse_processes); do
+    if grep -q -F -- "$1" "$LAB_DIR/logs/$(synapse_host)-$name.log" 2> /dev/null; then echo "$name"; fi
+  done
+}
+logged_by_any() { [ -n "$(logged_by "$1")" ]; }
+
+# Sends each probe through the router (Host: the server's name, a user agent of its
+# own) and checks that exactly the process the routing promises logged it, and that
+# its own request counter grew (the servlet that answered). A type the plan has no
+# worker for goes to main, as the template's fallbacks do. Other requests run
+# meanwhile (the edge's HAProxy checks /_matrix/client/versions and
+# /_matrix/federation/v1/version through the router every few seconds, workers call
+# each other): the user agent tells the probe apart. Prints one line per probe and a
+# summary; fails unless every probe went where it should.
 probe_routes() {
-  local host web federation name entry method path type want code before after got n=0 ok=0
+  local host web federation name entry method path type want code before after got by n=0 ok=0 ua
   local -a body
   host="$(synapse_host)"
   web="$(vars_value traefik_container_web_host_bind_port)"
@@ -563,44 +589,52 @@ probe_routes() {
   name="$(vars_value matrix_server_fqn_matrix)"
   while read -r entry method path type; do
     n=$((n + 1))
+    ua="synapse-planner-lab-probe-$n-$$"
     want="$(processes_of "$type" | head -n 1)"
     [ -n "$want" ] || want=matrix-synapse
     if [ "$entry" = web ]; then entry="$web"; else entry="$federation"; fi
     body=()
     [ "$method" = GET ] || body=(--data '{}')
     before="$(synapse_counts)"
-    code="$(on "$host" curl -s -o /dev/null -m 10 -w '%{http_code}' -X "$method" \
+    code="$(on "$host" curl -s -o /dev/null -m 10 -w '%{http_code}' -X "$method" -A "$ua" \
       -H "Host: $name" -H 'Content-Type: application/json' "${body[@]}" "http://$entry$path" || true)"
+    # Synapse logs a request once it has answered it: wait for that, bounded.
+    for _ in $(seq 1 50); do
+      logged_by_any "$ua" && break
+      sleep 0.2
+    done
     after="$(synapse_counts)"
-    # Which processes counted a request, and under which servlet.
-    got="$(counted "$before" "$after")"
-    if [ "$(echo "$got" | awk 'NF { print $1 }' | sort -u)" = "$want" ]; then
+    by="$(logged_by "$ua" | paste -sd, -)"
+    got="$(counted "$before" "$after" | awk -v w="$want" '$1 == w { print $2, $3 }' | paste -sd, -)"
+    if [ "$by" = "$want" ] && [ -n "$got" ]; then
       ok=$((ok + 1))
-      echo "route $method $path via :${entry##*:} -> $want ($type): $(echo "$got" | awk '{ print $2, $3 }'), HTTP $code"
+      echo "route $method $path via :${entry##*:} -> $want ($type): in its log only; its counters: $got; HTTP $code"
     else
-      echo "route $method $path via :${entry##*:} -> expected $want ($type), HTTP $code, counted by: ${got:-nobody}" | tr '\n' ' '
-      echo
+      echo "route $method $path via :${entry##*:} -> expected $want ($type), HTTP $code; logged by: ${by:-nobody}; $want's counters: ${got:-unchanged}"
     fi
   done < <(synapse_probes)
-  # What Traefik has no router for is not Synapse's.
-  code="$(on "$host" curl -s -o /dev/null -m 5 -w '%{http_code}' -H "Host: $name" "http://$web/element/")"
-  echo "route GET /element/ via :${web##*:} -> the router's 404 (no Synapse route), HTTP $code"
-  [ "$code" = 404 ] && ok=$((ok + 1))
+  # What Traefik has no router for is not Synapse's: the router answers 404 itself.
   n=$((n + 1))
+  ua="synapse-planner-lab-probe-$n-$$"
+  code="$(on "$host" curl -s -o /dev/null -m 5 -w '%{http_code}' -A "$ua" -H "Host: $name" "http://$web/element/")"
+  sleep 1
+  by="$(logged_by "$ua" | paste -sd, -)"
+  echo "route GET /element/ via :${web##*:} -> the router's 404 (no Synapse route): HTTP $code, logged by: ${by:-nobody}"
+  [ "$code" = 404 ] && [ -z "$by" ] && ok=$((ok + 1))
   echo "routes: $ok of $n reached the process the playbook routes them to"
   [ "$ok" = "$n" ]
 }
 
-# Drill: the database (layer 2), PgBouncer on the Synapse host (the edge layer), Redis,
+# Drill: the database (layer 2), the edge and PgBouncer on the Synapse host (layer 3), Redis,
 # Synapse's main process and every worker of the plan, and the router; proves every
 # process healthy, every probe routed where the playbook routes it (each process's own
 # counters), and prints each process's start time and resident memory.
 cmd_drill_synapse() {
   lab_begin "${1:-}"
-  declare -F start_pgbouncer > /dev/null || die "start_pgbouncer (scripts/lab/edge.sh) is not defined: the lab has no PgBouncer yet"
   local t0 t_db t_redis t_main t_workers name
   t0="$(now)"
   start_database
+  start_edge
   start_pgbouncer
   t_db="$(since "$t0")"
   render_synapse_configs
@@ -612,7 +646,7 @@ cmd_drill_synapse() {
   t_main="$(awk '$1 == "matrix-synapse" { print $2 }' "$LAB_DIR/synapse/started")"
   t_workers="$(awk '$1 != "matrix-synapse" { if ($2 > m) m = $2 } END { print m + 0 }' "$LAB_DIR/synapse/started")"
   start_router
-  echo "synapse: database and PgBouncer up in $t_db s, Redis in $t_redis s; main healthy in $t_main s (first start: the schema), $(($(synapse_processes | grep -c .) - 1)) workers healthy in $t_workers s (the slowest, all started together); all up in $(since "$t0") s"
+  echo "synapse: database, edge and PgBouncer up in $t_db s, Redis in $t_redis s; main healthy in $t_main s (first start: the schema), $(($(synapse_processes | grep -c .) - 1)) workers healthy in $t_workers s (the slowest, all started together); all up in $(since "$t0") s"
   for name in $(synapse_processes); do
     echo "process $name type=$(process_field "$name" type) start=$(awk -v n="$name" '$1 == n { print $2 }' "$LAB_DIR/synapse/started") s rss=$(synapse_rss "$name") MiB"
   done

@@ -228,8 +228,9 @@ fn render_example() -> PathBuf {
 /// playbook renders from the bundle (the config-loader test's rendering), with Redis,
 /// PgBouncer and the database, behind the stand-in for Traefik and the reverse-proxy
 /// companion: every process answers its health check, and a request of each routed
-/// type reaches the process the playbook's routing promises — by that process's own
-/// request counter, and by no other's. Tolerances: main healthy within 90 s and every
+/// type reaches the process the playbook's routing promises — in that process's own
+/// access log and no other's, and in its request counters — straight to the router and
+/// through the VIP's HAProxy, with the client's address reaching Synapse. Tolerances: main healthy within 90 s and every
 /// worker within 180 s of their start (measured here: 3 s and 18 s; a loaded machine is
 /// slower); each process's resident memory at least 60 MiB (a Synapse that has loaded;
 /// measured 123–133 MiB) and at most the planner's budget per process for the plan
@@ -276,7 +277,7 @@ fn synapse_runs_the_playbooks_configuration_and_routing() {
         );
     }
     let routes: Vec<&str> = text.lines().filter(|l| l.starts_with("route ")).collect();
-    assert!(routes.len() >= 17, "{text}");
+    assert!(routes.len() >= 20, "{text}");
     for line in &routes {
         assert!(!line.contains("-> expected"), "routed elsewhere: {line}");
     }

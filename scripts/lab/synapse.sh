@@ -537,10 +537,13 @@ counted() {
     awk '$2 > $3 { split($1, k, "|"); print k[1], k[2], "+" $2 - $3 }'
 }
 
-# The probes: a request of each type the routing distinguishes, as "ENTRYPOINT METHOD
-# PATH TYPE" (TYPE: the worker type the playbook's routing sends it to, main for the
-# main process). Unauthenticated: the servlet that answers (401 or 200) counts it.
-# Room and user IDs are percent-encoded, as clients send them.
+# The probes: a request of each type the routing distinguishes, as "ENTRY METHOD PATH
+# TYPE" (TYPE: the worker type the playbook's routing sends it to, main for the main
+# process). ENTRY web or federation: from the Synapse host to the router's published
+# ports, as the edge's HAProxy sends; vip-web or vip-federation: from the monitoring
+# host through the whole path, HTTPS on the VIP (:443, :8448) with the bundle's
+# certificate, HAProxy, the router. Unauthenticated: the servlet that answers (401 or
+# 200) counts it. Room and user IDs are percent-encoded, as clients send them.
 synapse_probes() {
   cat << 'EOF'
 web GET /_matrix/client/versions main
@@ -559,6 +562,9 @@ federation GET /_matrix/federation/v1/version federation_reader
 federation GET /_matrix/key/v2/server federation_reader
 federation GET /_matrix/federation/v1/state_ids/%21probe%3Alab.example.org room_worker
 federation GET /_matrix/federation/v1/media/download/probe media_repository
+vip-web GET /_matrix/client/v3/sync sync_worker
+vip-web GET /_matrix/client/v3/rooms/%21probe%3Alab.example.org/messages room_worker
+vip-federation GET /_matrix/federation/v1/version federation_reader
 EOF
 }
 
@@ -582,22 +588,35 @@ logged_by_any() { [ -n "$(logged_by "$1")" ]; }
 # summary; fails unless every probe went where it should.
 probe_routes() {
   local host web federation name entry method path type want code before after got by n=0 ok=0 ua
+  local client url vip seen via
   local -a body
   host="$(synapse_host)"
   web="$(vars_value traefik_container_web_host_bind_port)"
   federation="$(vars_value matrix_playbook_public_matrix_federation_api_traefik_entrypoint_host_bind_port)"
   name="$(vars_value matrix_server_fqn_matrix)"
+  vip="$(vip_address)"
   while read -r entry method path type; do
     n=$((n + 1))
     ua="synapse-planner-lab-probe-$n-$$"
     want="$(processes_of "$type" | head -n 1)"
     [ -n "$want" ] || want=matrix-synapse
-    if [ "$entry" = web ]; then entry="$web"; else entry="$federation"; fi
     body=()
     [ "$method" = GET ] || body=(--data '{}')
+    client="$host"
+    case "$entry" in
+      web) url="http://$web$path" ;;
+      federation) url="http://$federation$path" ;;
+      vip-web) url="https://$name$path" ;;
+      vip-federation) url="https://$name:8448$path" ;;
+    esac
+    if [[ "$entry" == vip-* ]]; then
+      client="$(planned_hosts | awk '$2 == "monitoring" { print $2 }')"
+      client="${client:-$host}"
+      body+=(--cacert "$LAB_DIR/bundle/scripts/certs/ca/ca.crt" --resolve "$name:443:$vip" --resolve "$name:8448:$vip")
+    fi
     before="$(synapse_counts)"
-    code="$(on "$host" curl -s -o /dev/null -m 10 -w '%{http_code}' -X "$method" -A "$ua" \
-      -H "Host: $name" -H 'Content-Type: application/json' "${body[@]}" "http://$entry$path" || true)"
+    code="$(on "$client" curl -s -o /dev/null -m 10 -w '%{http_code}' -X "$method" -A "$ua" \
+      -H "Host: $name" -H 'Content-Type: application/json' "${body[@]}" "$url" || true)"
     # Synapse logs a request once it has answered it: wait for that, bounded.
     for _ in $(seq 1 50); do
       logged_by_any "$ua" && break
@@ -606,11 +625,15 @@ probe_routes() {
     after="$(synapse_counts)"
     by="$(logged_by "$ua" | paste -sd, -)"
     got="$(counted "$before" "$after" | awk -v w="$want" '$1 == w { print $2, $3 }' | paste -sd, -)"
-    if [ "$by" = "$want" ] && [ -n "$got" ]; then
+    # The client's address as Synapse took it from X-Forwarded-For (the access log's
+    # field after the request's name).
+    seen="$(grep -h -F -- "$ua" "$LAB_DIR/logs/$host-$want.log" 2> /dev/null | awk -F' - ' '{ print $6; exit }')"
+    via="${url%%/_*}"
+    if [ "$by" = "$want" ] && [ -n "$got" ] && [ "$seen" = "$(address_of "$client")" ]; then
       ok=$((ok + 1))
-      echo "route $method $path via :${entry##*:} -> $want ($type): in its log only; its counters: $got; HTTP $code"
+      echo "route $method $path via $via from $client -> $want ($type): in its log only, client $seen; its counters: $got; HTTP $code"
     else
-      echo "route $method $path via :${entry##*:} -> expected $want ($type), HTTP $code; logged by: ${by:-nobody}; $want's counters: ${got:-unchanged}"
+      echo "route $method $path via $via from $client -> expected $want ($type), HTTP $code; logged by: ${by:-nobody}, client ${seen:-none}; $want's counters: ${got:-unchanged}"
     fi
   done < <(synapse_probes)
   # What Traefik has no router for is not Synapse's: the router answers 404 itself.
@@ -619,7 +642,7 @@ probe_routes() {
   code="$(on "$host" curl -s -o /dev/null -m 5 -w '%{http_code}' -A "$ua" -H "Host: $name" "http://$web/element/")"
   sleep 1
   by="$(logged_by "$ua" | paste -sd, -)"
-  echo "route GET /element/ via :${web##*:} -> the router's 404 (no Synapse route): HTTP $code, logged by: ${by:-nobody}"
+  echo "route GET /element/ via http://$web from $host -> the router's 404 (no Synapse route): HTTP $code, logged by: ${by:-nobody}"
   [ "$code" = 404 ] && [ -z "$by" ] && ok=$((ok + 1))
   echo "routes: $ok of $n reached the process the playbook routes them to"
   [ "$ok" = "$n" ]

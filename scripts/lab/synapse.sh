@@ -648,6 +648,20 @@ probe_routes() {
   [ "$ok" = "$n" ]
 }
 
+# PgBouncer's pool for Synapse's database: its client connections (Synapse's processes'
+# pools) and its server connections to PostgreSQL, from its admin console.
+pgbouncer_pools() {
+  on "$(synapse_host)" env PGPASSWORD="$(vault vault_pgbouncer_stats_password)" psql -X -q --csv \
+    "host=$(address_of "$(synapse_host)") port=6432 dbname=pgbouncer user=pgbouncer_stats connect_timeout=2" \
+    -c 'SHOW POOLS' | python3 -c 'import csv, sys
+rows = [r for r in csv.DictReader(sys.stdin) if r["database"] == "synapse"]
+def n(*keys):
+    return sum(int(r[k]) for r in rows for k in keys)
+clients, waiting = n("cl_active", "cl_waiting"), n("cl_waiting")
+servers = n("sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login")
+print("pgbouncer: %d client connections from Synapse (%d waiting), %d server connections to PostgreSQL" % (clients, waiting, servers))'
+}
+
 # Drill: the database (layer 2), the edge and PgBouncer on the Synapse host (layer 3), Redis,
 # Synapse's main process and every worker of the plan, and the router; proves every
 # process healthy, every probe routed where the playbook routes it (each process's own
@@ -674,5 +688,6 @@ cmd_drill_synapse() {
     echo "process $name type=$(process_field "$name" type) start=$(awk -v n="$name" '$1 == n { print $2 }' "$LAB_DIR/synapse/started") s rss=$(synapse_rss "$name") MiB"
   done
   probe_routes || die "a request did not reach the process the playbook routes it to"
+  pgbouncer_pools
   echo "redis: $(on "$(synapse_host)" redis-cli -s /run-valkey/valkey.sock info clients | awk -F: '/^connected_clients/ { print $2 }' | tr -d '\r') clients on /run-valkey/valkey.sock"
 }

@@ -22,8 +22,8 @@ server_name() { awk '!/^#/ && $2 ~ /^vip\./ { print $3; exit }' "$LAB_DIR/bundle
 make_certificate() {
   local certs="$LAB_DIR/bundle/scripts/certs" server
   server="$(server_name)"
-  in_lab "$certs/internal-ca.sh" > "$LAB_DIR/logs/internal-ca.log" 2>&1 ||
-    die "internal-ca.sh failed: $(tail -n 5 "$LAB_DIR/logs/internal-ca.log")"
+  in_lab "$certs/internal-ca.sh" > "$LAB_DIR/internal-ca.log" 2>&1 ||
+    die "internal-ca.sh failed: $(tail -n 5 "$LAB_DIR/internal-ca.log")"
   install -d -m 0700 "$LAB_DIR/certs"
   # Clients in the lab trust $LAB_DIR/bundle/scripts/certs/ca/ca.crt.
   (umask 077 && cat "$certs/ca/fullchain.pem" "$certs/ca/privkey.pem" > "$LAB_DIR/certs/$server.pem")

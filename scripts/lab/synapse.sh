@@ -667,6 +667,7 @@ print("pgbouncer: %d client connections from Synapse (%d waiting), %d server con
 # process healthy, every probe routed where the playbook routes it (each process's own
 # counters), and prints each process's start time and resident memory.
 cmd_drill_synapse() {
+  synapse_venv_check
   lab_begin "${1:-}"
   local t0 t_db t_redis t_main t_workers name
   t0="$(now)"

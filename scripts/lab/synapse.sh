@@ -24,7 +24,7 @@
 # What is substituted, and why (nothing else is): every path the configuration names
 # (signing key, media store, log config, pid file) is in $LAB_DIR/synapse, because the
 # lab's hosts share one file system; redis-server 7.0 (Debian 12) runs where the
-# playbook runs Valkey 9 (not in Debian 12), with the Valkey role's own settings; the
+# playbook runs Valkey 9.1 (not in Debian 12), with the Valkey role's own settings; the
 # processes run as root from the venv (PyPI's matrix-synapse at the version the bundle
 # pins) instead of the playbook's containers, and the container names the configuration
 # uses resolve to the Synapse host's address through that host's /etc/hosts (the lab's
@@ -74,9 +74,10 @@ render_synapse_configs() {
   host_etc "$(synapse_host)" hosts "$LAB_DIR/synapse/hosts"
 }
 
-# Redis where the playbook runs Valkey, with the Valkey role's settings
-# (ansible-role-valkey templates/valkey.conf.j2: its socket /run/valkey/valkey.sock,
-# unixsocketperm 777, no persistence; port 6379). The Synapse units bind the socket's
+# Redis where the playbook runs Valkey, with the Valkey role's settings (the role at
+# the version the playbook pins, requirements.yml:95-97, v9.1.1-0: templates/
+# valkey.conf.j2, its socket /run/valkey/valkey.sock, unixsocketperm 777, and the RDB
+# save rules of defaults/main.yml:119-123; no password, group_vars; port 6379). The Synapse units bind the socket's
 # directory into every Synapse container at /run-valkey (matrix-synapse.service.j2:55,
 # matrix-synapse-worker.service.j2:71, matrix_synapse_redis_path), where the rendered
 # redis.path names it: the same bind here, in the lab's mount namespace. Its mount point,
@@ -92,7 +93,9 @@ start_redis() {
   cat > "$dir/valkey.conf" << EOF
 unixsocket /run/valkey/valkey.sock
 unixsocketperm 777
-save ""
+save 3600 1
+save 300 100
+save 60 10000
 port 6379
 dir $dir
 EOF

@@ -34,8 +34,8 @@
 
 SYNAPSE_VENV="${SYNAPSE_PLANNER_VENV:-$HOME/.cache/synapse-planner/venv}"
 # The image's entrypoint (Synapse's docker/start.py, `run` mode) preloads jemalloc when
-# it exists, and the cache autotuning vars.yml sets needs it: the same library here
-# (Debian 12's libjemalloc2 5.3.0, what the image's Debian base ships).
+# it exists, and the cache autotuning vars.yml sets needs it: here Debian 12's
+# libjemalloc2 5.3.0 (the image installs its own Debian base's libjemalloc2).
 SYNAPSE_JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 
 # The plan's Synapse host (named synapse in the bundle's hosts file).

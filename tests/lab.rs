@@ -208,6 +208,92 @@ fn vip_moves_within_vrrps_master_down_interval() {
     assert_eq!(number_after(&line, " rows, "), 0.0, "{line}");
 }
 
+/// The lab_render_synapse example, built now so the lab renders with this tree's code
+/// (`cargo test --test lab` builds no example).
+fn render_example() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", "lab_render_synapse"])
+        .current_dir(&root)
+        .status()
+        .expect("cargo build --example lab_render_synapse");
+    assert!(status.success(), "cargo build --example lab_render_synapse");
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("debug/examples/lab_render_synapse")
+}
+
+/// Synapse's main process and the lab plan's ten workers from the configuration the
+/// playbook renders from the bundle (the config-loader test's rendering), with Redis,
+/// PgBouncer and the database, behind the stand-in for Traefik and the reverse-proxy
+/// companion: every process answers its health check, and a request of each routed
+/// type reaches the process the playbook's routing promises — in that process's own
+/// access log and no other's, and in its request counters — straight to the router and
+/// through the VIP's HAProxy, with the client's address reaching Synapse. Tolerances: main healthy within 90 s and every
+/// worker within 180 s of their start (measured here: 3 s and 18 s; a loaded machine is
+/// slower); each process's resident memory at least 60 MiB (a Synapse that has loaded;
+/// measured 123–133 MiB) and at most the planner's budget per process for the plan
+/// (1.5 GiB + 0.5 GiB × cache factor).
+#[test]
+fn synapse_runs_the_playbooks_configuration_and_routing() {
+    let plan_file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/plans/lab.yaml");
+    let plan = synapse_planner::plan::from_yaml(&std::fs::read_to_string(plan_file).expect("plan"))
+        .validate()
+        .plan
+        .expect("the lab plan is valid");
+    let budget_mib = synapse_planner::sizing::ram_per_process(&plan).0 as f64 / 100.0 * 1024.0;
+    let out = lab(&["drill-synapse", plan_file])
+        .env("SYNAPSE_PLANNER_RENDER", render_example())
+        .output()
+        .expect("lab.sh");
+    let text = output_text(&out);
+    println!("{text}");
+    assert!(out.status.success(), "lab.sh drill-synapse:\n{text}");
+    let field = |line: &str, key: &str| -> f64 {
+        line.split(' ')
+            .find(|w| w.starts_with(key))
+            .and_then(|w| w[key.len()..].parse().ok())
+            .unwrap_or_else(|| panic!("{key}: {line}"))
+    };
+    let processes: Vec<&str> = text.lines().filter(|l| l.starts_with("process ")).collect();
+    assert_eq!(
+        processes.len() as u64,
+        1 + plan.worker_count(),
+        "main and every worker of the plan:\n{text}"
+    );
+    for line in &processes {
+        let start = field(line, "start=");
+        let rss = field(line, "rss=");
+        let bound = if line.contains("type=main ") {
+            90.0
+        } else {
+            180.0
+        };
+        assert!(start <= bound, "healthy after more than {bound} s: {line}");
+        assert!(
+            (60.0..=budget_mib).contains(&rss),
+            "resident memory outside 60–{budget_mib:.0} MiB: {line}"
+        );
+    }
+    let routes: Vec<&str> = text.lines().filter(|l| l.starts_with("route ")).collect();
+    assert!(routes.len() >= 20, "{text}");
+    for line in &routes {
+        assert!(!line.contains("-> expected"), "routed elsewhere: {line}");
+    }
+    let summary = text
+        .lines()
+        .find(|l| l.starts_with("routes: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(
+        summary,
+        format!(
+            "routes: {0} of {0} reached the process the playbook routes them to",
+            routes.len()
+        )
+    );
+}
+
 /// coturn from the bundle's turnserver.conf (as the package's statoverride leaves it:
 /// readable by turnserver): it listens only on the host's planned address (3478 and
 /// 5349; unreadable, coturn would run on its defaults on every address, without the

@@ -24,6 +24,11 @@
 #                                      a full backup, RESTORE.md's restore step by step;
 #                                      prints backup/restore times, rows written/restored/
 #                                      missing, WAL archived (LAB_RESTORE_TIME=1: --time)
+#   scripts/lab.sh drill-synapse [PLAN.yaml]
+#                                      the database, the edge, Redis, Synapse's main process
+#                                      and workers and the router on the Synapse host: each
+#                                      healthy, each routed request type reaching its process;
+#                                      prints start times, RSS, PgBouncer's pool
 #   scripts/lab.sh drill-objectstore [PLAN.yaml]
 #                                      an S3 server (moto) behind HAProxy on the VIP:
 #                                      Synapse's keys and the backup host's rclone
@@ -33,7 +38,8 @@
 # each layer of services is a file in scripts/lab/ that defines `cmd_<command>`
 # functions, sourced below (network.sh: check, up, run; database.sh: drill-database;
 # edge.sh: drill-vip; calls.sh: drill-turn;
-# objectstore.sh: drill-objectstore; backup.sh: drill-restore …).
+# objectstore.sh: drill-objectstore; backup.sh: drill-restore;
+# synapse.sh: drill-synapse …).
 #
 # Layout. One parent namespace (network, mount, PID: `unshare`) has only loopback and a
 # bridge `lab0`; each planned host is a child network namespace with the planned name

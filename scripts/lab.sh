@@ -29,6 +29,10 @@
 #                                      and workers and the router on the Synapse host: each
 #                                      healthy, each routed request type reaching its process;
 #                                      prints start times, RSS, PgBouncer's pool
+#   scripts/lab.sh drill-traffic [PLAN.yaml]
+#                                      the whole cluster; a matrix-nio load through HTTPS
+#                                      on the VIP; every request against the playbook's
+#                                      routing; peaks against the planner's budgets
 #   scripts/lab.sh drill-objectstore [PLAN.yaml]
 #                                      an S3 server (moto) behind HAProxy on the VIP:
 #                                      Synapse's keys and the backup host's rclone
@@ -39,7 +43,7 @@
 # functions, sourced below (network.sh: check, up, run; database.sh: drill-database;
 # edge.sh: drill-vip; calls.sh: drill-turn;
 # objectstore.sh: drill-objectstore; backup.sh: drill-restore;
-# synapse.sh: drill-synapse …).
+# synapse.sh: drill-synapse; traffic.sh: drill-traffic).
 #
 # Layout. One parent namespace (network, mount, PID: `unshare`) has only loopback and a
 # bridge `lab0`; each planned host is a child network namespace with the planned name

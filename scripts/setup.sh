@@ -90,6 +90,7 @@ VALIDATOR_APT=(
   prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-blackbox-exporter
   prometheus-postgres-exporter prometheus-pgbouncer-exporter etcd-client patroni rclone rsync
   prometheus-node-exporter chrony pamtester shellcheck jq nftables openssh-server openssh-client
+  libjemalloc2
   iproute2 util-linux procps curl openssl systemd libpq-dev gcc python3-dev python3-venv
 )
 

@@ -341,3 +341,109 @@ fn lab_scripts_count_verify_and_measure_against_real_synapse() {
         t.elapsed().as_secs_f64()
     );
 }
+
+/// routes.py (the traffic drill's routing check) on access-log lines: each request is
+/// routed by the first location that matches, locations of worker types the plan lacks
+/// are skipped (a stream writer's go to main), and a request logged by a process the
+/// routing does not send it to fails the check — so the drill's check can fail.
+#[test]
+fn routes_py_finds_a_request_served_by_the_wrong_process() {
+    let python = tool("python3");
+    let sb = Sandbox::new("routes");
+    let routes = sb.write(
+        "routes",
+        "client stream_writer:typing ^/_matrix/client/(api/v1|r0|v3|unstable)/rooms/.*/typing\n\
+         client stream_writer:receipts ^/_matrix/client/(r0|v3|unstable)/rooms/.*/receipt\n\
+         client pusher ^/_matrix/client/v3/pushers\n\
+         client room_worker ^/_matrix/client/.*?!(?<room>[A-Za-z0-9._=\\-\\/]+):[A-Za-z0-9.\\-]+\n\
+         client sync_worker ^/_matrix/client/(api/v1|r0|v3|unstable)/(sync|events)$\n",
+    );
+    let processes = sb.write(
+        "processes",
+        "main type=main http=8008 federation=8048\n\
+         sync type=sync_worker http=18011\n\
+         room type=room_worker http=18111\n\
+         typing type=stream_writer stream=typing http=18211\n",
+    );
+    let line = |port: u16, method: &str, path: &str| {
+        format!(
+            "2026-12-07 - synapse.access.http.{port} - 1 - INFO - GET-1 - 10.0.1.20 - {port} - {{@u:lab}} \
+             Processed request: 0.001sec/0.000sec (0.000sec, 0.000sec) (0.000sec/0.000sec/0) 10B 200 \"{method} {path} HTTP/1.1\" \"nio\" [0 dbevts]\n"
+        )
+    };
+    let check = |logs: &[(&str, String)], want_ok: bool, want: &[&str]| {
+        let mut args = vec![
+            scripts().join("routes.py").display().to_string(),
+            "--routes".into(),
+            routes.display().to_string(),
+            "--processes".into(),
+            processes.display().to_string(),
+        ];
+        for (name, text) in logs {
+            let path = sb.write(&format!("{name}.log"), text);
+            args.push("--log".into());
+            args.push(format!("{name}={}:0", path.display()));
+        }
+        let out = std::process::Command::new(&python)
+            .args(&args)
+            .output()
+            .expect("routes.py");
+        let text = output_text(&out);
+        assert_eq!(out.status.success(), want_ok, "{text}");
+        for w in want {
+            assert!(text.contains(w), "{w}: {text}");
+        }
+    };
+    // Where the routing sends each: sync to the sync worker, a room path to the room
+    // worker, typing to its writer, a receipt (no receipts writer) to main, a pusher
+    // path (no pusher worker: its location is skipped) to main, /health not counted.
+    check(
+        &[
+            (
+                "sync",
+                line(18011, "GET", "/_matrix/client/v3/sync?since=s1"),
+            ),
+            (
+                "room",
+                line(
+                    18111,
+                    "PUT",
+                    "/_matrix/client/v3/rooms/%21abc%3Alab/send/m.room.message/1",
+                ),
+            ),
+            (
+                "typing",
+                line(
+                    18211,
+                    "PUT",
+                    "/_matrix/client/v3/rooms/%21abc%3Alab/typing/%40u%3Alab",
+                ),
+            ),
+            (
+                "main",
+                line(
+                    8008,
+                    "POST",
+                    "/_matrix/client/v3/rooms/%21abc%3Alab/receipt/m.read/%24e",
+                ) + &line(8008, "POST", "/_matrix/client/v3/pushers/set")
+                    + &line(8008, "GET", "/health"),
+            ),
+        ],
+        true,
+        &[
+            "routed sync_worker -> sync: 1",
+            "routed room_worker -> room: 1",
+            "routed stream_writer:typing -> typing: 1",
+            "routed stream_writer:receipts -> main: 1",
+            "routed main -> main: 1",
+        ],
+    );
+    // A /sync served by the main process is misrouted.
+    check(
+        &[("main", line(8008, "GET", "/_matrix/client/v3/sync"))],
+        false,
+        &[
+            "MISROUTED GET /_matrix/client/v3/sync (200) served by main, routed to sync_worker: sync",
+        ],
+    );
+}

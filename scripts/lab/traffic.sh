@@ -77,37 +77,21 @@ cmd_drill_traffic() {
   synapse_venv_check
   lab_begin "${1:-}"
   start_cluster
-  local name log server vip ca client out rc
+  local name log out
   local -a logs=()
   for name in $(synapse_processes); do
     log="$LAB_DIR/logs/$(synapse_host)-$name.log"
     logs+=(--log "$name=$log:$(stat -c %s "$log")")
   done
-  mkdir -p "$LAB_DIR/traffic"
-  python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["registration_shared_secret"])' \
-    "$LAB_DIR/synapse/homeserver.yaml" > "$LAB_DIR/traffic/secret"
-  chmod 0600 "$LAB_DIR/traffic/secret"
-  server="$(server_name)"
-  vip="$(vip_address)"
-  ca="$LAB_DIR/bundle/scripts/certs/ca/ca.crt"
-  client="$(planned_hosts | awk '$2 == "monitoring" { print $2; exit }')"
-  [ -n "$client" ] || die "the plan has no monitoring host to run the traffic from"
-  job budget_sampler > "$LAB_DIR/traffic/budgets.log" 2>&1
+  job budget_sampler > "$LAB_DIR/budgets.log" 2>&1
   local sampler=$LAB_JOB t0
   t0="$(now)"
-  rc=0
-  on "$client" env -u AWS_CA_BUNDLE "$(lab_python)" "$here/scripts/lab/traffic.py" \
-    --base-url "https://$server" --resolve "$server:443:$vip" --resolve "$server:8448:$vip" \
-    --cacert "$ca" --federation-url "https://$server:8448" \
-    --shared-secret-file "$LAB_DIR/traffic/secret" --users "$LAB_TRAFFIC_USERS" \
-    --rooms "$LAB_TRAFFIC_ROOMS" --messages "$LAB_TRAFFIC_MESSAGES" --logins 3 \
-    --deadline 400 --out "$LAB_DIR/traffic/summary.json" > "$LAB_DIR/traffic/traffic.log" 2>&1 || rc=$?
+  run_traffic "$LAB_TRAFFIC_USERS" "$LAB_TRAFFIC_ROOMS" "$LAB_TRAFFIC_MESSAGES" "$LAB_DIR/traffic"
   kill "$sampler" 2> /dev/null || true
   wait "$sampler" 2> /dev/null || true
-  [ "$rc" -eq 0 ] || die "traffic.py failed ($rc): $(tail -n 20 "$LAB_DIR/traffic/traffic.log")"
-  traffic_summary "$(since "$t0")"
-  companion_routes > "$LAB_DIR/traffic/routes"
-  out="$("$(lab_python)" "$here/scripts/lab/routes.py" --routes "$LAB_DIR/traffic/routes" \
+  traffic_summary "$LAB_DIR/traffic" "$(since "$t0")"
+  companion_routes > "$LAB_DIR/routes"
+  out="$("$(lab_python)" "$here/scripts/lab/routes.py" --routes "$LAB_DIR/routes" \
     --processes "$LAB_DIR/synapse/processes" "${logs[@]}")" || {
     echo "$out"
     die "a request of the traffic reached a process the playbook does not route it to"
@@ -117,20 +101,43 @@ cmd_drill_traffic() {
   s3 synapse "http://$(address_of "$(minio_hosts | head -n 1)"):9000" '
 n = len(s3.list_objects_v2(Bucket="synapse-media").get("Contents", []))
 print("objectstore: %d objects in synapse-media after the traffic" % n)'
-  budget_report
+  budget_report "$LAB_DIR/budgets.log"
+}
+
+# traffic.py with USERS, ROOMS and MESSAGES from the monitoring host through HTTPS on
+# the VIP, by the server's name, with the bundle's CA; its summary and log in DIR. Fails
+# the drill when traffic.py does (anything acknowledged missing, a request failed).
+run_traffic() {
+  local users="$1" rooms="$2" messages="$3" dir="$4" server vip client rc=0
+  mkdir -p "$dir"
+  python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["registration_shared_secret"])' \
+    "$LAB_DIR/synapse/homeserver.yaml" > "$dir/secret"
+  chmod 0600 "$dir/secret"
+  server="$(server_name)"
+  vip="$(vip_address)"
+  client="$(planned_hosts | awk '$2 == "monitoring" { print $2; exit }')"
+  [ -n "$client" ] || die "the plan has no monitoring host to run the traffic from"
+  on "$client" env -u AWS_CA_BUNDLE "$(lab_python)" "$here/scripts/lab/traffic.py" \
+    --base-url "https://$server" --resolve "$server:443:$vip" --resolve "$server:8448:$vip" \
+    --cacert "$LAB_DIR/bundle/scripts/certs/ca/ca.crt" --federation-url "https://$server:8448" \
+    --shared-secret-file "$dir/secret" --users "$users" --rooms "$rooms" \
+    --messages "$messages" --logins 3 --deadline 900 --out "$dir/summary.json" \
+    > "$dir/traffic.log" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || die "traffic.py failed ($rc): $(tail -n 20 "$dir/traffic.log")"
 }
 
 # The traffic's summary in one line.
 traffic_summary() {
   python3 -c 'import json, sys
 s = json.load(open(sys.argv[1]))
-print("traffic:", json.dumps(s, sort_keys=True)[:2000])' "$LAB_DIR/traffic/summary.json"
-  echo "traffic: done in $1 s"
+print("traffic:", json.dumps(s, sort_keys=True)[:2000])' "$1/summary.json"
+  echo "traffic: done in $2 s"
 }
 
-# Each budget's peak during the traffic against the planner's figure: "budget: NAME peak
-# P planner B" lines.
+# Each budget's peak in the samples of LOG against the planner's figure: "budget: NAME
+# peak P planner B" lines.
 budget_report() {
+  local log="$1"
   local per_process pool servers max_conn
   per_process="$(planner_figure synapse.ram-per-process-gib)"
   pool="$(planner_figure connections.synapse-pool-total)"
@@ -145,5 +152,5 @@ budget_report() {
         else if (k == "pgbouncer-clients") printf "budget: pgbouncer-clients peak %d planner %d (Synapse pools; %d samples)\n", peak[k], pool, n[k]
         else if (k == "pgbouncer-servers") printf "budget: pgbouncer-servers peak %d planner %d (server connections; %d samples)\n", peak[k], servers, n[k]
       }
-    }' "$LAB_DIR/traffic/budgets.log" | sort
+    }' "$log" | sort
 }

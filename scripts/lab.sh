@@ -9,14 +9,22 @@
 #   LAB_DIR=… scripts/lab.sh run HOST COMMAND…
 #                                      run a command on a planned host of a lab that is up
 #   scripts/lab.sh drill-database [PLAN.yaml]
-#                                      etcd + Patroni + PostgreSQL from the bundle's files
-#                                      on the Patroni hosts; the leader's host dies; prints
-#                                      the failover time and any acknowledged write lost
+#                                      etcd + Patroni + PostgreSQL, HAProxy + keepalived
+#                                      and PgBouncer from the bundle's files; the leader's
+#                                      host dies under a writer on Synapse's path; prints
+#                                      the pause and any acknowledged write lost
+#   scripts/lab.sh drill-vip [PLAN.yaml]
+#                                      the same cluster; the VIP holder's host dies;
+#                                      prints the VIP's move and the writes' pause
+#   scripts/lab.sh drill-turn [PLAN.yaml]
+#                                      coturn from the bundle's files: relays with
+#                                      Synapse's secret, refuses others and the cluster
 #   LAB_KEEP=1 keeps the lab's directory (logs) after the end.
 #
 # This file is the lab's core (the network, running things on a host, waiting, logs);
 # each layer of services is a file in scripts/lab/ that defines `cmd_<command>`
-# functions, sourced below (network.sh: check, up, run; database.sh: drill-database …).
+# functions, sourced below (network.sh: check, up, run; database.sh: drill-database;
+# edge.sh: drill-vip; calls.sh: drill-turn …).
 #
 # Layout. One parent namespace (network, mount, PID: `unshare`) has only loopback and a
 # bridge `lab0`; each planned host is a child network namespace with the planned name
@@ -53,11 +61,31 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 # Runs a command in the lab's parent namespaces (network, mount, PID). It never gets
 # the lifeline (fd 9): only this script may hold it open.
 in_lab() { nsenter -t "$LAB_PID" -m -p -n "$@" 9>&-; }
-# Runs a command in host HOST's network namespace (and the lab's mount and PID ones).
+# Runs a command in host HOST's network namespace (and the lab's mount and PID ones),
+# with the host's own /run ($LAB_DIR/hosts/HOST/run) and, over /etc/NAME, each entry
+# NAME of $LAB_DIR/hosts/HOST/etc (a host's files from the bundle, see `host_etc`): the
+# lab's hosts share one file system, but each sees its own pid files, sockets and /etc
+# entries where the bundle's files expect them. `ip netns exec` gives every command a
+# mount namespace of its own, so these mounts end with the command.
 on() {
   local host="$1"
   shift
-  in_lab ip netns exec "$host" "$@"
+  in_lab ip netns exec "$host" sh -c 'r="$1"
+    shift
+    for e in "$r"/etc/*; do
+      [ -e "$e" ] || continue
+      mount --bind "$e" "/etc/${e##*/}" || exit 125
+    done
+    mount --bind "$r/run" /run || exit 125
+    exec "$@"' lab-on "$LAB_DIR/hosts/$host" "$@"
+}
+
+# Makes /etc/NAME on HOST the file or directory SRC, for every command `on` runs there.
+# /etc/NAME must exist on this machine (the packages' own directories do).
+host_etc() {
+  local host="$1" name="$2" src="$3"
+  [ -e "/etc/$name" ] || die "/etc/$name does not exist here: it cannot be replaced on $host"
+  ln -sfn "$src" "$LAB_DIR/hosts/$host/etc/$name"
 }
 
 # The planned hosts: "address name" lines from the bundle's hosts file (the same lines
@@ -87,8 +115,14 @@ make_bundle() {
   fi
   "$bin" bundle --plan "$plan" --out "$LAB_DIR/bundle.zip" --placeholders --date 2026-12-07 --allow-errors > /dev/null
   mkdir -p "$LAB_DIR/bundle"
-  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' \
-    "$LAB_DIR/bundle.zip" "$LAB_DIR/bundle"
+  # With the modes the zip records (scripts executable, secrets 0600), as unzip would.
+  python3 -c 'import os, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+for i in z.infolist():
+    path = z.extract(i, sys.argv[2])
+    mode = i.external_attr >> 16 & 0o7777
+    if mode and not i.is_dir():
+        os.chmod(path, mode)' "$LAB_DIR/bundle.zip" "$LAB_DIR/bundle"
 }
 
 # Starts the lab's parent: PID 1 waits on the lifeline (fd 9 of this script).
@@ -123,6 +157,7 @@ lab_stop() {
 # One child per planned host: its namespace, a veth to the bridge, its planned address.
 add_host() {
   local addr="$1" name="$2" prefix="$3" i="$4"
+  mkdir -p "$LAB_DIR/hosts/$name/run" "$LAB_DIR/hosts/$name/etc"
   in_lab sh -c "ip netns add '$name' &&
     ip link add v$i type veth peer name eth0 netns '$name' &&
     ip link set v$i master lab0 up &&
@@ -139,6 +174,7 @@ add_hosts() {
     i=$((i + 1))
     add_host "$addr" "$name" "$prefix" "$i"
   done < <(planned_hosts)
+  # shellcheck disable=SC2034 # read by the layers (network.sh)
   LAB_HOSTS=$i
 }
 
@@ -198,6 +234,8 @@ vault() {
 lab_begin() {
   [ "$(id -u)" -eq 0 ] || die "the lab needs root (network namespaces)"
   LAB_DIR="$(mktemp -d /var/tmp/synapse-planner-lab.XXXXXX)"
+  # The services' own users (postgres, haproxy …) find their files below it.
+  chmod 755 "$LAB_DIR"
   trap lab_exit EXIT
   trap 'exit 130' INT TERM
   make_bundle "${1:-}"

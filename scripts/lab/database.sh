@@ -11,7 +11,6 @@
 # retry_timeout), parameters — is the file's.
 start_database() {
   local h dir first=""
-  chmod 755 "$LAB_DIR"
   for h in $(patroni_hosts); do
     dir="$LAB_DIR/$h"
     install -d -o postgres -g postgres -m 0700 "$dir" "$dir/sock" "$dir/log"
@@ -106,10 +105,13 @@ writer() {
   done
 }
 
-# Kills every process on HOST (SIGKILL) and waits until none is left. Inside the lab:
-# the PIDs `ip netns pids` prints are the lab's PID namespace's. A process may be gone
-# before its turn (a postmaster's children exit with it).
+# HOST dies as a machine does when its power goes: first its link goes down (it answers
+# nothing, not even ARP for an address it held, such as the VIP), then every process on
+# it is killed (SIGKILL). Inside the lab: the PIDs `ip netns pids` prints are the lab's
+# PID namespace's. A process may be gone before its turn (a postmaster's children exit
+# with it).
 kill_host() {
+  in_lab ip -n "$1" link set eth0 down
   in_lab sh -c 'ip netns pids "$1" | xargs -r kill -9 2> /dev/null' _ "$1" || true
   wait_for "an empty $1" 10 no_processes "$1"
 }
@@ -142,39 +144,77 @@ patroni_bound() {
     "$LAB_DIR/bundle/hosts/$1/etc/patroni/config.yml"
 }
 
-# Drill: the Patroni leader's host dies (every process in its namespace, SIGKILL). A
-# writer on the Synapse host inserts a row every 0.2 s as Synapse's database user, to
-# whichever node accepts writes (libpq's target_session_attrs=read-write over the
-# Patroni nodes); the drill measures the time from the kill to the next acknowledged
-# insert, and counts acknowledged rows missing on the new leader.
-cmd_drill_database() {
-  lab_begin "${1:-}"
+# The connection Synapse's processes make: PgBouncer at the address and port vars.yml
+# gives them (matrix_synapse_database_host/port), as Synapse's database user.
+synapse_conninfo() {
+  local vars host port
+  vars="$(ls "$LAB_DIR"/bundle/ansible/inventory/host_vars/*/vars.yml)"
+  host="$(sed -n "s/^matrix_synapse_database_host: '\(.*\)'$/\1/p" "$vars")"
+  port="$(sed -n 's/^matrix_synapse_database_port: \([0-9]*\)$/\1/p' "$vars")"
+  [ -n "$host" ] && [ -n "$port" ] || die "vars.yml names no database host and port"
+  echo "host=$host port=$port dbname=synapse user=synapse connect_timeout=2"
+}
+
+# The database, the edge and PgBouncer up, table lab_drill made through them, and a
+# writer on the Synapse host writing through Synapse's own path (PgBouncer → VIP →
+# HAProxy → the Patroni leader); sets WRITER_CONN and starts the writer (LAB_JOB).
+start_written_cluster() {
   local t0
   t0="$(now)"
   start_database
   echo "database up: etcd and Patroni on $(patroni_hosts | grep -c .), leader and streaming replicas in $(since "$t0") s"
-  local nodes leader client conn
-  nodes="$(planned_hosts | awk '$2 ~ /^patroni[0-9]+$/ { print $1 }' | paste -sd, -)"
-  client="$(planned_hosts | awk '$2 == "synapse" { print $2 }')"
-  [ -n "$client" ] || client="$(planned_hosts | awk 'NR == 1 { print $2 }')"
-  conn="host=$nodes port=5432 dbname=synapse user=synapse target_session_attrs=read-write connect_timeout=1"
+  t0="$(now)"
+  start_edge
+  start_pgbouncer
+  echo "edge up: HAProxy and keepalived on $(haproxy_hosts | grep -c .) (VIP on $(vip_holder "$(vip_address)")), PgBouncer on synapse, in $(since "$t0") s"
+  WRITER_CONN="$(synapse_conninfo)"
   export PGPASSWORD
   PGPASSWORD="$(vault vault_synapse_db_password)"
-  # The leader may still be settling after its bootstrap: wait until it takes a write.
-  wait_for "read-write connection from $client" 60 writable "$client" "$conn"
-  on "$client" psql -X -q "$conn" -c 'CREATE TABLE lab_drill (id int PRIMARY KEY, at timestamptz DEFAULT now())'
+  # HAProxy sends port 5432 to the leader after `rise` good checks.
+  wait_for "a write through PgBouncer and the VIP" 60 writable synapse "$WRITER_CONN"
+  on synapse psql -X -q "$WRITER_CONN" -c 'CREATE TABLE lab_drill (id int PRIMARY KEY, at timestamptz DEFAULT now())'
+  job writer synapse "$WRITER_CONN" > "$LAB_DIR/writes.log" 2>&1
+}
+
+# Stops the writer (job PID $1) and prints "ACKED LOST" read back through Synapse's path.
+stop_writer() {
+  sleep 1
+  kill "$1" 2> /dev/null || true
+  wait "$1" 2> /dev/null || true
+  acknowledged_and_lost synapse "$WRITER_CONN" "$LAB_DIR/writes.log"
+}
+
+# The figures the planner's "losing a node" view gives for losing HOST: the groups of
+# the Python regular expression PATTERN in its verdict ("why"), space-separated, from
+# the CLI's JSON report of the bundle's plan.
+planner_failure() {
+  local bin="${SYNAPSE_PLANNER_BIN:-$here/target/debug/synapse-planner}"
+  "$bin" report --plan "$LAB_DIR/bundle/plan.yaml" --format json |
+    python3 -c 'import json, re, sys
+r = json.load(sys.stdin)
+f = next(f for f in r["failures"] if f["host"] == sys.argv[1])
+print(*re.search(sys.argv[2], f["why"]).groups())' "$1" "$2"
+}
+
+# The pause the planner predicts for losing the leader's host: "TYPICAL LONGEST" seconds.
+predicted_failover() { planner_failure "$1" 'resume after about (\d+) s \(at most (\d+) s\)'; }
+
+# Drill: the Patroni leader's host dies (link down, every process SIGKILLed) while a
+# writer on the Synapse host inserts a row every 0.2 s through PgBouncer and the VIP;
+# the drill measures the time from the death to the next acknowledged insert, and counts
+# acknowledged rows missing afterwards.
+cmd_drill_database() {
+  lab_begin "${1:-}"
+  start_written_cluster
+  local w=$LAB_JOB leader
   leader="$(current_leader)"
   [ -n "$leader" ] || die "no Patroni leader"
-  job writer "$client" "$conn" > "$LAB_DIR/writes.log" 2>&1
-  local w=$LAB_JOB
   sleep 3
-  local t_kill back counts
+  local t_kill back counts predicted
   t_kill="$(now)"
   kill_host "$leader"
-  back="$(write_back_after "$t_kill" "$LAB_DIR/writes.log" 75)"
-  sleep 1
-  kill "$w" 2> /dev/null || true
-  wait "$w" 2> /dev/null || true
-  counts="$(acknowledged_and_lost "$client" "$conn" "$LAB_DIR/writes.log")"
-  echo "failover: killed $leader; writes acknowledged again after $back s (at most ttl + loop_wait = $(patroni_bound "$leader") s); acknowledged ${counts% *} rows, ${counts#* } of them missing on the new leader"
+  back="$(write_back_after "$t_kill" "$LAB_DIR/writes.log" 90)"
+  counts="$(stop_writer "$w")"
+  predicted="$(predicted_failover "$leader")"
+  echo "failover: killed $leader; writes through PgBouncer and the VIP acknowledged again after $back s (the planner predicts about ${predicted% *} s, at most ${predicted#* } s; Patroni's own bound ttl + loop_wait = $(patroni_bound "$leader") s); acknowledged ${counts% *} rows, ${counts#* } of them missing"
 }

@@ -15,8 +15,9 @@ use super::calls::{self, Livekit, Turn};
 use super::objectstore::{self, Layout, ObjectStorage, round2};
 use crate::assumptions as a;
 use crate::deploy::failover::{
-    HAPROXY_CHECK_INTER_S, HAPROXY_CHECK_RISE, KEEPALIVED_ADVERT_INT_S, PATRONI_MAX_LAG_BYTES,
-    PATRONI_TTL_S, vrrp_priority,
+    HAPROXY_CHECK_INTER_S, HAPROXY_CHECK_RISE, KEEPALIVED_ADVERT_INT_S, PATRONI_LOOP_WAIT_S,
+    PATRONI_MAX_LAG_BYTES, PATRONI_TTL_S, PGBOUNCER_SERVER_LOGIN_RETRY_S, primary_loss_pause_s,
+    vrrp_priority,
 };
 use crate::deploy::{Host, Topology, ports};
 use crate::plan::{Plan, Role};
@@ -256,6 +257,7 @@ fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
     let conns_fit = server as i64 <= c.postgres_available;
     let ram_fit = b.ram_needed_gib.0 <= b.ram_gib.saturating_mul(100);
     let primary = h.index == 1;
+    let pause = primary_loss_pause_s();
     let replicas_left = left.saturating_sub(1);
     let mut details = vec![format!(
         "etcd runs on the {n} Patroni host(s): {left} of {n} member(s) remain and a majority is {majority}: {} (etcd FAQ, \"Why an odd number of cluster members?\").",
@@ -270,10 +272,13 @@ fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
     }
     if primary {
         details.push(format!(
-            "{} is the primary at bootstrap. Its leader key expires after ttl {PATRONI_TTL_S} s; a replica at most maximum_lag_on_failover ({} MiB of WAL) behind takes it and is promoted, and HAProxy sends port {pg} to it after {HAPROXY_CHECK_RISE} good /primary checks {HAPROXY_CHECK_INTER_S} s apart: writes pause for about {} s. Replication is asynchronous: transactions the old primary committed in its last moment and had not yet sent are lost.",
+            "{} is the primary at bootstrap. Its leader key expires after ttl {PATRONI_TTL_S} s; a replica at most maximum_lag_on_failover ({} MiB of WAL) behind takes it and is promoted, and HAProxy sends port {pg} to it after {HAPROXY_CHECK_RISE} good /primary checks {HAPROXY_CHECK_INTER_S} s apart: writes through PgBouncer pause for about {} s, between {} and {} s (the key expires {} to {PATRONI_TTL_S} s after the death, a replica sees that within loop_wait {PATRONI_LOOP_WAIT_S} s, PgBouncer retries every {PGBOUNCER_SERVER_LOGIN_RETRY_S} s). Replication is asynchronous: transactions the old primary committed in its last moment and had not yet sent are lost.",
             h.name,
             PATRONI_MAX_LAG_BYTES / 1_048_576,
-            PATRONI_TTL_S + HAPROXY_CHECK_RISE * HAPROXY_CHECK_INTER_S,
+            pause.1,
+            pause.0,
+            pause.2,
+            PATRONI_TTL_S - PATRONI_LOOP_WAIT_S,
             pg = ports::PG_PRIMARY,
         ));
     } else {
@@ -312,8 +317,8 @@ fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
         )
     } else if primary {
         format!(
-            "etcd keeps its majority ({left} of {n}); Patroni promotes a replica within about {} s and it carries the same load.",
-            PATRONI_TTL_S + HAPROXY_CHECK_RISE * HAPROXY_CHECK_INTER_S
+            "etcd keeps its majority ({left} of {n}); Patroni promotes a replica and writes resume after about {} s (at most {} s); it carries the same load.",
+            pause.1, pause.2
         )
     } else {
         format!("etcd keeps its majority ({left} of {n}); the primary is untouched.")

@@ -8,7 +8,9 @@ use super::{
     CLUSTER, DATABASE, DB_USER, EXPORTER_ROLE, SOCKET_DIR, bin_dir, data_dir, fill, restore_command,
 };
 use crate::bundle::{Comment, Ctx, File, Scope, SecretId};
-use crate::deploy::failover::{PATRONI_MAX_LAG_BYTES, PATRONI_TTL_S};
+use crate::deploy::failover::{
+    PATRONI_LOOP_WAIT_S, PATRONI_MAX_LAG_BYTES, PATRONI_RETRY_TIMEOUT_S, PATRONI_TTL_S,
+};
 use crate::deploy::{Host, ports};
 use crate::plan::Role;
 use crate::syntax::yaml::{Doc, Map, Node, Seq};
@@ -305,12 +307,15 @@ standby still needs.",
     Map::new()
         .commented(format!(
             "Patroni's defaults, written out: the leader key lives {PATRONI_TTL_S} s, the HA loop runs every
-10 s, etcd and PostgreSQL calls are retried for 10 s (loop_wait + 2 × retry_timeout
-≤ ttl). A failed primary is replaced after at most ~{PATRONI_TTL_S} s."
+{PATRONI_LOOP_WAIT_S} s, etcd and PostgreSQL calls are retried for {PATRONI_RETRY_TIMEOUT_S} s (loop_wait + 2 ×
+retry_timeout ≤ ttl). A failed primary's key expires {} to {PATRONI_TTL_S} s after its death
+and a replica is promoted at its next cycle: at most {} s.",
+            PATRONI_TTL_S - PATRONI_LOOP_WAIT_S,
+            PATRONI_TTL_S + PATRONI_LOOP_WAIT_S
         ))
         .with("ttl", PATRONI_TTL_S)
-        .with("loop_wait", 10u64)
-        .with("retry_timeout", 10u64)
+        .with("loop_wait", PATRONI_LOOP_WAIT_S)
+        .with("retry_timeout", PATRONI_RETRY_TIMEOUT_S)
         .commented(format!(
             "Replication is asynchronous: a standby more than {} MiB of WAL behind is not
 promoted, so a failover loses at most that much committed data.",

@@ -6,6 +6,7 @@ use super::exporters::PGBOUNCER_EXPORTER_ENV;
 use super::{DATABASE, DB_USER, PGBOUNCER_STATS_USER, SOCKET_DIR, fill};
 use crate::assumptions as a;
 use crate::bundle::{Comment, Ctx, File, Scope, SecretId};
+use crate::deploy::failover::PGBOUNCER_SERVER_LOGIN_RETRY_S;
 use crate::deploy::{Host, ports};
 use crate::plan::{PoolMode, Role};
 use crate::sizing::descriptors;
@@ -153,6 +154,10 @@ server_idle_timeout = 600
 server_lifetime = 3600
 ; give up on a PostgreSQL that does not accept a connection within 15 s (failover);
 server_connect_timeout = 15
+; after a failed server login (while HAProxy has no primary to send it to) try again
+; after {login_retry} s, not PgBouncer's default 15 s, which the lab measured adding up to
+; 15 s to a failover (docs/lab.md);
+server_login_retry = {login_retry}
 ; no limit on a query: Synapse sets statement_timeout (10 min) itself;
 query_timeout = 0
 ; a client that waited 2 minutes for a server connection gets an error instead of
@@ -196,6 +201,7 @@ Comments are on their own lines: PgBouncer has no trailing comments.",
         available = c.postgres_available,
         fds = pgbouncer_expected_fds(ctx),
         nofile = pgbouncer_nofile(ctx),
+        login_retry = PGBOUNCER_SERVER_LOGIN_RETRY_S,
     );
     File::new(
         format!("hosts/{}{PGBOUNCER_INI}", h.name),

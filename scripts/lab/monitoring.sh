@@ -7,14 +7,14 @@
 # `ExecStart=… $ARGS`), with the bundle's /etc/default file as that EnvironmentFile, or
 # Debian's own where the bundle ships none (node_exporter: prepare-host.sh installs the
 # package and keeps its defaults). Substitutions, each because one machine is not
-# thirteen (docs/lab.md): in the lab's private mount namespace the bundle's
-# hosts/monitoring/etc/prometheus is bind-mounted on /etc/prometheus and a lab
-# directory on /var/lib/prometheus (Prometheus' TSDB, Alertmanager's state and
-# node_exporter's textfile directory, Debian's default paths, so the retention flags
-# are the bundle's but the data stays in the lab), and the Synapse host's
-# prometheus-pgbouncer-exporter.conf on /etc/prometheus-pgbouncer-exporter.conf; the
-# Patroni hosts' exporter and the pgbouncer exporter read their per-host files from the
-# bundle's copy. Nothing else (ports, addresses, users, rules, intervals) changes.
+# thirteen (docs/lab.md): the monitoring host's /etc/prometheus is the bundle's
+# directory and the Synapse host's /etc/prometheus-pgbouncer-exporter.conf the bundle's
+# file (`host_etc`); a lab directory is bind-mounted on /var/lib/prometheus in the lab's
+# mount namespace (Prometheus' TSDB, Alertmanager's state and node_exporter's textfile
+# directory, Debian's default paths: the retention flags are the bundle's, the data
+# stays in the lab); the /etc/default files of the Patroni and Synapse hosts are read
+# from the bundle's copy. Nothing else (ports, addresses, users, rules, intervals)
+# changes.
 
 MONITORING_HOST=monitoring
 
@@ -28,6 +28,31 @@ UNIT_SH='set -a; . "$1"; set +a; u="$2"; shift 2; exec runuser -u "$u" -- "$@" $
 prom_api() { on "$MONITORING_HOST" curl -sf -m 3 "http://127.0.0.1:9090$1"; }
 am_api() { on "$MONITORING_HOST" curl -sf -m 3 "http://127.0.0.1:9093$1"; }
 
+# An instant PromQL query on the monitoring host's Prometheus: one line per series,
+# its labels' values named by the jq paths after the query, then its value.
+prom_query() {
+  local q="$1"
+  shift
+  local fields="" f
+  for f in "$@"; do fields="$fields\(.metric.$f) "; done
+  on "$MONITORING_HOST" curl -sf -m 3 -G --data-urlencode "query=$q" http://127.0.0.1:9090/api/v1/query |
+    jq -r ".data.result[] | \"$fields\\(.value[1])\""
+}
+
+# What the monitoring layer holds and uses, measured: Prometheus' head series, the
+# series each node_exporter exposes (the planner counts 2,500 a host), and the resident
+# memory of each kind of process (their own process_resident_memory_bytes, the largest
+# of each job).
+monitoring_figures() {
+  local series node rss
+  series="$(prom_query 'prometheus_tsdb_head_series')"
+  node="$(prom_query 'count by (instance) ({job="node"})' instance | awk '{ print $2 }' | sort -n |
+    awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "–" hi }')"
+  rss="$(prom_query 'max by (job) (process_resident_memory_bytes)' job |
+    awk '{ printf "%s%s %.0f", s, $1, $2 / 1048576; s = ", " }')"
+  echo "monitoring figures: Prometheus holds ${series%.*} series; node_exporter exposes $node series a host; resident MiB (largest of each job): $rss"
+}
+
 # The lab's paths for the monitoring host's files (see the header).
 monitoring_mounts() {
   local etc="$LAB_DIR/bundle/hosts/$MONITORING_HOST/etc/prometheus" var="$LAB_DIR/prometheus"
@@ -38,20 +63,21 @@ monitoring_mounts() {
   # stats password.
   chown root:prometheus "$etc/haproxy-stats.password"
   chmod 0640 "$etc/haproxy-stats.password"
-  in_lab mount --bind "$etc" /etc/prometheus
+  host_etc "$MONITORING_HOST" prometheus "$etc"
+  if [ -f "$pgb" ]; then host_etc synapse prometheus-pgbouncer-exporter.conf "$pgb"; fi
   in_lab mount --bind "$var" /var/lib/prometheus
-  if [ -f "$pgb" ]; then in_lab mount --bind "$pgb" /etc/prometheus-pgbouncer-exporter.conf; fi
 }
 
 # The checks setup-monitoring.sh runs before it starts the services, with the
 # packages' own tools (the rules' unit tests run in tests/validate_monitoring.rs).
 monitoring_checks() {
-  in_lab promtool check config /etc/prometheus/prometheus.yml > /dev/null ||
+  on "$MONITORING_HOST" promtool check config /etc/prometheus/prometheus.yml > /dev/null ||
     die "promtool check config failed"
-  in_lab amtool check-config /etc/prometheus/alertmanager.yml > /dev/null ||
+  on "$MONITORING_HOST" amtool check-config /etc/prometheus/alertmanager.yml > /dev/null ||
     die "amtool check-config failed"
-  in_lab prometheus-blackbox-exporter --config.check --config.file=/etc/prometheus/blackbox.yml \
-    > /dev/null 2>&1 || die "the blackbox exporter rejects blackbox.yml"
+  on "$MONITORING_HOST" prometheus-blackbox-exporter --config.check \
+    --config.file=/etc/prometheus/blackbox.yml > /dev/null 2>&1 ||
+    die "the blackbox exporter rejects blackbox.yml"
 }
 
 # The exporters: node_exporter on every planned host, postgres_exporter on every
@@ -71,7 +97,6 @@ start_exporters() {
   if [ -f "$py" ]; then
     chmod 0755 "$b/synapse" "$b/synapse/usr" "$b/synapse/usr/local" "$b/synapse/usr/local/lib" \
       "$b/synapse/usr/local/lib/synapse-planner"
-    chmod 0644 "$py"
     # shellcheck disable=SC2016
     daemon synapse pgbouncer-exporter bash -c 'set -a; . "$1"; set +a
       export LICENCE_LOCATION=/usr/share/doc/prometheus-pgbouncer-exporter/copyright
@@ -224,28 +249,34 @@ seen_in_log() {
     END { if (f) print f, l, (x ? "yes" : "no") }' "$1"
 }
 
-# Drill: database and monitoring up, every target of the database jobs up; the Patroni
-# leader's host dies (kill_host: every process on it, SIGKILL). The alert for a lost
-# host (HostDown, hosts.yml: node_exporter down for 2m, critical) goes pending, then
-# firing, and reaches Alertmanager; the drill measures the time from the kill to it in
-# Alertmanager's API against the bound the bundle's files give: at least the rule's
-# `for:`, at most `for:` + scrape_interval (the first failed scrape) +
-# evaluation_interval (the first evaluation that sees it). The database rules are
-# watched too (docs/lab.md says which may fire and why none must).
+# Drill: the database, the edge (HAProxy, keepalived, PgBouncer), coturn and monitoring
+# up, every target of their jobs up; the Patroni leader's host dies (kill_host: its link
+# down, every process on it SIGKILLed). The alert for a lost host (HostDown, hosts.yml:
+# node_exporter down for 2m, critical) goes pending, then firing, and reaches
+# Alertmanager; the drill measures the time from the kill to it in Alertmanager's API
+# against the bound the bundle's files give: at least the rule's `for:`, at most `for:`
+# + scrape_interval (the next scrape) + scrape_timeout (it fails: the host answers
+# nothing) + evaluation_interval (the first evaluation that sees it). The database rules
+# are watched too (docs/lab.md says which may fire and why none must).
 cmd_drill_alerts() {
   lab_begin "${1:-}"
   local t0 leader inst
   t0="$(now)"
   start_database
-  echo "database up: etcd and Patroni on $(patroni_hosts | grep -c .) hosts in $(since "$t0") s"
+  start_edge
+  start_pgbouncer
+  start_coturn
+  echo "cluster up: etcd and Patroni on $(patroni_hosts | grep -c .) hosts, HAProxy, keepalived, PgBouncer and coturn in $(since "$t0") s"
   t0="$(now)"
   start_monitoring
-  wait_for "every target of the database, node and monitoring jobs up" 90 \
-    jobs_up postgres patroni etcd node prometheus alertmanager blackbox
+  wait_for "every target of the database, edge, coturn, node and monitoring jobs up" 90 \
+    jobs_up postgres patroni etcd pgbouncer haproxy haproxy-vip vip-tls coturn-turn coturn-turns \
+    node prometheus alertmanager blackbox
   local up all
   up="$(targets_up | awk '$4 == "up"' | grep -c .)"
   all="$(targets_up | grep -c .)"
   echo "monitoring up: $up of $all targets up $(since "$t0") s after the exporters started; down: $(targets_up | awk '$4 != "up" { print $1 }' | sort | uniq -c | awk '{ printf "%s%s×%s", s, $2, $1; s = ", " }')"
+  monitoring_figures
   leader="$(current_leader)"
   [ -n "$leader" ] || die "no Patroni leader"
   inst="$(instance_of "$leader")"
@@ -276,12 +307,13 @@ alerts_report() {
     '.data.alerts[] | select(.labels.alertname == "HostDown" and .labels.instance == $i) | .activeAt')"
   starts="$(am_api /api/v2/alerts | jq -r --arg i "$inst" \
     '.[] | select(.labels.alertname == "HostDown" and .labels.instance == $i) | .startsAt')"
-  local f s e lo hi
+  local f s o e lo hi
   f="$(seconds_of "$(rule_for hosts HostDown)")"
   s="$(seconds_of "$(prometheus_global scrape_interval)")"
+  o="$(seconds_of "$(prometheus_global scrape_timeout)")"
   e="$(seconds_of "$(prometheus_global evaluation_interval)")"
   lo="$f"
-  hi=$((f + s + e))
+  hi=$((f + s + o + e))
   local am_state new_leader noleader pgdown
   am_state="$(alert_state HostDown "$inst" | cut -d' ' -f2)"
   new_leader="$(current_leader)"
@@ -295,5 +327,5 @@ alerts_report() {
   else
     echo "database rules: PatroniNoLeader never pending; PostgreSQLDown: $pgdown; new leader: ${new_leader:-none}"
   fi
-  echo "alerts: killed $leader; HostDown firing in Alertmanager after $t_firing s (between for = $lo s and for + scrape_interval + evaluation_interval = $hi s)"
+  echo "alerts: killed $leader; HostDown firing in Alertmanager after $t_firing s (between for = $lo s and for + scrape_interval + scrape_timeout + evaluation_interval = $hi s)"
 }

@@ -259,15 +259,16 @@ fn turn_relays_with_synapses_secret_and_refuses_the_cluster() {
 }
 
 /// Monitoring from the bundle's files (Prometheus, Alertmanager, the blackbox exporter,
-/// node_exporter on every host, postgres_exporter, Patroni's and etcd's metrics): every
-/// target of the database jobs up, then the Patroni leader's host dies and the generated
-/// HostDown alert reaches Alertmanager within what the bundle's timers predict: no
-/// sooner than the rule's `for:` (1 s less: a scrape in flight at the kill may already
-/// fail), no later than `for:` + scrape_interval + evaluation_interval (2 s more: the
-/// notification to Alertmanager and the drill's polling under load). PatroniNoLeader
-/// (`for: 1m`) may go pending while the cluster fails over but must not fire: the
-/// failover takes at most ttl + loop_wait = 40 s, and the scrape and evaluation lags
-/// add at most 15 s to the time it is seen without a leader.
+/// node_exporter on every host, postgres_exporter, the pgbouncer exporter, Patroni's,
+/// etcd's and HAProxy's metrics): every target of the database, edge and coturn jobs up,
+/// then the Patroni leader's host dies and the generated HostDown alert reaches
+/// Alertmanager within what the bundle's timers predict: no sooner than the rule's
+/// `for:` (1 s less: a scrape in flight at the kill may already fail), no later than
+/// `for:` + scrape_interval + scrape_timeout (the dead host answers nothing) +
+/// evaluation_interval (2 s more: the notification to Alertmanager and the drill's
+/// polling under load). PatroniNoLeader (`for: 1m`) may go pending while the cluster
+/// fails over but must not fire: the failover takes at most ttl + loop_wait = 40 s, and
+/// the scrape lags add at most 15 s to the time it is seen without a leader.
 #[test]
 fn lab_alert_reaches_alertmanager_within_the_rule_timers() {
     let plan = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/plans/lab.yaml");
@@ -280,7 +281,12 @@ fn lab_alert_reaches_alertmanager_within_the_rule_timers() {
             .unwrap_or_else(|| panic!("no {prefix}\n{text}"))
             .to_string()
     };
-    for prefix in ["monitoring up: ", "timeline: ", "database rules: "] {
+    for prefix in [
+        "monitoring up: ",
+        "monitoring figures: ",
+        "timeline: ",
+        "database rules: ",
+    ] {
         println!("{}", line_of(prefix));
     }
     let line = line_of("alerts: ");

@@ -40,17 +40,17 @@ prom_query() {
 }
 
 # What the monitoring layer holds and uses, measured: Prometheus' head series, the
-# series each node_exporter exposes (the planner counts 2,500 a host), and the resident
-# memory of each kind of process (their own process_resident_memory_bytes, the largest
-# of each job).
+# series each target of a job exposes (with its own up and scrape_* series; the
+# planner counts 2,500 a host), and the resident memory of each kind of process (their
+# own process_resident_memory_bytes, the largest of each job).
 monitoring_figures() {
-  local series node rss
+  local series per rss
   series="$(prom_query 'prometheus_tsdb_head_series')"
-  node="$(prom_query 'count by (instance) ({job="node"})' instance | awk '{ print $2 }' | sort -n |
-    awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "–" hi }')"
+  per="$(prom_query 'round(count by (job) ({job!=""}) / on (job) count by (job) (up == 1))' job |
+    sort | awk '{ printf "%s%s %s", s, $1, $2; s = ", " }')"
   rss="$(prom_query 'max by (job) (process_resident_memory_bytes)' job |
-    awk '{ printf "%s%s %.0f", s, $1, $2 / 1048576; s = ", " }')"
-  echo "monitoring figures: Prometheus holds ${series%.*} series; node_exporter exposes $node series a host; resident MiB (largest of each job): $rss"
+    sort | awk '{ printf "%s%s %.0f", s, $1, $2 / 1048576; s = ", " }')"
+  echo "monitoring figures: Prometheus holds ${series%.*} series; series a target: $per; resident MiB (largest of each job): $rss"
 }
 
 # The lab's paths for the monitoring host's files (see the header).

@@ -19,12 +19,16 @@
 #   scripts/lab.sh drill-turn [PLAN.yaml]
 #                                      coturn from the bundle's files: relays with
 #                                      Synapse's secret, refuses others and the cluster
+#   scripts/lab.sh drill-objectstore [PLAN.yaml]
+#                                      an S3 server (moto) behind HAProxy on the VIP:
+#                                      Synapse's keys and the backup host's rclone
 #   LAB_KEEP=1 keeps the lab's directory (logs) after the end.
 #
 # This file is the lab's core (the network, running things on a host, waiting, logs);
 # each layer of services is a file in scripts/lab/ that defines `cmd_<command>`
 # functions, sourced below (network.sh: check, up, run; database.sh: drill-database;
-# edge.sh: drill-vip; calls.sh: drill-turn …).
+# edge.sh: drill-vip; calls.sh: drill-turn;
+# objectstore.sh: drill-objectstore …).
 #
 # Layout. One parent namespace (network, mount, PID: `unshare`) has only loopback and a
 # bridge `lab0`; each planned host is a child network namespace with the planned name

@@ -2,12 +2,16 @@
 # The database (layer 2): etcd, Patroni and PostgreSQL on the Patroni hosts, and the
 # failover drill. Sourced by scripts/lab.sh.
 
-# The database hosts: etcd and Patroni from the bundle's own files. Substitutions, each
-# because one machine is not three (docs/lab.md): the data, socket, log and pgpass paths
-# get a directory per host (the lab's hosts share one file system); shared_buffers is
-# 32MB and huge pages off (the plan's figure is for its own RAM, three of them do not fit
-# here); archive_command is `true` and restore_command `false` (no backup host in this
-# layer). Everything else — ports, addresses, pg_hba, users, timers (ttl, loop_wait,
+# The database hosts: etcd and Patroni from the bundle's own files. Each Patroni host
+# runs in its own view of the file system (scripts/lab/backup.sh, host_ns_up), so the
+# data, socket, log and pgpass paths, /etc/patroni and /etc/pgbackrest.conf are the
+# bundle's, each host's its own; Patroni is started as setup-patroni.sh does it,
+# `systemctl start patroni` (the lab's stand-in for systemd). Substitutions, each because
+# one machine is not three (docs/lab.md): shared_buffers is 32MB and huge pages off (the
+# plan's figure is for its own RAM, three of them do not fit here); without a backup
+# host (LAB_ARCHIVE unset) archive_command is `true` and restore_command `false`. With
+# LAB_ARCHIVE=1 they are the file's (pgBackRest over SSH to the backup host, layer 5).
+# Everything else — ports, addresses, pg_hba, users, timers (ttl, loop_wait,
 # retry_timeout), parameters — is the file's.
 start_database() {
   local h dir first=""
@@ -15,39 +19,35 @@ start_database() {
     dir="$LAB_DIR/$h"
     install -d -o postgres -g postgres -m 0700 "$dir" "$dir/sock" "$dir/log"
     install -d -m 0700 "$dir.etcd"
+    host_ns_up "$h"
     daemon "$h" etcd bash -c 'set -a; . "$1"; set +a; ETCD_DATA_DIR="$2"; exec etcd' \
       _ "$LAB_DIR/bundle/hosts/$h/etc/default/etcd" "$dir.etcd"
-    python3 - "$LAB_DIR/bundle/hosts/$h/etc/patroni/config.yml" "$dir" "$LAB_DIR/bundle/hosts/$h/etc/patroni/post-bootstrap.sql" <<'PY'
+    python3 - "$LAB_DIR/bundle/hosts/$h/etc/patroni/config.yml" "$dir/patroni.yml" "${LAB_ARCHIVE:-}" <<'PY'
 import sys, yaml
-src, d, post = sys.argv[1:]
+src, out, archive = sys.argv[1:]
 c = yaml.safe_load(open(src))
-pg = c["postgresql"]
-pg["data_dir"] = d + "/data"
-pg["pgpass"] = d + "/pgpass"
-pg["parameters"]["unix_socket_directories"] = d + "/sock"
-pg["parameters"]["log_directory"] = d + "/log"
-pg.setdefault("recovery_conf", {})["restore_command"] = "/bin/false"
-b = c["bootstrap"]
-b["post_bootstrap"] = b["post_bootstrap"].replace("/etc/patroni/post-bootstrap.sql", post)
-p = b["dcs"]["postgresql"]["parameters"]
+p = c["bootstrap"]["dcs"]["postgresql"]["parameters"]
 p["shared_buffers"] = "32MB"
 p["huge_pages"] = "off"
-p["archive_command"] = "/bin/true"
-yaml.safe_dump(c, open(d + "/patroni.yml", "w"), sort_keys=False)
+if not archive:
+    c["postgresql"].setdefault("recovery_conf", {})["restore_command"] = "/bin/false"
+    p["archive_command"] = "/bin/true"
+yaml.safe_dump(c, open(out, "w"), sort_keys=False)
 PY
-    chown postgres:postgres "$dir/patroni.yml"
+    # What setup-patroni.sh does to these files (owner postgres, mode 0600).
+    on_host "$h" sh -c 'install -d -o postgres -g postgres -m 0750 /etc/patroni &&
+      install -o postgres -g postgres -m 0600 "$1" /etc/patroni/config.yml &&
+      chown postgres:postgres /etc/patroni/post-bootstrap.sql && chmod 0600 /etc/patroni/post-bootstrap.sql &&
+      install -d -o postgres -g postgres -m 0750 /var/spool/pgbackrest /var/log/pgbackrest' _ "$dir/patroni.yml"
     first="${first:-$h}"
   done
   [ -n "$first" ] || die "the plan has no Patroni host"
-  chmod 0644 "$LAB_DIR"/bundle/hosts/patroni*/etc/patroni/post-bootstrap.sql
-  chmod 0755 "$LAB_DIR/bundle" "$LAB_DIR/bundle/hosts" "$LAB_DIR"/bundle/hosts/patroni* \
-    "$LAB_DIR"/bundle/hosts/patroni*/etc "$LAB_DIR"/bundle/hosts/patroni*/etc/patroni
   # The first node bootstraps; the others clone it once it leads.
-  daemon "$first" patroni runuser -u postgres -- patroni "$LAB_DIR/$first/patroni.yml"
+  on_host "$first" systemctl start patroni
   wait_for "leader on $first" 120 leads "$first"
   for h in $(patroni_hosts); do
     [ "$h" = "$first" ] && continue
-    daemon "$h" patroni runuser -u postgres -- patroni "$LAB_DIR/$h/patroni.yml"
+    on_host "$h" systemctl start patroni
   done
   local replicas=0
   for h in $(patroni_hosts); do

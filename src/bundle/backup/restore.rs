@@ -62,8 +62,8 @@ remove); the data directory is moved aside; Patroni bootstraps a new cluster wit
 one-off method that runs pgbackrest restore and recovers to the target, then promotes;
 the post-bootstrap SQL re-applies roles and passwords; the usual configuration comes
 back; {OTK_TABLE} is emptied.
-After: a full backup on {backup} (pgbackrest-backup.sh full: the new timeline's
-first), reinit-replica.sh on each other node, then PgBouncer and Synapse.",
+After: reinit-replica.sh on each other node, then a full backup on {backup}
+(pgbackrest-backup.sh full: the new timeline's first), then PgBouncer and Synapse.",
         name = h.name,
         synapse = synapse_fqdn(ctx),
         backup = backup_fqdn(ctx),
@@ -239,8 +239,8 @@ runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -p @PG@ -d @DB@ -c 'TRUNCATE @
 ctl list "$cluster"
 cat <<EOF
 $me is the primary of the restored cluster. Next:
-  1. on $backup: @PGBACKREST_SCRIPT@ full
-  2. on each other node ($others): @REINIT_SCRIPT@
+  1. on each other node ($others): @REINIT_SCRIPT@
+  2. on $backup: @PGBACKREST_SCRIPT@ full
   3. on $synapse: systemctl start pgbouncer, then start Synapse (the playbook's
      'just start-all', or systemctl start matrix-synapse and its workers)
 EOF

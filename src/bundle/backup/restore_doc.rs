@@ -155,10 +155,10 @@ migration, a mass deletion), in UTC.
    Patroni with a one-off bootstrap method that runs `pgbackrest restore`, recovers to
    the target and promotes, puts the usual configuration back and empties
    `{OTK_TABLE}` (below).
-4. On {b}: `{PGBACKREST_SCRIPT} full`, the first backup of the
-   new timeline.
-5. On each other node: `{REINIT_SCRIPT}` (moves its old data aside and
+4. On each other node: `{REINIT_SCRIPT}` (moves its old data aside and
    copies the new primary).
+5. On {b}: `{PGBACKREST_SCRIPT} full`, the first backup of the
+   new timeline.{standby_note}
 6. On {syn}: `systemctl start pgbouncer`, then start Synapse.
 7. Delete the data directories moved aside (`…before-restore-*`, `…before-reinit-*`)
    once the cluster is verified.
@@ -191,6 +191,12 @@ sudo -u postgres psql -d {db} -c 'TRUNCATE {OTK_TABLE};'
                 .join(", ")
         },
         db = DATABASE,
+        standby_note = if backup_from_standby(ctx) {
+            " After step 4: it copies from a standby (`backup-standby`), and\n   \
+             pgBackRest 2.45 stops with \"unable to find standby cluster\" while none runs."
+        } else {
+            ""
+        },
     )
 }
 

@@ -12,9 +12,9 @@
 # file (`host_etc`); a lab directory is bind-mounted on /var/lib/prometheus in the lab's
 # mount namespace (Prometheus' TSDB, Alertmanager's state and node_exporter's textfile
 # directory, Debian's default paths: the retention flags are the bundle's, the data
-# stays in the lab); the /etc/default files of the Patroni and Synapse hosts are read
-# from the bundle's copy. Nothing else (ports, addresses, users, rules, intervals)
-# changes.
+# stays in the lab); on a host without a view of its own (backup.sh's host_ns_up, where
+# the bundle's /etc is in place) the /etc/default files are read from the bundle's
+# copy. Nothing else (ports, addresses, users, rules, intervals) changes.
 
 MONITORING_HOST=monitoring
 
@@ -80,29 +80,42 @@ monitoring_checks() {
     die "the blackbox exporter rejects blackbox.yml"
 }
 
+# Starts a daemon on HOST (`daemon HOST NAME COMMAND…`): in the host's own view of the
+# file system where a layer gave it one (backup.sh's host_ns_up: the bundle's /etc on
+# the host's, its own node_exporter textfile directory), else as `daemon` does.
+exporter_daemon() {
+  if [ -s "$LAB_DIR/$1/ns.pid" ]; then host_daemon "$@"; else daemon "$@"; fi
+}
+
+# The path HOST's unit reads for the bundle's /etc/FILE: /etc/FILE in the host's own
+# view, else the bundle's copy.
+etc_file() {
+  if [ -s "$LAB_DIR/$1/ns.pid" ]; then echo "/etc/$2"; else echo "$LAB_DIR/bundle/hosts/$1/etc/$2"; fi
+}
+
 # The exporters: node_exporter on every planned host, postgres_exporter on every
 # Patroni host, the bundle's pgbouncer exporter on the Synapse host (restarted every
 # 5 s while it fails, as its drop-in says: it exits while PgBouncer is not there).
 start_exporters() {
   local h b="$LAB_DIR/bundle/hosts"
   for h in $(planned_hosts | awk '{ print $2 }'); do
-    daemon "$h" node-exporter bash -c "$UNIT_SH" _ /etc/default/prometheus-node-exporter \
+    exporter_daemon "$h" node-exporter bash -c "$UNIT_SH" _ /etc/default/prometheus-node-exporter \
       prometheus /usr/bin/prometheus-node-exporter
   done
   for h in $(patroni_hosts); do
-    daemon "$h" postgres-exporter bash -c "$UNIT_SH" _ "$b/$h/etc/default/prometheus-postgres-exporter" \
-      prometheus /usr/bin/prometheus-postgres-exporter
+    exporter_daemon "$h" postgres-exporter bash -c "$UNIT_SH" _ \
+      "$(etc_file "$h" default/prometheus-postgres-exporter)" prometheus /usr/bin/prometheus-postgres-exporter
   done
   local py="$b/synapse/usr/local/lib/synapse-planner/pgbouncer_exporter.py"
   if [ -f "$py" ]; then
     chmod 0755 "$b/synapse" "$b/synapse/usr" "$b/synapse/usr/local" "$b/synapse/usr/local/lib" \
       "$b/synapse/usr/local/lib/synapse-planner"
     # shellcheck disable=SC2016
-    daemon synapse pgbouncer-exporter bash -c 'set -a; . "$1"; set +a
+    exporter_daemon synapse pgbouncer-exporter bash -c 'set -a; . "$1"; set +a
       export LICENCE_LOCATION=/usr/share/doc/prometheus-pgbouncer-exporter/copyright
       export CONFIG=/etc/prometheus-pgbouncer-exporter.conf
       while true; do runuser -u postgres -- /usr/bin/python3 "$2" && break; sleep 5; done' \
-      _ "$b/synapse/etc/default/prometheus-pgbouncer-exporter-synapse-planner" "$py"
+      _ "$(etc_file synapse default/prometheus-pgbouncer-exporter-synapse-planner)" "$py"
   fi
 }
 

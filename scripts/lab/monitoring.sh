@@ -39,13 +39,15 @@ prom_query() {
     jq -r ".data.result[] | \"$fields\\(.value[1])\""
 }
 
-# What the monitoring layer holds and uses, measured: Prometheus' head series, the
+# What the monitoring layer holds and uses, measured: the series Prometheus holds now
+# (counted by a query: its own prometheus_tsdb_head_series lags by a scrape and, this
+# soon after the start, by the head's first appends), the
 # series each target of a job exposes (with its own up and scrape_* series; the
 # planner counts 2,500 a host), and the resident memory of each kind of process (their
 # own process_resident_memory_bytes, the largest of each job).
 monitoring_figures() {
   local series per rss
-  series="$(prom_query 'prometheus_tsdb_head_series')"
+  series="$(prom_query 'count({__name__!=""})')"
   per="$(prom_query 'round(count by (job) ({job!=""}) / on (job) count by (job) (up == 1))' job |
     sort | awk '{ printf "%s%s %s", s, $1, $2; s = ", " }')"
   rss="$(prom_query 'max by (job) (process_resident_memory_bytes)' job |

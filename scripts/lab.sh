@@ -33,6 +33,16 @@
 #                                      the whole cluster; a matrix-nio load through HTTPS
 #                                      on the VIP; every request against the playbook's
 #                                      routing; peaks against the planner's budgets
+#   scripts/lab.sh drill-alerts [PLAN.yaml]
+#                                      the database, edge, coturn and monitoring
+#                                      (Prometheus, Alertmanager, exporters) from the
+#                                      bundle's files; the leader's host dies; prints
+#                                      when HostDown reaches Alertmanager against its
+#                                      bound (for + scrape interval + timeout + evaluation)
+#   scripts/lab.sh measure [PLAN.yaml] the whole cluster; at each scale of
+#                                      LAB_MEASURE_SCALES (USERS:ROOMS:MESSAGES …) a
+#                                      traffic run with bytes and WAL per event, RSS over
+#                                      time and connection peaks (a benchmark)
 #   scripts/lab.sh drill-objectstore [PLAN.yaml]
 #                                      an S3 server (moto) behind HAProxy on the VIP:
 #                                      Synapse's keys and the backup host's rclone
@@ -43,7 +53,8 @@
 # functions, sourced below (network.sh: check, up, run; database.sh: drill-database;
 # edge.sh: drill-vip; calls.sh: drill-turn;
 # objectstore.sh: drill-objectstore; backup.sh: drill-restore;
-# synapse.sh: drill-synapse; traffic.sh: drill-traffic).
+# synapse.sh: drill-synapse; traffic.sh: drill-traffic;
+# monitoring.sh: drill-alerts; measure.sh: measure).
 #
 # Layout. One parent namespace (network, mount, PID: `unshare`) has only loopback and a
 # bridge `lab0`; each planned host is a child network namespace with the planned name

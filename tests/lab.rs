@@ -501,3 +501,55 @@ fn traffic_reaches_the_promised_workers_within_the_budgets() {
         assert!(peak > 0.0 && peak <= planner, "{line}");
     }
 }
+
+/// Monitoring from the bundle's files (Prometheus, Alertmanager, the blackbox exporter,
+/// node_exporter on every host, postgres_exporter, the pgbouncer exporter, Patroni's,
+/// etcd's and HAProxy's metrics): every target of the database, edge and coturn jobs up,
+/// then the Patroni leader's host dies and the generated HostDown alert reaches
+/// Alertmanager within what the bundle's timers predict: no sooner than the rule's
+/// `for:` (1 s less: a scrape in flight at the kill may already fail), no later than
+/// `for:` + scrape_interval + scrape_timeout (the dead host answers nothing) +
+/// evaluation_interval (2 s more: the notification to Alertmanager and the drill's
+/// polling under load). PatroniNoLeader (`for: 1m`) may go pending while the cluster
+/// fails over but must not fire: the failover takes at most ttl + loop_wait = 40 s, and
+/// the scrape lags add at most 15 s to the time it is seen without a leader.
+#[test]
+fn lab_alert_reaches_alertmanager_within_the_rule_timers() {
+    let plan = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/plans/lab.yaml");
+    let out = lab(&["drill-alerts", plan]).output().expect("lab.sh");
+    let text = output_text(&out);
+    assert!(out.status.success(), "lab.sh drill-alerts:\n{text}");
+    let line_of = |prefix: &str| -> String {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix}\n{text}"))
+            .to_string()
+    };
+    for prefix in [
+        "monitoring up: ",
+        "monitoring figures: ",
+        "timeline: ",
+        "database rules: ",
+    ] {
+        println!("{}", line_of(prefix));
+    }
+    let line = line_of("alerts: ");
+    println!("{line}");
+    let number_after = |marker: &str| -> f64 {
+        let rest = &line[line
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker}: {line}"))
+            + marker.len()..];
+        rest.split(' ')
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("{marker}: {line}"))
+    };
+    let took = number_after("in Alertmanager after ");
+    let low = number_after("between for = ");
+    let high = number_after("evaluation_interval = ");
+    assert!(took >= low - 1.0 && took <= high + 2.0, "{line}");
+    assert!(line_of("timeline: ").ends_with("Alertmanager state active"));
+    let database = line_of("database rules: ");
+    assert!(!database.contains("firing: yes"), "{database}");
+}

@@ -510,7 +510,9 @@ fn traffic_reaches_the_promised_workers_within_the_budgets() {
 /// `for:` (1 s less: a scrape in flight at the kill may already fail), no later than
 /// `for:` + scrape_interval + scrape_timeout (the dead host answers nothing) +
 /// evaluation_interval (2 s more: the notification to Alertmanager and the drill's
-/// polling under load). PatroniNoLeader (`for: 1m`) may go pending while the cluster
+/// polling under load); the same bound holds for PatroniMemberDown (`for: 1m`), the
+/// database rule written for a lost member after this drill found that none fired.
+/// PatroniNoLeader (`for: 1m`) may go pending while the cluster
 /// fails over but must not fire: the failover takes at most ttl + loop_wait = 40 s, and
 /// the scrape lags add at most 15 s to the time it is seen without a leader.
 #[test]
@@ -552,4 +554,11 @@ fn lab_alert_reaches_alertmanager_within_the_rule_timers() {
     assert!(line_of("timeline: ").ends_with("Alertmanager state active"));
     let database = line_of("database rules: ");
     assert!(!database.contains("firing: yes"), "{database}");
+    // The database's own rule for a lost member fires too, within its timers.
+    let member = line_of("database alert: PatroniMemberDown firing in Alertmanager after ");
+    println!("{member}");
+    let took = self::number_after(&member, "in Alertmanager after ");
+    let low = self::number_after(&member, "between for = ");
+    let high = self::number_after(&member, "evaluation_interval = ");
+    assert!(took >= low - 1.0 && took <= high + 2.0, "{member}");
 }

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # $here is scripts/lab.sh's, which sources this file
 # Measurements (a benchmark, not a test; docs/lab.md): at each scale of
 # LAB_MEASURE_SCALES ("USERS:ROOMS:MESSAGES …"), one traffic run on the running cluster,
 # with the database's tables and WAL measured around it (measure.py, directly on the

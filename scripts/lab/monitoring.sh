@@ -307,10 +307,19 @@ cmd_drill_alerts() {
   kill_host "$leader"
   wait_alert HostDown pending 60 "$inst"
   t_pending="$(since "$t_kill")"
+  # The database's own alert for a lost member (rules/database.yml), sooner than HostDown.
+  wait_alert PatroniMemberDown firing 200
+  local t_member f s o e
+  t_member="$(since "$t_kill")"
   wait_alert HostDown firing 300 "$inst"
   t_firing="$(since "$t_kill")"
   kill "$LAB_JOB" 2> /dev/null || true
   alerts_report "$t_kill" "$t_pending" "$t_firing" "$leader" "$inst"
+  f="$(seconds_of "$(rule_for database PatroniMemberDown)")"
+  s="$(seconds_of "$(prometheus_global scrape_interval)")"
+  o="$(seconds_of "$(prometheus_global scrape_timeout)")"
+  e="$(seconds_of "$(prometheus_global evaluation_interval)")"
+  echo "database alert: PatroniMemberDown firing in Alertmanager after $t_member s (between for = $f s and for + scrape_interval + scrape_timeout + evaluation_interval = $((f + s + o + e)) s)"
 }
 
 # The drill's figures: when Prometheus made HostDown pending (activeAt) and firing

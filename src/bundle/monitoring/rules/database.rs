@@ -6,7 +6,7 @@ use crate::bundle::monitoring::alerts::{
 use crate::bundle::{Ctx, File};
 use crate::deploy::Host;
 use crate::deploy::facts::DATABASE;
-use crate::deploy::failover::PATRONI_MAX_LAG_BYTES;
+use crate::deploy::failover::{PATRONI_LOOP_WAIT_S, PATRONI_MAX_LAG_BYTES, PATRONI_TTL_S};
 use crate::plan::Role;
 use crate::syntax::promql;
 
@@ -31,6 +31,7 @@ pub fn group(ctx: &Ctx) -> Group {
             postgres(),
             patroni_leader(),
             patroni_replicas(),
+            vec![patroni_members(ctx)],
             etcd(ctx),
             vec![pgbouncer()],
         ]
@@ -320,6 +321,34 @@ fn patroni_replicas() -> Vec<Alert> {
     ]
 }
 
+/// A Patroni member that stopped answering: the one database rule a lost node raises in
+/// time. When the node dies with its exporter, PostgreSQLDown has no series to fire on,
+/// and a failover (at most ttl + loop_wait) ends before PatroniNoLeader's minute; the
+/// lab's alert drill showed that only HostDown (2 min) and TargetDown (5 min) fired.
+fn patroni_members(ctx: &Ctx) -> Alert {
+    use Severity::Warning;
+    let members = ctx.plan.host(Role::Patroni).count.max(1);
+    alert(
+        "PatroniMemberDown",
+        format!(r#"(count(up{{job="patroni"}} == 1) or vector(0)) < {members}"#),
+        "1m",
+        Warning,
+        format!("Fewer than {members} Patroni members answer"),
+        format!(
+            "A Patroni member has not answered its REST API for a minute: its node is down or Patroni stopped there. If it led, a replica has taken over (at most ttl + loop_wait = {} s after the loss); until it is back the cluster has one failover candidate fewer.",
+            PATRONI_TTL_S + PATRONI_LOOP_WAIT_S
+        ),
+        vec![
+            Case {
+                series: up_series("patroni", members, members - 1),
+                eval: "5m",
+                fires: vec![Vec::new()],
+            },
+            silent(up_series("patroni", members, members), "5m"),
+        ],
+    )
+}
+
 /// etcd, Patroni's DCS on the Patroni hosts: leader, quorum, elections.
 fn etcd(ctx: &Ctx) -> Vec<Alert> {
     use Severity::{Critical, Warning};
@@ -357,11 +386,11 @@ fn etcd(ctx: &Ctx) -> Vec<Alert> {
             ),
             vec![
                 Case {
-                    series: etcd_up(patroni, quorum - 1),
+                    series: up_series("etcd", patroni, quorum - 1),
                     eval: "5m",
                     fires: vec![Vec::new()],
                 },
-                silent(etcd_up(patroni, quorum), "5m"),
+                silent(up_series("etcd", patroni, quorum), "5m"),
             ],
         ),
         alert(
@@ -412,11 +441,12 @@ fn pgbouncer() -> Alert {
     )
 }
 
-fn etcd_up(members: u64, up: u64) -> Vec<(String, String)> {
+/// `up` of JOB on the Patroni hosts: the first UP of MEMBERS answer.
+fn up_series(job: &str, members: u64, up: u64) -> Vec<(String, String)> {
     (1..=members)
         .map(|i| {
             s(
-                &format!(r#"up{{job="etcd",instance="patroni{i}.internal"}}"#),
+                &format!(r#"up{{job="{job}",instance="patroni{i}.internal"}}"#),
                 if i <= up { "1x5" } else { "0x5" },
             )
         })

@@ -26,7 +26,7 @@ fn scripts() -> PathBuf {
 /// address 0.17/s burst 3, joins 0.1/s burst 10) except rc_message, made tighter (0.5/s,
 /// burst 5, where the plan has 10/s, burst 50) so that 100 messages from 10 users must
 /// meet 429s.
-fn stack_script(flow: &str) -> String {
+fn stack_script(flow: &str, scripts: &std::path::Path) -> String {
     let bin = "/usr/lib/postgresql/15/bin";
     let initdb = tool(&format!("{bin}/initdb"));
     let pg_ctl = tool(&format!("{bin}/pg_ctl"));
@@ -96,8 +96,21 @@ PY={py}; S={scripts}
         curl = curl.display(),
         openssl = openssl.display(),
         py = py.display(),
-        scripts = scripts().display(),
+        scripts = scripts.display(),
     )
+}
+
+/// The lab's Python scripts, copied into the sandbox's directory: the sandbox mounts a
+/// private /tmp, where a checkout may live (CI clones into one).
+fn scripts_in(sb: &Sandbox) -> PathBuf {
+    let mut dir = PathBuf::new();
+    for name in ["traffic.py", "metrics.py", "measure.py"] {
+        let text =
+            std::fs::read_to_string(scripts().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let path = sb.write(&format!("lab-scripts/{name}"), &text);
+        dir = path.parent().expect("directory").to_path_buf();
+    }
+    dir
 }
 
 /// traffic (run A, verified), metrics and database snapshots around a second run (B,
@@ -324,7 +337,8 @@ fn check_missing_fails(sb: &Sandbox, text: &str) {
 fn lab_scripts_count_verify_and_measure_against_real_synapse() {
     let t = Instant::now();
     let sb = Sandbox::new("lab-scripts");
-    let out = sb.run(&stack_script(FLOW));
+    let scripts = scripts_in(&sb);
+    let out = sb.run(&stack_script(FLOW, &scripts));
     let text = output_text(&out);
     println!("{text}");
     assert!(

@@ -390,16 +390,6 @@ fn backup_restores_every_archived_row_by_restore_md() {
             .find(|l| l.starts_with(prefix))
             .unwrap_or_else(|| panic!("no '{prefix}' line:\n{text}"))
     };
-    let number_after = |line: &str, marker: &str| -> f64 {
-        let rest = &line[line
-            .find(marker)
-            .unwrap_or_else(|| panic!("{marker}: {line}"))
-            + marker.len()..];
-        rest.split([' ', ')', ';', ','])
-            .next()
-            .and_then(|w| w.parse().ok())
-            .unwrap_or_else(|| panic!("{marker}: {line}"))
-    };
     for prefix in [
         "ssh: ",
         "database up",
@@ -537,19 +527,9 @@ fn lab_alert_reaches_alertmanager_within_the_rule_timers() {
     }
     let line = line_of("alerts: ");
     println!("{line}");
-    let number_after = |marker: &str| -> f64 {
-        let rest = &line[line
-            .find(marker)
-            .unwrap_or_else(|| panic!("{marker}: {line}"))
-            + marker.len()..];
-        rest.split(' ')
-            .next()
-            .and_then(|w| w.parse().ok())
-            .unwrap_or_else(|| panic!("{marker}: {line}"))
-    };
-    let took = number_after("in Alertmanager after ");
-    let low = number_after("between for = ");
-    let high = number_after("evaluation_interval = ");
+    let took = number_after(&line, "in Alertmanager after ");
+    let low = number_after(&line, "between for = ");
+    let high = number_after(&line, "evaluation_interval = ");
     assert!(took >= low - 1.0 && took <= high + 2.0, "{line}");
     assert!(line_of("timeline: ").ends_with("Alertmanager state active"));
     let database = line_of("database rules: ");
@@ -557,8 +537,8 @@ fn lab_alert_reaches_alertmanager_within_the_rule_timers() {
     // The database's own rule for a lost member fires too, within its timers.
     let member = line_of("database alert: PatroniMemberDown firing in Alertmanager after ");
     println!("{member}");
-    let took = self::number_after(&member, "in Alertmanager after ");
-    let low = self::number_after(&member, "between for = ");
-    let high = self::number_after(&member, "evaluation_interval = ");
+    let took = number_after(&member, "in Alertmanager after ");
+    let low = number_after(&member, "between for = ");
+    let high = number_after(&member, "evaluation_interval = ");
     assert!(took >= low - 1.0 && took <= high + 2.0, "{member}");
 }

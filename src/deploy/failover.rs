@@ -7,10 +7,12 @@
 /// most this.
 pub const PATRONI_TTL_S: u64 = 30;
 /// Patroni's `loop_wait`: the HA loop's period. The leader renews its key once a cycle,
-/// and a replica sees the key expired at its next cycle.
+/// and a replica sees the key expired at its next cycle. Patroni's default (Patroni docs,
+/// "Dynamic Configuration Settings": loop_wait 10), written out.
 pub const PATRONI_LOOP_WAIT_S: u64 = 10;
 /// Patroni's `retry_timeout`: how long etcd and PostgreSQL calls are retried
-/// (loop_wait + 2 × retry_timeout ≤ ttl, Patroni's rule).
+/// (loop_wait + 2 × retry_timeout ≤ ttl, Patroni's rule). Patroni's default (same page:
+/// retry_timeout 10), written out.
 pub const PATRONI_RETRY_TIMEOUT_S: u64 = 10;
 /// PgBouncer's `server_login_retry`: after a failed server login it waits this long
 /// before it tries again. Its default, 15 s, added up to 15 s to every failover in the

@@ -43,6 +43,13 @@
 #                                      LAB_MEASURE_SCALES (USERS:ROOMS:MESSAGES …) a
 #                                      traffic run with bytes and WAL per event, RSS over
 #                                      time and connection peaks (a benchmark)
+#   scripts/lab.sh measure-federation [PLAN.yaml]
+#                                      the whole cluster and a second homeserver on a
+#                                      namespace of its own: joins, messages both ways
+#                                      and state changes over federation, with the
+#                                      database's growth per event in each (a benchmark;
+#                                      LAB_FEDERATION_REMOTE_USERS, _LOCAL_USERS, _ROOMS,
+#                                      _MESSAGES)
 #   scripts/lab.sh drill-objectstore [PLAN.yaml]
 #                                      an S3 server (moto) behind HAProxy on the VIP:
 #                                      Synapse's keys and the backup host's rclone
@@ -54,7 +61,7 @@
 # edge.sh: drill-vip; calls.sh: drill-turn;
 # objectstore.sh: drill-objectstore; backup.sh: drill-restore;
 # synapse.sh: drill-synapse; traffic.sh: drill-traffic;
-# monitoring.sh: drill-alerts; measure.sh: measure).
+# monitoring.sh: drill-alerts; measure.sh: measure; federation.sh: measure-federation).
 #
 # Layout. One parent namespace (network, mount, PID: `unshare`) has only loopback and a
 # bridge `lab0`; each planned host is a child network namespace with the planned name

@@ -542,3 +542,51 @@ fn lab_alert_reaches_alertmanager_within_the_rule_timers() {
     let high = number_after(&member, "evaluation_interval = ");
     assert!(took >= low - 1.0 && took <= high + 2.0, "{member}");
 }
+
+/// Two homeservers federating through the cluster (`lab.sh measure-federation`, small):
+/// a second Synapse on a lab namespace of its own finds this one by its
+/// /.well-known/matrix/server (the router answers it as the playbook's static-files
+/// container does) and reaches it through HTTPS on the VIP's 8448, HAProxy, the router's
+/// federation entrypoint and the federation reader; ours reaches it through the
+/// federation sender. Local users join rooms that live on the remote (our server fetches
+/// their state), the remote's messages and state changes reach ours and ours reach the
+/// remote (each room's last event at least: what Synapse's catch-up guarantees), and
+/// each phase's growth of our database is measured (every phase adds events; joining
+/// adds state groups).
+#[test]
+fn two_homeservers_federate_through_the_cluster() {
+    let out = lab(&["measure-federation", lab_plan()])
+        .env("LAB_FEDERATION_REMOTE_USERS", "5")
+        .env("LAB_FEDERATION_LOCAL_USERS", "3")
+        .env("LAB_FEDERATION_ROOMS", "1")
+        .env("LAB_FEDERATION_MESSAGES", "40")
+        .output()
+        .expect("lab.sh");
+    let text = output_text(&out);
+    assert!(out.status.success(), "lab.sh measure-federation:\n{text}");
+    println!("{text}");
+    for phase in ["join", "remote", "local", "churn", "baseline"] {
+        let head = format!("## {phase}: ");
+        let at = text
+            .find(&head)
+            .unwrap_or_else(|| panic!("no {phase} phase:\n{text}"));
+        let section = &text[at..];
+        assert!(
+            !section.lines().next().unwrap_or("").contains("failed"),
+            "{section}"
+        );
+        let added = section
+            .lines()
+            .find(|l| l.contains(" events added; "))
+            .unwrap_or_else(|| panic!("no growth for {phase}:\n{section}"));
+        assert!(number_after(added, "") >= 1.0, "{added}");
+        if phase == "join" {
+            assert!(section.contains("\"members_per_room\": 8"), "{section}");
+            let state = section
+                .lines()
+                .find(|l| l.starts_with("| state_groups_state |"))
+                .unwrap_or_else(|| panic!("joining stored no state:\n{section}"));
+            assert!(!state.contains("| -"), "{state}");
+        }
+    }
+}

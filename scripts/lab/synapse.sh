@@ -131,17 +131,24 @@ synapse_healthy() {
 # Starts process NAME as the playbook's unit does (matrix-synapse.service.j2:71,
 # matrix-synapse-worker.service.j2:84): main `-m synapse.app.homeserver -c
 # homeserver.yaml`, a worker `-m synapse.app.<app> -c homeserver.yaml -c worker.yaml`.
+# A layer may add to every process's environment (SYNAPSE_LAB_ENV, NAME=VALUE words) and
+# configuration (SYNAPSE_LAB_CONFIGS, files read after the rendered ones): only the
+# federation measurement does, and says what and why (federation.sh).
+SYNAPSE_LAB_ENV=()
+SYNAPSE_LAB_CONFIGS=()
 synapse_start_process() {
-  local name="$1" host config app
+  local name="$1" host config app c
   host="$(synapse_host)"
   config="$(process_field "$name" config)"
+  local -a extra=()
+  for c in "${SYNAPSE_LAB_CONFIGS[@]}"; do extra+=(-c "$c"); done
   if [ "$(process_field "$name" type)" = main ]; then
-    daemon "$host" "$name" env LD_PRELOAD="$SYNAPSE_JEMALLOC" \
-      "$SYNAPSE_VENV/bin/python" -m synapse.app.homeserver -c "$config"
+    daemon "$host" "$name" env LD_PRELOAD="$SYNAPSE_JEMALLOC" "${SYNAPSE_LAB_ENV[@]}" \
+      "$SYNAPSE_VENV/bin/python" -m synapse.app.homeserver -c "$config" "${extra[@]}"
   else
     app="$(sed -n 's/^worker_app: //p' "$config")"
-    daemon "$host" "$name" env LD_PRELOAD="$SYNAPSE_JEMALLOC" \
-      "$SYNAPSE_VENV/bin/python" -m "$app" -c "$LAB_DIR/synapse/homeserver.yaml" -c "$config"
+    daemon "$host" "$name" env LD_PRELOAD="$SYNAPSE_JEMALLOC" "${SYNAPSE_LAB_ENV[@]}" \
+      "$SYNAPSE_VENV/bin/python" -m "$app" -c "$LAB_DIR/synapse/homeserver.yaml" -c "$config" "${extra[@]}"
   fi
 }
 
@@ -201,9 +208,9 @@ synapse_pid() {
   local config
   config="$(process_field "$1" config)"
   if [ "$(process_field "$1" type)" = main ]; then
-    in_lab pgrep -f -- "synapse.app.homeserver -c $config\$" | head -n 1
+    in_lab pgrep -f -- "synapse.app.homeserver -c $config( |\$)" | head -n 1
   else
-    in_lab pgrep -f -- "-c $config\$" | head -n 1
+    in_lab pgrep -f -- "-c $config( |\$)" | head -n 1
   fi
 }
 
@@ -421,7 +428,7 @@ route_backend() {
 # user (a whoami call per token, njs) the access token's — with one worker of each in
 # the lab plan, neither changes where a request goes.
 router_config() {
-  local web="$1" federation="$2" name="$3" web_trusted="$4" federation_trusted="$5"
+  local web="$1" federation="$2" name="$3" web_trusted="$4" federation_trusted="$5" federation_port="$6"
   local block type regex be port
   cat << EOF
 global
@@ -446,6 +453,14 @@ EOF
       echo "  acl trusted src $federation_trusted"
     fi
     echo "  acl named req.hdr(host),field(1,:) -i $name"
+    # The static-files container's /.well-known/matrix/server on the web entrypoint
+    # (group_vars/matrix_servers:6267 and :6318, roles/custom/matrix-static-files/
+    # defaults/main.yml:60-63: Host(matrix_server_fqn_matrix) && PathPrefix(/.well-known/
+    # matrix), m.server "<matrix_server_fqn_matrix_federation>:<matrix_federation_public_port>",
+    # roles/custom/matrix-base/defaults/main.yml:116 and :164), which a remote server
+    # reads to find this one's federation port.
+    [ "$block" = client ] &&
+      echo "  http-request return status 200 content-type application/json string '{\"m.server\":\"$name:$federation_port\"}' if named { path /.well-known/matrix/server }"
     echo "  http-request return status 404 if !named || !companion"
     # Traefik's forwarded headers: kept from a trusted source, dropped from any other;
     # the client's address appended to X-Forwarded-For (one header line, which
@@ -495,6 +510,7 @@ start_router() {
   router_config "$web" "$federation" "$name" \
     "$(vars_value traefik_config_entrypoint_web_forwardedHeaders_trustedIPs)" \
     "$(vars_value matrix_playbook_public_matrix_federation_api_traefik_entrypoint_config_custom forwardedHeaders trustedIPs)" \
+    "$(vars_value matrix_federation_public_port 2> /dev/null || echo 8448)" \
     > "$LAB_DIR/synapse/router.cfg"
   on "$host" haproxy -c -q -f "$LAB_DIR/synapse/router.cfg" >&2 ||
     die "HAProxy refuses the router's configuration ($LAB_DIR/synapse/router.cfg)"

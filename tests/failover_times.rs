@@ -198,3 +198,35 @@ fn two_patroni_hosts_agree_with_etcd() {
         "n+1"
     );
 }
+
+/// The page's "how" for each time is its arithmetic, with the figure in it, and the
+/// lab's figure with its citation.
+#[test]
+fn each_time_explains_itself() {
+    let plan = Plan::default();
+    let report = synapse_planner::report::Report::new(&plan);
+    let json = report.to_json_value();
+    let mut seen = 0;
+    for (i, f) in report.failures.iter().enumerate() {
+        for (k, t) in f.times.iter().enumerate() {
+            for (key, value) in [
+                ("best-s", t.best_s),
+                ("average-s", t.average_s),
+                ("worst-s", t.worst_s),
+                ("measured.low-s", t.measured.low_s),
+                ("measured.high-s", t.measured.high_s),
+            ] {
+                let path = format!("failures[{i}].times[{k}].{key}");
+                assert!(
+                    synapse_planner::report::lookup(&json, &path).is_some(),
+                    "{path}"
+                );
+                let how = synapse_planner::explain::explain(&plan, &report, &path)
+                    .unwrap_or_else(|| panic!("{path} unexplained"));
+                assert!(how.contains(&failover::seconds(value)), "{path}: {how}");
+                seen += 1;
+            }
+        }
+    }
+    assert_eq!(seen, 10);
+}

@@ -312,7 +312,7 @@ fn db_loss_detail(case: DbLoss, h: &Host, n: u64) -> String {
             h.name
         ),
         DbLoss::NoQuorum => format!(
-            "etcd keeps {left} of {n} members, below its majority of {majority}, and refuses every write (etcd FAQ, \"Why an odd number of cluster members?\"). {} Patroni's DCS failsafe mode is off in the bundle, so nothing in the cluster accepts writes until the host or another etcd member returns; no replica is promoted at any time (Patroni docs, \"DCS Failsafe Mode\"; retry_timeout: \"DCS or network issues shorter than this will not cause demotion of the leader\").",
+            "etcd keeps {left} of {n} members, below its majority of {majority}, and refuses every write (etcd FAQ, \"Why an odd number of cluster members?\"). {} Patroni's DCS failsafe mode is off in the bundle, so nothing in the cluster accepts writes until the host or another etcd member returns; no replica is promoted at any time (Patroni docs, \"DCS Failsafe Mode\"; retry_timeout: \"DCS or network issues shorter than this will not cause Patroni to demote the leader\").",
             if primary {
                 "The primary is gone, and a replica cannot take the leader key: taking it is a write to etcd."
             } else {

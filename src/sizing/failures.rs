@@ -302,9 +302,7 @@ fn recovery(h: &Host, n: u64) -> Vec<RecoveryTime> {
 }
 
 /// The sentence on what happens to the database, by case.
-fn db_loss_detail(case: DbLoss, h: &Host, n: u64) -> String {
-    let majority = n / 2 + 1;
-    let left = n.saturating_sub(1);
+fn db_loss_detail(case: DbLoss, h: &Host) -> String {
     let primary = h.index == 1;
     match case {
         DbLoss::Alone => format!(
@@ -312,7 +310,7 @@ fn db_loss_detail(case: DbLoss, h: &Host, n: u64) -> String {
             h.name
         ),
         DbLoss::NoQuorum => format!(
-            "etcd keeps {left} of {n} members, below its majority of {majority}, and refuses every write (etcd FAQ, \"Why an odd number of cluster members?\"). {} Patroni's DCS failsafe mode is off in the bundle, so nothing in the cluster accepts writes until the host or another etcd member returns; no replica is promoted at any time (Patroni docs, \"DCS Failsafe Mode\"; retry_timeout: \"DCS or network issues shorter than this will not cause Patroni to demote the leader\").",
+            "Without its majority etcd refuses every write. {} Patroni's DCS failsafe mode is off in the bundle, so nothing in the cluster accepts writes until the host or another etcd member returns; no replica is promoted at any time (Patroni docs, \"DCS Failsafe Mode\"; retry_timeout: \"DCS or network issues shorter than this will not cause Patroni to demote the leader\").",
             if primary {
                 "The primary is gone, and a replica cannot take the leader key: taking it is a write to etcd."
             } else {
@@ -360,7 +358,7 @@ fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
             "quorum is lost"
         }
     )];
-    details.push(db_loss_detail(case, h, n));
+    details.push(db_loss_detail(case, h));
     if case.writable() {
         details.push(format!(
             "The primary (new or not) carries all of PgBouncer's {server} server connections against the {available} its max_connections {} leaves ({} reserved); every Patroni node has the same settings (bootstrap.dcs).",

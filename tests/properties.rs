@@ -85,6 +85,9 @@ const CODES: &[&str] = &[
     "livekit-room-too-large",
     "livekit-not-n-plus-one",
     "livekit-redis-single",
+    "etcd-disk-latency",
+    "minio-ram-below-band",
+    "minio-unmaintained",
 ];
 
 // ---------------------------------------------------------------------------------

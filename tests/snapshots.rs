@@ -75,10 +75,12 @@ fn default_plan() {
             ("warning", "storage-fills"),
             ("warning", "storage-fills"),
             ("warning", "livekit-port-range-small"),
+            ("warning", "minio-unmaintained"),
             ("info", "cache-autotuning-cap"),
             ("info", "event-persisters-fixed"),
             ("info", "media-retention-keeps-minio"),
             ("info", "livekit-redis-single"),
+            ("info", "etcd-disk-latency"),
         ],
     );
 }
@@ -93,12 +95,14 @@ fn plan_100k() {
             ("warning", "pgbouncer-transaction-pooling"),
             ("warning", "storage-fills"),
             ("warning", "livekit-port-range-small"),
+            ("warning", "minio-unmaintained"),
             ("info", "event-persisters-fixed"),
             // 1,000 connections: PostgreSQL's backends may hold more than half of
             // fs.file-max's 2,097,152; the bundle raises it on the Patroni hosts.
             ("info", "file-descriptors-raised"),
             ("info", "media-retention-keeps-minio"),
             ("info", "livekit-redis-single"),
+            ("info", "etcd-disk-latency"),
         ],
     );
 }
@@ -119,9 +123,11 @@ fn plan_minimal() {
             ("warning", "quorum-single-member"),
             ("warning", "haproxy-single"),
             ("warning", "minio-single-node"),
+            ("warning", "minio-unmaintained"),
             ("info", "media-retention-keeps-minio"),
             ("info", "calls-turn-off"),
             ("info", "calls-livekit-off"),
+            ("info", "etcd-disk-latency"),
         ],
     );
 }
@@ -137,10 +143,12 @@ fn plan_odd_counts() {
             ("warning", "haproxy-single"),
             ("warning", "storage-fills"),
             ("warning", "livekit-port-range-small"),
+            ("warning", "minio-unmaintained"),
             ("info", "cache-autotuning-cap"),
             ("info", "event-persisters-fixed"),
             ("info", "media-retention-keeps-minio"),
             ("info", "livekit-redis-single"),
+            ("info", "etcd-disk-latency"),
         ],
     );
 }
@@ -159,10 +167,12 @@ fn plan_overcommitted() {
             ("warning", "storage-fills"),
             ("warning", "storage-fills"),
             ("warning", "livekit-port-range-small"),
+            ("warning", "minio-unmaintained"),
             ("info", "cache-autotuning-cap"),
             ("info", "event-persisters-fixed"),
             ("info", "media-retention-keeps-minio"),
             ("info", "livekit-redis-single"),
+            ("info", "etcd-disk-latency"),
         ],
     );
 }

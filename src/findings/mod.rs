@@ -9,6 +9,7 @@ use serde::Serialize;
 
 mod capacity;
 pub mod playbook;
+mod services;
 mod storage;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -73,6 +74,7 @@ pub fn evaluate(plan: &Plan, i: &Inputs<'_>) -> Vec<Finding> {
     descriptors(plan, i.connections, i.calls, &mut out);
     storage::check(plan, i.storage, &mut out);
     capacity::check(plan, i.object_storage, i.calls, i.failures, &mut out);
+    services::check(plan, i.object_storage, &mut out);
     let mut v = out.0;
     // Errors first; within a severity, the order the checks run (stable sort).
     v.sort_by_key(|f| f.severity);
@@ -631,10 +633,13 @@ mod tests {
                 ("warning", "storage-fills"),
                 // The seed's 50100-50200 LiveKit range.
                 ("warning", "livekit-port-range-small"),
+                // The pinned MinIO release (findings::services).
+                ("warning", "minio-unmaintained"),
                 ("info", "cache-autotuning-cap"),
                 ("info", "event-persisters-fixed"),
                 ("info", "media-retention-keeps-minio"),
                 ("info", "livekit-redis-single"),
+                ("info", "etcd-disk-latency"),
             ],
         );
     }
@@ -649,10 +654,13 @@ mod tests {
                 ("warning", "storage-fills"),
                 ("warning", "storage-fills"),
                 ("warning", "livekit-port-range-small"),
+                // The pinned MinIO release (findings::services).
+                ("warning", "minio-unmaintained"),
                 ("info", "cache-autotuning-cap"),
                 ("info", "event-persisters-fixed"),
                 ("info", "media-retention-keeps-minio"),
                 ("info", "livekit-redis-single"),
+                ("info", "etcd-disk-latency"),
             ],
         );
         let has = |changes: &[(&str, &str)], code: &str, sev: &str| {

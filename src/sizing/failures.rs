@@ -15,8 +15,8 @@ use super::calls::{self, Livekit, Turn};
 use super::objectstore::{self, Layout, ObjectStorage, round2};
 use crate::assumptions as a;
 use crate::deploy::failover::{
-    HAPROXY_CHECK_INTER_S, HAPROXY_CHECK_RISE, KEEPALIVED_ADVERT_INT_S, PATRONI_LOOP_WAIT_S,
-    PATRONI_MAX_LAG_BYTES, PATRONI_TTL_S, PGBOUNCER_SERVER_LOGIN_RETRY_S, primary_loss_pause_s,
+    self, HAPROXY_CHECK_INTER_S, HAPROXY_CHECK_RISE, KEEPALIVED_ADVERT_INT_S, PATRONI_LOOP_WAIT_S,
+    PATRONI_MAX_LAG_BYTES, PATRONI_TTL_S, PGBOUNCER_SERVER_LOGIN_RETRY_S, RecoveryTime,
     vrrp_priority,
 };
 use crate::deploy::{Host, Topology, ports};
@@ -28,9 +28,7 @@ use serde::Serialize;
 /// (256 − Priority) / 256 × Advertisement_Interval (RFC 3768 §6.1 for keepalived's
 /// default VRRPv2; RFC 5798 §6.1 says the same for v3).
 pub fn vip_takeover_seconds(priority: u64) -> f64 {
-    let advert = KEEPALIVED_ADVERT_INT_S as f64;
-    let skew = (256.0 - priority.min(255) as f64) / 256.0 * advert;
-    round2(3.0 * advert + skew)
+    failover::master_down_interval_s(&failover::BUNDLE, priority)
 }
 
 /// A figure that is a count or a real number (TiB, Mbit/s); counts stay integers in JSON.
@@ -118,6 +116,11 @@ pub struct Failure {
     pub capacity: Vec<Capacity>,
     /// The rule the verdict follows, with its sources.
     pub rule: String,
+    /// The recovery the loss starts, computed from the bundle's timers (best, average,
+    /// worst, with the arithmetic) next to the lab's measurement; empty when nothing
+    /// fails over (and then left out of the JSON).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub times: Vec<RecoveryTime>,
 }
 
 fn role_key<S: serde::Serializer>(role: &Role, s: S) -> Result<S::Ok, S::Error> {
@@ -218,6 +221,7 @@ fn analyse(cx: &Cx<'_>, h: &Host) -> Failure {
         details: o.details,
         capacity: o.capacity,
         rule: o.rule.to_string(),
+        times: recovery(h, n),
     }
 }
 
@@ -246,18 +250,105 @@ fn synapse(cx: &Cx<'_>) -> Outcome {
     }
 }
 
+/// What losing one Patroni host does to the database: one classification that the
+/// verdict, the sentences and the recovery time all follow. etcd runs on the Patroni
+/// hosts only (one member each), so the members left after the loss are n − 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DbLoss {
+    /// One Patroni node: nothing to fail over to.
+    Alone,
+    /// etcd loses its majority (2 → 1, 4 → 3 is fine, …): every write to etcd fails, so
+    /// the survivors can neither keep nor take the leader key.
+    NoQuorum,
+    /// The primary's host, with quorum: a replica is promoted.
+    Promote,
+    /// A replica's host, with quorum: the primary is untouched.
+    Untouched,
+}
+
+impl DbLoss {
+    fn of(n: u64, h: &Host) -> DbLoss {
+        let left = n.saturating_sub(1);
+        if n <= 1 {
+            DbLoss::Alone
+        } else if left < n / 2 + 1 {
+            DbLoss::NoQuorum
+        } else if h.index == 1 {
+            DbLoss::Promote
+        } else {
+            DbLoss::Untouched
+        }
+    }
+
+    /// Whether a writable primary remains or is made.
+    fn writable(self) -> bool {
+        matches!(self, DbLoss::Promote | DbLoss::Untouched)
+    }
+}
+
+/// The recovery times a loss of `h` starts: the primary's failover when a Patroni
+/// primary is promoted away from, the VIP's move when its holder dies and another
+/// HAProxy node is left; none otherwise.
+fn recovery(h: &Host, n: u64) -> Vec<RecoveryTime> {
+    match h.role {
+        Role::Patroni if DbLoss::of(n, h) == DbLoss::Promote => {
+            vec![failover::primary_loss(&failover::BUNDLE)]
+        }
+        Role::Haproxy if h.index == 1 && n > 1 => {
+            vec![failover::vip_move(&failover::BUNDLE, vrrp_priority(2))]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The sentence on what happens to the database, by case.
+fn db_loss_detail(case: DbLoss, h: &Host) -> String {
+    let primary = h.index == 1;
+    match case {
+        DbLoss::Alone => format!(
+            "{} is the only Patroni node: there is no replica to promote, and the database stops until the host is back (Patroni docs).",
+            h.name
+        ),
+        DbLoss::NoQuorum => format!(
+            "Without its majority etcd refuses every write. {} Patroni's DCS failsafe mode is off in the bundle, so nothing in the cluster accepts writes until the host or another etcd member returns; no replica is promoted at any time (Patroni docs, \"DCS Failsafe Mode\"; retry_timeout: \"DCS or network issues shorter than this will not cause Patroni to demote the leader\").",
+            if primary {
+                "The primary is gone, and a replica cannot take the leader key: taking it is a write to etcd."
+            } else {
+                "The primary survives but cannot renew its leader key: its etcd calls fail, and once they have failed for retry_timeout it demotes itself to read-only."
+            }
+        ),
+        DbLoss::Promote => {
+            let t = failover::primary_loss(&failover::BUNDLE);
+            format!(
+                "{} is the primary at bootstrap. Its leader key expires (ttl {PATRONI_TTL_S} s); a replica at most maximum_lag_on_failover ({} MiB of WAL) behind takes it and is promoted, and HAProxy sends port {pg} to it after {HAPROXY_CHECK_RISE} good /primary checks {HAPROXY_CHECK_INTER_S} s apart: writes through PgBouncer pause for {} s on average, {} s at best and {} s at worst (loop_wait {PATRONI_LOOP_WAIT_S} s, PgBouncer's server_login_retry {PGBOUNCER_SERVER_LOGIN_RETRY_S} s; the lab measured {}–{} s). Replication is asynchronous: transactions the old primary committed in its last moment and had not yet sent are lost.",
+                h.name,
+                PATRONI_MAX_LAG_BYTES / 1_048_576,
+                failover::seconds(t.average_s),
+                failover::seconds(t.best_s),
+                failover::seconds(t.worst_s),
+                t.measured.low_s,
+                t.measured.high_s,
+                pg = ports::PG_PRIMARY,
+            )
+        }
+        DbLoss::Untouched => format!(
+            "{} is a replica: the primary keeps running, nothing fails over.",
+            h.name
+        ),
+    }
+}
+
 fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
     let c = &cx.connections;
     let b = &cx.patroni;
     let majority = n / 2 + 1;
     let left = n.saturating_sub(1);
+    let case = DbLoss::of(n, h);
     let quorum = left >= majority && left > 0;
     let server = c.pgbouncer_server_connections;
     let available = c.postgres_available.max(0) as u64;
     let conns_fit = server as i64 <= c.postgres_available;
     let ram_fit = b.ram_needed_gib.0 <= b.ram_gib.saturating_mul(100);
-    let primary = h.index == 1;
-    let pause = primary_loss_pause_s();
     let replicas_left = left.saturating_sub(1);
     let mut details = vec![format!(
         "etcd runs on the {n} Patroni host(s): {left} of {n} member(s) remain and a majority is {majority}: {} (etcd FAQ, \"Why an odd number of cluster members?\").",
@@ -267,65 +358,53 @@ fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
             "quorum is lost"
         }
     )];
-    if !quorum && left > 0 {
-        details.push("Without a DCS quorum Patroni cannot renew the leader key: the remaining primary demotes itself to read-only (Patroni docs, DCS failsafe mode is off in the bundle), so Synapse cannot write.".to_string());
-    }
-    if primary {
+    details.push(db_loss_detail(case, h));
+    if case.writable() {
         details.push(format!(
-            "{} is the primary at bootstrap. Its leader key expires after ttl {PATRONI_TTL_S} s; a replica at most maximum_lag_on_failover ({} MiB of WAL) behind takes it and is promoted, and HAProxy sends port {pg} to it after {HAPROXY_CHECK_RISE} good /primary checks {HAPROXY_CHECK_INTER_S} s apart: writes through PgBouncer pause for about {} s, between {} and {} s (the key expires {} to {PATRONI_TTL_S} s after the death, a replica sees that within loop_wait {PATRONI_LOOP_WAIT_S} s, PgBouncer retries every {PGBOUNCER_SERVER_LOGIN_RETRY_S} s). Replication is asynchronous: transactions the old primary committed in its last moment and had not yet sent are lost.",
-            h.name,
-            PATRONI_MAX_LAG_BYTES / 1_048_576,
-            pause.1,
-            pause.0,
-            pause.2,
-            PATRONI_TTL_S - PATRONI_LOOP_WAIT_S,
-            pg = ports::PG_PRIMARY,
+            "The primary (new or not) carries all of PgBouncer's {server} server connections against the {available} its max_connections {} leaves ({} reserved); every Patroni node has the same settings (bootstrap.dcs).",
+            c.postgres_max_connections, c.postgres_reserved_total
         ));
-    } else {
         details.push(format!(
-            "{} is a replica: the primary keeps running, nothing fails over.",
-            h.name
+            "RAM: one Patroni host's budget is {} GiB of its {} GiB, and it already assumes the primary's load (shared_buffers, work_mem for every backend).",
+            b.ram_needed_gib, b.ram_gib
         ));
+        details.push(format!(
+            "Replicas carry no Synapse reads (Synapse sends every query to the primary; it has no read-replica support), so the loss of one moves no read load. {}",
+            if replicas_left == 0 {
+                "No replica remains: the next loss stops the database.".to_string()
+            } else {
+                format!("{replicas_left} replica(s) remain to fail over to.")
+            }
+        ));
+    } else if n == 2 {
+        details.push("Two Patroni hosts survive neither loss: a third etcd member is what keeps a majority when one host dies (hosts.patroni.count: 3).".to_string());
     }
-    details.push(format!(
-        "The primary (new or not) carries all of PgBouncer's {server} server connections against the {available} its max_connections {} leaves ({} reserved); every Patroni node has the same settings (bootstrap.dcs).",
-        c.postgres_max_connections, c.postgres_reserved_total
-    ));
-    details.push(format!(
-        "RAM: one Patroni host's budget is {} GiB of its {} GiB, and it already assumes the primary's load (shared_buffers, work_mem for every backend).",
-        b.ram_needed_gib, b.ram_gib
-    ));
-    details.push(format!(
-        "Replicas carry no Synapse reads (Synapse sends every query to the primary; it has no read-replica support), so the loss of one moves no read load. {}",
-        if replicas_left == 0 {
-            "No replica remains: the next loss stops the database.".to_string()
-        } else {
-            format!("{replicas_left} replica(s) remain to fail over to.")
-        }
-    ));
-    let survives = quorum && conns_fit && ram_fit;
-    let why = if n == 1 {
-        "One Patroni node: there is no replica to promote, so the database stops until the host is back (Patroni docs).".to_string()
-    } else if !quorum {
-        format!(
-            "etcd keeps {left} of {n} members, below its majority of {majority}: Patroni loses its DCS and the primary demotes itself."
-        )
-    } else if !conns_fit || !ram_fit {
-        format!(
+    let survives = case.writable() && conns_fit && ram_fit;
+    let why = match case {
+        DbLoss::Alone => "One Patroni node: there is no replica to promote, so the database stops until the host is back (Patroni docs).".to_string(),
+        DbLoss::NoQuorum => format!(
+            "etcd keeps {left} of {n} members, below its majority of {majority}: no leader key can be kept or taken, so the database accepts no writes and no replica is promoted."
+        ),
+        _ if !conns_fit || !ram_fit => format!(
             "Quorum holds, but the primary is short already: {server} server connections for {available} free, {} GiB needed of {} GiB.",
             b.ram_needed_gib, b.ram_gib
-        )
-    } else if primary {
-        format!(
-            "etcd keeps its majority ({left} of {n}); Patroni promotes a replica and writes resume after about {} s (at most {} s); it carries the same load.",
-            pause.1, pause.2
-        )
-    } else {
-        format!("etcd keeps its majority ({left} of {n}); the primary is untouched.")
+        ),
+        DbLoss::Promote => {
+            let t = failover::primary_loss(&failover::BUNDLE);
+            format!(
+                "etcd keeps its majority ({left} of {n}); Patroni promotes a replica and writes resume after {} s on average ({}–{} s); it carries the same load.",
+                failover::seconds(t.average_s),
+                failover::seconds(t.best_s),
+                failover::seconds(t.worst_s)
+            )
+        }
+        DbLoss::Untouched => {
+            format!("etcd keeps its majority ({left} of {n}); the primary is untouched.")
+        }
     };
     let verdict = if survives {
         Verdict::NPlusOne
-    } else if quorum {
+    } else if case.writable() {
         Verdict::Degraded
     } else {
         Verdict::Down
@@ -351,12 +430,12 @@ fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
                 unit: "connections",
                 need: Some(count(server)),
                 before: count(available),
-                after: count(if quorum { available } else { 0 }),
+                after: count(if case.writable() { available } else { 0 }),
                 formula: format!(
                     "max_connections {} − {} reserved = {available} on the primary; {} after",
                     c.postgres_max_connections,
                     c.postgres_reserved_total,
-                    if quorum {
+                    if case.writable() {
                         "the same on the new primary"
                     } else {
                         "0: no writable primary"
@@ -364,7 +443,7 @@ fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
                 ),
             },
         ],
-        rule: "n+1 when the remaining etcd members are a majority (⌊n/2⌋ + 1) and one host's budget and connections hold the primary's load; down when quorum is lost (etcd FAQ; Patroni docs).",
+        rule: "n+1 when the remaining etcd members are a majority (⌊n/2⌋ + 1) and one host's budget and connections hold the primary's load; down when quorum is lost, whichever host is lost: without a majority etcd takes no write, so the leader key can be neither renewed nor taken (etcd FAQ; Patroni docs, DCS failsafe mode off).",
     }
 }
 
@@ -574,12 +653,18 @@ fn haproxy(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
             minio = ports::MINIO_API,
         ));
     } else if holder {
+        let t = failover::vip_move(&failover::BUNDLE, vrrp_priority(next));
         details.push(format!(
-            "{} holds the VIP {vip} at start (priority {}, nopreempt). haproxy{next} (priority {}) takes it when it has heard no advert for 3 × advert_int + (256 − priority) / 256 × advert_int = {takeover} s (RFC 3768 §6.1; advert_int {} s in the bundle's keepalived.conf), then announces it with gratuitous ARP.",
+            "{} holds the VIP {vip} at start (priority {}, nopreempt). haproxy{next} (priority {}) takes it when it has heard no advert for 3 × advert_int + (256 − priority) / 256 × advert_int = {takeover} s (RFC 3768 §6.1; advert_int {} s in the bundle's keepalived.conf), counted from the last advert, sent up to advert_int before the death: the VIP moves {}–{} s after it, {} s on average (the lab measured {}–{} s), then is announced with gratuitous ARP.",
             h.name,
             vrrp_priority(1),
             vrrp_priority(next),
-            KEEPALIVED_ADVERT_INT_S
+            KEEPALIVED_ADVERT_INT_S,
+            failover::seconds(t.best_s),
+            failover::seconds(t.worst_s),
+            failover::seconds(t.average_s),
+            t.measured.low_s,
+            t.measured.high_s,
         ));
         details.push("Connections through the VIP are cut: clients reconnect (their /sync long-poll retries), PgBouncer reopens its server connections, uploads in flight are retried by the client.".to_string());
     } else {
@@ -605,7 +690,10 @@ fn haproxy(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
             format!("The only HAProxy node: every path through the VIP {vip} stops.")
         } else if holder {
             format!(
-                "keepalived moves the VIP {vip} to haproxy{next} in about {takeover} s; it has the same maxconn {maxconn}."
+                "keepalived moves the VIP {vip} to haproxy{next} within {takeover} s ({} s on average); it has the same maxconn {maxconn}.",
+                failover::seconds(
+                    failover::vip_move(&failover::BUNDLE, vrrp_priority(next)).average_s
+                )
             )
         } else {
             format!("{} is a standby: the VIP stays on its holder.", h.name)
@@ -914,6 +1002,22 @@ pub fn explain(plan: &Plan, failures: &[Failure], path: &str) -> Option<String> 
         let c = f.capacity.get(k.parse::<usize>().ok()?)?;
         return match key {
             ".need" | ".before" | ".after" => Some(format!("{}: {}.", c.name, c.formula)),
+            _ => None,
+        };
+    }
+    if let Some(times) = field.strip_prefix("times[") {
+        let (k, key) = times.split_once(']')?;
+        let t = f.times.get(k.parse::<usize>().ok()?)?;
+        let measured = format!(
+            "Measured: {}–{} s, {}.",
+            t.measured.low_s, t.measured.high_s, t.measured.cite
+        );
+        return match key {
+            ".best-s" | ".average-s" | ".worst-s" => Some(format!(
+                "{}: {} Sources: {}. {measured}",
+                t.event, t.arithmetic, t.sources
+            )),
+            ".measured.low-s" | ".measured.high-s" => Some(measured),
             _ => None,
         };
     }

@@ -426,7 +426,7 @@ pub fn object_storage(plan: &Plan) -> ObjectStorage {
         drive_failures_tolerated_for_writes: ok.map_or(0, Erasure::drive_loss_for_writes),
         node_failures_tolerated: node_loss(Erasure::node_loss_for_reads),
         node_failures_tolerated_for_writes: node_loss(Erasure::node_loss_for_writes),
-        ram_guidance_gib: a::minio_ram_guidance_gib(tib_per_node),
+        ram_guidance_gib: a::minio_ram_band_gib(tib_per_node),
         parity_options: base.map_or_else(Vec::new, |b| {
             let first = u64::from(b.set_size > 1);
             (first..=max_parity(b.set_size))
@@ -615,8 +615,10 @@ fn others(s: &ObjectStorage, path: &str) -> Option<String> {
     let n = s.set_size;
     Some(match path {
         "ram-guidance-gib" => format!(
-            "{} TiB per node → {} GiB (MinIO hardware checklist, memory: ≤ 1 TiB 8 GiB, ≤ 10 TiB 16 GiB, ≤ 100 TiB 32 GiB, more 64 GiB).",
-            s.tib_per_node, s.ram_guidance_gib
+            "{} TiB per node → {} GiB ({}: ≤ 1 TiB 8 GiB, ≤ 10 TiB 16 GiB, ≤ 100 TiB 32 GiB, ≤ 1 PiB 64 GiB, more 128 GiB).",
+            s.tib_per_node,
+            s.ram_guidance_gib,
+            a::MINIO_RAM_SOURCE
         ),
         "parity-options" => format!(
             "Every parity MinIO accepts for a set of {n}: EC:1 to EC:{} (half the set); each trades usable space (raw × (N − M) / N) for failures tolerated (N − quorum).",

@@ -203,6 +203,19 @@ fn loss_view(f: &crate::sizing::failures::Failure) -> AnyView {
     let details = (0..f.details.len())
         .map(|j| view! { <li>{m(format!("details[{j}]"), Unit::Plain)}</li> })
         .collect_view();
+    let times = (0..f.times.len())
+        .map(|k| {
+            let q = |key: &str| format!("times[{k}].{key}");
+            view! {
+                <li class="recovery">
+                    {m(q("event"), Unit::Plain)} ": " {m(q("best-s"), Unit::Count)} " s best, "
+                    {m(q("average-s"), Unit::Count)} " s on average, " {m(q("worst-s"), Unit::Count)} " s worst (measured in the lab: "
+                    {m(q("measured.low-s"), Unit::Count)} "–" {m(q("measured.high-s"), Unit::Count)} " s). "
+                    <span class="formula">{m(q("arithmetic"), Unit::Plain)}</span>
+                </li>
+            }
+        })
+        .collect_view();
     let capacity = (0..f.capacity.len())
         .map(|k| {
             let q = |key: &str| format!("capacity[{k}].{key}");
@@ -225,6 +238,7 @@ fn loss_view(f: &crate::sizing::failures::Failure) -> AnyView {
                 {m("survives".to_string(), Unit::Plain)} ". " {m("why".to_string(), Unit::Plain)}
             </p>
             <ul>{details}</ul>
+            <ul class="recovery-times">{times}</ul>
             <div class="table-scroll">
                 <table class="params">
                     <thead><tr><th scope="col">"Capacity"</th><th scope="col">"Need"</th><th scope="col">"Before"</th><th scope="col">"After"</th><th scope="col">"Unit"</th></tr></thead>
@@ -265,6 +279,18 @@ pub fn failures_view(c: &Computed) -> impl IntoView + use<> {
                     }
                 })
                 .collect_view();
+            let times = (0..f.times.len())
+                .map(|k| {
+                    let q = |key: &str| p(&format!("times[{k}].{key}"));
+                    view! {
+                        <li class="recovery">
+                            {metric(c, q("event"), Unit::Plain)} ": " {metric(c, q("best-s"), Unit::Count)} " s best, "
+                            {metric(c, q("average-s"), Unit::Count)} " s on average, " {metric(c, q("worst-s"), Unit::Count)} " s worst (lab: "
+                            {metric(c, q("measured.low-s"), Unit::Count)} "–" {metric(c, q("measured.high-s"), Unit::Count)} " s)"
+                        </li>
+                    }
+                })
+                .collect_view();
             view! {
                 <tr data-role=f.role.key()>
                     <th scope="row">{metric(c, p("role"), Unit::Plain)}</th>
@@ -274,6 +300,7 @@ pub fn failures_view(c: &Computed) -> impl IntoView + use<> {
                     <td>{metric(c, p("survives"), Unit::Plain)}</td>
                     <td>
                         {metric(c, p("why"), Unit::Plain)}
+                        <ul class="recovery-times">{times}</ul>
                         <details class="why"><summary>"what happens"</summary><ul>{details}</ul><ul>{capacity}</ul></details>
                     </td>
                 </tr>
@@ -311,7 +338,7 @@ pub fn failures_view(c: &Computed) -> impl IntoView + use<> {
     view! {
         <section class="card" aria-labelledby="h-failures" id="failures">
             <h2 id="h-failures">"Losing a node"</h2>
-            <p class="lead">"For each role, the host whose loss hurts most: does the service carry the plan's peak without it (N+1), what happens, and the capacity left. The Synapse host is a single point of failure by the playbook's design."</p>
+            <p class="lead">"For each role, the host whose loss hurts most: does the service carry the plan's peak without it (N+1), what happens, and the capacity left. Where something fails over, its time is computed from the bundle's timers (best, average, worst) and shown next to the lab's measurement. The Synapse host is a single point of failure by the playbook's design."</p>
             <div class="table-scroll">
                 <table class="params failures">
                     <thead><tr>

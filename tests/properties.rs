@@ -111,7 +111,13 @@ fn is_dotted(path: &str) -> bool {
 }
 
 fn default_u64(f: &Field) -> u64 {
-    f.get_text(&Plan::default()).parse().unwrap_or(0)
+    let d = Plan::default();
+    match f.slot {
+        // Derived in the default plan: its value, not its (empty) text.
+        Slot::DailyActiveUsers => d.daily_active_users(),
+        Slot::UsersPeakConcurrent => d.peak_concurrent_users(),
+        _ => f.get_text(&d).parse().unwrap_or(0),
+    }
 }
 
 fn default_f64(f: &Field) -> f64 {
@@ -274,6 +280,10 @@ fn cache_factors_text(range: Range) -> BoxedStrategy<String> {
 /// A valid text for any field, chosen by its kind alone.
 fn valid_text(f: &'static Field, range: Range) -> BoxedStrategy<String> {
     match f.kind {
+        // A derivable field is left to its derivation (empty) as often as it is set.
+        Kind::Int { min, max, .. } if f.derivable() => {
+            prop_oneof![Just(String::new()), int_text(f, min, max, range)].boxed()
+        }
         Kind::Int { min, max, .. } => int_text(f, min, max, range),
         Kind::Float { min, max, .. } => float_value((min, max), default_f64(f), range)
             .prop_map(|x| x.to_string())
@@ -354,6 +364,18 @@ fn raw_in(range: Range) -> impl Strategy<Value = RawPlan> {
                 "activity.daily-active-users",
                 (dau % (registered + 1)).to_string(),
             );
+        }
+        // Peak ≤ daily active when the plan sets both (a derived one keeps it itself).
+        let set = |raw: &RawPlan, p: &str| !raw.get(p).is_empty();
+        let (peak, dau) = (
+            num(&raw, "users.peak-concurrent"),
+            num(&raw, "activity.daily-active-users"),
+        );
+        if set(&raw, "users.peak-concurrent")
+            && set(&raw, "activity.daily-active-users")
+            && peak > dau
+        {
+            raw.set("users.peak-concurrent", (peak % (dau + 1)).to_string());
         }
         let (cp_min, cp_max) = (num(&raw, "synapse.cp-min"), num(&raw, "synapse.cp-max"));
         if cp_min > cp_max {
@@ -711,11 +733,13 @@ fn bumped(p: &Plan, b: &Bump) -> Option<(String, String)> {
             d,
             int_kind("pgbouncer.max-client-conn").1,
         ),
+        // Within the daily active users the plan sets, or the registered ones (a derived
+        // daily-active count rises with the peak).
         Bump::PeakConcurrent(d) => int(
             "users.peak-concurrent",
-            p.users.peak_concurrent,
+            p.peak_concurrent_users(),
             d,
-            p.users.registered,
+            p.activity.daily_active_users.unwrap_or(p.users.registered),
         ),
     }
 }

@@ -764,6 +764,113 @@ fn load_figures(p: &Plan) -> [(&'static str, u64); 4] {
     ]
 }
 
+/// The figures that grow with users, as (name, value): the derived activity, the
+/// storage growth (events, database, WAL, media, each disk's growth, month-end size and
+/// need), the connection and RAM needs of every role, and the call load (relayed calls,
+/// TURN allocations, LiveKit participants and bandwidth per node).
+fn growth_figures(p: &Plan) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = vec![
+        ("daily active users".into(), p.daily_active_users() as f64),
+        (
+            "peak concurrent users".into(),
+            p.peak_concurrent_users() as f64,
+        ),
+        (
+            "concurrent 1:1 calls".into(),
+            p.concurrent_1to1_calls() as f64,
+        ),
+        ("group call rooms".into(), p.group_call_rooms() as f64),
+    ];
+    let st = sizing::storage::storage(p);
+    let r = &st.rates;
+    for (name, x) in [
+        (
+            "storage.rates.local-events-per-day",
+            r.local_events_per_day as f64,
+        ),
+        (
+            "storage.rates.stored-events-per-day",
+            r.stored_events_per_day as f64,
+        ),
+        ("storage.rates.db-gib-per-day", r.db_gib_per_day),
+        ("storage.rates.wal-gib-per-day", r.wal_gib_per_day),
+        (
+            "storage.rates.local-media-gib-per-day",
+            r.local_media_gib_per_day,
+        ),
+        (
+            "storage.rates.remote-media-gib-per-day",
+            r.remote_media_gib_per_day,
+        ),
+        ("storage.rates.media-gib-per-month", r.media_gib_per_month),
+    ] {
+        out.push((name.into(), x));
+    }
+    for d in &st.disks {
+        out.push((
+            format!("{} growth-gib-per-month", d.label),
+            d.growth_gib_per_month,
+        ));
+        out.push((format!("{} end-gib", d.label), d.end_gib));
+        out.push((format!("{} needed-gib", d.label), d.needed_gib));
+    }
+    out.push((
+        "connections.haproxy-maxconn".into(),
+        sizing::connections::connections(p).haproxy_maxconn as f64,
+    ));
+    for role in Role::ALL {
+        out.push((
+            format!("hosts.{} ram-needed", role.key()),
+            sizing::ram::budget(p, role).ram_needed_gib.0 as f64,
+        ));
+    }
+    let c = sizing::calls::calls(p);
+    for (name, x) in [
+        ("calls.turn.relayed-calls", c.turn.relayed_calls as f64),
+        ("calls.turn.allocations", c.turn.allocations as f64),
+        ("calls.livekit.rooms", c.livekit.rooms as f64),
+        ("calls.livekit.participants", c.livekit.participants as f64),
+        (
+            "calls.livekit.egress-mbps-per-node",
+            c.livekit.egress_mbps_per_node,
+        ),
+    ] {
+        out.push((name.into(), x));
+    }
+    out
+}
+
+/// Doubles the registered users of `p` with its activity and calls left to their
+/// derivation; no growth figure may go down.
+fn check_doubling(p: &Plan) -> Result<(), String> {
+    let derived = p
+        .with_texts(&[
+            ("activity.daily-active-users", ""),
+            ("users.peak-concurrent", ""),
+            ("calls.concurrent-1to1", ""),
+            ("calls.group-rooms", ""),
+        ])
+        .map_err(|e| format!("deriving the activity is invalid: {e:?}"))?;
+    let doubled = derived
+        .users
+        .registered
+        .saturating_mul(2)
+        .min(int_kind("users.registered").1);
+    let after = derived
+        .with_text("users.registered", &doubled.to_string())
+        .map_err(|e| format!("{doubled} registered users is invalid: {e:?}"))?;
+    for ((name, old), (_, new)) in growth_figures(&derived).iter().zip(growth_figures(&after)) {
+        // Relative slack for floating-point sums of larger terms.
+        if new < *old - old.abs() * 1e-9 {
+            return Err(format!(
+                "doubling users from {} to {doubled} lowered {name} from {old} to {new}",
+                derived.users.registered
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_monotone(before: &Plan, path: &str, text: &str) -> Result<(), String> {
     let after = before
         .with_text(path, text)
@@ -1112,6 +1219,14 @@ proptest! {
         if let Some((path, text)) = bumped(&p, &b) {
             check_monotone(&p, &path, &text).or_fail()?;
         }
+    }
+
+    /// (c') Activity follows users: doubling the registered users of a plan whose
+    /// activity and calls are derived never lowers a growth or load figure
+    /// (`growth_figures` lists them).
+    #[test]
+    fn doubling_users_never_lowers_growth_or_load(p in valid_plan()) {
+        check_doubling(&p).or_fail()?;
     }
 
     /// (d) Plans survive both YAML styles and the form's text unchanged.

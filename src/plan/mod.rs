@@ -375,39 +375,54 @@ impl Plan {
         })
     }
 
-    /// How a derived activity field got its value, for the form ("derived: 1,000 (50 %
-    /// of registered users)"); `None` when the plan sets the field or it is not derived.
-    pub fn derivation(&self, path: &str) -> Option<String> {
-        // The plan layer formats its own numbers (it sits below crate::format).
-        let percent = |share: f64| {
-            let s = format!("{:.2}", share * 100.0);
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        };
+    /// The value a derivable field takes from its derivation, when the plan leaves it
+    /// out; `None` when the plan sets it or it is not derivable (the form's placeholder).
+    pub fn derived(&self, path: &str) -> Option<u64> {
         match path {
             "activity.daily-active-users" if self.activity.daily_active_users.is_none() => {
-                Some(format!(
-                    "derived: {} ({} % of registered users)",
-                    grouped(self.daily_active_users()),
-                    percent(self.assume(&crate::assumptions::DAILY_ACTIVE_SHARE))
-                ))
+                Some(self.daily_active_users())
             }
-            "users.peak-concurrent" if self.users.peak_concurrent.is_none() => Some(format!(
-                "derived: {} ({} % of daily active users)",
-                grouped(self.peak_concurrent_users()),
-                percent(self.assume(&crate::assumptions::PEAK_CONCURRENT_SHARE))
-            )),
-            "calls.concurrent-1to1" if self.calls.concurrent_1to1.is_none() => Some(format!(
-                "derived: {} ({} per 100 users at peak)",
-                grouped(self.concurrent_1to1_calls()),
-                percent(self.assume(&crate::assumptions::CALLS_1TO1_PER_PEAK_USER))
-            )),
-            "calls.group-rooms" if self.calls.group_rooms.is_none() => Some(format!(
-                "derived: {} ({} per 100 users at peak)",
-                grouped(self.group_call_rooms()),
-                percent(self.assume(&crate::assumptions::GROUP_ROOMS_PER_PEAK_USER))
-            )),
+            "users.peak-concurrent" if self.users.peak_concurrent.is_none() => {
+                Some(self.peak_concurrent_users())
+            }
+            "calls.concurrent-1to1" if self.calls.concurrent_1to1.is_none() => {
+                Some(self.concurrent_1to1_calls())
+            }
+            "calls.group-rooms" if self.calls.group_rooms.is_none() => {
+                Some(self.group_call_rooms())
+            }
             _ => None,
         }
+    }
+
+    /// How a derived field got its value, for the form ("derived: 1,000 (50 % of
+    /// registered users)"); `None` when the plan sets the field or it is not derivable.
+    pub fn derivation(&self, path: &str) -> Option<String> {
+        use crate::assumptions as a;
+        let value = self.derived(path)?;
+        // The plan layer formats its own numbers (it sits below crate::format).
+        let percent = |share: &a::Assumption| {
+            let s = format!("{:.2}", self.assume(share) * 100.0);
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        };
+        let how = match path {
+            "activity.daily-active-users" => {
+                format!("{} % of registered users", percent(&a::DAILY_ACTIVE_SHARE))
+            }
+            "users.peak-concurrent" => format!(
+                "{} % of daily active users",
+                percent(&a::PEAK_CONCURRENT_SHARE)
+            ),
+            "calls.concurrent-1to1" => format!(
+                "{} per 100 users at peak",
+                percent(&a::CALLS_1TO1_PER_PEAK_USER)
+            ),
+            _ => format!(
+                "{} per 100 users at peak",
+                percent(&a::GROUP_ROOMS_PER_PEAK_USER)
+            ),
+        };
+        Some(format!("derived: {} ({how})", grouped(value)))
     }
 
     /// A constant of the engine as this plan sets it: its override, or its default.

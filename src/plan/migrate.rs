@@ -23,17 +23,25 @@ pub(crate) const SCHEMA_1_PEAK: u64 = 2_500;
 /// derives it from the peak in schema 2, the field's bound).
 const SCHEMA_1_CALLS: [(&str, u64, &Assumption, u64); 2] = [
     (
-        "calls.concurrent-1to1",
-        25,
+        SCHEMA_1_DEFAULTS[2].0,
+        SCHEMA_1_DEFAULTS[2].1,
         &a::CALLS_1TO1_PER_PEAK_USER,
         super::MAX_CONCURRENT_1TO1,
     ),
     (
-        "calls.group-rooms",
-        5,
+        SCHEMA_1_DEFAULTS[3].0,
+        SCHEMA_1_DEFAULTS[3].1,
         &a::GROUP_ROOMS_PER_PEAK_USER,
         super::MAX_GROUP_ROOMS,
     ),
+];
+
+/// Schema 1's default of each field schema 2 derives.
+pub(crate) const SCHEMA_1_DEFAULTS: [(&str, u64); 4] = [
+    (DAU, SCHEMA_1_DAILY_ACTIVE),
+    (PEAK, SCHEMA_1_PEAK),
+    ("calls.concurrent-1to1", 25),
+    ("calls.group-rooms", 5),
 ];
 
 const DAU: &str = "activity.daily-active-users";

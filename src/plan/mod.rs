@@ -661,10 +661,27 @@ impl RawPlan {
 
     /// From saved text by key path (browser storage): keys the schema lacks are dropped,
     /// missing ones take the defaults. The text itself is kept as it was, valid or not.
+    ///
+    /// A plan saved by a schema-1 build (it has no `assumptions.daily-active-share`: this
+    /// build saves every field) held schema 1's absolute activity as text, whether typed
+    /// or not: a value equal to schema 1's default is read as not set and migrated like a
+    /// schema-1 file's ([`migrate`]), so typing a small user count into a page saved by
+    /// the first release does not meet "5000 daily active users" nobody typed.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> RawPlan {
         let mut raw = RawPlan::default();
+        let (mut any, mut schema_2) = (false, false);
         for (k, v) in pairs {
+            any = true;
+            schema_2 |= k == "assumptions.daily-active-share";
             raw.set(k, v);
+        }
+        if any && !schema_2 {
+            for (path, schema_1_default) in migrate::SCHEMA_1_DEFAULTS {
+                if raw.get(path).trim() == schema_1_default.to_string() {
+                    raw.set(path, "");
+                }
+            }
+            migrate::schema_1(&mut raw, &mut Vec::new());
         }
         raw
     }

@@ -1124,10 +1124,11 @@ fn render(node: &Node, indent: usize, out: &mut String) {
 }
 
 fn yaml_document() -> impl Strategy<Value = String> {
-    (any::<bool>(), yaml_node()).prop_map(|(schema, node)| {
+    // No schema key, schema 1 (migrated) or schema 2.
+    (0u8..3, yaml_node()).prop_map(|(schema, node)| {
         let mut out = String::new();
-        if schema {
-            out.push_str("schema: 1\n");
+        if schema > 0 {
+            out.push_str(&format!("schema: {schema}\n"));
         }
         match node {
             Node::Map(_) => render(&node, 0, &mut out),

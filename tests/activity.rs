@@ -68,6 +68,16 @@ fn users_only_plans_are_valid_at_every_scale_and_activity_follows() {
             let text = plan::to_yaml(&typed, style);
             assert_eq!(plan::from_yaml(&text).validate().plan, Some(typed.clone()));
         }
+        // The same file of the first schema opens too (migrated: no error, and no
+        // problem but a warning where schema 1's 5,000 and 2,500 do not fit).
+        let old = format!("schema: 1\nusers:\n  registered: {registered}\n");
+        let v = plan::from_yaml(&old).validate();
+        assert!(v.errors().next().is_none(), "{old}: {:?}", v.problems);
+        assert!(
+            v.problems.iter().all(|p| p.severity == Severity::Warning),
+            "{old}: {:?}",
+            v.problems
+        );
         // The report computes, whatever it finds about the hardware.
         let report = synapse_planner::report::Report::new(&typed);
         assert_eq!(report.plan.users_peak_concurrent, peak);

@@ -118,13 +118,14 @@ pub fn index_shape(path: &str) -> String {
 }
 
 /// The assumption groups in the order the engine lists them, each with a heading.
-pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 5] {
+pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 6] {
     [
         ("RAM and connections", a::RAM),
         ("Storage growth", a::STORAGE),
         ("Object storage", a::OBJECT_STORE),
         ("Calls", a::CALLS),
         ("File descriptors", a::DESCRIPTORS),
+        ("Activity from users", a::ACTIVITY),
     ]
 }
 
@@ -333,7 +334,7 @@ fn connections(plan: &Plan, report: &Report, key: &str) -> Option<String> {
         ),
         "haproxy-maxconn" => format!(
             "⌈peak concurrent users {} × {} connections per user⌉ = {}, at least 2,000, rounded up to the next thousand = {} (HAProxy configuration manual, global maxconn; assumption haproxy-connections-per-user: {}).",
-            group(plan.users.peak_concurrent),
+            group(plan.peak_concurrent_users()),
             number(plan.assume(&a::HAPROXY_CONNS_PER_USER)),
             group(crate::sizing::connections::haproxy_connections_needed(plan)),
             group(c.haproxy_maxconn),

@@ -114,7 +114,7 @@ impl Report {
                 name: plan.name.clone(),
                 domain: plan.domain.clone(),
                 users_registered: plan.users.registered,
-                users_peak_concurrent: plan.users.peak_concurrent,
+                users_peak_concurrent: plan.peak_concurrent_users(),
             },
             synapse: sizing::synapse_summary(plan),
             hosts,

@@ -210,7 +210,7 @@ fn invalid_plans_exit_2_naming_every_bad_key() {
             ],
         ),
         (
-            "schema: 2\nname: from-the-future\n",
+            "schema: 3\nname: from-the-future\n",
             &["schema", "newer synapse-planner"],
         ),
         ("- a\n- b\n", &["plan: A plan file is a YAML mapping"]),

@@ -114,7 +114,13 @@ fn is_dotted(path: &str) -> bool {
 }
 
 fn default_u64(f: &Field) -> u64 {
-    f.get_text(&Plan::default()).parse().unwrap_or(0)
+    let d = Plan::default();
+    match f.slot {
+        // Derived in the default plan: its value, not its (empty) text.
+        Slot::DailyActiveUsers => d.daily_active_users(),
+        Slot::UsersPeakConcurrent => d.peak_concurrent_users(),
+        _ => f.get_text(&d).parse().unwrap_or(0),
+    }
 }
 
 fn default_f64(f: &Field) -> f64 {
@@ -277,6 +283,10 @@ fn cache_factors_text(range: Range) -> BoxedStrategy<String> {
 /// A valid text for any field, chosen by its kind alone.
 fn valid_text(f: &'static Field, range: Range) -> BoxedStrategy<String> {
     match f.kind {
+        // A derivable field is left to its derivation (empty) as often as it is set.
+        Kind::Int { min, max, .. } if f.derivable() => {
+            prop_oneof![Just(String::new()), int_text(f, min, max, range)].boxed()
+        }
         Kind::Int { min, max, .. } => int_text(f, min, max, range),
         Kind::Float { min, max, .. } => float_value((min, max), default_f64(f), range)
             .prop_map(|x| x.to_string())
@@ -357,6 +367,18 @@ fn raw_in(range: Range) -> impl Strategy<Value = RawPlan> {
                 "activity.daily-active-users",
                 (dau % (registered + 1)).to_string(),
             );
+        }
+        // Peak ≤ daily active when the plan sets both (a derived one keeps it itself).
+        let set = |raw: &RawPlan, p: &str| !raw.get(p).is_empty();
+        let (peak, dau) = (
+            num(&raw, "users.peak-concurrent"),
+            num(&raw, "activity.daily-active-users"),
+        );
+        if set(&raw, "users.peak-concurrent")
+            && set(&raw, "activity.daily-active-users")
+            && peak > dau
+        {
+            raw.set("users.peak-concurrent", (peak % (dau + 1)).to_string());
         }
         let (cp_min, cp_max) = (num(&raw, "synapse.cp-min"), num(&raw, "synapse.cp-max"));
         if cp_min > cp_max {
@@ -714,11 +736,13 @@ fn bumped(p: &Plan, b: &Bump) -> Option<(String, String)> {
             d,
             int_kind("pgbouncer.max-client-conn").1,
         ),
+        // Within the daily active users the plan sets, or the registered ones (a derived
+        // daily-active count rises with the peak).
         Bump::PeakConcurrent(d) => int(
             "users.peak-concurrent",
-            p.users.peak_concurrent,
+            p.peak_concurrent_users(),
             d,
-            p.users.registered,
+            p.activity.daily_active_users.unwrap_or(p.users.registered),
         ),
     }
 }
@@ -741,6 +765,113 @@ fn load_figures(p: &Plan) -> [(&'static str, u64); 4] {
             c.pgbouncer_server_connections,
         ),
     ]
+}
+
+/// The figures that grow with users, as (name, value): the derived activity, the
+/// storage growth (events, database, WAL, media, each disk's growth, month-end size and
+/// need), the connection and RAM needs of every role, and the call load (relayed calls,
+/// TURN allocations, LiveKit participants and bandwidth per node).
+fn growth_figures(p: &Plan) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = vec![
+        ("daily active users".into(), p.daily_active_users() as f64),
+        (
+            "peak concurrent users".into(),
+            p.peak_concurrent_users() as f64,
+        ),
+        (
+            "concurrent 1:1 calls".into(),
+            p.concurrent_1to1_calls() as f64,
+        ),
+        ("group call rooms".into(), p.group_call_rooms() as f64),
+    ];
+    let st = sizing::storage::storage(p);
+    let r = &st.rates;
+    for (name, x) in [
+        (
+            "storage.rates.local-events-per-day",
+            r.local_events_per_day as f64,
+        ),
+        (
+            "storage.rates.stored-events-per-day",
+            r.stored_events_per_day as f64,
+        ),
+        ("storage.rates.db-gib-per-day", r.db_gib_per_day),
+        ("storage.rates.wal-gib-per-day", r.wal_gib_per_day),
+        (
+            "storage.rates.local-media-gib-per-day",
+            r.local_media_gib_per_day,
+        ),
+        (
+            "storage.rates.remote-media-gib-per-day",
+            r.remote_media_gib_per_day,
+        ),
+        ("storage.rates.media-gib-per-month", r.media_gib_per_month),
+    ] {
+        out.push((name.into(), x));
+    }
+    for d in &st.disks {
+        out.push((
+            format!("{} growth-gib-per-month", d.label),
+            d.growth_gib_per_month,
+        ));
+        out.push((format!("{} end-gib", d.label), d.end_gib));
+        out.push((format!("{} needed-gib", d.label), d.needed_gib));
+    }
+    out.push((
+        "connections.haproxy-maxconn".into(),
+        sizing::connections::connections(p).haproxy_maxconn as f64,
+    ));
+    for role in Role::ALL {
+        out.push((
+            format!("hosts.{} ram-needed", role.key()),
+            sizing::ram::budget(p, role).ram_needed_gib.0 as f64,
+        ));
+    }
+    let c = sizing::calls::calls(p);
+    for (name, x) in [
+        ("calls.turn.relayed-calls", c.turn.relayed_calls as f64),
+        ("calls.turn.allocations", c.turn.allocations as f64),
+        ("calls.livekit.rooms", c.livekit.rooms as f64),
+        ("calls.livekit.participants", c.livekit.participants as f64),
+        (
+            "calls.livekit.egress-mbps-per-node",
+            c.livekit.egress_mbps_per_node,
+        ),
+    ] {
+        out.push((name.into(), x));
+    }
+    out
+}
+
+/// Doubles the registered users of `p` with its activity and calls left to their
+/// derivation; no growth figure may go down.
+fn check_doubling(p: &Plan) -> Result<(), String> {
+    let derived = p
+        .with_texts(&[
+            ("activity.daily-active-users", ""),
+            ("users.peak-concurrent", ""),
+            ("calls.concurrent-1to1", ""),
+            ("calls.group-rooms", ""),
+        ])
+        .map_err(|e| format!("deriving the activity is invalid: {e:?}"))?;
+    let doubled = derived
+        .users
+        .registered
+        .saturating_mul(2)
+        .min(int_kind("users.registered").1);
+    let after = derived
+        .with_text("users.registered", &doubled.to_string())
+        .map_err(|e| format!("{doubled} registered users is invalid: {e:?}"))?;
+    for ((name, old), (_, new)) in growth_figures(&derived).iter().zip(growth_figures(&after)) {
+        // Relative slack for floating-point sums of larger terms.
+        if new < *old - old.abs() * 1e-9 {
+            return Err(format!(
+                "doubling users from {} to {doubled} lowered {name} from {old} to {new}",
+                derived.users.registered
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_monotone(before: &Plan, path: &str, text: &str) -> Result<(), String> {
@@ -996,10 +1127,11 @@ fn render(node: &Node, indent: usize, out: &mut String) {
 }
 
 fn yaml_document() -> impl Strategy<Value = String> {
-    (any::<bool>(), yaml_node()).prop_map(|(schema, node)| {
+    // No schema key, schema 1 (migrated) or schema 2.
+    (0u8..3, yaml_node()).prop_map(|(schema, node)| {
         let mut out = String::new();
-        if schema {
-            out.push_str("schema: 1\n");
+        if schema > 0 {
+            out.push_str(&format!("schema: {schema}\n"));
         }
         match node {
             Node::Map(_) => render(&node, 0, &mut out),
@@ -1091,6 +1223,14 @@ proptest! {
         if let Some((path, text)) = bumped(&p, &b) {
             check_monotone(&p, &path, &text).or_fail()?;
         }
+    }
+
+    /// (c') Activity follows users: doubling the registered users of a plan whose
+    /// activity and calls are derived never lowers a growth or load figure
+    /// (`growth_figures` lists them).
+    #[test]
+    fn doubling_users_never_lowers_growth_or_load(p in valid_plan()) {
+        check_doubling(&p).or_fail()?;
     }
 
     /// (d) Plans survive both YAML styles and the form's text unchanged.

@@ -139,12 +139,14 @@ const fn contains(list: &[Assumption], id: &str) -> bool {
     false
 }
 
+mod activity;
 mod calls;
 mod descriptors;
 mod objectstore;
 mod ram;
 mod storage;
 
+pub use activity::*;
 pub use calls::*;
 pub use descriptors::*;
 pub use objectstore::*;
@@ -152,13 +154,14 @@ pub use ram::*;
 pub use storage::*;
 
 /// Every constant, in a fixed order: RAM and connections, storage, object storage, calls,
-/// file descriptors (new groups go last: `Slot::Assumption` indexes this order).
+/// file descriptors, activity (new groups go last: `Slot::Assumption` indexes this order).
 pub fn all() -> impl Iterator<Item = &'static Assumption> {
     RAM.iter()
         .chain(STORAGE.iter())
         .chain(OBJECT_STORE.iter())
         .chain(CALLS.iter())
         .chain(DESCRIPTORS.iter())
+        .chain(ACTIVITY.iter())
 }
 
 /// The constant with this id.

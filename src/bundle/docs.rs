@@ -140,7 +140,7 @@ fn intro(ctx: &Ctx) -> String {
         ctx.topology.hosts.len(),
         r.synapse.process_count,
         ctx.plan.users.registered,
-        ctx.plan.users.peak_concurrent,
+        ctx.plan.peak_concurrent_users(),
         super::GENERATOR,
         text(ctx.date.as_str())
     );

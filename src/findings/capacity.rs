@@ -119,8 +119,8 @@ fn turn(plan: &Plan, t: &Turn, out: &mut Out) {
             format!(
                 "The plan relays {} of its {} concurrent 1:1 calls ({} × {}), but has no coturn host.",
                 n(t.relayed_calls),
-                n(plan.calls.concurrent_1to1),
-                plan.calls.concurrent_1to1,
+                n(plan.concurrent_1to1_calls()),
+                plan.concurrent_1to1_calls(),
                 plan.calls.relayed_share
             ),
             "A call whose parties cannot reach each other directly has no path without a TURN relay: it fails to connect (Synapse docs, turn-howto.md).",

@@ -351,7 +351,7 @@ fn workers(plan: &Plan, out: &mut Out) {
     // the fractional assumption multiplies and divides unrounded, and only the worker
     // count is rounded, up.
     let per = plan.assume(&a::SYNC_USERS_PER_WORKER);
-    let peak = plan.users.peak_concurrent as f64;
+    let peak = plan.peak_concurrent_users() as f64;
     if peak > sync_capable as f64 * per {
         let want = crate::sizing::round_up_needed(peak / per.max(f64::MIN_POSITIVE));
         out.push(
@@ -360,7 +360,7 @@ fn workers(plan: &Plan, out: &mut Out) {
             &["synapse.workers.sync", "users.peak-concurrent"],
             format!(
                 "{} peak users sync through {sync_capable} process(es).",
-                n(plan.users.peak_concurrent)
+                n(plan.peak_concurrent_users())
             ),
             format!(
                 "Assumption: one sync worker serves about {} concurrent users ({}).",

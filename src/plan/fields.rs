@@ -185,6 +185,9 @@ pub enum Value {
     Text(String),
     Bool(bool),
     Factors(BTreeMap<String, f64>),
+    /// A [`Field::derivable`] field the plan leaves to its derivation: empty text in the
+    /// form, absent (or null) in a plan file.
+    Derived,
 }
 
 /// Every field of the schema, in display and file order.
@@ -286,7 +289,7 @@ fn build() -> Vec<Field> {
         "Peak concurrent users",
         Group::Scale,
         int(0, 100_000_000, "users"),
-        "Users with a client syncing at the busiest hour.",
+        "Users with a client syncing at the busiest hour; empty: derived from daily active users (assumptions.peak-concurrent-share). At most the daily active users.",
     );
     push(
         Slot::CacheFactor,
@@ -514,7 +517,7 @@ fn build() -> Vec<Field> {
         "Daily active users",
         Group::Activity,
         int(0, 100_000_000, "users"),
-        "Users who use the server on a day (ESS's \"active users\"): at most users.registered; the database and media grow with them.",
+        "Users who use the server on a day (ESS's \"active users\"); empty: derived from registered users (assumptions.daily-active-share). At most users.registered; the database and media grow with them.",
     );
     push(
         Slot::MessagesPerUserDay,
@@ -620,8 +623,8 @@ fn build() -> Vec<Field> {
         "calls.concurrent-1to1",
         "Concurrent 1:1 calls",
         Group::Calls,
-        int(0, 1_000_000, "calls"),
-        "1:1 (TURN) calls at the busiest moment.",
+        int(0, super::MAX_CONCURRENT_1TO1, "calls"),
+        "1:1 (TURN) calls at the busiest moment; empty: derived from the peak users (assumptions.calls-1to1-per-peak-user).",
     );
     push(
         Slot::RelayedShare,
@@ -649,8 +652,8 @@ fn build() -> Vec<Field> {
         "calls.group-rooms",
         "Concurrent group calls",
         Group::Calls,
-        int(0, 100_000, "rooms"),
-        "LiveKit rooms at the busiest moment.",
+        int(0, super::MAX_GROUP_ROOMS, "rooms"),
+        "LiveKit rooms at the busiest moment; empty: derived from the peak users (assumptions.group-rooms-per-peak-user).",
     );
     push(
         Slot::ParticipantsPerRoom,
@@ -800,7 +803,10 @@ impl Field {
             Slot::Name => Value::Text(plan.name.clone()),
             Slot::Domain => Value::Text(plan.domain.clone()),
             Slot::UsersRegistered => Value::Int(plan.users.registered),
-            Slot::UsersPeakConcurrent => Value::Int(plan.users.peak_concurrent),
+            Slot::UsersPeakConcurrent => plan
+                .users
+                .peak_concurrent
+                .map_or(Value::Derived, Value::Int),
             Slot::CacheFactor => Value::Float(plan.synapse.cache_factor),
             Slot::PerCacheFactors => Value::Factors(plan.synapse.per_cache_factors.clone()),
             Slot::CpMin => Value::Int(plan.synapse.cp_min),
@@ -832,7 +838,10 @@ impl Field {
             Slot::SmtpSmarthost => Value::Text(plan.ops.smtp_smarthost.clone()),
             Slot::HostDiskGib(r) => Value::Int(plan.hosts[r.index()].disk_gib),
             Slot::MinioParity => Value::Int(plan.minio.parity),
-            Slot::DailyActiveUsers => Value::Int(plan.activity.daily_active_users),
+            Slot::DailyActiveUsers => plan
+                .activity
+                .daily_active_users
+                .map_or(Value::Derived, Value::Int),
             Slot::MessagesPerUserDay => Value::Float(plan.activity.messages_per_user_day),
             Slot::UploadsPerUserDay => Value::Float(plan.activity.uploads_per_user_day),
             Slot::UploadMib => Value::Float(plan.activity.upload_mib),
@@ -843,10 +852,13 @@ impl Field {
             Slot::FullBackups => Value::Int(plan.retention.full_backups),
             Slot::MediaSnapshots => Value::Int(plan.retention.media_snapshots),
             Slot::PrometheusDays => Value::Int(plan.retention.prometheus_days),
-            Slot::Concurrent1to1 => Value::Int(plan.calls.concurrent_1to1),
+            Slot::Concurrent1to1 => plan
+                .calls
+                .concurrent_1to1
+                .map_or(Value::Derived, Value::Int),
             Slot::RelayedShare => Value::Float(plan.calls.relayed_share),
             Slot::TurnKbps => Value::Int(plan.calls.turn_kbps),
-            Slot::GroupRooms => Value::Int(plan.calls.group_rooms),
+            Slot::GroupRooms => plan.calls.group_rooms.map_or(Value::Derived, Value::Int),
             Slot::ParticipantsPerRoom => Value::Int(plan.calls.participants_per_room),
             Slot::GroupKbps => Value::Int(plan.calls.group_kbps),
             Slot::SimulcastLayers => Value::Int(plan.calls.simulcast_layers),
@@ -867,7 +879,8 @@ impl Field {
             (Slot::Name, Value::Text(s)) => plan.name = s,
             (Slot::Domain, Value::Text(s)) => plan.domain = s,
             (Slot::UsersRegistered, Value::Int(n)) => plan.users.registered = n,
-            (Slot::UsersPeakConcurrent, Value::Int(n)) => plan.users.peak_concurrent = n,
+            (Slot::UsersPeakConcurrent, Value::Int(n)) => plan.users.peak_concurrent = Some(n),
+            (Slot::UsersPeakConcurrent, Value::Derived) => plan.users.peak_concurrent = None,
             (Slot::CacheFactor, Value::Float(x)) => plan.synapse.cache_factor = x,
             (Slot::PerCacheFactors, Value::Factors(m)) => plan.synapse.per_cache_factors = m,
             (Slot::CpMin, Value::Int(n)) => plan.synapse.cp_min = n,
@@ -924,7 +937,8 @@ impl Field {
             (Slot::SmtpSmarthost, Value::Text(s)) => plan.ops.smtp_smarthost = s,
             (Slot::HostDiskGib(r), Value::Int(n)) => plan.hosts[r.index()].disk_gib = n,
             (Slot::MinioParity, Value::Int(n)) => plan.minio.parity = n,
-            (Slot::DailyActiveUsers, Value::Int(n)) => plan.activity.daily_active_users = n,
+            (Slot::DailyActiveUsers, Value::Int(n)) => plan.activity.daily_active_users = Some(n),
+            (Slot::DailyActiveUsers, Value::Derived) => plan.activity.daily_active_users = None,
             (Slot::MessagesPerUserDay, Value::Float(x)) => plan.activity.messages_per_user_day = x,
             (Slot::UploadsPerUserDay, Value::Float(x)) => plan.activity.uploads_per_user_day = x,
             (Slot::UploadMib, Value::Float(x)) => plan.activity.upload_mib = x,
@@ -939,10 +953,12 @@ impl Field {
             (Slot::FullBackups, Value::Int(n)) => plan.retention.full_backups = n,
             (Slot::MediaSnapshots, Value::Int(n)) => plan.retention.media_snapshots = n,
             (Slot::PrometheusDays, Value::Int(n)) => plan.retention.prometheus_days = n,
-            (Slot::Concurrent1to1, Value::Int(n)) => plan.calls.concurrent_1to1 = n,
+            (Slot::Concurrent1to1, Value::Int(n)) => plan.calls.concurrent_1to1 = Some(n),
+            (Slot::Concurrent1to1, Value::Derived) => plan.calls.concurrent_1to1 = None,
             (Slot::RelayedShare, Value::Float(x)) => plan.calls.relayed_share = x,
             (Slot::TurnKbps, Value::Int(n)) => plan.calls.turn_kbps = n,
-            (Slot::GroupRooms, Value::Int(n)) => plan.calls.group_rooms = n,
+            (Slot::GroupRooms, Value::Int(n)) => plan.calls.group_rooms = Some(n),
+            (Slot::GroupRooms, Value::Derived) => plan.calls.group_rooms = None,
             (Slot::ParticipantsPerRoom, Value::Int(n)) => plan.calls.participants_per_room = n,
             (Slot::GroupKbps, Value::Int(n)) => plan.calls.group_kbps = n,
             (Slot::SimulcastLayers, Value::Int(n)) => plan.calls.simulcast_layers = n,
@@ -958,6 +974,18 @@ impl Field {
     /// The value as form text: what [`super::validate`] parses back to the same value.
     pub fn get_text(&self, plan: &Plan) -> String {
         value_text(&self.get(plan))
+    }
+
+    /// Whether the plan may leave this field empty to have it derived from others
+    /// (`Plan::daily_active_users`, `Plan::peak_concurrent_users`).
+    pub fn derivable(&self) -> bool {
+        matches!(
+            self.slot,
+            Slot::DailyActiveUsers
+                | Slot::UsersPeakConcurrent
+                | Slot::Concurrent1to1
+                | Slot::GroupRooms
+        )
     }
 
     pub fn unit(&self) -> &'static str {
@@ -980,6 +1008,7 @@ pub(crate) fn value_text(v: &Value) -> String {
             .map(|(k, x)| format!("{k}: {x}"))
             .collect::<Vec<_>>()
             .join("\n"),
+        Value::Derived => String::new(),
     }
 }
 
@@ -988,11 +1017,24 @@ pub(crate) fn value_text(v: &Value) -> String {
 pub fn schema_markdown() -> String {
     let defaults = Plan::default();
     let mut out = String::from(
-        "# Plan file reference (schema 1)\n\n\
+        "# Plan file reference (schema 2)\n\n\
          Generated from `src/plan/fields.rs` by `plan::schema_markdown()`; a test keeps this file current.\n\n\
-         A plan file is YAML with `schema: 1` and any of the keys below, nested by their dots\n\
+         A plan file is YAML with `schema: 2` and any of the keys below, nested by their dots\n\
          (`synapse.workers.sync` is `synapse:` → `workers:` → `sync:`). Keys left out take the\n\
-         default; unknown keys are ignored with a warning; every problem names its key path.\n",
+         default; unknown keys are ignored with a warning; every problem names its key path.\n\n\
+         Activity follows users: `activity.daily-active-users` and `users.peak-concurrent`, when\n\
+         left out (or empty, or `~`), are derived from `users.registered` by\n\
+         `assumptions.daily-active-share` and `assumptions.peak-concurrent-share`, and\n\
+         `calls.concurrent-1to1` and `calls.group-rooms` from the peak users by\n\
+         `assumptions.calls-1to1-per-peak-user` and `assumptions.group-rooms-per-peak-user`;\n\
+         set any of them to fix it. A plan must keep peak ≤ daily active ≤ registered users, and\n\
+         the error names the field it set.\n\n\
+         Schema 1 files (the first release's) still open, migrated to the plan they meant: there,\n\
+         a file without `activity.daily-active-users` meant 5,000, one without\n\
+         `users.peak-concurrent` 2,500, and the calls 25 and 5. That value is kept where it fits\n\
+         the file's users;\n\
+         where it does not (5,000 daily active users of 2,000 registered) it becomes the derived\n\
+         value and a warning says which.\n",
     );
     for group in Group::ALL {
         out.push_str(&format!(
@@ -1034,6 +1076,15 @@ pub fn schema_markdown() -> String {
             };
             let default = match f.get(&defaults) {
                 Value::Factors(m) if m.is_empty() => "(none)".to_string(),
+                Value::Derived => format!(
+                    "derived (`{}`)",
+                    match f.slot {
+                        Slot::DailyActiveUsers => defaults.daily_active_users(),
+                        Slot::Concurrent1to1 => defaults.concurrent_1to1_calls(),
+                        Slot::GroupRooms => defaults.group_call_rooms(),
+                        _ => defaults.peak_concurrent_users(),
+                    }
+                ),
                 v => format!("`{}`", value_text(&v).replace('\n', ", ")),
             };
             out.push_str(&format!(

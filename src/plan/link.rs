@@ -1,12 +1,15 @@
 //! Share links: a plan in a URL fragment.
 //!
-//! Format: `#<format>.<rules>.<payload>`, e.g. `#1.2.eJwrTs…`
-//! * `format` (1): how the payload is encoded. Format 1: `code=value` pairs joined by
-//!   `;` for the fields that differ from their defaults, where `code` is the field's
-//!   number in [`FORMAT_1_KEYS`] (frozen: new fields are appended, none is ever removed or
-//!   renumbered) and the value is the field's text as in a plan file, with `%`, `;`, `=`
-//!   and line breaks percent-escaped; then deflated and URL-safe base64 without padding.
-//!   The values go through the same validation as a plan file's.
+//! Format: `#<format>.<rules>.<payload>`, e.g. `#2.2.eJwrTs…`
+//! * `format` (2): how the payload is encoded. Format 2 (this build's) and 1: `code=value`
+//!   pairs joined by `;` for the fields that differ from their defaults, where `code` is
+//!   the field's number in [`FORMAT_1_KEYS`] (frozen: new fields are appended, none is ever
+//!   removed or renumbered) and the value is the field's text as in a plan file, with `%`,
+//!   `;`, `=` and line breaks percent-escaped; then deflated and URL-safe base64 without
+//!   padding. The values go through the same validation as a plan file's. The formats
+//!   differ in the defaults a missing field takes: format 1's are plan schema 1's (5,000
+//!   daily active and 2,500 peak users whatever the registered users), migrated like a
+//!   schema-1 file (`super::migrate`); format 2's are schema 2's (derived from users).
 //! * `rules` (1): the version of the sizing rules the link was made with. Opening a link
 //!   made with older rules says so: the plan is the same, its figures may not be.
 //!
@@ -20,7 +23,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::io::{Read, Write};
 
 /// The encoding this build writes.
-pub const LINK_FORMAT: u32 = 1;
+pub const LINK_FORMAT: u32 = 2;
 
 /// The version of the sizing rules (formulas, assumptions, findings). Bump it when a
 /// change makes the same plan give different figures, and say what changed in
@@ -64,7 +67,7 @@ pub enum LinkError {
     )]
     NotALink,
     #[error(
-        "the link is format {0}, made by a newer synapse-planner; this one reads format {LINK_FORMAT}"
+        "the link is format {0}, made by a newer synapse-planner; this one reads formats 1 to {LINK_FORMAT}"
     )]
     NewerFormat(u32),
     #[error(
@@ -83,8 +86,8 @@ pub enum LinkError {
     Damaged(String),
 }
 
-/// Format 1's field codes: a field's code is its index here. Append only: a link made
-/// today must open to the same plan in every later version (tests/links/).
+/// The field codes of formats 1 and 2: a field's code is its index here. Append only: a
+/// link made today must open to the same plan in every later version (tests/links/).
 pub const FORMAT_1_KEYS: &[&str] = &[
     "name",
     "domain",
@@ -246,6 +249,11 @@ pub const FORMAT_1_KEYS: &[&str] = &[
     "assumptions.livekit-simulcast-layer3-share",
     "assumptions.livekit-nic-mbps",
     "network.admin-networks",
+    // Activity shares (src/assumptions/activity.rs), appended with link format 2.
+    "assumptions.daily-active-share",
+    "assumptions.peak-concurrent-share",
+    "assumptions.calls-1to1-per-peak-user",
+    "assumptions.group-rooms-per-peak-user",
 ];
 
 fn escape(text: &str) -> String {
@@ -376,7 +384,10 @@ pub fn decode(input: &str) -> Result<Opened, LinkError> {
             bytes.len() as u64 - used.min(bytes.len() as u64)
         )));
     }
-    let file = read_pairs(&text)?;
+    let mut file = read_pairs(&text)?;
+    if format == 1 {
+        super::migrate::schema_1(&mut file.raw, &mut file.problems);
+    }
     let note = (rules < RULES_VERSION).then(|| {
         let changes: Vec<&str> = RULE_CHANGES.iter().filter(|(v, _)| *v > rules).map(|(_, c)| *c).collect();
         format!(
@@ -387,7 +398,8 @@ pub fn decode(input: &str) -> Result<Opened, LinkError> {
     Ok(Opened { file, rules, note })
 }
 
-/// Format 1's payload to a raw plan: defaults, then each pair's text. A code this build
+/// A format-1 or 2 payload to a raw plan: schema 2's defaults, then each pair's text
+/// (the caller migrates format 1's). A code this build
 /// does not know (a newer version's field) is a warning; broken syntax is damage.
 fn read_pairs(text: &str) -> Result<FileRead, LinkError> {
     let mut raw = RawPlan::default();
@@ -442,7 +454,7 @@ mod tests {
     fn default_plan_link_is_short() {
         let f = encode(&Plan::default()).unwrap();
         assert!(f.len() <= 60, "{} characters: {f}", f.len());
-        assert!(f.starts_with("1.2."));
+        assert!(f.starts_with("2.2."));
         let opened = decode(&f).unwrap();
         assert_eq!(opened.validate().plan, Some(Plan::default()));
         assert_eq!(opened.note, None);
@@ -495,8 +507,10 @@ mod tests {
             };
             raw.set(&f.path, text);
         }
-        // Keep the cross-field rules: peak ≤ registered, cp_min ≤ cp_max, ranges above ports.
+        // Keep the cross-field rules: peak ≤ daily active ≤ registered, cp_min ≤ cp_max,
+        // ranges above ports. The derived activity is set, one above its derived default.
         raw.set("users.peak-concurrent", "2501");
+        raw.set("activity.daily-active-users", "5001");
         raw.set("coturn.min-port", "49153");
         raw.set("livekit.port-range-start", "50101");
         let v = super::super::validate(&raw);
@@ -527,7 +541,7 @@ mod tests {
             .with_text("synapse.workers.sync", "7")
             .unwrap();
         let u = url("http://127.0.0.1:8080/index.html#old", &p).unwrap();
-        assert!(u.starts_with("http://127.0.0.1:8080/index.html#1.2."));
+        assert!(u.starts_with("http://127.0.0.1:8080/index.html#2.2."));
         for input in [
             u.clone(),
             u.split_once('#').unwrap().1.to_string(),
@@ -561,7 +575,7 @@ mod tests {
         assert!(err("1.1").starts_with("the link does not start with a format number"));
         assert_eq!(
             err("9.1.abc"),
-            "the link is format 9, made by a newer synapse-planner; this one reads format 1"
+            "the link is format 9, made by a newer synapse-planner; this one reads formats 1 to 2"
         );
         assert!(err("1.7.abc").starts_with("the link was made with rules version 7"));
         assert!(err("1.1.%%%").starts_with("the link is damaged: not base64"));
@@ -619,7 +633,7 @@ mod tests {
     fn link_of(payload: &str) -> String {
         let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
         z.write_all(payload.as_bytes()).unwrap();
-        format!("1.2.{}", URL_SAFE_NO_PAD.encode(z.finish().unwrap()))
+        format!("2.2.{}", URL_SAFE_NO_PAD.encode(z.finish().unwrap()))
     }
 
     #[test]
@@ -643,7 +657,7 @@ mod tests {
         z.write_all(b"2=20000").unwrap();
         let mut bytes = z.finish().unwrap();
         bytes.extend_from_slice(b"junk");
-        let trailing = format!("1.2.{}", URL_SAFE_NO_PAD.encode(&bytes));
+        let trailing = format!("2.2.{}", URL_SAFE_NO_PAD.encode(&bytes));
         for (input, expect) in [
             (
                 link_of("2=20000;2=30000"),

@@ -16,6 +16,7 @@
 mod fields;
 mod kinds;
 pub mod link;
+mod migrate;
 pub mod presets;
 pub mod session;
 mod validate;
@@ -35,8 +36,11 @@ pub use yaml::{
 
 use std::collections::BTreeMap;
 
-/// The plan-file schema version this build writes. Files carry it as `schema: 1`.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The plan-file schema version this build writes. Files carry it as `schema: 2`.
+/// Schema 2 (this build): `activity.daily-active-users` and `users.peak-concurrent` are
+/// derived from `users.registered` when a file leaves them out. Schema 1 files keep
+/// opening, migrated to the plan they meant ([`migrate`]).
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// A validated plan. Constructed by [`validate`] (or [`Plan::default`]): every value is
 /// within the bounds that [`fields()`] states.
@@ -67,7 +71,9 @@ pub struct Plan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Users {
     pub registered: u64,
-    pub peak_concurrent: u64,
+    /// Set by the plan, or `None`: derived from daily-active users by
+    /// `assumptions.peak-concurrent-share`. Read it through [`Plan::peak_concurrent_users`].
+    pub peak_concurrent: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -125,7 +131,9 @@ pub struct Minio {
 /// How the users use the server: drives storage growth.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Activity {
-    pub daily_active_users: u64,
+    /// Set by the plan, or `None`: derived from registered users by
+    /// `assumptions.daily-active-share`. Read it through [`Plan::daily_active_users`].
+    pub daily_active_users: Option<u64>,
     pub messages_per_user_day: f64,
     pub uploads_per_user_day: f64,
     /// Average size of an upload, MiB.
@@ -182,14 +190,17 @@ pub struct Retention {
 /// What calls the plan must carry at once.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Calls {
-    /// 1:1 calls at the busiest moment.
-    pub concurrent_1to1: u64,
+    /// 1:1 calls at the busiest moment, or `None`: derived from the peak users by
+    /// `assumptions.calls-1to1-per-peak-user`. Read it through [`Plan::concurrent_1to1_calls`].
+    pub concurrent_1to1: Option<u64>,
     /// Share of 1:1 calls that go through TURN (the rest connect directly).
     pub relayed_share: f64,
     /// Bitrate of one relayed stream, kbit/s.
     pub turn_kbps: u64,
-    /// Group calls (LiveKit rooms) at the busiest moment.
-    pub group_rooms: u64,
+    /// Group calls (LiveKit rooms) at the busiest moment, or `None`: derived from the peak
+    /// users by `assumptions.group-rooms-per-peak-user`. Read it through
+    /// [`Plan::group_call_rooms`].
+    pub group_rooms: Option<u64>,
     pub participants_per_room: u64,
     /// Bitrate of one published video track at its top layer, kbit/s.
     pub group_kbps: u64,
@@ -312,12 +323,157 @@ impl Plan {
         1 + self.worker_count()
     }
 
+    /// Users active on a day: the plan's `activity.daily-active-users`, or derived from
+    /// registered users by `assumptions.daily-active-share` (at least the peak the plan
+    /// sets, at most the registered users). Every figure that grows with activity reads
+    /// it here.
+    pub fn daily_active_users(&self) -> u64 {
+        self.activity.daily_active_users.unwrap_or_else(|| {
+            derive_daily_active(
+                self.users.registered,
+                self.assume(&crate::assumptions::DAILY_ACTIVE_SHARE),
+                self.users.peak_concurrent,
+            )
+        })
+    }
+
+    /// Users with a client syncing at the busiest hour: the plan's
+    /// `users.peak-concurrent`, or derived from [`Plan::daily_active_users`] by
+    /// `assumptions.peak-concurrent-share` (at most the daily active users).
+    pub fn peak_concurrent_users(&self) -> u64 {
+        self.users.peak_concurrent.unwrap_or_else(|| {
+            derive_peak(
+                self.daily_active_users(),
+                self.assume(&crate::assumptions::PEAK_CONCURRENT_SHARE),
+            )
+        })
+    }
+
+    /// 1:1 calls at the busiest moment: the plan's `calls.concurrent-1to1`, or derived
+    /// from [`Plan::peak_concurrent_users`] by `assumptions.calls-1to1-per-peak-user`
+    /// (within the field's bound).
+    pub fn concurrent_1to1_calls(&self) -> u64 {
+        self.calls.concurrent_1to1.unwrap_or_else(|| {
+            share_of(
+                self.peak_concurrent_users(),
+                self.assume(&crate::assumptions::CALLS_1TO1_PER_PEAK_USER),
+            )
+            .min(MAX_CONCURRENT_1TO1)
+        })
+    }
+
+    /// Group calls at the busiest moment: the plan's `calls.group-rooms`, or derived from
+    /// [`Plan::peak_concurrent_users`] by `assumptions.group-rooms-per-peak-user` (within
+    /// the field's bound).
+    pub fn group_call_rooms(&self) -> u64 {
+        self.calls.group_rooms.unwrap_or_else(|| {
+            share_of(
+                self.peak_concurrent_users(),
+                self.assume(&crate::assumptions::GROUP_ROOMS_PER_PEAK_USER),
+            )
+            .min(MAX_GROUP_ROOMS)
+        })
+    }
+
+    /// The value a derivable field takes from its derivation, when the plan leaves it
+    /// out; `None` when the plan sets it or it is not derivable (the form's placeholder).
+    pub fn derived(&self, path: &str) -> Option<u64> {
+        match path {
+            "activity.daily-active-users" if self.activity.daily_active_users.is_none() => {
+                Some(self.daily_active_users())
+            }
+            "users.peak-concurrent" if self.users.peak_concurrent.is_none() => {
+                Some(self.peak_concurrent_users())
+            }
+            "calls.concurrent-1to1" if self.calls.concurrent_1to1.is_none() => {
+                Some(self.concurrent_1to1_calls())
+            }
+            "calls.group-rooms" if self.calls.group_rooms.is_none() => {
+                Some(self.group_call_rooms())
+            }
+            _ => None,
+        }
+    }
+
+    /// How a derived field got its value, for the form ("derived: 1,000 (50 % of
+    /// registered users)"); `None` when the plan sets the field or it is not derivable.
+    pub fn derivation(&self, path: &str) -> Option<String> {
+        use crate::assumptions as a;
+        let value = self.derived(path)?;
+        // The plan layer formats its own numbers (it sits below crate::format).
+        let percent = |share: &a::Assumption| {
+            let s = format!("{:.2}", self.assume(share) * 100.0);
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        };
+        let how = match path {
+            "activity.daily-active-users" => {
+                format!("{} % of registered users", percent(&a::DAILY_ACTIVE_SHARE))
+            }
+            "users.peak-concurrent" => format!(
+                "{} % of daily active users",
+                percent(&a::PEAK_CONCURRENT_SHARE)
+            ),
+            "calls.concurrent-1to1" => format!(
+                "{} per 100 users at peak",
+                percent(&a::CALLS_1TO1_PER_PEAK_USER)
+            ),
+            _ => format!(
+                "{} per 100 users at peak",
+                percent(&a::GROUP_ROOMS_PER_PEAK_USER)
+            ),
+        };
+        Some(format!("derived: {} ({how})", grouped(value)))
+    }
+
     /// A constant of the engine as this plan sets it: its override, or its default.
     pub fn assume(&self, a: &crate::assumptions::Assumption) -> f64 {
         crate::assumptions::all()
             .position(|x| x.id == a.id)
             .and_then(|i| self.assumptions.get(i).copied())
             .unwrap_or(a.default_value())
+    }
+}
+
+/// The bounds of `calls.concurrent-1to1` and `calls.group-rooms` (fields.rs): a derived
+/// value stays within them.
+pub(crate) const MAX_CONCURRENT_1TO1: u64 = 1_000_000;
+pub(crate) const MAX_GROUP_ROOMS: u64 = 100_000;
+
+/// `12345` → `12,345`.
+pub(crate) fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Daily active users derived from `registered` × `share`, rounded, at least the peak a
+/// plan sets (so a derived value never conflicts with one the author set) and at most
+/// `registered`. Saturating and bounded: never panics.
+pub(crate) fn derive_daily_active(registered: u64, share: f64, peak: Option<u64>) -> u64 {
+    share_of(registered, share)
+        .max(peak.unwrap_or(0))
+        .min(registered)
+}
+
+/// Peak concurrent users derived from `daily_active` × `share`, at most `daily_active`.
+pub(crate) fn derive_peak(daily_active: u64, share: f64) -> u64 {
+    share_of(daily_active, share).min(daily_active)
+}
+
+/// `n × share`, rounded to the nearest whole number (halves up); 0 for a share that is
+/// not a positive number. Plans hold at most 10⁸ users, so the f64 is exact.
+pub(crate) fn share_of(n: u64, share: f64) -> u64 {
+    if share.is_finite() && share > 0.0 {
+        // `as` saturates: a huge product becomes u64::MAX, then `min` bounds it.
+        (n as f64 * share).round() as u64
+    } else {
+        0
     }
 }
 
@@ -379,7 +535,8 @@ impl Default for Plan {
             domain: "chat.example.com".to_string(),
             users: Users {
                 registered: 10_000,
-                peak_concurrent: 2_500,
+                // Derived: 2,500 (half the daily active users).
+                peak_concurrent: None,
             },
             synapse: Synapse {
                 cache_factor: 10.0,
@@ -406,10 +563,10 @@ impl Default for Plan {
                 drive_tib: 1.0,
                 parity: 0,
             },
-            // Half the registered users active on a day; a moderately chatty
-            // organisation. Stated defaults, not measurements: change them to yours.
+            // Half the registered users active on a day (derived: 5,000), a moderately
+            // chatty organisation. Stated defaults, not measurements: change them to yours.
             activity: Activity {
-                daily_active_users: 5000,
+                daily_active_users: None,
                 messages_per_user_day: 30.0,
                 uploads_per_user_day: 1.0,
                 upload_mib: 2.0,
@@ -425,13 +582,13 @@ impl Default for Plan {
                 media_snapshots: 7,
                 prometheus_days: 30,
             },
-            // 1% of peak users in a 1:1 call, a third of them relayed; five group
-            // rooms of eight.
+            // Derived from the peak: one 1:1 call per 100 users at peak (25), a third of
+            // them relayed; one group room of eight per 500 users at peak (5).
             calls: Calls {
-                concurrent_1to1: 25,
+                concurrent_1to1: None,
                 relayed_share: 0.3,
                 turn_kbps: 2000,
-                group_rooms: 5,
+                group_rooms: None,
                 participants_per_room: 8,
                 group_kbps: 1700,
                 simulcast_layers: 3,
@@ -504,10 +661,27 @@ impl RawPlan {
 
     /// From saved text by key path (browser storage): keys the schema lacks are dropped,
     /// missing ones take the defaults. The text itself is kept as it was, valid or not.
+    ///
+    /// A plan saved by a schema-1 build (it has no `assumptions.daily-active-share`: this
+    /// build saves every field) held schema 1's absolute activity as text, whether typed
+    /// or not: a value equal to schema 1's default is read as not set and migrated like a
+    /// schema-1 file's ([`migrate`]), so typing a small user count into a page saved by
+    /// the first release does not meet "5000 daily active users" nobody typed.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> RawPlan {
         let mut raw = RawPlan::default();
+        let (mut any, mut schema_2) = (false, false);
         for (k, v) in pairs {
+            any = true;
+            schema_2 |= k == "assumptions.daily-active-share";
             raw.set(k, v);
+        }
+        if any && !schema_2 {
+            for (path, schema_1_default) in migrate::SCHEMA_1_DEFAULTS {
+                if raw.get(path).trim() == schema_1_default.to_string() {
+                    raw.set(path, "");
+                }
+            }
+            migrate::schema_1(&mut raw, &mut Vec::new());
         }
         raw
     }

@@ -10,9 +10,12 @@
 //! every field that differs, in schema order, for the "what changed" list and its undo.
 //!
 //! Where the numbers come from (DESIGN.md §3):
-//! * Scale ratios are the default plan's (docs/default-plan.md): 25 % of registered
-//!   users at peak, 50 % active on a day, 1 % of peak users in a 1:1 call, one group
-//!   call of eight per 500 peak users.
+//! * Scale ratios are the default plan's (docs/default-plan.md): 50 % of registered
+//!   users active on a day, half of them at peak, one 1:1 call per 100 peak users, one
+//!   group call of eight per 500 peak users. The presets leave these to their derivation
+//!   from users (`src/assumptions/activity.rs`, empty text), so a preset's activity
+//!   follows a change of its users; the 500-user preset keeps its rounded-up calls (2
+//!   and 1) where the derivation would round down.
 //! * Workers: Element's ESS sizing (ems-docs "ESS Sizing", LTS 23.10) runs one process
 //!   for the 1–500 and 501–2,500 bands and workers above; the worker set is the
 //!   playbook's "specialized-workers" preset (configuring-playbook-synapse.md), one sync
@@ -172,7 +175,7 @@ fn users_500() -> Vec<(String, String)> {
     with_workers(
         &[
             ("users.registered", "500"),
-            ("users.peak-concurrent", "125"),
+            ("users.peak-concurrent", ""),
             ("synapse.cache-factor", "1"),
             ("synapse.per-cache-factors", ""),
             ("synapse.cp-min", "5"),
@@ -229,7 +232,7 @@ fn users_500() -> Vec<(String, String)> {
             ("minio.drives-per-node", "1"),
             ("minio.drive-tib", "0.5"),
             ("minio.parity", "0"),
-            ("activity.daily-active-users", "250"),
+            ("activity.daily-active-users", ""),
             ("activity.messages-per-user-day", "30"),
             ("activity.uploads-per-user-day", "1"),
             ("activity.upload-mib", "2"),
@@ -257,7 +260,7 @@ fn users_5k() -> Vec<(String, String)> {
     with_workers(
         &[
             ("users.registered", "5000"),
-            ("users.peak-concurrent", "1250"),
+            ("users.peak-concurrent", ""),
             ("synapse.cache-factor", "4"),
             ("synapse.per-cache-factors", ""),
             ("synapse.cp-min", "5"),
@@ -310,16 +313,16 @@ fn users_5k() -> Vec<(String, String)> {
             ("minio.drives-per-node", "4"),
             ("minio.drive-tib", "1"),
             ("minio.parity", "0"),
-            ("activity.daily-active-users", "2500"),
+            ("activity.daily-active-users", ""),
             ("activity.messages-per-user-day", "30"),
             ("activity.uploads-per-user-day", "1"),
             ("activity.upload-mib", "2"),
             ("activity.federation", "small"),
             ("activity.months", "36"),
-            ("calls.concurrent-1to1", "13"),
+            ("calls.concurrent-1to1", ""),
             ("calls.relayed-share", "0.3"),
             ("calls.turn-kbps", "2000"),
-            ("calls.group-rooms", "3"),
+            ("calls.group-rooms", ""),
             ("calls.participants-per-room", "8"),
             ("calls.group-kbps", "1700"),
             ("calls.simulcast-layers", "3"),
@@ -348,7 +351,7 @@ fn users_20k() -> Vec<(String, String)> {
     with_workers(
         &[
             ("users.registered", "20000"),
-            ("users.peak-concurrent", "5000"),
+            ("users.peak-concurrent", ""),
             ("synapse.cache-factor", "4"),
             ("synapse.per-cache-factors", "get_users_in_room: 5"),
             ("synapse.cp-min", "5"),
@@ -401,16 +404,16 @@ fn users_20k() -> Vec<(String, String)> {
             ("minio.drives-per-node", "4"),
             ("minio.drive-tib", "4"),
             ("minio.parity", "0"),
-            ("activity.daily-active-users", "10000"),
+            ("activity.daily-active-users", ""),
             ("activity.messages-per-user-day", "30"),
             ("activity.uploads-per-user-day", "1"),
             ("activity.upload-mib", "2"),
             ("activity.federation", "small"),
             ("activity.months", "36"),
-            ("calls.concurrent-1to1", "50"),
+            ("calls.concurrent-1to1", ""),
             ("calls.relayed-share", "0.3"),
             ("calls.turn-kbps", "2000"),
-            ("calls.group-rooms", "10"),
+            ("calls.group-rooms", ""),
             ("calls.participants-per-room", "8"),
             ("calls.group-kbps", "1700"),
             ("calls.simulcast-layers", "3"),
@@ -446,7 +449,7 @@ fn users_100k() -> Vec<(String, String)> {
     with_workers(
         &[
             ("users.registered", "100000"),
-            ("users.peak-concurrent", "25000"),
+            ("users.peak-concurrent", ""),
             ("synapse.cache-factor", "4"),
             (
                 "synapse.per-cache-factors",
@@ -506,16 +509,16 @@ fn users_100k() -> Vec<(String, String)> {
             ("minio.drives-per-node", "8"),
             ("minio.drive-tib", "4"),
             ("minio.parity", "0"),
-            ("activity.daily-active-users", "50000"),
+            ("activity.daily-active-users", ""),
             ("activity.messages-per-user-day", "30"),
             ("activity.uploads-per-user-day", "1"),
             ("activity.upload-mib", "2"),
             ("activity.federation", "small"),
             ("activity.months", "36"),
-            ("calls.concurrent-1to1", "250"),
+            ("calls.concurrent-1to1", ""),
             ("calls.relayed-share", "0.3"),
             ("calls.turn-kbps", "2000"),
-            ("calls.group-rooms", "50"),
+            ("calls.group-rooms", ""),
             ("calls.participants-per-room", "8"),
             ("calls.group-kbps", "1700"),
             ("calls.simulcast-layers", "3"),
@@ -624,6 +627,31 @@ mod tests {
     }
 
     /// Larger presets never have fewer processes, hosts, RAM or connections.
+    /// The presets leave their activity to the derivation from users; it gives the
+    /// figures they set explicitly before (daily active, peak, 1:1 calls, group rooms).
+    #[test]
+    fn preset_activity_is_derived_from_users() {
+        for (key, want) in [
+            ("500", (250, 125, 2, 1)),
+            ("5k", (2_500, 1_250, 13, 3)),
+            ("20k", (10_000, 5_000, 50, 10)),
+            ("100k", (50_000, 25_000, 250, 50)),
+        ] {
+            let p = by_key(key).expect("preset").plan();
+            assert_eq!(
+                (
+                    p.daily_active_users(),
+                    p.peak_concurrent_users(),
+                    p.concurrent_1to1_calls(),
+                    p.group_call_rooms()
+                ),
+                want,
+                "{key}"
+            );
+            assert_eq!(p.activity.daily_active_users, None, "{key}");
+        }
+    }
+
     #[test]
     fn presets_grow_monotonically() {
         let plans: Vec<Plan> = ALL.iter().map(Preset::plan).collect();

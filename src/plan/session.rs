@@ -152,6 +152,72 @@ mod tests {
         );
     }
 
+    /// What a schema-1 build saved for a plan: every field's text, activity absolute.
+    fn saved_by_schema_1(changes: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = RawPlan::default()
+            .iter()
+            // Schema 1 had no activity assumptions.
+            .filter(|(k, _)| {
+                !crate::assumptions::ACTIVITY
+                    .iter()
+                    .any(|a| *k == format!("assumptions.{}", a.id))
+            })
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (k, v) in pairs.iter_mut() {
+            for (path, text) in [
+                ("activity.daily-active-users", "5000"),
+                ("users.peak-concurrent", "2500"),
+                ("calls.concurrent-1to1", "25"),
+                ("calls.group-rooms", "5"),
+            ]
+            .iter()
+            .chain(changes)
+            {
+                if k == path {
+                    *v = text.to_string();
+                }
+            }
+        }
+        pairs
+    }
+
+    #[test]
+    fn a_plan_saved_by_a_schema_1_build_is_migrated() {
+        // (changes, daily active and peak as read back).
+        for (changes, dau, peak) in [
+            // The default plan saved: derived, and typing 2,000 users leaves no error.
+            (&[][..], "", ""),
+            // 100,000 users with schema 1's 5,000 daily active: that meaning is kept.
+            (&[("users.registered", "100000")][..], "5000", ""),
+            // Values a person typed stay.
+            (
+                &[
+                    ("activity.daily-active-users", "700"),
+                    ("users.peak-concurrent", "300"),
+                ][..],
+                "700",
+                "300",
+            ),
+        ] {
+            let pairs = saved_by_schema_1(changes);
+            let raw = RawPlan::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            assert_eq!(raw.get("activity.daily-active-users"), dau, "{changes:?}");
+            assert_eq!(raw.get("users.peak-concurrent"), peak, "{changes:?}");
+        }
+        let mut raw = RawPlan::from_pairs(
+            saved_by_schema_1(&[])
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        raw.set("users.registered", "2000");
+        let v = crate::plan::validate(&raw);
+        assert_eq!(v.problems, vec![]);
+        // This build's own save reads back as it was.
+        let mine = RawPlan::default();
+        assert_eq!(RawPlan::from_pairs(mine.iter()), mine);
+    }
+
     #[test]
     fn saved_text_is_kept_even_when_invalid() {
         let raw = RawPlan::from_pairs([("synapse.cache-factor", "abc"), ("not.a.key", "x")]);

@@ -78,6 +78,8 @@ pub fn validate(raw: &RawPlan) -> Validation {
         let text = raw.get(&f.path);
         let label = f.label.as_str();
         let parsed = match f.kind {
+            // A derivable field left empty takes its derivation (`Plan::daily_active_users`).
+            Kind::Int { .. } if f.derivable() && text.trim().is_empty() => Ok(Value::Derived),
             Kind::Int {
                 min,
                 max,
@@ -220,30 +222,7 @@ fn cross_checks(plan: &Plan, problems: &mut Vec<Problem>) {
             }
         }
     }
-    if !has_error(problems, "users.peak-concurrent")
-        && !has_error(problems, "users.registered")
-        && plan.users.peak_concurrent > plan.users.registered
-    {
-        problems.push(Problem::error(
-            "users.peak-concurrent",
-            format!(
-                "Peak concurrent users ({}) cannot exceed registered users ({}).",
-                plan.users.peak_concurrent, plan.users.registered
-            ),
-        ));
-    }
-    if !has_error(problems, "activity.daily-active-users")
-        && !has_error(problems, "users.registered")
-        && plan.activity.daily_active_users > plan.users.registered
-    {
-        problems.push(Problem::error(
-            "activity.daily-active-users",
-            format!(
-                "Daily active users ({}) cannot exceed registered users ({}).",
-                plan.activity.daily_active_users, plan.users.registered
-            ),
-        ));
-    }
+    users_in_order(plan, problems, &has_error);
     names_fit(plan, problems, &has_error);
     if !has_error(problems, "synapse.cp-min")
         && !has_error(problems, "synapse.cp-max")
@@ -255,6 +234,56 @@ fn cross_checks(plan: &Plan, problems: &mut Vec<Problem>) {
                 "cp_min ({}) cannot be above cp_max ({}): Twisted's connection pool refuses to start.",
                 plan.synapse.cp_min, plan.synapse.cp_max
             ),
+        ));
+    }
+}
+
+/// Peak ≤ daily active ≤ registered users, checked only between values the plan sets: a
+/// derived value keeps the order by construction (`Plan::daily_active_users`), so no error
+/// ever names a field its author left to derivation. Each error is at the field the author
+/// set (the smaller of two set values' field when both are: the peak, then daily active).
+fn users_in_order(
+    plan: &Plan,
+    problems: &mut Vec<Problem>,
+    has_error: &dyn Fn(&Vec<Problem>, &str) -> bool,
+) {
+    let (peak_path, dau_path, reg_path) = (
+        "users.peak-concurrent",
+        "activity.daily-active-users",
+        "users.registered",
+    );
+    let registered = (!has_error(problems, reg_path)).then_some(plan.users.registered);
+    let peak = plan
+        .users
+        .peak_concurrent
+        .filter(|_| !has_error(problems, peak_path));
+    let dau = plan
+        .activity
+        .daily_active_users
+        .filter(|_| !has_error(problems, dau_path));
+    if let (Some(p), Some(r)) = (peak, registered)
+        && p > r
+    {
+        problems.push(Problem::error(
+            peak_path,
+            format!("Peak concurrent users ({p}) cannot exceed registered users ({r})."),
+        ));
+    } else if let (Some(p), Some(d)) = (peak, dau)
+        && p > d
+    {
+        problems.push(Problem::error(
+            peak_path,
+            format!(
+                "Peak concurrent users ({p}) cannot exceed daily active users ({d}): a user syncing at the busiest hour is active that day. Lower the peak, raise activity.daily-active-users, or leave one empty to derive it."
+            ),
+        ));
+    }
+    if let (Some(d), Some(r)) = (dau, registered)
+        && d > r
+    {
+        problems.push(Problem::error(
+            dau_path,
+            format!("Daily active users ({d}) cannot exceed registered users ({r})."),
         ));
     }
 }

@@ -1,4 +1,4 @@
-//! Plan files: YAML in, YAML out (schema 1).
+//! Plan files: YAML in, YAML out (schema 2; schema 1 files are migrated, `super::migrate`).
 //!
 //! Reading walks the YAML tree against the schema rather than deserialising into a
 //! struct, so a file with ten bad values yields ten problems (not serde's first one),
@@ -363,9 +363,12 @@ pub fn from_yaml(text: &str) -> FileRead {
                 .iter()
                 .find(|(k, _)| *k == Loose::Text("schema".into()))
                 .map(|(_, v)| v);
-            check_schema(schema, &mut problems);
+            let version = check_schema(schema, &mut problems);
             let mut key_problems = 0usize;
             walk(&map, "", &mut raw, &mut problems, &mut key_problems);
+            if version == 1 {
+                super::migrate::schema_1(&mut raw, &mut problems);
+            }
             if key_problems > MAX_KEY_PROBLEMS {
                 problems.push(Problem::warning(
                     "",
@@ -387,29 +390,32 @@ pub fn from_yaml(text: &str) -> FileRead {
     FileRead { raw, problems }
 }
 
-fn check_schema(value: Option<&Loose>, problems: &mut Vec<Problem>) {
+/// The file's schema version as read (1 or this build's); problems for a missing,
+/// newer or malformed one. A file without `schema:` is read as this build's.
+fn check_schema(value: Option<&Loose>, problems: &mut Vec<Problem>) -> u64 {
     let Some(value) = value else {
         problems.push(Problem::warning(
             "schema",
             format!("The file has no `schema:` key; it is read as schema {SCHEMA_VERSION}."),
         ));
-        return;
+        return SCHEMA_VERSION;
     };
     let number = match value {
         Loose::Number(t) | Loose::Text(t) => t.trim().parse::<u64>().ok(),
         _ => None,
     };
     match number {
-        Some(SCHEMA_VERSION) => {}
+        Some(n @ 1..=SCHEMA_VERSION) => return n,
         Some(n) if n > SCHEMA_VERSION => problems.push(Problem::error(
             "schema",
-            format!("The file is schema {n}, written by a newer synapse-planner; this build reads schema {SCHEMA_VERSION}."),
+            format!("The file is schema {n}, written by a newer synapse-planner; this build reads schemas 1 to {SCHEMA_VERSION}."),
         )),
         _ => problems.push(Problem::error(
             "schema",
-            format!("`schema` must be {SCHEMA_VERSION}; the file has {}.", describe_value(value)),
+            format!("`schema` must be 1 or {SCHEMA_VERSION}; the file has {}.", describe_value(value)),
         )),
     }
+    SCHEMA_VERSION
 }
 
 /// A key or value for a message: at most 80 characters, on one line.
@@ -506,6 +512,10 @@ fn walk(
                     path.clone(),
                     format!("`{path}` must be a mapping of cache name to factor (e.g. `get_users_in_room: 5.0`), not {}.", describe(other)),
                 )),
+                // A derivable field written as null (`~`) is left to its derivation.
+                (_, Loose::Null) if f.derivable() => {
+                    raw.set(&path, "");
+                }
                 (_, Loose::Null) => problems.push(Problem::error(path.clone(), format!("{} has no value in the file.", f.label))),
                 (_, v) => match scalar_text(v) {
                     Some(t) => {
@@ -621,6 +631,8 @@ pub fn to_yaml(plan: &Plan, style: YamlStyle) -> String {
                 _ => Node::Str(s),
             },
             Value::Bool(b) => Node::Bool(b),
+            // Written as null in a full file: the key is there, its value derived.
+            Value::Derived => Node::Null,
             Value::Factors(m) => {
                 let mut fm = Map::new();
                 for (k, x) in m {
@@ -684,7 +696,7 @@ mod tests {
             assert_eq!(v.problems, vec![], "{text}");
             assert_eq!(v.plan.as_ref(), Some(&p));
         }
-        assert_eq!(to_yaml(&p, YamlStyle::Minimal), "schema: 1\n");
+        assert_eq!(to_yaml(&p, YamlStyle::Minimal), "schema: 2\n");
     }
 
     #[test]
@@ -698,7 +710,7 @@ mod tests {
         let p = p.with_text("hosts.patroni.ram-gib", "128").unwrap();
         assert_eq!(
             to_yaml(&p, YamlStyle::Minimal),
-            "schema: 1\nsynapse:\n  per-cache-factors:\n    get_users_in_room: 5.0\n  workers:\n    sync: 6\nhosts:\n  patroni:\n    ram-gib: 128\n"
+            "schema: 2\nsynapse:\n  per-cache-factors:\n    get_users_in_room: 5.0\n  workers:\n    sync: 6\nhosts:\n  patroni:\n    ram-gib: 128\n"
         );
     }
 
@@ -731,14 +743,16 @@ mod tests {
             ]
         );
         assert_eq!(
-            problems("schema: 2\n"),
+            problems("schema: 3\n"),
             [
-                "error: schema: The file is schema 2, written by a newer synapse-planner; this build reads schema 1."
+                "error: schema: The file is schema 3, written by a newer synapse-planner; this build reads schemas 1 to 2."
             ]
         );
+        assert_eq!(problems("schema: 1\n"), Vec::<String>::new());
+        assert_eq!(problems("schema: 2\n"), Vec::<String>::new());
         assert_eq!(
             problems("name: x\n"),
-            ["warning: schema: The file has no `schema:` key; it is read as schema 1."]
+            ["warning: schema: The file has no `schema:` key; it is read as schema 2."]
         );
         let bad = problems("users: [\n");
         assert_eq!(bad.len(), 1);
@@ -753,7 +767,7 @@ mod tests {
         assert_eq!(problems("schema: '1'\n"), Vec::<String>::new());
         assert_eq!(
             problems("schema: !x 1\n"),
-            ["error: schema: `schema` must be 1; the file has a tagged value."]
+            ["error: schema: `schema` must be 1 or 2; the file has a tagged value."]
         );
     }
 
@@ -770,7 +784,7 @@ mod tests {
         );
         // 1e3 is the number 1000 in YAML.
         let v = from_yaml("schema: 1\nusers:\n  peak-concurrent: 1e3\n").validate();
-        assert_eq!(v.plan.map(|p| p.users.peak_concurrent), Some(1000));
+        assert_eq!(v.plan.map(|p| p.peak_concurrent_users()), Some(1000));
     }
 
     #[test]
@@ -807,7 +821,7 @@ mod tests {
         // Small aliases are fine.
         let v = from_yaml("schema: 1\nusers:\n  registered: &n 20000\n  peak-concurrent: *n\n")
             .validate();
-        assert_eq!(v.plan.map(|p| p.users.peak_concurrent), Some(20_000));
+        assert_eq!(v.plan.map(|p| p.peak_concurrent_users()), Some(20_000));
     }
 
     #[test]

@@ -177,7 +177,7 @@ pub fn coturn_sessions(nofile: u64) -> u64 {
 /// TURN capacity with `nodes` coturn nodes carrying the plan's relayed calls.
 pub fn turn(plan: &Plan, nodes: u64) -> Turn {
     let c = &plan.calls;
-    let relayed_calls = whole((c.concurrent_1to1 as f64 * c.relayed_share).ceil());
+    let relayed_calls = whole((plan.concurrent_1to1_calls() as f64 * c.relayed_share).ceil());
     let per_call = plan.assume(&a::TURN_ALLOCATIONS_PER_CALL);
     let allocations = whole((relayed_calls as f64 * per_call).ceil());
     let allocations_per_node = per_node(allocations, nodes);
@@ -250,7 +250,7 @@ pub fn livekit(plan: &Plan, nodes: u64) -> Livekit {
     let subscribe = p.saturating_sub(1) as f64 * (video + audio);
     let room_in = p as f64 * publish / 1000.0;
     let room_out = p as f64 * subscribe / 1000.0;
-    let rooms_per_node = per_node(c.group_rooms, nodes).min(c.group_rooms);
+    let rooms_per_node = per_node(plan.group_call_rooms(), nodes).min(plan.group_call_rooms());
     let participants_per_node = rooms_per_node.saturating_mul(p);
     let ports_per = a::fixed!(LIVEKIT_PORTS_PER_PARTICIPANT) as u64;
     let range = (plan.livekit.port_range_end.saturating_add(1))
@@ -262,9 +262,9 @@ pub fn livekit(plan: &Plan, nodes: u64) -> Livekit {
     let largest_mbps = room_in.max(room_out);
     Livekit {
         nodes,
-        rooms: c.group_rooms,
+        rooms: plan.group_call_rooms(),
         participants_per_room: p,
-        participants: c.group_rooms.saturating_mul(p),
+        participants: plan.group_call_rooms().saturating_mul(p),
         // Shown to four decimals (0.1 + 0.2 is not 0.3 in binary).
         simulcast_factor: (factor * 10_000.0).round() / 10_000.0,
         publish_kbps: round2(publish),
@@ -303,7 +303,9 @@ fn explain_turn(plan: &Plan, t: &Turn, key: &str) -> Option<String> {
     let text = match key {
         "relayed-calls" => format!(
             "⌈concurrent 1:1 calls × relayed share⌉ = ⌈{} × {}⌉ = {} calls go through TURN at the peak (calls.concurrent-1to1, calls.relayed-share).",
-            c.concurrent_1to1, c.relayed_share, t.relayed_calls
+            plan.concurrent_1to1_calls(),
+            c.relayed_share,
+            t.relayed_calls
         ),
         "allocations-per-call" => format!(
             "{} allocations per relayed call: {}",

@@ -57,7 +57,7 @@ fn reserved(plan: &Plan, a: Assumption) -> Reserved {
 /// first and the product is rounded once, up, because it is a need.
 pub fn haproxy_connections_needed(plan: &Plan) -> u64 {
     super::round_up_needed(
-        plan.users.peak_concurrent as f64 * plan.assume(&a::HAPROXY_CONNS_PER_USER),
+        plan.peak_concurrent_users() as f64 * plan.assume(&a::HAPROXY_CONNS_PER_USER),
     )
 }
 

@@ -358,7 +358,7 @@ impl Model {
     fn new(plan: &Plan) -> Model {
         let act = &plan.activity;
         let ret = &plan.retention;
-        let dau = act.daily_active_users as f64;
+        let dau = plan.daily_active_users() as f64;
         let non_message = share_of(plan, &a::NON_MESSAGE_EVENTS_PER_MESSAGE, f64::MAX);
         let federation_factor = match act.federation {
             Federation::None => 1.0,

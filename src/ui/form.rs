@@ -113,6 +113,20 @@ pub(super) fn FieldInput(field: &'static Field, label: String) -> impl IntoView 
     };
     let help = field.help;
     let unit = field.unit();
+    // A derivable field left empty: its derived value as the placeholder, and how it
+    // was derived under it (from the last plan that validated; the core computes both).
+    let derivable = field.derivable();
+    let derived = Memo::new(move |_| {
+        if !derivable || !state.raw.with(|r| r.get(path).trim().is_empty()) {
+            return None;
+        }
+        state.valid_plan.with(|p| {
+            p.0.derived(path)
+                .zip(p.0.derivation(path))
+                .map(|(n, how)| (n.to_string(), how))
+        })
+    });
+    let placeholder = move || derived.with(|d| d.as_ref().map(|(n, _)| n.clone()));
     let control = match field.kind {
         Kind::Bool => view! {
             <input
@@ -166,6 +180,7 @@ pub(super) fn FieldInput(field: &'static Field, label: String) -> impl IntoView 
                     autocomplete="off"
                     spellcheck="false"
                     prop:value=value
+                    placeholder=placeholder
                     on:input=move |ev| set(event_target_value(&ev))
                     aria-invalid=move || invalid().to_string()
                     aria-describedby=msg_id.clone()
@@ -182,6 +197,7 @@ pub(super) fn FieldInput(field: &'static Field, label: String) -> impl IntoView 
                 {control}
                 {(!unit.is_empty() && unit != "×").then(|| view! { <span class="unit">{unit}</span> })}
             </div>
+            {move || derived.get().map(|(_, how)| view! { <p class="hint derived">{how}</p> })}
             <ul class="problems" id=msg_id aria-live="polite">
                 {move || {
                     problems

@@ -22,14 +22,14 @@ const PLAYBOOK_RC_INVITES_PER_ISSUER: (u64, u64) = (30, 10);
 /// puts more users behind each shared address (office NAT, VPN gateway), so the bucket
 /// grows with it. Never below the seed's values.
 fn per_ip_scale(plan: &Plan) -> u64 {
-    let seed_peak = Plan::default().users.peak_concurrent.max(1);
-    plan.users.peak_concurrent.div_ceil(seed_peak).max(1)
+    let seed_peak = Plan::default().peak_concurrent_users().max(1);
+    plan.peak_concurrent_users().div_ceil(seed_peak).max(1)
 }
 
 pub(super) fn rate_limits(b: &mut Builder) {
     let plan = b.ctx.plan;
     let k = per_ip_scale(plan);
-    let seed_peak = Plan::default().users.peak_concurrent;
+    let seed_peak = Plan::default().peak_concurrent_users();
     let per_ip = bucket(hundredths(SEED_RC_PER_IP.0 * k), SEED_RC_PER_IP.1 * k);
     let per_account = bucket(hundredths(SEED_RC_PER_IP.0), SEED_RC_PER_IP.1);
     b.section("Rate limits");
@@ -55,7 +55,7 @@ pub(super) fn rate_limits(b: &mut Builder) {
             "behind one shared address (office NAT, VPN gateway) grow with the peak, so the".into(),
             format!(
                 "bucket is x ceil({} / {seed_peak}) = x{k} (assumption; never below the seed's).",
-                plan.users.peak_concurrent
+                plan.peak_concurrent_users()
             ),
         ],
     );

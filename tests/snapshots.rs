@@ -94,6 +94,8 @@ fn plan_100k() {
             ("warning", "storage-fills"),
             ("warning", "livekit-port-range-small"),
             ("info", "event-persisters-fixed"),
+            // 256 GiB: above PGTune's 100 GB, where it warns its rules are not optimal.
+            ("info", "postgres-pgtune-high-memory"),
             // 1,000 connections: PostgreSQL's backends may hold more than half of
             // fs.file-max's 2,097,152; the bundle raises it on the Patroni hosts.
             ("info", "file-descriptors-raised"),
@@ -119,6 +121,8 @@ fn plan_minimal() {
             ("warning", "quorum-single-member"),
             ("warning", "haproxy-single"),
             ("warning", "minio-single-node"),
+            // PGTune's work_mem would let the worst case outgrow 16 GiB.
+            ("info", "postgres-work-mem-below-pgtune"),
             ("info", "media-retention-keeps-minio"),
             ("info", "calls-turn-off"),
             ("info", "calls-livekit-off"),
@@ -161,6 +165,8 @@ fn plan_overcommitted() {
             ("warning", "livekit-port-range-small"),
             ("info", "cache-autotuning-cap"),
             ("info", "event-persisters-fixed"),
+            // PGTune's work_mem would let 416 processes' hash tables outgrow 64 GiB.
+            ("info", "postgres-work-mem-below-pgtune"),
             ("info", "media-retention-keeps-minio"),
             ("info", "livekit-redis-single"),
         ],

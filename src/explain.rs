@@ -607,6 +607,11 @@ mod tests {
         );
         check(
             &[("pgbouncer.default-pool-size", "200")],
+            "hosts[1].items[1].gib",
+            "Sorts and hash tables, worst case: 90 % of 64 GiB − shared_buffers 16 GiB − the other items 13.45 GiB = 28.15 GiB, reserved for 241 processes (225 backends = min(max_connections 500, PgBouncer's 210 server connections + 15 reserved), + 16 parallel workers) × 3 operations at once × hash_mem_multiplier 2.0 × work_mem 20413kB, every operation counted as a hash table = 28.15 GiB (work_mem lowered from PGTune's 32513kB to fit) on one Patroni (PostgreSQL + etcd) host. Source: PGTune (configurationSlice.js:396-399) allows 3 sort or hash operations per connection and parallel worker; PostgreSQL docs, hash_mem_multiplier: a hash table may use 2.0 × work_mem, a sort 1 × (all three counted as hash tables: the bound PostgreSQL enforces, not an average).",
+        );
+        check(
+            &[("pgbouncer.default-pool-size", "200")],
             "postgres.parameters.work_mem",
             "work_mem = 20413kB. Less than PGTune's (RAM − shared_buffers) / ((max_connections + 16) × 3) = (64 GiB − 16GB) / ((500 + 16) × 3) = 32513kB, at least 4MB; 16 is the vCPUs (PGTune counts the parallel workers). With PGTune's value the worst case (241 processes × 6 work_mem: 3 operations each, every one a hash table at hash_mem_multiplier 2.0) would pass 90% of the host's RAM; the most that fits is (90% × 64 GiB − shared_buffers 16GB − the budget's other items 13.45 GiB) / (241 × 6) = 20413kB. A deliberate difference: PGTune gives all of RAM − shared_buffers to 3 operations at 1 × work_mem per connection. Source: PGTune, le0pard/pgtune src/features/configuration/configurationSlice.js (https://github.com/le0pard/pgtune); PostgreSQL docs, hash_mem_multiplier.",
         );

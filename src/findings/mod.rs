@@ -108,7 +108,7 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
             Role::Patroni => (
                 vec!["pgbouncer.default-pool-size"],
                 format!(
-                    ", or lower pgbouncer.default-pool-size (each backend budgets {} × work_mem for 3 hash tables at hash_mem_multiplier {:.1}, plus {} MiB)",
+                    ", or lower pgbouncer.default-pool-size (each backend and parallel worker budgets {} × work_mem, 3 hash tables at hash_mem_multiplier {:.1}, plus {} MiB)",
                     crate::sizing::postgres::Memory::work_mems_per_process(),
                     a::fixed!(PG_HASH_MEM_MULTIPLIER),
                     plan.assume(&a::PG_BACKEND_OVERHEAD_MIB)

@@ -103,3 +103,54 @@ fn against_pgtune(plan: &Plan, out: &mut Out) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::Plan;
+    use crate::report::Report;
+
+    /// (plan changes, finding code, whether it fires).
+    fn check(changes: &[(&str, &str)], code: &str, fires: bool) {
+        let p = Plan::default()
+            .with_texts(changes)
+            .unwrap_or_else(|e| panic!("{changes:?}: {e:?}"));
+        let got = Report::new(&p).findings.iter().any(|f| f.code == code);
+        assert_eq!(got, fires, "{code} for {changes:?}");
+    }
+
+    #[test]
+    fn each_rule_fires_and_only_then() {
+        let high = "postgres-pgtune-high-memory";
+        let lowered = "postgres-work-mem-below-pgtune";
+        for (changes, code, fires) in [
+            // PGTune warns above 100 GB (totalMemory > 100 × 1024³ bytes): 100 is quiet.
+            (&[][..], high, false),
+            (&[("hosts.patroni.ram-gib", "100")][..], high, false),
+            (&[("hosts.patroni.ram-gib", "101")][..], high, true),
+            // The default plan's 91 processes fit PGTune's 32513kB (44.92 of 64 GiB).
+            (&[][..], lowered, false),
+            // 241 processes do not: work_mem 20413kB.
+            (&[("pgbouncer.default-pool-size", "200")][..], lowered, true),
+            // PGTune's value is already its 4MB floor: nothing lower is written, and
+            // ram-over-budget says the host is short.
+            (
+                &[
+                    ("hosts.patroni.ram-gib", "1"),
+                    ("postgres.max-connections", "5000"),
+                ][..],
+                lowered,
+                false,
+            ),
+            (
+                &[
+                    ("hosts.patroni.ram-gib", "1"),
+                    ("postgres.max-connections", "5000"),
+                ][..],
+                "ram-over-budget",
+                true,
+            ),
+        ] {
+            check(changes, code, fires);
+        }
+    }
+}

@@ -264,8 +264,11 @@ fn patroni_items(plan: &Plan, items: &mut Items) {
         Some(reserved) => (
             reserved,
             format!(
-                "{} % of RAM less every other item = {reserved} GiB, reserved for {formula} = {worst} GiB (work_mem lowered from PGTune's {} to fit)",
+                "{} % of {} GiB − shared_buffers {} GiB − the other items {} GiB = {reserved} GiB, reserved for {formula} = {worst} GiB (work_mem lowered from PGTune's {} to fit)",
                 crate::format::number(plan.assume(&a::TIGHT_RAM_SHARE) * 100.0),
+                plan.host(Role::Patroni).ram_gib,
+                Gib::from_kb(mem.shared_buffers_kb),
+                patroni_rest(plan, &mem),
                 postgres::format_kb(mem.pgtune_work_mem_kb)
             ),
         ),

@@ -76,13 +76,22 @@ fn cases() -> Vec<Case> {
     let mut lines = text.lines().filter(|l| !l.starts_with('#'));
     let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
     assert_eq!(
-        header[..5],
-        ["ram_gb", "cpus", "connections", "storage", "version"]
+        header[..6],
+        [
+            "ram_gb",
+            "cpus",
+            "connections",
+            "storage",
+            "version",
+            "db_type"
+        ]
     );
     lines
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
             assert_eq!(f.len(), header.len(), "{l}");
+            // The planner follows PGTune's OLTP profile only.
+            assert_eq!(f[5], "oltp", "{l}");
             let n = |i: usize| f[i].parse::<u64>().expect(f[i]);
             Case {
                 ram_gib: n(0),
@@ -90,9 +99,9 @@ fn cases() -> Vec<Case> {
                 connections: n(2),
                 storage: f[3].to_string(),
                 version: n(4),
-                values: header[5..]
+                values: header[6..]
                     .iter()
-                    .zip(&f[5..])
+                    .zip(&f[6..])
                     .map(|(h, v)| (h.to_string(), v.to_string()))
                     .collect(),
             }

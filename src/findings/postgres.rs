@@ -62,9 +62,7 @@ fn against_pgtune(plan: &Plan, out: &mut Out) {
         return;
     }
     let mem = postgres::memory(plan);
-    if let Some(fit) = mem.fitted_work_mem_kb
-        && mem.work_mem_kb < mem.pgtune_work_mem_kb
-    {
+    if let Some(fit) = mem.fitted_work_mem_kb {
         out.push(
             Severity::Info,
             "postgres-work-mem-below-pgtune",

@@ -123,8 +123,8 @@ pub struct Memory {
     pub work_mem_kb: u64,
     /// PGTune's work_mem for this host (configurationSlice.js:358-437, OLTP, Linux).
     pub pgtune_work_mem_kb: u64,
-    /// The most work_mem with which the worst case fits the tight share of RAM; None when
-    /// PGTune's value fits.
+    /// The most work_mem with which the worst case fits the tight share of RAM, when
+    /// work_mem was lowered from PGTune's for it; None when PGTune's value is written.
     pub fitted_work_mem_kb: Option<u64>,
     /// When work_mem was lowered to fit: what the budget reserves for sorts and hash
     /// tables, the tight share of RAM less every other item (at least the worst case
@@ -228,8 +228,10 @@ pub fn memory(plan: &Plan) -> Memory {
     let left_kb = left.saturating_mul(KB_PER_GB) / 100;
     let per = Memory::work_mems_per_process() * mem.processes().max(1) as f64;
     let fit_kb = (left_kb as f64 / per).floor() as u64;
-    if fit_kb < mem.pgtune_work_mem_kb {
-        let floor_kb = fixed!(PGTUNE_WORK_MEM_FLOOR_MIB) as u64 * KB_PER_MB;
+    let floor_kb = fixed!(PGTUNE_WORK_MEM_FLOOR_MIB) as u64 * KB_PER_MB;
+    // Lowered only when that writes less than PGTune: where PGTune's value is already
+    // the floor, it stays, and the budget shows the host short.
+    if fit_kb.max(floor_kb) < mem.pgtune_work_mem_kb {
         mem.fitted_work_mem_kb = Some(fit_kb);
         mem.work_mem_kb = fit_kb.max(floor_kb);
         if fit_kb >= floor_kb {

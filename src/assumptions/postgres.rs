@@ -22,7 +22,7 @@ assumptions! {
     PGTUNE_AUTOVACUUM_WORK_MEM_CAP_GIB = "pgtune-autovacuum-work-mem-cap-gib", "Cap of autovacuum_work_mem, per autovacuum worker", 2.0, "GiB",
         "PGTune configurationSlice.js:489-501 (since commit bfbd524 of 2026-04-04): from maintenance_work_mem ≥ 2 GB, autovacuum_work_mem = 2 GB \"to cap background vacuum memory\"; below, -1 (= maintenance_work_mem); PostgreSQL docs: each of autovacuum_max_workers may use it";
     PG_VACUUM_DEAD_TUPLES_MAX_GIB = "pg-vacuum-dead-tuples-max-gib", "Most memory VACUUM uses for dead tuples, PostgreSQL 15 and 16", 1.0, "GiB",
-        "PostgreSQL docs 15 and 16, runtime-config-resource, autovacuum_work_mem: \"VACUUM can use at most 1GB of memory for this purpose\" (the limit is gone from 17, whose TID store has no cap)";
+        "PostgreSQL docs 15 and 16, runtime-config-resource, autovacuum_work_mem: \"For the collection of dead tuple identifiers, autovacuum is only able to utilize up to a maximum of 1GB of memory\"; PostgreSQL 17 release notes: vacuum's memory limit removed, maintenance_work_mem and autovacuum_work_mem may use more than 1 GB";
     PGTUNE_WORK_MEM_FLOOR_MIB = "pgtune-work-mem-floor-mib", "Least work_mem PGTune writes", 4.0, "MiB",
         "PGTune configurationSlice.js:419-423: \"Modern floor limit: 4 MB minimum to prevent disk-spill for simple queries\"";
     PGTUNE_HIGH_MEMORY_GIB = "pgtune-high-memory-gib", "RAM above which PGTune warns its rules are not optimal", 100.0, "GiB",

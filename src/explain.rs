@@ -125,10 +125,7 @@ pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 6] {
         ("Object storage", a::OBJECT_STORE),
         ("Calls", a::CALLS),
         ("File descriptors", a::DESCRIPTORS),
-        (
-            "PostgreSQL memory (PGTune and PostgreSQL, fixed)",
-            a::POSTGRES,
-        ),
+        ("PostgreSQL memory", a::POSTGRES),
     ]
 }
 

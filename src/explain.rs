@@ -126,6 +126,7 @@ pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 6] {
         ("Calls", a::CALLS),
         ("File descriptors", a::DESCRIPTORS),
         ("Activity from users", a::ACTIVITY),
+        ("PostgreSQL memory", a::POSTGRES),
     ]
 }
 
@@ -600,7 +601,22 @@ mod tests {
         check(
             &[],
             "hosts[1].items[1].gib",
-            "work_mem, worst case: 75 backends = min(max_connections 500, PgBouncer's 60 server connections + 15 reserved) × work_mem 32513kB (one sort or hash each at once) = 2.33 GiB on one Patroni (PostgreSQL + etcd) host. Source: PostgreSQL docs, work_mem; PGTune sizes work_mem so max_connections × 3 of them fit in RAM − shared_buffers.",
+            "Sorts and hash tables, worst case: 91 processes (75 backends = min(max_connections 500, PgBouncer's 60 server connections + 15 reserved), + 16 parallel workers) × 3 operations at once × hash_mem_multiplier 2.0 × work_mem 32513kB, every operation counted as a hash table = 16.93 GiB on one Patroni (PostgreSQL + etcd) host. Source: PGTune (configurationSlice.js:396-399) allows 3 sort or hash operations per connection and parallel worker; PostgreSQL docs, hash_mem_multiplier: a hash table may use 2.0 × work_mem, a sort 1 × (all three counted as hash tables: the bound PostgreSQL enforces, not an average).",
+        );
+        check(
+            &[("pgbouncer.default-pool-size", "200")],
+            "hosts[1].items[1].gib",
+            "Sorts and hash tables, worst case: 90 % of 64 GiB − shared_buffers 16 GiB − the other items 13.45 GiB = 28.15 GiB, reserved for 241 processes (225 backends = min(max_connections 500, PgBouncer's 210 server connections + 15 reserved), + 16 parallel workers) × 3 operations at once × hash_mem_multiplier 2.0 × work_mem 20413kB, every operation counted as a hash table = 28.15 GiB (work_mem lowered from PGTune's 32513kB to fit) on one Patroni (PostgreSQL + etcd) host. Source: PGTune (configurationSlice.js:396-399) allows 3 sort or hash operations per connection and parallel worker; PostgreSQL docs, hash_mem_multiplier: a hash table may use 2.0 × work_mem, a sort 1 × (all three counted as hash tables: the bound PostgreSQL enforces, not an average).",
+        );
+        check(
+            &[("pgbouncer.default-pool-size", "200")],
+            "postgres.parameters.work_mem",
+            "work_mem = 20413kB. Less than PGTune's (RAM − shared_buffers) / ((max_connections + 16) × 3) = (64 GiB − 16GB) / ((500 + 16) × 3) = 32513kB, at least 4MB; 16 is the vCPUs (PGTune counts the parallel workers). With PGTune's value the worst case (241 processes × 6 work_mem: 3 operations each, every one a hash table at hash_mem_multiplier 2.0) would pass 90% of the host's RAM; the most that fits is (90% × 64 GiB − shared_buffers 16GB − the budget's other items 13.45 GiB) / (241 × 6) = 20413kB. A deliberate difference: PGTune gives all of RAM − shared_buffers to 3 operations at 1 × work_mem per connection. Source: PGTune, le0pard/pgtune src/features/configuration/configurationSlice.js (https://github.com/le0pard/pgtune); PostgreSQL docs, hash_mem_multiplier.",
+        );
+        check(
+            &[],
+            "postgres.parameters.maintenance_work_mem",
+            "maintenance_work_mem = 4GB. min(RAM / 16, 8GB) = min(64 GiB / 16, 8GB) = 4GB: PGTune's cap is 8 GB since its commit 6919ea7 of 2026-04-04 (2 GB before, which the seed's deployment notes §4 (PostgreSQL tuning) follows; the source wins). Each maintenance operation (VACUUM, CREATE INDEX, ALTER TABLE ADD FOREIGN KEY) may use this much (PostgreSQL docs, maintenance_work_mem). Source: PGTune, le0pard/pgtune src/features/configuration/configurationSlice.js (https://github.com/le0pard/pgtune).",
         );
     }
 

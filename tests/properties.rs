@@ -61,6 +61,8 @@ const CODES: &[&str] = &[
     "quorum-even-members",
     "haproxy-single",
     "postgres-work-mem-floor",
+    "postgres-work-mem-below-pgtune",
+    "postgres-pgtune-high-memory",
     "calls-turn-off",
     "calls-livekit-off",
     "storage-full-now",

@@ -97,6 +97,8 @@ fn plan_100k() {
             ("warning", "pgbouncer-transaction-pooling"),
             ("warning", "minio-unmaintained"),
             ("info", "event-persisters-fixed"),
+            // 256 GiB: above PGTune's 100 GB, where it warns its rules are not optimal.
+            ("info", "postgres-pgtune-high-memory"),
             // 1,000 connections: PostgreSQL's backends may hold more than half of
             // fs.file-max's 2,097,152; the bundle raises it on the Patroni hosts.
             ("info", "file-descriptors-raised"),
@@ -124,6 +126,8 @@ fn plan_minimal() {
             ("warning", "haproxy-single"),
             ("warning", "minio-single-node"),
             ("warning", "minio-unmaintained"),
+            // PGTune's work_mem would let the worst case outgrow 16 GiB.
+            ("info", "postgres-work-mem-below-pgtune"),
             ("info", "media-retention-keeps-minio"),
             ("info", "calls-turn-off"),
             ("info", "calls-livekit-off"),
@@ -170,6 +174,8 @@ fn plan_overcommitted() {
             ("warning", "minio-unmaintained"),
             ("info", "cache-autotuning-cap"),
             ("info", "event-persisters-fixed"),
+            // PGTune's work_mem would let 416 processes' hash tables outgrow 64 GiB.
+            ("info", "postgres-work-mem-below-pgtune"),
             ("info", "media-retention-keeps-minio"),
             ("info", "livekit-redis-single"),
             ("info", "etcd-disk-latency"),

@@ -36,10 +36,12 @@ impl Assumption {
     /// Whether a plan may change it. Settings the bundle writes as they are
     /// (superuser_reserved_connections, nofile) are facts of the deployment, not
     /// estimates, and stay fixed.
-    /// Facts of a program's behaviour ([`CALLS_FACTS`], [`OBJECT_STORE_FACTS`]) are fixed
-    /// too; they are no plan fields.
+    /// Facts of a program's behaviour ([`CALLS_FACTS`], [`OBJECT_STORE_FACTS`]; the
+    /// [`POSTGRES`] group of PGTune's rules and PostgreSQL's limits, which the panel lists)
+    /// are fixed too; no plan field changes them.
     pub const fn overridable(&self) -> bool {
         !(contains_id(FIXED_SETTINGS, self.id)
+            || contains(POSTGRES, self.id)
             || contains(CALLS_FACTS, self.id)
             || contains(OBJECT_STORE_FACTS, self.id))
     }
@@ -143,6 +145,7 @@ mod activity;
 mod calls;
 mod descriptors;
 mod objectstore;
+mod postgres;
 mod ram;
 mod storage;
 
@@ -150,11 +153,13 @@ pub use activity::*;
 pub use calls::*;
 pub use descriptors::*;
 pub use objectstore::*;
+pub use postgres::*;
 pub use ram::*;
 pub use storage::*;
 
 /// Every constant, in a fixed order: RAM and connections, storage, object storage, calls,
-/// file descriptors, activity (new groups go last: `Slot::Assumption` indexes this order).
+/// file descriptors, activity, PostgreSQL memory (new groups go last: `Slot::Assumption`
+/// indexes this order).
 pub fn all() -> impl Iterator<Item = &'static Assumption> {
     RAM.iter()
         .chain(STORAGE.iter())
@@ -162,6 +167,7 @@ pub fn all() -> impl Iterator<Item = &'static Assumption> {
         .chain(CALLS.iter())
         .chain(DESCRIPTORS.iter())
         .chain(ACTIVITY.iter())
+        .chain(POSTGRES.iter())
 }
 
 /// The constant with this id.
@@ -200,7 +206,13 @@ mod tests {
         for f in CALLS_FACTS.iter().chain(OBJECT_STORE_FACTS) {
             assert!(!f.overridable() && by_id(f.id).is_none(), "{}", f.id);
         }
+        for p in POSTGRES {
+            assert!(!p.overridable() && by_id(p.id).is_some(), "{}", p.id);
+        }
         let overridable = all().filter(|a| a.overridable()).count();
-        assert_eq!(overridable + FIXED_SETTINGS.len(), all().count());
+        assert_eq!(
+            overridable + FIXED_SETTINGS.len() + POSTGRES.len(),
+            all().count()
+        );
     }
 }

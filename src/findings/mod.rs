@@ -4,11 +4,12 @@
 use crate::Severity;
 use crate::assumptions as a;
 use crate::plan::{Plan, PoolMode, Role, WorkerKind};
-use crate::sizing::{Connections, HostBudget, postgres, ram_per_process};
+use crate::sizing::{Connections, HostBudget, ram_per_process};
 use serde::Serialize;
 
 mod capacity;
 pub mod playbook;
+mod postgres;
 mod services;
 mod storage;
 
@@ -70,7 +71,7 @@ pub fn evaluate(plan: &Plan, i: &Inputs<'_>) -> Vec<Finding> {
     connection_chain(plan, i.connections, &mut out);
     workers(plan, &mut out);
     availability(plan, &mut out);
-    postgres_memory(plan, &mut out);
+    postgres::check(plan, &mut out);
     descriptors(plan, i.connections, i.calls, &mut out);
     storage::check(plan, i.storage, &mut out);
     capacity::check(plan, i.object_storage, i.calls, i.failures, &mut out);
@@ -109,7 +110,9 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
             Role::Patroni => (
                 vec!["pgbouncer.default-pool-size"],
                 format!(
-                    ", or lower pgbouncer.default-pool-size (each backend budgets work_mem plus {} MiB)",
+                    ", or lower pgbouncer.default-pool-size (each backend and parallel worker budgets {} × work_mem, 3 hash tables at hash_mem_multiplier {:.1}, plus {} MiB)",
+                    crate::sizing::postgres::Memory::work_mems_per_process(),
+                    a::fixed!(PG_HASH_MEM_MULTIPLIER),
                     plan.assume(&a::PG_BACKEND_OVERHEAD_MIB)
                 ),
             ),
@@ -554,48 +557,6 @@ fn descriptors(plan: &Plan, c: &Connections, calls: &crate::sizing::calls::Calls
                 "Nothing to change: the system files of those hosts (/etc/sysctl.d/93-file-descriptors.conf, the service's systemd drop-in) carry the limits.",
             );
         }
-    }
-}
-
-fn postgres_memory(plan: &Plan, out: &mut Out) {
-    let host = plan.host(Role::Patroni);
-    if let (ecs_kb, true) = postgres::effective_cache_size_kb(plan) {
-        out.push(
-            Severity::Info,
-            "postgres-effective-cache-size-capped",
-            &["hosts.patroni.ram-gib"],
-            format!(
-                "effective_cache_size would be {} GiB (RAM × 3/4 of {} GiB); it is set to PostgreSQL's maximum, {} (2,147,483,647 pages of 8 kB, 16 TiB − 8 kB).",
-                crate::sizing::Gib::from_kb(host.ram_gib.saturating_mul(1024 * 1024) / 4 * 3),
-                host.ram_gib,
-                postgres::format_kb(ecs_kb)
-            ),
-            "effective_cache_size is an int counted in 8 kB pages, 1 to INT_MAX (PostgreSQL 15–17, src/backend/utils/misc/guc_tables.c); a larger value makes PostgreSQL refuse to start. It only tells the planner how much data the caches may hold, so the cap changes no memory use; the planner sees 16 TiB of cache instead of more.",
-            "Nothing to change.",
-        );
-    }
-    let mem = postgres::memory(plan);
-    let total_kb = host.ram_gib.saturating_mul(1024 * 1024);
-    let parallel = if host.vcpus >= 4 { host.vcpus } else { 8 };
-    let raw = (total_kb - mem.shared_buffers_kb)
-        / plan
-            .postgres
-            .max_connections
-            .saturating_add(parallel)
-            .saturating_mul(3)
-            .max(1);
-    if raw < 4 * 1024 {
-        out.push(
-            Severity::Warning,
-            "postgres-work-mem-floor",
-            &["postgres.max-connections", "hosts.patroni.ram-gib"],
-            format!(
-                "work_mem would be {} by PGTune's formula; it is held at the 4MB floor.",
-                postgres::format_kb(raw)
-            ),
-            "PGTune divides the memory left after shared_buffers by (max_connections + workers) × 3; with this many connections for this RAM, sorts spill to disk.",
-            "Lower postgres.max-connections (PgBouncer needs only its server connections) or add RAM to the Patroni hosts.",
-        );
     }
 }
 

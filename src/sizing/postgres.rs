@@ -1,10 +1,16 @@
 //! PostgreSQL parameters for a Patroni node, by PGTune's rules.
 //!
-//! Source: le0pard/pgtune `src/features/configuration/configurationSlice.js` (OLTP
-//! profile: the seed's 64 GB values match it), with two deliberate differences, each
-//! commented where it is made: maintenance_work_mem keeps the seed's (and PGTune's
-//! earlier) 2 GB cap, and the seed's autovacuum block replaces PGTune's.
+//! Source: le0pard/pgtune `src/features/configuration/configurationSlice.js` at 7caef27
+//! (2026-07-30), OLTP profile, Linux; its own outputs for a set of hosts are
+//! `tests/data/pgtune_cases.tsv`, which `tests/pgtune.rs` holds these parameters to.
+//! Deliberate differences, each commented where it is made: autovacuum_max_workers is
+//! at least the seed's 4 (PGTune leaves PostgreSQL's 3 below 16 vCPUs);
+//! autovacuum_work_mem is written even where PGTune leaves -1 (the same value);
+//! checkpoint_timeout is the seed's 15min; effective_cache_size is capped at PostgreSQL's
+//! maximum; hash_mem_multiplier, wal_level, wal_log_hints and hot_standby are written
+//! for the RAM budget and Patroni.
 
+use crate::assumptions::fixed;
 use crate::plan::{Plan, Role, Storage};
 use serde::Serialize;
 
@@ -112,10 +118,54 @@ pub const MAX_WAL_SIZE: Size = Size::gb(8);
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Memory {
     pub shared_buffers_kb: u64,
+    /// The work_mem written: PGTune's, or less where PGTune's would let the worst case
+    /// outgrow the host ([`memory`]).
     pub work_mem_kb: u64,
+    /// PGTune's work_mem for this host (configurationSlice.js:358-437, OLTP, Linux).
+    pub pgtune_work_mem_kb: u64,
+    /// The most work_mem with which the worst case fits the tight share of RAM, when
+    /// work_mem was lowered from PGTune's for it; None when PGTune's value is written.
+    pub fitted_work_mem_kb: Option<u64>,
+    /// When work_mem was lowered to fit: what the budget reserves for sorts and hash
+    /// tables, the tight share of RAM less every other item (at least the worst case
+    /// with the lowered work_mem, which is floored to whole kB).
+    pub sort_hash_reserved: Option<super::Gib>,
     pub maintenance_work_mem_kb: u64,
     pub autovacuum_work_mem_kb: u64,
     pub autovacuum_max_workers: u64,
+    /// What one autovacuum worker may take: autovacuum_work_mem, at most 1 GB on
+    /// PostgreSQL 15 and 16 (VACUUM's dead-tuple limit).
+    pub autovacuum_worker_kb: u64,
+    /// The parallel workers PGTune counts beside max_connections (max_worker_processes:
+    /// the vCPUs from 4, PostgreSQL's default 8 below); each may run its own sorts and
+    /// hashes (PostgreSQL docs, parallel query: work_mem applies to each worker).
+    pub parallel_workers: u64,
+    /// Backends that can exist ([`backends`]).
+    pub backends: u64,
+}
+
+impl Memory {
+    /// Backends and parallel workers: the processes that may sort and hash at once.
+    pub fn processes(&self) -> u64 {
+        self.backends.saturating_add(self.parallel_workers)
+    }
+
+    /// How many work_mem one process may hold at once: sorts at 1, hash tables at
+    /// hash_mem_multiplier (6 with PGTune's 3 operations, all counted as hashes).
+    pub fn work_mems_per_process() -> f64 {
+        let ops = fixed!(PG_OPERATIONS_PER_CONNECTION);
+        let hashes = fixed!(PG_HASH_OPERATIONS_PER_CONNECTION).min(ops);
+        ops - hashes + hashes * fixed!(PG_HASH_MEM_MULTIPLIER)
+    }
+
+    /// The most sort and hash memory one process may hold at once, in kB: PGTune's
+    /// operations per process, the hash ones at hash_mem_multiplier × work_mem, the rest
+    /// (sorts) at work_mem.
+    pub fn per_process_sort_hash_kb(&self) -> u64 {
+        let per = Self::work_mems_per_process() * self.work_mem_kb as f64;
+        // work_mem ≤ MAX_KILOBYTES, so this is far below u64::MAX.
+        per.round() as u64
+    }
 }
 
 /// PGTune's unit formatting: GB when whole, else MB when whole, else kB.
@@ -133,7 +183,66 @@ pub fn format_kb(kb: u64) -> String {
 /// for Synapse)": Synapse churns dead tuples in events and state tables).
 pub const AUTOVACUUM_MAX_WORKERS: u64 = 4;
 
+/// autovacuum_max_workers: PGTune's (configurationSlice.js:481-487: 5 from 32 vCPUs, 4
+/// from 16, PostgreSQL's 3 below), at least the seed's 4. A deliberate difference below
+/// 16 vCPUs: Synapse's churn wants the seed's fourth worker on any host.
+pub fn autovacuum_max_workers(vcpus: u64) -> u64 {
+    let pgtune = match vcpus {
+        32.. => 5,
+        16.. => 4,
+        _ => 3,
+    };
+    AUTOVACUUM_MAX_WORKERS.max(pgtune)
+}
+
+/// Backends that can exist: Synapse reaches PostgreSQL only through PgBouncer, so at most
+/// its server connections plus the reserved direct ones, and never more than
+/// max_connections (which PGTune counts; the connection chain is the tighter bound).
+pub fn backends(plan: &Plan) -> u64 {
+    let c = super::connections::connections(plan);
+    c.pgbouncer_server_connections
+        .saturating_add(c.postgres_reserved_total)
+        .min(plan.postgres.max_connections)
+}
+
+/// The memory parameters. work_mem is PGTune's unless the worst case with it (every
+/// backend and parallel worker holding [`Memory::work_mems_per_process`] × work_mem,
+/// beside every other item of the Patroni host's budget) would pass the tight share of
+/// the host's RAM: then the largest work_mem that fits, at least PGTune's 4 MB floor. A
+/// deliberate difference: PGTune's rule gives all of RAM − shared_buffers to three
+/// operations at 1 × work_mem per max_connections, leaving nothing for hash_mem_multiplier,
+/// maintenance, autovacuum or the OS.
 pub fn memory(plan: &Plan) -> Memory {
+    let mut mem = pgtune_memory(plan);
+    // In hundredths of a GiB, the grain of the budget, so the budget's total with the
+    // reserved item is exactly the tight share.
+    let ram = plan.host(Role::Patroni).ram_gib.saturating_mul(100);
+    let share = plan
+        .assume(&crate::assumptions::TIGHT_RAM_SHARE)
+        .clamp(0.0, 1.0);
+    let tight = (ram as f64 * share).floor() as u64;
+    let taken = super::Gib::from_kb(mem.shared_buffers_kb)
+        .plus(super::ram::patroni_rest(plan, &mem))
+        .0;
+    let left = tight.saturating_sub(taken);
+    let left_kb = left.saturating_mul(KB_PER_GB) / 100;
+    let per = Memory::work_mems_per_process() * mem.processes().max(1) as f64;
+    let fit_kb = (left_kb as f64 / per).floor() as u64;
+    let floor_kb = fixed!(PGTUNE_WORK_MEM_FLOOR_MIB) as u64 * KB_PER_MB;
+    // Lowered only when that writes less than PGTune: where PGTune's value is already
+    // the floor, it stays, and the budget shows the host short.
+    if fit_kb.max(floor_kb) < mem.pgtune_work_mem_kb {
+        mem.fitted_work_mem_kb = Some(fit_kb);
+        mem.work_mem_kb = fit_kb.max(floor_kb);
+        if fit_kb >= floor_kb {
+            mem.sort_hash_reserved = Some(super::Gib(left));
+        }
+    }
+    mem
+}
+
+/// PGTune's memory parameters for the Patroni hosts, work_mem included as PGTune has it.
+fn pgtune_memory(plan: &Plan) -> Memory {
     let host = plan.host(Role::Patroni);
     let total_kb = host.ram_gib.saturating_mul(KB_PER_GB);
     let shared_buffers_kb = total_kb / 4;
@@ -146,26 +255,44 @@ pub fn memory(plan: &Plan) -> Memory {
         .saturating_add(parallel)
         .saturating_mul(3)
         .max(1);
-    let work_mem_kb = ((total_kb - shared_buffers_kb) / divisor).max(4 * KB_PER_MB);
-    // PGTune: RAM/16; its current cap is 8 GB with autovacuum_work_mem held to 2 GB.
-    // We keep the seed's (and PGTune's earlier) 2 GB cap instead, so each of the seed's
-    // four autovacuum workers is bounded by it without a second knob.
-    let maintenance_work_mem_kb = (total_kb / 16).min(2 * KB_PER_GB);
+    let floor_kb = fixed!(PGTUNE_WORK_MEM_FLOOR_MIB) as u64 * KB_PER_MB;
+    let work_mem_kb = ((total_kb - shared_buffers_kb) / divisor).max(floor_kb);
+    // PGTune: RAM / 16, at most 8 GB since 2026-04-04 (2 GB before, which the seed's
+    // notes follow; the source wins).
+    let cap_kb = fixed!(PGTUNE_MAINTENANCE_WORK_MEM_CAP_GIB) as u64 * KB_PER_GB;
+    let maintenance_work_mem_kb = (total_kb / 16).min(cap_kb);
+    let autovacuum_work_mem_kb = autovacuum_work_mem_kb(maintenance_work_mem_kb);
+    let autovacuum_worker_kb = if plan.postgres.version <= 16 {
+        let vacuum_max_kb = fixed!(PG_VACUUM_DEAD_TUPLES_MAX_GIB) as u64 * KB_PER_GB;
+        autovacuum_work_mem_kb.min(vacuum_max_kb)
+    } else {
+        autovacuum_work_mem_kb
+    };
     Memory {
         shared_buffers_kb,
         work_mem_kb,
+        pgtune_work_mem_kb: work_mem_kb,
+        fitted_work_mem_kb: None,
+        sort_hash_reserved: None,
         maintenance_work_mem_kb,
-        autovacuum_work_mem_kb: autovacuum_work_mem_kb(maintenance_work_mem_kb),
-        autovacuum_max_workers: AUTOVACUUM_MAX_WORKERS,
+        autovacuum_work_mem_kb,
+        autovacuum_max_workers: autovacuum_max_workers(host.vcpus),
+        autovacuum_worker_kb,
+        parallel_workers: parallel,
+        backends: backends(plan),
     }
 }
 
-/// autovacuum_work_mem = min(maintenance_work_mem, 1GB). Up to PostgreSQL 16 VACUUM
-/// cannot use more than 1 GB for dead-tuple identifiers (docs, maintenance_work_mem), so
-/// the cap costs nothing there; from 17 it bounds what the seed's four workers can take
-/// at once. Written explicitly so the RAM budget holds on every version.
+/// autovacuum_work_mem: PGTune's 2 GB once maintenance_work_mem reaches it
+/// (configurationSlice.js:489-501), else maintenance_work_mem itself, written out where
+/// PGTune leaves -1 (which means the same) so the RAM budget reads one value.
 fn autovacuum_work_mem_kb(maintenance_work_mem_kb: u64) -> u64 {
-    maintenance_work_mem_kb.min(KB_PER_GB)
+    let cap_kb = fixed!(PGTUNE_AUTOVACUUM_WORK_MEM_CAP_GIB) as u64 * KB_PER_GB;
+    if maintenance_work_mem_kb >= cap_kb {
+        cap_kb
+    } else {
+        maintenance_work_mem_kb
+    }
 }
 
 /// PGTune: below 4 cores the parallel settings are left at PostgreSQL's defaults and
@@ -251,7 +378,7 @@ fn connections_and_memory(plan: &Plan, mem: &Memory, p: &mut Params) {
     p.size(
         "maintenance_work_mem",
         Size::kb(mem.maintenance_work_mem_kb),
-        "min(RAM / 16, 2GB) (PGTune's rule with the seed's 2 GB cap)",
+        "min(RAM / 16, 8GB) (PGTune; its cap is 8 GB since 2026-04-04, 2 GB before)",
     );
 }
 
@@ -300,10 +427,21 @@ fn checkpoints_and_planner(plan: &Plan, mem: &Memory, p: &mut Params) {
     p.size(
         "work_mem",
         Size::kb(mem.work_mem_kb),
-        format!(
-            "(RAM − shared_buffers) / ((max_connections + {}) × 3), at least 4MB (PGTune)",
-            parallel_for_work_mem(host.vcpus)
-        ),
+        match mem.fitted_work_mem_kb {
+            None => format!(
+                "(RAM − shared_buffers) / ((max_connections + {}) × 3), at least 4MB (PGTune)",
+                parallel_for_work_mem(host.vcpus)
+            ),
+            Some(_) => format!(
+                "lowered from PGTune's {} so the worst case fits the host (RAM budget), at least 4MB",
+                format_kb(mem.pgtune_work_mem_kb)
+            ),
+        },
+    );
+    p.text(
+        "hash_mem_multiplier",
+        format!("{:.1}", fixed!(PG_HASH_MEM_MULTIPLIER)),
+        "PostgreSQL 15+ default, written out: the RAM budget counts hash tables at this × work_mem",
     );
     let huge = if mem.shared_buffers_kb >= 2 * KB_PER_GB {
         "try"
@@ -370,13 +508,13 @@ fn autovacuum(mem: &Memory, p: &mut Params) {
     p.text("autovacuum", "on", "seed §4");
     p.text(
         "autovacuum_max_workers",
-        AUTOVACUUM_MAX_WORKERS.to_string(),
-        "seed §4",
+        mem.autovacuum_max_workers.to_string(),
+        "PGTune (5 from 32 vCPUs, 4 from 16), at least seed §4's 4",
     );
     p.size(
         "autovacuum_work_mem",
         Size::kb(mem.autovacuum_work_mem_kb),
-        "min(maintenance_work_mem, 1GB): VACUUM uses at most 1GB for dead tuples up to PostgreSQL 16; bounds the four workers on 17+",
+        "2GB once maintenance_work_mem reaches 2GB, else maintenance_work_mem (PGTune)",
     );
     p.text("autovacuum_naptime", "10s", "seed §4");
     p.text(
@@ -402,31 +540,34 @@ fn how(plan: &Plan, mem: &Memory, p: &Parameter) -> String {
         "shared_buffers" => format!("RAM / 4 = {ram} / 4 = {v}. Source: {PGTUNE}."),
         "effective_cache_size" => format!("RAM × 3/4 = {ram} × 3/4 = {v}. Source: {PGTUNE}."),
         "maintenance_work_mem" => format!(
-            "min(RAM / 16, 2GB) = min({} / 16, 2GB) = {v}: PGTune's rule with the seed's 2 GB cap. Source: {PGTUNE}; {SEED_PG}.",
-            ram
+            "min(RAM / 16, 8GB) = min({ram} / 16, 8GB) = {v}: PGTune's cap is 8 GB since its commit 6919ea7 of 2026-04-04 (2 GB before, which {SEED_PG} follows; the source wins). Each maintenance operation (VACUUM, CREATE INDEX, ALTER TABLE ADD FOREIGN KEY) may use this much (PostgreSQL docs, maintenance_work_mem). Source: {PGTUNE}."
         ),
-        "work_mem" => {
-            let parallel = if host.vcpus >= 4 { host.vcpus } else { 8 };
-            format!(
-                "(RAM − shared_buffers) / ((max_connections + {parallel}) × 3) = ({ram} − {}) / (({} + {parallel}) × 3) = {v}, at least 4MB; {parallel} is {} (PGTune counts the parallel workers). Source: {PGTUNE}.",
-                format_kb(mem.shared_buffers_kb),
-                plan.postgres.max_connections,
-                if host.vcpus >= 4 {
-                    "the vCPUs"
-                } else {
-                    "PostgreSQL's default max_worker_processes below 4 vCPUs"
-                }
-            )
-        }
+        "work_mem" => work_mem_how(plan, mem, &ram),
         "wal_buffers" => format!(
             "3% of shared_buffers {} = {}, at most 16MB (rounded up to 16MB from 14MB) = {v}. Source: {PGTUNE}.",
             format_kb(mem.shared_buffers_kb),
             format_kb(3 * mem.shared_buffers_kb / 100)
         ),
         "autovacuum_work_mem" => format!(
-            "min(maintenance_work_mem {}, 1GB) = {v}: up to PostgreSQL 16 VACUUM uses at most 1GB for dead tuples; bounds the {} workers on 17+ (PostgreSQL docs, autovacuum_work_mem; {SEED_PG}).",
+            "{v}: 2GB once maintenance_work_mem ({}) reaches 2GB, else maintenance_work_mem (PGTune writes nothing then: -1, the same value). Each of the {} autovacuum workers may use it{}. Source: {PGTUNE}; PostgreSQL docs, autovacuum_work_mem.",
             format_kb(mem.maintenance_work_mem_kb),
-            mem.autovacuum_max_workers
+            mem.autovacuum_max_workers,
+            if plan.postgres.version <= 16 {
+                format!(
+                    ", but VACUUM uses at most 1GB on PostgreSQL {} (the RAM budget counts {} each)",
+                    plan.postgres.version,
+                    format_kb(mem.autovacuum_worker_kb)
+                )
+            } else {
+                String::new()
+            }
+        ),
+        "autovacuum_max_workers" => format!(
+            "{v}: PGTune's 5 from 32 vCPUs, 4 from 16, PostgreSQL's default 3 below, and at least the 4 of {SEED_PG} (Synapse churns dead tuples in its event and state tables); the hosts have {} vCPUs. Source: {PGTUNE}.",
+            host.vcpus
+        ),
+        "hash_mem_multiplier" => format!(
+            "{v}: PostgreSQL's default from 15, written out because the RAM budget counts each hash table (hash join, hash aggregate, memoize) at {v} × work_mem (PostgreSQL docs, runtime-config-resource, hash_mem_multiplier)."
         ),
         "max_worker_processes" | "max_parallel_workers" => format!(
             "{v} = the Patroni hosts' {} vCPUs (hosts.patroni.vcpus). Source: {PGTUNE}.",
@@ -446,6 +587,42 @@ fn how(plan: &Plan, mem: &Memory, p: &Parameter) -> String {
             }
         ),
         _ => format!("{v}: {}.", p.formula),
+    }
+}
+
+/// work_mem's "how": PGTune's formula, and the fit when it lowered the value.
+fn work_mem_how(plan: &Plan, mem: &Memory, ram: &str) -> String {
+    let vcpus = plan.host(Role::Patroni).vcpus;
+    let parallel = parallel_for_work_mem(vcpus);
+    let pgtune = format!(
+        "(RAM − shared_buffers) / ((max_connections + {parallel}) × 3) = ({ram} − {}) / (({} + {parallel}) × 3) = {}, at least 4MB; {parallel} is {} (PGTune counts the parallel workers)",
+        format_kb(mem.shared_buffers_kb),
+        plan.postgres.max_connections,
+        format_kb(mem.pgtune_work_mem_kb),
+        if vcpus >= 4 {
+            "the vCPUs"
+        } else {
+            "PostgreSQL's default max_worker_processes below 4 vCPUs"
+        }
+    );
+    match mem.fitted_work_mem_kb {
+        None => format!("{pgtune}. Source: {PGTUNE}."),
+        Some(fit) => format!(
+            "Less than PGTune's {pgtune}. With PGTune's value the worst case ({n} processes × {per} work_mem: 3 operations each, every one a hash table at hash_mem_multiplier {:.1}) would pass {share}% of the host's RAM; the most that fits is ({share}% × {ram} − shared_buffers {} − the budget's other items {} GiB) / ({n} × {per}) = {}{}. A deliberate difference: PGTune gives all of RAM − shared_buffers to 3 operations at 1 × work_mem per connection. Source: {PGTUNE}; PostgreSQL docs, hash_mem_multiplier.",
+            fixed!(PG_HASH_MEM_MULTIPLIER),
+            format_kb(mem.shared_buffers_kb),
+            super::ram::patroni_rest(plan, mem),
+            format_kb(fit),
+            if fit < mem.work_mem_kb {
+                ", below PGTune's 4MB floor, which is kept"
+            } else {
+                ""
+            },
+            n = mem.processes(),
+            per = Memory::work_mems_per_process(),
+            share =
+                crate::format::number(plan.assume(&crate::assumptions::TIGHT_RAM_SHARE) * 100.0),
+        ),
     }
 }
 
@@ -508,7 +685,8 @@ mod tests {
     #[test]
     fn seed_64gb_16_cores_500_nvme() {
         // Seed §4: shared_buffers 16GB, effective_cache_size 48GB, work_mem ≈ 32MB,
-        // maintenance_work_mem 2GB, random_page_cost 1.1.
+        // maintenance_work_mem 2GB (PGTune's cap before 2026-04-04; 8 GB now, so RAM / 16),
+        // random_page_cost 1.1.
         check(
             64,
             16,
@@ -519,7 +697,10 @@ mod tests {
                 ("effective_cache_size", "48GB"),
                 // (64 GiB − 16 GiB) / ((500 + 16) × 3) = 50331648 kB / 1548 = 32513 kB.
                 ("work_mem", "32513kB"),
-                ("maintenance_work_mem", "2GB"),
+                ("hash_mem_multiplier", "2.0"),
+                ("maintenance_work_mem", "4GB"),
+                ("autovacuum_work_mem", "2GB"),
+                ("autovacuum_max_workers", "4"),
                 ("wal_buffers", "16MB"),
                 ("random_page_cost", "1.1"),
                 ("effective_io_concurrency", "1000"),
@@ -535,7 +716,9 @@ mod tests {
     #[test]
     fn small_hdd_host() {
         // 4 GiB: shared_buffers 1GB, ecs 3GB, mwm 256MB, wal_buffers 3% of 1GB = 31457 kB → 16MB cap;
-        // 2 vCPU → no parallel settings, work_mem divisor (100 + 8) × 3.
+        // 2 vCPU → no parallel settings, PGTune's work_mem divisor (100 + 8) × 3 gives
+        // 9709kB, but the default plan's 83 processes cannot hold 6 × that beside the rest
+        // of the budget on 4 GiB: PGTune's 4MB floor is written.
         check(
             4,
             2,
@@ -546,7 +729,9 @@ mod tests {
                 ("effective_cache_size", "3GB"),
                 ("maintenance_work_mem", "256MB"),
                 ("wal_buffers", "16MB"),
-                ("work_mem", "9709kB"),
+                ("work_mem", "4MB"),
+                ("autovacuum_work_mem", "256MB"),
+                ("autovacuum_max_workers", "4"),
                 ("random_page_cost", "4"),
                 ("effective_io_concurrency", "2"),
                 ("huge_pages", "off"),
@@ -556,6 +741,18 @@ mod tests {
             !params(4, 2, 100, "hdd")
                 .iter()
                 .any(|(n, _)| n == "max_worker_processes")
+        );
+        let p = Plan::default()
+            .with_texts(&[
+                ("hosts.patroni.ram-gib", "4"),
+                ("hosts.patroni.vcpus", "2"),
+                ("postgres.max-connections", "100"),
+            ])
+            .expect("valid");
+        let mem = memory(&p);
+        assert_eq!(
+            (mem.pgtune_work_mem_kb, mem.fitted_work_mem_kb),
+            (9709, Some(0))
         );
     }
 

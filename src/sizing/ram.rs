@@ -3,7 +3,7 @@
 //! busiest host (e.g. the LiveKit node that also runs LiveKit's Redis).
 
 use super::{Gib, connections, postgres, ram_per_process};
-use crate::assumptions::{self as a, Assumption};
+use crate::assumptions::{self as a, Assumption, fixed};
 use crate::plan::{Plan, Role, WorkerKind};
 use serde::{Serialize, Serializer};
 
@@ -236,16 +236,14 @@ fn synapse_items(plan: &Plan, items: &mut Items) {
 fn patroni_items(plan: &Plan, items: &mut Items) {
     let mem = postgres::memory(plan);
     let c = connections::connections(plan);
-    // Backends that can exist: Synapse reaches PostgreSQL only through PgBouncer, so at
-    // most its server connections plus the reserved direct ones, and never more than
-    // max_connections.
-    let backends = c
-        .pgbouncer_server_connections
-        .saturating_add(c.postgres_reserved_total)
-        .min(plan.postgres.max_connections);
-    let backends_why = format!(
-        "{backends} backends = min(max_connections {}, PgBouncer's {} server connections + {} reserved)",
-        plan.postgres.max_connections, c.pgbouncer_server_connections, c.postgres_reserved_total
+    let processes = mem.processes();
+    let processes_why = format!(
+        "({} backends = min(max_connections {}, PgBouncer's {} server connections + {} reserved), + {} parallel workers)",
+        mem.backends,
+        plan.postgres.max_connections,
+        c.pgbouncer_server_connections,
+        c.postgres_reserved_total,
+        mem.parallel_workers
     );
     items.add(
         "shared_buffers",
@@ -253,49 +251,102 @@ fn patroni_items(plan: &Plan, items: &mut Items) {
         1,
         Gib::from_kb(mem.shared_buffers_kb),
         format!("RAM / 4 = {}", postgres::format_kb(mem.shared_buffers_kb)),
-        "PGTune (le0pard/pgtune configurationSlice.js)",
+        "PGTune (le0pard/pgtune configurationSlice.js:130-149)",
     );
+    let worst = Gib::from_kb(mem.per_process_sort_hash_kb().saturating_mul(processes));
+    let formula = format!(
+        "{processes} processes {processes_why} × {} operations at once × hash_mem_multiplier {:.1} × work_mem {}, every operation counted as a hash table",
+        fixed!(PG_OPERATIONS_PER_CONNECTION),
+        fixed!(PG_HASH_MEM_MULTIPLIER),
+        postgres::format_kb(mem.work_mem_kb)
+    );
+    let (gib, formula) = match mem.sort_hash_reserved {
+        Some(reserved) => (
+            reserved,
+            format!(
+                "{} % of {} GiB − shared_buffers {} GiB − the other items {} GiB = {reserved} GiB, reserved for {formula} = {worst} GiB (work_mem lowered from PGTune's {} to fit)",
+                crate::format::number(plan.assume(&a::TIGHT_RAM_SHARE) * 100.0),
+                plan.host(Role::Patroni).ram_gib,
+                Gib::from_kb(mem.shared_buffers_kb),
+                patroni_rest(plan, &mem),
+                postgres::format_kb(mem.pgtune_work_mem_kb)
+            ),
+        ),
+        None => (worst, formula),
+    };
     items.add(
-        "work_mem, worst case",
+        "Sorts and hash tables, worst case",
         Category::Database,
         1,
-        Gib::from_kb(mem.work_mem_kb.saturating_mul(backends)),
-        format!("{backends_why} × work_mem {} (one sort or hash each at once)", postgres::format_kb(mem.work_mem_kb)),
-        "PostgreSQL docs, work_mem; PGTune sizes work_mem so max_connections × 3 of them fit in RAM − shared_buffers",
-    );
-    items.add(
-        "Per-connection overhead",
-        Category::Database,
-        1,
-        Gib::from_mib(backends as f64 * plan.assume(&a::PG_BACKEND_OVERHEAD_MIB)),
+        gib,
+        formula,
         format!(
-            "{backends} backends × {} MiB",
+            "PGTune (configurationSlice.js:396-399) allows 3 sort or hash operations per connection and parallel worker; PostgreSQL docs, hash_mem_multiplier: a hash table may use {:.1} × work_mem, a sort 1 × (all three counted as hash tables: the bound PostgreSQL enforces, not an average)",
+            fixed!(PG_HASH_MEM_MULTIPLIER)
+        ),
+    );
+    patroni_rest_items(plan, &mem, items);
+}
+
+/// Every item of a Patroni host but shared_buffers and the sorts and hash tables, the OS
+/// reserve included: what work_mem must leave room for ([`postgres::memory`]).
+pub(crate) fn patroni_rest(plan: &Plan, mem: &postgres::Memory) -> Gib {
+    let mut items = Items {
+        plan,
+        items: Vec::new(),
+    };
+    patroni_rest_items(plan, mem, &mut items);
+    items.assumed(Category::System, a::OS_RESERVE_GIB);
+    items.items.iter().fold(Gib(0), |acc, i| acc.plus(i.gib))
+}
+
+fn patroni_rest_items(plan: &Plan, mem: &postgres::Memory, items: &mut Items) {
+    let processes = mem.processes();
+    items.add(
+        "Per-process overhead",
+        Category::Database,
+        1,
+        Gib::from_mib(processes as f64 * plan.assume(&a::PG_BACKEND_OVERHEAD_MIB)),
+        format!(
+            "{processes} backends and parallel workers × {} MiB",
             plan.assume(&a::PG_BACKEND_OVERHEAD_MIB)
         ),
         a::PG_BACKEND_OVERHEAD_MIB.source,
     );
+    let per_worker = if mem.autovacuum_worker_kb < mem.autovacuum_work_mem_kb {
+        format!(
+            "autovacuum_work_mem {}, of which VACUUM uses at most {} on PostgreSQL {}",
+            postgres::format_kb(mem.autovacuum_work_mem_kb),
+            postgres::format_kb(mem.autovacuum_worker_kb),
+            plan.postgres.version
+        )
+    } else {
+        format!(
+            "autovacuum_work_mem {}",
+            postgres::format_kb(mem.autovacuum_work_mem_kb)
+        )
+    };
     items.add(
         "Autovacuum workers",
         Category::Database,
         mem.autovacuum_max_workers,
-        Gib::from_kb(mem.autovacuum_work_mem_kb),
+        Gib::from_kb(mem.autovacuum_worker_kb),
         format!(
-            "autovacuum_max_workers {} × autovacuum_work_mem {}",
-            mem.autovacuum_max_workers,
-            postgres::format_kb(mem.autovacuum_work_mem_kb)
+            "autovacuum_max_workers {} × {per_worker}",
+            mem.autovacuum_max_workers
         ),
-        "PostgreSQL docs, autovacuum_work_mem; seed §4 autovacuum block",
+        "PostgreSQL docs, autovacuum_work_mem; PGTune configurationSlice.js:481-501",
     );
     items.add(
-        "One manual maintenance operation",
+        "One maintenance operation",
         Category::Database,
         1,
         Gib::from_kb(mem.maintenance_work_mem_kb),
         format!(
-            "maintenance_work_mem {} (CREATE INDEX, VACUUM by hand)",
+            "maintenance_work_mem {} (CREATE INDEX, VACUUM or ALTER TABLE by hand)",
             postgres::format_kb(mem.maintenance_work_mem_kb)
         ),
-        "PostgreSQL docs, maintenance_work_mem",
+        "PostgreSQL docs, maintenance_work_mem; PGTune configurationSlice.js:175-203",
     );
     items.assumed(Category::Service, a::ETCD_GIB);
     items.assumed(Category::Service, a::PATRONI_GIB);
@@ -413,13 +464,15 @@ mod tests {
             names_and_gib(&b),
             [
                 ("shared_buffers", "16"),
-                // 75 backends (60 PgBouncer + 15 reserved) × 32513 kB = 2.33 GiB.
-                ("work_mem, worst case", "2.33"),
-                // 75 × 10 MiB.
-                ("Per-connection overhead", "0.73"),
-                // 4 × autovacuum_work_mem 1GB.
+                // (75 backends (60 PgBouncer + 15 reserved) + 16 parallel workers) × 3
+                // hash tables × 2.0 × work_mem 32513 kB = 17,752,098 kB = 16.93 GiB.
+                ("Sorts and hash tables, worst case", "16.93"),
+                // 91 × 10 MiB.
+                ("Per-process overhead", "0.89"),
+                // 4 × autovacuum_work_mem 2GB, of which VACUUM uses 1GB on PostgreSQL 15.
                 ("Autovacuum workers", "4"),
-                ("One manual maintenance operation", "2"),
+                // 64 GiB / 16 = 4GB, under PGTune's 8 GB cap.
+                ("One maintenance operation", "4"),
                 ("etcd member (Patroni's DCS)", "0.5"),
                 ("Patroni daemon (Python)", "0.25"),
                 ("postgres_exporter", "0.1"),
@@ -428,26 +481,35 @@ mod tests {
             ]
             .map(|(a, b)| (a.to_string(), b.to_string()))
         );
-        assert_eq!(b.ram_needed_gib, Gib(2816));
+        assert_eq!(b.ram_needed_gib, Gib(4492));
+        let item = |p: &Plan, name: &str| {
+            budget(p, Role::Patroni)
+                .items
+                .into_iter()
+                .find(|i| i.name == name)
+                .unwrap()
+        };
         // Backends are bounded by max_connections when it is the smaller.
         let p = Plan::default()
             .with_text("postgres.max-connections", "40")
             .unwrap();
-        let w = budget(&p, Role::Patroni)
-            .items
-            .into_iter()
-            .find(|i| i.name == "Per-connection overhead")
-            .unwrap();
-        assert_eq!(w.formula, "40 backends × 10 MiB");
-        // A bigger PgBouncer pool means more backends.
+        assert_eq!(
+            item(&p, "Per-process overhead").formula,
+            "56 backends and parallel workers × 10 MiB"
+        );
+        // On PostgreSQL 17 an autovacuum worker may use all of autovacuum_work_mem.
+        let p = Plan::default().with_text("postgres.version", "17").unwrap();
+        assert_eq!(item(&p, "Autovacuum workers").gib, Gib(800));
+        // A bigger PgBouncer pool means more backends (225 + 16), and PGTune's work_mem
+        // would pass 90% of the 64 GiB: work_mem is lowered until the budget fits.
         let p = Plan::default()
             .with_text("pgbouncer.default-pool-size", "200")
             .unwrap();
-        // 225 backends: work_mem 6.98 GiB (+4.65), overhead 2.20 GiB (+1.47).
-        assert_eq!(
-            budget(&p, Role::Patroni).ram_needed_gib,
-            Gib(2816 + 465 + 147)
-        );
+        let b = budget(&p, Role::Patroni);
+        let mem = postgres::memory(&p);
+        assert_eq!(mem.pgtune_work_mem_kb, 32513);
+        assert!(mem.work_mem_kb < 32513, "{mem:?}");
+        assert_eq!(b.ram_used_percent, 90, "{:?}", names_and_gib(&b));
     }
 
     #[test]

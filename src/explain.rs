@@ -118,7 +118,7 @@ pub fn index_shape(path: &str) -> String {
 }
 
 /// The assumption groups in the order the engine lists them, each with a heading.
-pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 6] {
+pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 7] {
     [
         ("RAM and connections", a::RAM),
         ("Storage growth", a::STORAGE),

@@ -184,20 +184,20 @@ stop_writer() {
   acknowledged_and_lost synapse "$WRITER_CONN" "$LAB_DIR/writes.log"
 }
 
-# The figures the planner's "losing a node" view gives for losing HOST: the groups of
-# the Python regular expression PATTERN in its verdict ("why"), space-separated, from
-# the CLI's JSON report of the bundle's plan.
-planner_failure() {
+# The times the planner's "losing a node" view gives for losing HOST (its first
+# `times` entry): the values of KEYS… (best-s, average-s, worst-s), space-separated,
+# from the CLI's JSON report of the bundle's plan.
+planner_times() {
   local bin="${SYNAPSE_PLANNER_BIN:-$here/target/debug/synapse-planner}"
   "$bin" report --plan "$LAB_DIR/bundle/plan.yaml" --format json |
-    python3 -c 'import json, re, sys
+    python3 -c 'import json, sys
 r = json.load(sys.stdin)
 f = next(f for f in r["failures"] if f["host"] == sys.argv[1])
-print(*re.search(sys.argv[2], f["why"]).groups())' "$1" "$2"
+t = f["times"][0]
+print(*("%g" % t[k] for k in sys.argv[2:]))' "$@"
 }
 
-# The pause the planner predicts for losing the leader's host: "TYPICAL LONGEST" seconds.
-predicted_failover() { planner_failure "$1" 'resume after about (\d+) s \(at most (\d+) s\)'; }
+predicted_failover() { planner_times "$1" average-s worst-s; }
 
 # Drill: the Patroni leader's host dies (link down, every process SIGKILLed) while a
 # writer on the Synapse host inserts a row every 0.2 s through PgBouncer and the VIP;

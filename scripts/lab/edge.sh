@@ -87,9 +87,9 @@ pgbouncer_answers() {
     -c 'SHOW VERSION' > /dev/null 2>&1
 }
 
-# The planner's VIP takeover time for the backup that takes over (RFC 3768's
-# Master_Down_Interval at its keepalived priority).
-predicted_vip_move() { planner_failure "$1" 'in about ([0-9.]+) s'; }
+# The planner's VIP takeover time, at worst, for the backup that takes over (RFC 3768's
+# Master_Down_Interval at its keepalived priority, from the last advertisement heard).
+predicted_vip_move() { planner_times "$1" worst-s; }
 
 # Drill: the host holding the VIP dies (link down, every process SIGKILLed) while the
 # writer writes through PgBouncer and the VIP; measures when another HAProxy host holds

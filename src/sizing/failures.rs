@@ -365,7 +365,7 @@ fn patroni(cx: &Cx<'_>, h: &Host, n: u64) -> Outcome {
             c.postgres_max_connections, c.postgres_reserved_total
         ));
         details.push(format!(
-            "RAM: one Patroni host's budget is {} GiB of its {} GiB, and it already assumes the primary's load (shared_buffers, work_mem for every backend).",
+            "RAM: one Patroni host's budget is {} GiB of its {} GiB, and it already assumes the primary's load (shared_buffers, sorts and hash tables for every backend).",
             b.ram_needed_gib, b.ram_gib
         ));
         details.push(format!(

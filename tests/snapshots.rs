@@ -93,6 +93,7 @@ fn plan_100k() {
             ("warning", "pgbouncer-transaction-pooling"),
             ("warning", "storage-fills"),
             ("warning", "livekit-port-range-small"),
+            ("info", "cache-autotuning-cap"),
             ("info", "event-persisters-fixed"),
             // 1,000 connections: PostgreSQL's backends may hold more than half of
             // fs.file-max's 2,097,152; the bundle raises it on the Patroni hosts.
@@ -160,6 +161,7 @@ fn plan_overcommitted() {
             ("warning", "storage-fills"),
             ("warning", "livekit-port-range-small"),
             ("info", "cache-autotuning-cap"),
+            ("info", "synapse-cache-bound-over-ram"),
             ("info", "event-persisters-fixed"),
             ("info", "media-retention-keeps-minio"),
             ("info", "livekit-redis-single"),

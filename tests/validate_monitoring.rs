@@ -1738,8 +1738,8 @@ fn budget_rules_follow_the_report() {
             "SynapseProcessOverRamBudget",
             &[],
             &[
-                "assumptions.synapse-process-base-gib",
-                "synapse.cache-factor",
+                "assumptions.synapse-process-base-mib",
+                "jemalloc-allocated",
                 "an assumption",
                 "cache_autotuning",
             ],

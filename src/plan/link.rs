@@ -246,6 +246,14 @@ pub const FORMAT_1_KEYS: &[&str] = &[
     "assumptions.livekit-simulcast-layer3-share",
     "assumptions.livekit-nic-mbps",
     "network.admin-networks",
+    // Synapse RAM per process type (issue 12), appended here.
+    "assumptions.synapse-process-base-mib",
+    "assumptions.synapse-sync-mib-per-user",
+    "assumptions.synapse-room-mib-per-user",
+    "assumptions.synapse-open-federation-mib",
+    "assumptions.synapse-cache-max-cap-gib",
+    "assumptions.synapse-cache-max-ram-share",
+    "assumptions.synapse-cache-max-floor-gib",
 ];
 
 fn escape(text: &str) -> String {

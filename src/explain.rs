@@ -203,9 +203,18 @@ fn synapse(plan: &Plan, report: &Report, key: &str) -> Option<String> {
             s.process_count, s.seed_rule_per_process_gib, s.seed_rule_total_gib, s.ram_total_gib
         ),
         "cache-autotuning-max-gib" => format!(
-            "min(RAM {ram} GiB × {}, {} GiB) (the playbook's rule: matrix-docker-ansible-deploy roles/custom/matrix-synapse/defaults/main.yml, matrix_synapse_cache_autotuning_max_cache_memory_usage), never below {} GiB = {} GiB. One value for every process (homeserver.yaml caches.cache_autotuning.max_cache_memory_usage). Every 30 s Synapse reads the whole process's jemalloc-allocated bytes and, above this, evicts least recently used cache entries (element-hq/synapse synapse/util/caches/lrucache.py, _expire_old_entries; needs jemalloc, which the official image preloads). The cache factor ({factor}) scales entry counts, not bytes: with the playbook's event_cache_size 100K × factor, autotuning binds first.",
+            "The largest working set one process is expected to hold ({} GiB, synapse.processes[*].working-set-gib), so autotuning starts evicting where the busiest process would outgrow its budget; at most min(RAM {ram} GiB × {}, {} GiB) = {} GiB (the playbook's rule: matrix-docker-ansible-deploy roles/custom/matrix-synapse/defaults/main.yml, matrix_synapse_cache_autotuning_max_cache_memory_usage), never below {} GiB: {} GiB. One value for every process (homeserver.yaml caches.cache_autotuning.max_cache_memory_usage). Every 30 s Synapse reads the whole process's jemalloc-allocated bytes and, above this, evicts least recently used cache entries (element-hq/synapse synapse/util/caches/lrucache.py, _expire_old_entries; needs jemalloc, which the official image preloads). The cache factor ({factor}) scales entry counts, not bytes: with the playbook's event_cache_size 100K × factor, autotuning binds first.",
+            s.processes
+                .iter()
+                .map(|p| p.working_set_gib)
+                .max()
+                .unwrap_or_default(),
             number(plan.assume(&a::SYNAPSE_CACHE_MAX_RAM_SHARE)),
             number(plan.assume(&a::SYNAPSE_CACHE_MAX_CAP_GIB)),
+            sizing::Gib::from_gib(
+                (ram as f64 * plan.assume(&a::SYNAPSE_CACHE_MAX_RAM_SHARE))
+                    .min(plan.assume(&a::SYNAPSE_CACHE_MAX_CAP_GIB))
+            ),
             number(plan.assume(&a::SYNAPSE_CACHE_MAX_FLOOR_GIB)),
             s.cache_autotuning_max_gib
         ),
@@ -643,7 +652,7 @@ mod tests {
         check(
             &[],
             "synapse.cache-autotuning-max-gib",
-            "min(RAM 160 GiB × 0.125, 2 GiB) (the playbook's rule: matrix-docker-ansible-deploy roles/custom/matrix-synapse/defaults/main.yml, matrix_synapse_cache_autotuning_max_cache_memory_usage), never below 0.25 GiB = 2 GiB. One value for every process (homeserver.yaml caches.cache_autotuning.max_cache_memory_usage). Every 30 s Synapse reads the whole process's jemalloc-allocated bytes and, above this, evicts least recently used cache entries (element-hq/synapse synapse/util/caches/lrucache.py, _expire_old_entries; needs jemalloc, which the official image preloads). The cache factor (10) scales entry counts, not bytes: with the playbook's event_cache_size 100K × factor, autotuning binds first.",
+            "The largest working set one process is expected to hold (4.4 GiB, synapse.processes[*].working-set-gib), so autotuning starts evicting where the busiest process would outgrow its budget; at most min(RAM 160 GiB × 0.125, 2 GiB) = 2 GiB (the playbook's rule: matrix-docker-ansible-deploy roles/custom/matrix-synapse/defaults/main.yml, matrix_synapse_cache_autotuning_max_cache_memory_usage), never below 0.25 GiB: 2 GiB. One value for every process (homeserver.yaml caches.cache_autotuning.max_cache_memory_usage). Every 30 s Synapse reads the whole process's jemalloc-allocated bytes and, above this, evicts least recently used cache entries (element-hq/synapse synapse/util/caches/lrucache.py, _expire_old_entries; needs jemalloc, which the official image preloads). The cache factor (10) scales entry counts, not bytes: with the playbook's event_cache_size 100K × factor, autotuning binds first.",
         );
         check(
             &[],

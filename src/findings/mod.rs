@@ -201,7 +201,7 @@ fn synapse_caches(plan: &Plan, out: &mut Out) {
                 s.process_count, s.process_bound_gib, s.ram_bound_total_gib
             ),
             format!(
-                "max_cache_memory_usage is one value for every process, the playbook's min(RAM / 8, 2 GiB), never below {} GiB (assumption synapse-cache-max-floor-gib): it bounds each process, not the host. The budget counts what each process type is expected to cache; only load that reaches every process at once would fill them all.",
+                "max_cache_memory_usage is one value for every process (the largest working set one process is expected to hold, at most the playbook's min(RAM / 8, 2 GiB), never below {} GiB, assumption synapse-cache-max-floor-gib): it bounds each process, not the host. The budget counts what each process type is expected to cache; only load that reaches every process at once would fill them all.",
                 crate::format::number(plan.assume(&a::SYNAPSE_CACHE_MAX_FLOOR_GIB))
             ),
             "Nothing to change if the processes' resident memory stays near their budgets; to bound the host as well, lower assumptions.synapse-cache-max-cap-gib or give the Synapse host more RAM.",

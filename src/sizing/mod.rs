@@ -110,7 +110,8 @@ pub struct SynapseSummary {
     /// The deployment notes' rule for every process.
     pub seed_rule_total_gib: Gib,
     /// Synapse `caches.cache_autotuning.max_cache_memory_usage`, one value for every
-    /// process: min(host RAM × 1/8, 2 GiB) (the playbook's rule), never below the floor.
+    /// process: the largest working set one process is expected to hold, at most
+    /// min(host RAM × 1/8, 2 GiB) (the playbook's rule), never below the floor.
     pub cache_autotuning_max_gib: Gib,
     /// `target_cache_memory_usage`: half the maximum, the playbook's own ratio
     /// (min(RAM/8, 2 GiB) against min(RAM/16, 1 GiB)).
@@ -230,36 +231,63 @@ fn base(plan: &Plan) -> Gib {
     Gib::from_mib(plan.assume(&crate::assumptions::SYNAPSE_BASE_MIB))
 }
 
+/// The process types the plan runs: the main process (None), then each worker kind
+/// with at least one worker, in the schema's order.
+fn kinds(plan: &Plan) -> impl Iterator<Item = Option<WorkerKind>> + '_ {
+    std::iter::once(None)
+        .chain(WorkerKind::ALL.iter().map(|&k| Some(k)))
+        .filter(|k| k.is_none_or(|k| plan.workers(k) > 0))
+}
+
+/// The caches one process of this type holds for its load, MiB: the lab's per-user
+/// rates × the users it serves, plus open federation's remote state.
+fn working_mib(plan: &Plan, kind: Option<WorkerKind>) -> (f64, Vec<Load>, f64) {
+    let (loads, remote) = loads(plan, kind);
+    let fed = if remote { federation_mib(plan) } else { 0.0 };
+    let mib = loads.iter().map(|l| l.rate_mib * l.users).sum::<f64>() + fed;
+    (mib, loads, fed)
+}
+
+/// One process's working set as a need: rounded up, so no process of the type is above
+/// it.
+fn working_gib(mib: f64) -> Gib {
+    Gib(round_up_needed(mib * 100.0 / 1024.0))
+}
+
 /// `caches.cache_autotuning.max_cache_memory_usage`, one value for every process: the
-/// playbook's min(RAM / 8, 2 GiB) of the Synapse host, never below the floor. It does
-/// not depend on the number of processes, so more workers never shrink a budget.
+/// largest working set one process is expected to hold, so autotuning starts evicting
+/// where the busiest process would outgrow its budget; at most the playbook's
+/// min(RAM / 8, 2 GiB) of the Synapse host, never below the floor. Adding a worker may
+/// lower it only while no process is held at it, so it never lowers a budget.
 pub fn cache_autotuning_max(plan: &Plan) -> Gib {
     use crate::assumptions::{
         SYNAPSE_CACHE_MAX_CAP_GIB as CAP, SYNAPSE_CACHE_MAX_FLOOR_GIB as FLOOR,
         SYNAPSE_CACHE_MAX_RAM_SHARE as SHARE,
     };
     let ram = plan.host(crate::plan::Role::Synapse).ram_gib as f64;
-    let m = (ram * plan.assume(&SHARE))
-        .min(plan.assume(&CAP))
-        .max(plan.assume(&FLOOR));
     // Rounded down to the hundredth: never more than the rule gives.
-    Gib(round_down_available(m * 100.0))
+    let playbook = Gib(round_down_available(
+        (ram * plan.assume(&SHARE)).min(plan.assume(&CAP)) * 100.0,
+    ));
+    let floor = Gib(round_up_needed(plan.assume(&FLOOR) * 100.0));
+    let largest = kinds(plan)
+        .map(|k| working_gib(working_mib(plan, k).0))
+        .max()
+        .unwrap_or_default();
+    largest.min(playbook).max(floor)
 }
 
 fn process(plan: &Plan, kind: Option<WorkerKind>, max: Gib) -> ProcessRam {
-    let (loads, remote) = loads(plan, kind);
-    let fed = if remote { federation_mib(plan) } else { 0.0 };
+    let (mib, loads, fed) = working_mib(plan, kind);
     let count = kind.map_or(1, |k| plan.workers(k));
-    let mib: f64 = loads.iter().map(|l| l.rate_mib * l.users).sum::<f64>() + fed;
-    // One process, for the page and the busiest budget: a need, rounded up, so no
-    // process of the type is above it.
-    let working = Gib(round_up_needed(mib * 100.0 / 1024.0));
+    // One process, for the page and the busiest budget.
+    let working = working_gib(mib);
     let cache = working.min(max);
     let base = base(plan);
     let each = base.plus(cache);
-    // All processes of the type, rounded once: the users' caches are split among them,
-    // each held at the maximum.
-    let caches = Gib::from_mib(mib * count as f64).min(max.times(count));
+    // All processes of the type, rounded once (up, a need): the users' caches are split
+    // among them, each held at the maximum.
+    let caches = working_gib(mib * count as f64).min(max.times(count));
     let mut parts: Vec<String> = loads
         .iter()
         .map(|l| {
@@ -281,7 +309,7 @@ fn process(plan: &Plan, kind: Option<WorkerKind>, max: Gib) -> ProcessRam {
     let caches_formula = format!(
         "min({} = {} GiB, autotuning max {max} GiB × {count}) = {caches} GiB",
         parts.join(" + "),
-        Gib::from_mib(mib * count as f64)
+        working_gib(mib * count as f64)
     );
     let formula = if parts.is_empty() {
         format!("{base_mib} MiB each, no per-user caches")
@@ -310,11 +338,7 @@ fn process(plan: &Plan, kind: Option<WorkerKind>, max: Gib) -> ProcessRam {
 /// kind with at least one worker, in the schema's order.
 pub fn processes(plan: &Plan) -> Vec<ProcessRam> {
     let max = cache_autotuning_max(plan);
-    std::iter::once(None)
-        .chain(WorkerKind::ALL.iter().map(|&k| Some(k)))
-        .filter(|k| k.is_none_or(|k| plan.workers(k) > 0))
-        .map(|k| process(plan, k, max))
-        .collect()
+    kinds(plan).map(|k| process(plan, k, max)).collect()
 }
 
 /// The busiest Synapse process's budget (what the lab checks every process against).
@@ -425,6 +449,14 @@ mod tests {
                 .all(|x| x.each_gib <= s.process_bound_gib)
         );
         assert_eq!(s.ram_per_process_gib, ram_per_process(&p));
+        // What the bundle writes is coherent with the budget: the maximum is below the
+        // busiest process's budget, unless the floor (0.25 GiB) lifts it.
+        assert!(
+            s.cache_autotuning_max_gib < s.ram_per_process_gib || max == 25,
+            "{changes:?}: max {} against {}",
+            s.cache_autotuning_max_gib,
+            s.ram_per_process_gib
+        );
     }
 
     #[test]
@@ -439,16 +471,17 @@ mod tests {
             200,
         );
         // 300 peak users: 100 per sync worker × 2.8 = 280 MiB = 0.28 GiB each (rounded
-        // up); the three together 840 MiB = 0.82 GiB (rounded once); room 540 MiB.
+        // up); the three together 840 MiB = 0.83 GiB (rounded once, up); room 540 MiB = 0.53
+        // GiB, the largest working set: the autotuning maximum.
         check(
             &[("users.peak-concurrent", "300")],
             &[("main", 16), ("sync", 44), ("room", 69)],
-            16 + (3 * 16 + 82) + 69 + 15 * 16,
-            200,
+            16 + (3 * 16 + 83) + 69 + 15 * 16,
+            53,
         );
         // Open federation: + 400 MiB to main, sync, room and the federation workers.
-        // Sync: 3 × 680 MiB = 1.99 GiB; room 940 MiB; main and the federation workers
-        // 400 MiB = 0.39 GiB (0.40 for one process, rounded up).
+        // Sync: 3 × 680 MiB = 2 GiB; room 940 MiB; main and the federation workers
+        // 400 MiB = 0.40 GiB (rounded up).
         check(
             &[
                 ("users.peak-concurrent", "300"),
@@ -462,8 +495,8 @@ mod tests {
                 ("federation-sender", 56),
                 ("pusher", 16),
             ],
-            55 + (3 * 16 + 199) + 108 + 55 + 55 + 13 * 16,
-            200,
+            56 + (3 * 16 + 200) + 108 + 56 + 56 + 13 * 16,
+            92,
         );
         // Small federation: ESS sizes it as no federation.
         check(
@@ -472,8 +505,8 @@ mod tests {
                 ("activity.federation", "small"),
             ],
             &[("main", 16), ("sync", 44)],
-            16 + (3 * 16 + 82) + 69 + 15 * 16,
-            200,
+            16 + (3 * 16 + 83) + 69 + 15 * 16,
+            53,
         );
         // 8 GiB: max 8 / 8 = 1 GiB; the sync workers' 6.84 GiB held at 3 × 1.
         check(

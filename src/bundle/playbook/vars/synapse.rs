@@ -164,8 +164,9 @@ pub(super) fn caches(b: &mut Builder) {
             ),
             "with the whole process's jemalloc-allocated memory, not the caches alone, and evicts above".into(),
             "it (synapse/util/caches/lrucache.py _expire_old_entries; jemalloc is in the image). The".into(),
+            "largest working set one process is expected to hold, at most the playbook's min(RAM / 8,".into(),
             format!(
-                "playbook's min(RAM / 8, 2 GiB): a process is held near {} GiB (this + its base).",
+                "2 GiB): a process is held near {} GiB (this + its base), the busiest one's budget.",
                 syn.process_bound_gib
             ),
         ],

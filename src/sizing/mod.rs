@@ -254,6 +254,18 @@ fn working_gib(mib: f64) -> Gib {
     Gib(round_up_needed(mib * 100.0 / 1024.0))
 }
 
+/// What Synapse does with it (element-hq/synapse at a58ad44, v1.157.1+16; the lab ran
+/// 1.159.0): every 30 s (synapse/util/caches/lrucache.py:252, `looping_call`)
+/// `_expire_old_entries` (lrucache.py:114) reads jemalloc's "allocated" bytes for the
+/// whole process (lrucache.py:148) and, when they exceed max_cache_memory_usage
+/// (lrucache.py:149), drops least recently used entries, never one used less than
+/// min_cache_ttl ago (lrucache.py:172), re-reading every 100 evictions until the process
+/// is below target_cache_memory_usage (lrucache.py:191). Entry counts are another bound:
+/// each cache's size × its factor (lrucache.py:496; synapse/config/cache.py:47 default
+/// factor 0.5), the event cache event_cache_size × factor
+/// (synapse/storage/databases/main/events_worker.py:300, config/cache.py:130), which the
+/// playbook sets to 100K × 10: far above what fits the maximum, so autotuning binds.
+///
 /// `caches.cache_autotuning.max_cache_memory_usage`, one value for every process: the
 /// largest working set one process is expected to hold, so autotuning starts evicting
 /// where the busiest process would outgrow its budget; at most the playbook's

@@ -4,7 +4,8 @@
 //!
 //! Each sample: set synapse.cache-factor to a new value, dispatch `input`, and stop the
 //! clock in a MutationObserver callback once the figure that depends on it
-//! (synapse.ram-per-process-gib) shows the new value: validation, sizing, findings,
+//! (synapse.seed-rule-total-gib, the deployment notes' rule shown for comparison: 20
+//! processes × (1.5 + 0.5 × factor) GiB) shows the new value: validation, sizing, findings,
 //! both charts and the DOM update are all inside. A second clock stops at the next
 //! animation frame (what a user sees).
 
@@ -21,7 +22,7 @@ const input = document.querySelector('[name="synapse.cache-factor"]');
 return new Promise(resolve => {
   let t0 = 0, dom = null;
   const obs = new MutationObserver(() => {
-    const m = document.querySelector('[data-metric="synapse.ram-per-process-gib"]');
+    const m = document.querySelector('[data-metric="synapse.seed-rule-total-gib"]');
     if (dom === null && m && m.dataset.value === want) {
       dom = performance.now() - t0;
       obs.disconnect();
@@ -97,7 +98,7 @@ async fn main() {
     for i in 0..SAMPLES + 5 {
         // Alternate between factors so every sample changes the figure.
         let factor = 2 + (i % 20);
-        let want = 1.5 + 0.5 * factor as f64;
+        let want = 20.0 * (1.5 + 0.5 * factor as f64);
         let want = serde_json::to_string(&want).expect("number");
         let v = b
             .js(MEASURE, vec![json!(factor.to_string()), json!(want)])

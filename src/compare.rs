@@ -602,36 +602,34 @@ mod tests {
     #[test]
     fn less_synapse_ram_is_worse_headroom() {
         let a = Plan::default();
-        let b = plan(&[("hosts.synapse.ram-gib", "128")]);
+        let b = plan(&[("hosts.synapse.ram-gib", "6")]);
         let c = compare(&a, &b);
         assert_eq!(
             c.inputs,
-            vec![(
-                "hosts.synapse.ram-gib",
-                "160".to_string(),
-                "128".to_string()
-            )]
+            vec![("hosts.synapse.ram-gib", "160".to_string(), "6".to_string())]
         );
         check(
             find(&c.budgets, "hosts[0].ram-free-gib"),
             (
-                json!(26.93),
-                json!(-5.07),
-                Some(json!(-32.0)),
+                json!(145.73),
+                json!(-3.27),
+                Some(json!(-149.0)),
                 Verdict::Worse,
             ),
         );
         check(
             find(&c.budgets, "hosts[0].ram-used-percent"),
-            (json!(83), json!(104), Some(json!(21)), Verdict::Worse),
+            (json!(9), json!(155), Some(json!(146)), Verdict::Worse),
         );
+        // A smaller host lowers the cache autotuning maximum (min(RAM / 8, 2 GiB) = 0.75
+        // GiB), so the sync and room workers' caches shrink with it.
         check(
             find(&c.budgets, "hosts[0].ram-needed-gib"),
             (
-                json!(133.07),
-                json!(133.07),
-                Some(json!(0.0)),
-                Verdict::Same,
+                json!(14.27),
+                json!(9.27),
+                Some(json!(-5.0)),
+                Verdict::Changed,
             ),
         );
         assert!(
@@ -644,7 +642,8 @@ mod tests {
             find(&c.summary, "summary.errors"),
             (json!(0), json!(1), Some(json!(1)), Verdict::Worse),
         );
-        // The RAM of the Synapse host reaches no generated file but its sizing notes.
+        // The RAM of the Synapse host reaches no new file, only values (the cache
+        // autotuning maximum) and sizing notes.
         assert_eq!(c.files.added, Vec::<String>::new());
     }
 

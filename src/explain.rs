@@ -58,6 +58,12 @@ fn budgets(plan: &Plan, report: &Report, parts: &[Part<'_>]) -> Option<String> {
     use Part::{At, Key};
     match *parts {
         [Key("synapse"), Key(key)] => synapse(plan, report, key),
+        [Key("synapse"), Key("processes"), At(i), Key(field)] => synapse_process(
+            plan,
+            &report.synapse,
+            report.synapse.processes.get(i)?,
+            field,
+        ),
         [Key("hosts"), At(i), Key("items"), At(j), Key(field)] => {
             let h = report.hosts.get(i)?;
             item_explanation(h, h.items.get(j)?, field)
@@ -156,9 +162,11 @@ fn workers_sum(plan: &Plan) -> String {
 
 fn synapse(plan: &Plan, report: &Report, key: &str) -> Option<String> {
     let s = &report.synapse;
-    let base = plan.assume(&a::SYNAPSE_PROCESS_BASE_GIB);
-    let per = plan.assume(&a::SYNAPSE_PROCESS_PER_FACTOR_GIB);
+    let seed_base = number(plan.assume(&a::SYNAPSE_PROCESS_BASE_GIB));
+    let seed_per = number(plan.assume(&a::SYNAPSE_PROCESS_PER_FACTOR_GIB));
     let factor = number(plan.synapse.cache_factor);
+    let base = number(plan.assume(&a::SYNAPSE_BASE_MIB));
+    let ram = plan.host(crate::plan::Role::Synapse).ram_gib;
     Some(match key {
         "process-count" => format!(
             "1 main process + {} workers = {} Synapse processes. The playbook runs the main process and every worker as its own container on the Synapse host (matrix-docker-ansible-deploy, configuring-playbook-synapse.md, workers).",
@@ -170,31 +178,121 @@ fn synapse(plan: &Plan, report: &Report, key: &str) -> Option<String> {
             s.worker_count
         ),
         "ram-per-process-gib" => format!(
-            "{} GiB + {} GiB × cache factor {factor} = {} GiB per process. Source: {} (assumptions synapse-process-base-gib and synapse-process-per-factor-gib).",
-            number(base),
-            number(per),
+            "The busiest process type's budget: {} GiB, the largest of synapse.processes[*].each-gib. Each type gets {base} MiB ({}) plus the caches its users bring, bounded by cache autotuning at {} GiB.",
             s.ram_per_process_gib,
-            a::SYNAPSE_PROCESS_BASE_GIB.source
+            a::SYNAPSE_BASE_MIB.source,
+            s.process_bound_gib
         ),
         "ram-total-gib" => format!(
-            "{} processes × {} GiB = {} GiB: every process, main and workers, gets the same budget (seed heuristic, {}).",
-            s.process_count,
-            s.ram_per_process_gib,
-            s.ram_total_gib,
+            "Σ count × each over the process types: {}. The deployment notes' rule ({seed_base} GiB + {seed_per} GiB × cache factor {factor} per process) has no public source; it is shown as a comparison only.",
+            s.ram_formula
+        ),
+        "process-bound-gib" => format!(
+            "{base} MiB + max_cache_memory_usage {} GiB = {} GiB: where cache autotuning holds one process. Synapse compares max_cache_memory_usage with the whole process's jemalloc-allocated memory, not with the caches alone (element-hq/synapse synapse/util/caches/lrucache.py, _expire_old_entries: jemalloc stat \"allocated\" > max_cache_memory_usage); the base stands for what jemalloc does not count (code, libraries, the allocator's free pages), an over-estimate since part of it is allocated heap.",
+            s.cache_autotuning_max_gib, s.process_bound_gib
+        ),
+        "ram-bound-total-gib" => format!(
+            "{} processes × {} GiB = {} GiB: every process at the autotuning bound at once, the most the Synapse processes can hold while autotuning works.",
+            s.process_count, s.process_bound_gib, s.ram_bound_total_gib
+        ),
+        "seed-rule-per-process-gib" => format!(
+            "{seed_base} GiB + {seed_per} GiB × cache factor {factor} = {} GiB: the deployment notes' rule ({}), a comparison only.",
+            s.seed_rule_per_process_gib,
             a::SYNAPSE_PROCESS_BASE_GIB.source
         ),
+        "seed-rule-total-gib" => format!(
+            "{} processes × {} GiB = {} GiB: what the deployment notes' rule would say for the Synapse processes, against {} GiB from the lab-calibrated model.",
+            s.process_count, s.seed_rule_per_process_gib, s.seed_rule_total_gib, s.ram_total_gib
+        ),
         "cache-autotuning-max-gib" => format!(
-            "{} GiB × cache factor {factor} = {} GiB: the cache share of each process's budget, written as caches.cache_autotuning.max_cache_memory_usage so caches are evicted before they outgrow it (Synapse docs, usage/configuration/config_documentation.md, caches.cache_autotuning; needs jemalloc, which the official image preloads).",
-            number(per),
+            "The largest working set one process is expected to hold ({} GiB, synapse.processes[*].working-set-gib), so autotuning starts evicting where the busiest process would outgrow its budget; at most min(RAM {ram} GiB × {}, {} GiB) = {} GiB (the playbook's rule: matrix-docker-ansible-deploy roles/custom/matrix-synapse/defaults/main.yml, matrix_synapse_cache_autotuning_max_cache_memory_usage), never below {} GiB: {} GiB. One value for every process (homeserver.yaml caches.cache_autotuning.max_cache_memory_usage). Every 30 s Synapse reads the whole process's jemalloc-allocated bytes and, above this, evicts least recently used cache entries (element-hq/synapse synapse/util/caches/lrucache.py, _expire_old_entries; needs jemalloc, which the official image preloads). The cache factor ({factor}) scales entry counts, not bytes: with the playbook's event_cache_size 100K × factor, autotuning binds first.",
+            s.processes
+                .iter()
+                .map(|p| p.working_set_gib)
+                .max()
+                .unwrap_or_default(),
+            number(plan.assume(&a::SYNAPSE_CACHE_MAX_RAM_SHARE)),
+            number(plan.assume(&a::SYNAPSE_CACHE_MAX_CAP_GIB)),
+            sizing::Gib::from_gib(
+                (ram as f64 * plan.assume(&a::SYNAPSE_CACHE_MAX_RAM_SHARE))
+                    .min(plan.assume(&a::SYNAPSE_CACHE_MAX_CAP_GIB))
+            ),
+            number(plan.assume(&a::SYNAPSE_CACHE_MAX_FLOOR_GIB)),
             s.cache_autotuning_max_gib
         ),
         "cache-autotuning-target-gib" => format!(
-            "{} GiB / 2 = {} GiB: half the maximum, the ratio of the playbook's own defaults (min(RAM/8, 2 GiB) against min(RAM/16, 1 GiB); matrix-docker-ansible-deploy roles/custom/matrix-synapse/defaults/main.yml, matrix_synapse_cache_autotuning_*).",
+            "{} GiB / 2 = {} GiB: once evicting, Synapse stops when the whole process's jemalloc-allocated memory is below this (checked every 100 evictions; lrucache.py _expire_old_entries). Half the maximum, the ratio of the playbook's own defaults (min(RAM/8, 2 GiB) against min(RAM/16, 1 GiB); matrix-docker-ansible-deploy roles/custom/matrix-synapse/defaults/main.yml, matrix_synapse_cache_autotuning_*).",
             s.cache_autotuning_max_gib, s.cache_autotuning_target_gib
         ),
         "cache-autotuning-min-ttl" => format!(
-            "{}: the playbook's default matrix_synapse_cache_autotuning_min_cache_ttl, kept (entries younger than this are not evicted by auto-tuning).",
+            "{}: the playbook's default matrix_synapse_cache_autotuning_min_cache_ttl, kept. Eviction for memory never drops an entry used less than this long ago (lrucache.py _expire_old_entries), so a process can stay above the target while its last 30 s of entries exceed it.",
             s.cache_autotuning_min_ttl
+        ),
+        _ => return None,
+    })
+}
+
+fn synapse_process(
+    plan: &Plan,
+    s: &sizing::SynapseSummary,
+    p: &sizing::ProcessRam,
+    field: &str,
+) -> Option<String> {
+    let max = s.cache_autotuning_max_gib;
+    let base = number(plan.assume(&a::SYNAPSE_BASE_MIB));
+    let rates = format!(
+        "sync {} MiB and room {} MiB per concurrent user (assumptions synapse-sync-mib-per-user, synapse-room-mib-per-user: {})",
+        number(plan.assume(&a::SYNAPSE_SYNC_MIB_PER_USER)),
+        number(plan.assume(&a::SYNAPSE_ROOM_MIB_PER_USER)),
+        a::SYNAPSE_SYNC_MIB_PER_USER.source
+    );
+    Some(match field {
+        "count" => format!("{}: {} (the main process is one).", p.label, p.count),
+        "users-each" => format!(
+            "{} concurrent users: users.peak-concurrent {} shared by the processes that serve the sync or room requests this one serves (their workers, else the generic workers, else the main process); 0 when it serves none.",
+            crate::format::group(p.users_each),
+            crate::format::group(plan.peak_concurrent_users())
+        ),
+        "working-set-gib" => format!(
+            "{} GiB: the caches one process would hold before autotuning ({} concurrent users), from {rates}; open federation adds {} MiB of remote rooms' state to the main, sync, room and federation processes (assumption synapse-open-federation-mib: {}).",
+            p.working_set_gib,
+            p.users_each,
+            number(plan.assume(&a::SYNAPSE_OPEN_FEDERATION_MIB)),
+            a::SYNAPSE_OPEN_FEDERATION_MIB.source
+        ),
+        "cache-gib" => format!(
+            "min(working set {} GiB, max_cache_memory_usage {max} GiB) = {} GiB: above the maximum, cache autotuning evicts (element-hq/synapse synapse/util/caches/lrucache.py, _expire_old_entries).",
+            p.working_set_gib, p.cache_gib
+        ),
+        "each-gib" => format!(
+            "{base} MiB + min(working set {} GiB, max_cache_memory_usage {max} GiB) = {} GiB: one process's budget. Base: {}.",
+            p.working_set_gib,
+            p.each_gib,
+            a::SYNAPSE_BASE_MIB.source
+        ),
+        "base-gib" => format!(
+            "{base} MiB = {} GiB per process (assumption synapse-process-base-mib: {}).",
+            p.base_gib,
+            a::SYNAPSE_BASE_MIB.source
+        ),
+        "caches-gib" => format!(
+            "{}: the users' caches split among the {} processes, each held at max_cache_memory_usage by autotuning (element-hq/synapse synapse/util/caches/lrucache.py, _expire_old_entries).",
+            p.caches_formula, p.count
+        ),
+        "gib" => format!(
+            "{} × {} GiB + caches {} GiB = {} GiB: {}.",
+            p.count, p.base_gib, p.caches_gib, p.gib, p.formula
+        ),
+        "at-bound" => format!(
+            "{}: the working set {} GiB is {} max_cache_memory_usage {max} GiB, so autotuning {}.",
+            if p.at_bound { "yes" } else { "no" },
+            p.working_set_gib,
+            if p.at_bound { "above" } else { "within" },
+            if p.at_bound {
+                "evicts every 30 s and holds the process at the bound"
+            } else {
+                "leaves it alone"
+            }
         ),
         _ => return None,
     })
@@ -550,8 +648,24 @@ mod tests {
     fn hand_checked_explanations() {
         check(
             &[],
-            "synapse.ram-per-process-gib",
-            "1.5 GiB + 0.5 GiB × cache factor 10 = 6.5 GiB per process. Source: seed deployment notes §3 'Cache Factor Formula': RAM ≈ 1.5 GB + 0.5 GB × cache_factor per process (assumptions synapse-process-base-gib and synapse-process-per-factor-gib).",
+            "synapse.processes[1].each-gib",
+            "160 MiB + min(working set 2.28 GiB, max_cache_memory_usage 2 GiB) = 2.16 GiB: one process's budget. Base: measured here (docs/lab.md, 2026-12-07 and 2026-12-08, Synapse 1.159.0 with jemalloc, cache factor 0.5): idle RSS 123–133 MiB for every process type; under traffic the processes without per-user caches peaked at 125–161 MiB (stream writer events 161, background 155, media repository 152 at `lab.sh measure`'s largest scale).",
+        );
+        check(
+            &[],
+            "synapse.cache-autotuning-max-gib",
+            "The largest working set one process is expected to hold (4.4 GiB, synapse.processes[*].working-set-gib), so autotuning starts evicting where the busiest process would outgrow its budget; at most min(RAM 160 GiB × 0.125, 2 GiB) = 2 GiB (the playbook's rule: matrix-docker-ansible-deploy roles/custom/matrix-synapse/defaults/main.yml, matrix_synapse_cache_autotuning_max_cache_memory_usage), never below 0.25 GiB: 2 GiB. One value for every process (homeserver.yaml caches.cache_autotuning.max_cache_memory_usage). Every 30 s Synapse reads the whole process's jemalloc-allocated bytes and, above this, evicts least recently used cache entries (element-hq/synapse synapse/util/caches/lrucache.py, _expire_old_entries; needs jemalloc, which the official image preloads). The cache factor (10) scales entry counts, not bytes: with the playbook's event_cache_size 100K × factor, autotuning binds first.",
+        );
+        check(
+            &[],
+            "synapse.seed-rule-total-gib",
+            "20 processes × 6.5 GiB = 130 GiB: what the deployment notes' rule would say for the Synapse processes, against 11.2 GiB from the lab-calibrated model.",
+        );
+        // 8 GiB: max_cache_memory_usage 8 / 8 = 1 GiB.
+        check(
+            &[("hosts.synapse.ram-gib", "8")],
+            "synapse.processes[1].at-bound",
+            "yes: the working set 2.28 GiB is above max_cache_memory_usage 1 GiB, so autotuning evicts every 30 s and holds the process at the bound.",
         );
         check(
             &[("synapse.workers.sync", "5")],
@@ -576,17 +690,17 @@ mod tests {
         check(
             &[],
             "hosts[0].ram-free-gib",
-            "RAM 160 GiB − needed 133.07 GiB = 26.93 GiB (hosts.synapse.ram-gib minus the sum of the items; negative means over budget).",
+            "RAM 160 GiB − needed 14.27 GiB = 145.73 GiB (hosts.synapse.ram-gib minus the sum of the items; negative means over budget).",
         );
         check(
-            &[("hosts.synapse.ram-gib", "128")],
+            &[("hosts.synapse.ram-gib", "6")],
             "hosts[0].ram-free-gib",
-            "RAM 128 GiB − needed 133.07 GiB = −5.07 GiB (hosts.synapse.ram-gib minus the sum of the items; negative means over budget).",
+            "RAM 6 GiB − needed 9.27 GiB = −3.27 GiB (hosts.synapse.ram-gib minus the sum of the items; negative means over budget).",
         );
         check(
             &[],
             "hosts[0].ram-used-percent",
-            "needed 133.07 GiB / RAM 160 GiB = 83 %, rounded to the nearest percent; above 90 % the budget is tight (assumption tight-ram-share: assumption: leaves room for page cache, spikes and upgrades).",
+            "needed 14.27 GiB / RAM 160 GiB = 9 %, rounded to the nearest percent; above 90 % the budget is tight (assumption tight-ram-share: assumption: leaves room for page cache, spikes and upgrades).",
         );
         check(
             &[],

@@ -174,11 +174,19 @@ impl Report {
         let _ = writeln!(o, "SYNAPSE");
         let _ = writeln!(
             o,
-            "  {} (main + {}) × {} GiB = {} GiB",
+            "  {} (main + {}): {} GiB (the deployment notes' rule would say {} GiB)",
             plural(s.process_count as usize, "process", "processes"),
             plural(s.worker_count as usize, "worker", "workers"),
-            s.ram_per_process_gib,
-            s.ram_total_gib
+            s.ram_total_gib,
+            s.seed_rule_total_gib
+        );
+        for p in &s.processes {
+            let _ = writeln!(o, "    {:<26} {} × {} GiB", p.label, p.count, p.each_gib);
+        }
+        let _ = writeln!(
+            o,
+            "  cache autotuning: max {} GiB, target {} GiB, min TTL {}",
+            s.cache_autotuning_max_gib, s.cache_autotuning_target_gib, s.cache_autotuning_min_ttl
         );
         let _ = writeln!(o, "\nRAM BUDGET PER HOST");
         for h in &self.hosts {
@@ -464,8 +472,11 @@ mod tests {
         let v = Report::new(&Plan::default()).to_json_value();
         for (path, want) in [
             ("synapse.process-count", serde_json::json!(20)),
-            ("synapse.ram-per-process-gib", serde_json::json!(6.5)),
-            ("synapse.ram-total-gib", serde_json::json!(130.0)),
+            ("synapse.ram-per-process-gib", serde_json::json!(2.16)),
+            ("synapse.ram-total-gib", serde_json::json!(11.2)),
+            ("synapse.seed-rule-total-gib", serde_json::json!(130.0)),
+            ("synapse.processes[1].type", serde_json::json!("sync")),
+            ("synapse.processes[1].each-gib", serde_json::json!(2.16)),
             ("hosts[0].role", serde_json::json!("synapse")),
             ("hosts[1].ram-gib", serde_json::json!(64)),
             ("connections.synapse-pool-total", serde_json::json!(200)),

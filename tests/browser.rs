@@ -129,16 +129,18 @@ async fn typing_updates_budgets_charts_and_findings() {
     let b = Browser::start().await;
     let charts_before = chart_svgs(&b).await;
 
-    b.type_into("synapse.cache-factor", "12").await;
-    b.wait_metric("synapse.ram-per-process-gib", "7.5").await;
-    assert_page_matches_cli(&b, &[("synapse.cache-factor", "12")]).await;
+    // 300 peak users: the room worker's caches 300 × 1.8 MiB = 0.53 GiB + 0.16 GiB base,
+    // the busiest process.
+    b.type_into("users.peak-concurrent", "300").await;
+    b.wait_metric("synapse.ram-per-process-gib", "0.69").await;
+    assert_page_matches_cli(&b, &[("users.peak-concurrent", "300")]).await;
     let charts_mid = chart_svgs(&b).await;
     assert_ne!(
         charts_before[0], charts_mid[0],
-        "the RAM chart follows the cache factor"
+        "the RAM chart follows the peak users"
     );
 
-    b.type_into("hosts.synapse.ram-gib", "128").await;
+    b.type_into("hosts.synapse.ram-gib", "6").await;
     b.until("ram-over-budget", || async {
         codes(&b).await.contains(&"ram-over-budget".to_string())
     })
@@ -180,8 +182,8 @@ async fn typing_updates_budgets_charts_and_findings() {
     assert_page_matches_cli(
         &b,
         &[
-            ("synapse.cache-factor", "12"),
-            ("hosts.synapse.ram-gib", "128"),
+            ("users.peak-concurrent", "300"),
+            ("hosts.synapse.ram-gib", "6"),
             ("postgres.max-connections", "70"),
             ("pgbouncer.pool-mode", "statement"),
             ("synapse.redis", "false"),
@@ -563,7 +565,8 @@ async fn bundle_in_the_browser_equals_the_cli_bundle() {
 async fn bundle_with_error_findings_asks_before_downloading() {
     use fantoccini::Locator;
     let b = Browser::start().await;
-    b.type_into("hosts.synapse.ram-gib", "96").await;
+    // 6 GiB: the Synapse host needs 9.27 (ram-over-budget, the one error).
+    b.type_into("hosts.synapse.ram-gib", "6").await;
     b.wait_metric("summary.errors", "1").await;
     b.select_view("bundle").await;
     b.choose("bundle.placeholders", "true").await;
@@ -615,7 +618,7 @@ async fn bundle_with_error_findings_asks_before_downloading() {
         "{readme}"
     );
     let plan = Plan::default()
-        .with_text("hosts.synapse.ram-gib", "96")
+        .with_text("hosts.synapse.ram-gib", "6")
         .expect("valid");
     let cli = cli_zip(&plan, &header_date(&entries), "errors");
     assert_eq!(
@@ -624,7 +627,7 @@ async fn bundle_with_error_findings_asks_before_downloading() {
     );
 
     // Another plan with errors asks again.
-    b.type_into("hosts.synapse.ram-gib", "95").await;
+    b.type_into("hosts.synapse.ram-gib", "5").await;
     b.until("the question again", || async {
         let s = state().await;
         s[0] == "Download bundle (.zip)" && s[1].is_null()

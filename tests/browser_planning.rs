@@ -195,7 +195,7 @@ async fn views_are_tabs_driven_by_the_keyboard_and_leave_the_link_alone() {
     .await;
 
     // A finding's key path goes to its field without touching the link.
-    b.type_into("hosts.synapse.ram-gib", "128").await;
+    b.type_into("hosts.synapse.ram-gib", "6").await;
     b.until("the ram-over-budget finding", || async {
         b.js(
             "return !!document.querySelector('#panel-findings a.path[href=\"#f-hosts-synapse-ram-gib\"]');",
@@ -278,7 +278,8 @@ async fn a_figure_explains_itself() {
     assert_eq!(s[1], json!(false));
     let text = s[2].as_str().unwrap_or_default().to_string();
     assert!(
-        text.contains("20 processes × 6.5 GiB = 130 GiB") && text.contains("seed"),
+        text.contains("= 11.2 GiB for 20 processes")
+            && text.contains("the deployment notes' rule would say 20 × 6.5 = 130 GiB"),
         "{text}"
     );
     // By keyboard: Enter closes it again.
@@ -395,11 +396,11 @@ async fn an_assumption_override_changes_the_figures_and_the_link() {
         .await;
     assert_eq!(fixed, json!(true));
 
-    let path = "assumptions.synapse-process-base-gib";
-    b.type_into(path, "2.5").await;
+    let path = "assumptions.synapse-process-base-mib";
+    b.type_into(path, "300").await;
     b.until("the row marked overridden", || async {
         b.js(
-            "return document.querySelector('li.assumption[data-assumption=\"synapse-process-base-gib\"]').classList.contains('overridden');",
+            "return document.querySelector('li.assumption[data-assumption=\"synapse-process-base-mib\"]').classList.contains('overridden');",
             vec![],
         )
         .await
@@ -409,16 +410,17 @@ async fn an_assumption_override_changes_the_figures_and_the_link() {
     // Still typing there: the focus stays in the field.
     assert_eq!(
         focused_id(&b).await,
-        "f-assumptions-synapse-process-base-gib"
+        "f-assumptions-synapse-process-base-mib"
     );
     b.select_view("budgets").await;
-    // 2.5 + 0.5 × 10 = 7.5 GiB per process, × 20 = 150 GiB.
-    b.wait_metric("synapse.ram-per-process-gib", "7.5").await;
-    b.wait_metric("synapse.ram-total-gib", "150.0").await;
+    // 300 MiB = 0.29 GiB a process: the busiest 0.29 + 2 GiB of caches = 2.29; all 20
+    // processes 20 × 0.29 + 8 GiB of sync and room caches = 13.8 GiB.
+    b.wait_metric("synapse.ram-per-process-gib", "2.29").await;
+    b.wait_metric("synapse.ram-total-gib", "13.8").await;
     b.until("the link to follow", || async {
         let h = hash(&b).await;
         h != link_default
-            && plan_of(&h).assume(&synapse_planner::assumptions::SYNAPSE_PROCESS_BASE_GIB) == 2.5
+            && plan_of(&h).assume(&synapse_planner::assumptions::SYNAPSE_BASE_MIB) == 300.0
     })
     .await;
     let link_override = hash(&b).await;
@@ -426,7 +428,7 @@ async fn an_assumption_override_changes_the_figures_and_the_link() {
     let other = Browser::start().await;
     other.open(&link_override).await;
     other
-        .wait_metric("synapse.ram-per-process-gib", "7.5")
+        .wait_metric("synapse.ram-per-process-gib", "2.29")
         .await;
     other.close().await;
 
@@ -445,7 +447,7 @@ async fn an_assumption_override_changes_the_figures_and_the_link() {
             vec![json!(path)],
         )
         .await
-            == json!("1.5")
+            == json!("160")
     })
     .await;
     let disabled = b
@@ -456,7 +458,7 @@ async fn an_assumption_override_changes_the_figures_and_the_link() {
         .await;
     assert_eq!(disabled, json!(true));
     b.select_view("budgets").await;
-    b.wait_metric("synapse.ram-per-process-gib", "6.5").await;
+    b.wait_metric("synapse.ram-per-process-gib", "2.16").await;
     b.until("the default link again", || async {
         hash(&b).await == link_default
     })

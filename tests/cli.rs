@@ -158,8 +158,9 @@ fn report_without_a_plan_uses_the_default() {
         &out.stdout,
         &[
             ("synapse.process-count", serde_json::json!(20)),
-            ("synapse.ram-per-process-gib", serde_json::json!(6.5)),
-            ("synapse.ram-total-gib", serde_json::json!(130.0)),
+            ("synapse.ram-per-process-gib", serde_json::json!(2.16)),
+            ("synapse.ram-total-gib", serde_json::json!(11.2)),
+            ("synapse.seed-rule-total-gib", serde_json::json!(130.0)),
             ("hosts[0].role", serde_json::json!("synapse")),
             ("connections.synapse-pool-total", serde_json::json!(200)),
             ("connections.postgres-available", serde_json::json!(485)),

@@ -55,6 +55,7 @@ const CODES: &[&str] = &[
     "workers-none",
     "sync-workers-low",
     "cache-autotuning-cap",
+    "synapse-cache-bound-over-ram",
     "synapse-cpu-oversubscribed",
     "event-persisters-fixed",
     "quorum-single-member",
@@ -503,13 +504,24 @@ fn check_budgets(p: &Plan, r: &Report) -> Result<(), String> {
         .filter(|i| i.category == sizing::Category::Synapse)
         .map(|i| i.gib.0)
         .sum();
+    // Each process type: count × base + its caches; the busiest process is the largest
+    // budget, and autotuning bounds every one.
+    let types: u64 = s.processes.iter().map(|t| t.gib.0).sum();
+    let busiest = s.processes.iter().map(|t| t.each_gib.0).max().unwrap_or(0);
     if s.process_count != p.synapse_process_count()
-        || s.ram_total_gib.0 != s.ram_per_process_gib.0 * s.process_count
+        || s.processes.iter().map(|t| t.count).sum::<u64>() != s.process_count
+        || s.ram_total_gib.0 != types
+        || s.ram_per_process_gib.0 != busiest
         || synapse_items != s.ram_total_gib.0
+        || s.processes.iter().any(|t| {
+            t.each_gib.0 > s.process_bound_gib.0
+                || t.gib.0 != t.base_gib.0 * t.count + t.caches_gib.0
+                || t.caches_gib.0 > s.cache_autotuning_max_gib.0 * t.count
+        })
     {
         return Err(format!(
-            "synapse summary: {} processes × {} = {}, items {synapse_items}",
-            s.process_count, s.ram_per_process_gib.0, s.ram_total_gib.0
+            "synapse summary: {} processes, {} by type, busiest {}, total {}, items {synapse_items}",
+            s.process_count, types, s.ram_per_process_gib.0, s.ram_total_gib.0
         ));
     }
     let c = &r.connections;
@@ -536,8 +548,9 @@ fn check_json_paths(p: &Plan, v: &Json) -> Result<(), String> {
     expect_u64("synapse.process-count", p.synapse_process_count())?;
     let per = expect_number("synapse.ram-per-process-gib")?;
     let total = expect_number("synapse.ram-total-gib")?;
-    if (per * p.synapse_process_count() as f64 - total).abs() > 1e-6 * total.max(1.0) {
-        return Err(format!("ram-total-gib {total} ≠ {per} × processes"));
+    // The busiest process's budget times the processes bounds the total from above.
+    if total > per * p.synapse_process_count() as f64 + 1e-6 * total.max(1.0) {
+        return Err(format!("ram-total-gib {total} > {per} × processes"));
     }
     let hosts = get("hosts")?
         .as_array()

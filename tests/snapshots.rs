@@ -96,6 +96,7 @@ fn plan_100k() {
             // activity derived from its users (no storage or call finding).
             ("warning", "pgbouncer-transaction-pooling"),
             ("warning", "minio-unmaintained"),
+            ("info", "cache-autotuning-cap"),
             ("info", "event-persisters-fixed"),
             // 256 GiB: above PGTune's 100 GB, where it warns its rules are not optimal.
             ("info", "postgres-pgtune-high-memory"),
@@ -173,6 +174,7 @@ fn plan_overcommitted() {
             ("warning", "livekit-port-range-small"),
             ("warning", "minio-unmaintained"),
             ("info", "cache-autotuning-cap"),
+            ("info", "synapse-cache-bound-over-ram"),
             ("info", "event-persisters-fixed"),
             // PGTune's work_mem would let 416 processes' hash tables outgrow 64 GiB.
             ("info", "postgres-work-mem-below-pgtune"),

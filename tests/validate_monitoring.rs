@@ -1586,8 +1586,9 @@ fn expected(plan: &Plan) -> Expected {
         // 80 % of the usable connections, floored: "above 80 %" of a count.
         pg_warn: pg_usable * 80 / 100,
         pg_max: c.postgres_max_connections,
-        // synapse.ram-per-process-gib (hundredths of a GiB) in bytes.
-        process_bytes: r.synapse.ram_per_process_gib.0 * (1 << 30) / 100,
+        // synapse.process-bound-gib (hundredths of a GiB) in bytes: where cache
+        // autotuning holds a process.
+        process_bytes: r.synapse.process_bound_gib.0 * (1 << 30) / 100,
         erasure: (os.parity > 0 && os.parity < os.set_size).then_some((
             os.set_size,
             os.parity,
@@ -1738,8 +1739,8 @@ fn budget_rules_follow_the_report() {
             "SynapseProcessOverRamBudget",
             &[],
             &[
-                "assumptions.synapse-process-base-gib",
-                "synapse.cache-factor",
+                "assumptions.synapse-process-base-mib",
+                "jemalloc-allocated",
                 "an assumption",
                 "cache_autotuning",
             ],

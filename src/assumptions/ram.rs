@@ -4,10 +4,24 @@ use super::Assumption;
 
 assumptions! {
     group RAM;
-    SYNAPSE_PROCESS_BASE_GIB = "synapse-process-base-gib", "RAM per Synapse process, fixed part", 1.5, "GiB",
-        "seed deployment notes §3 'Cache Factor Formula': RAM ≈ 1.5 GB + 0.5 GB × cache_factor per process";
-    SYNAPSE_PROCESS_PER_FACTOR_GIB = "synapse-process-per-factor-gib", "RAM per Synapse process per unit of cache factor", 0.5, "GiB",
-        "seed deployment notes §3 'Cache Factor Formula' (cache_factor 10 → 6.5 GB per process)";
+    SYNAPSE_PROCESS_BASE_GIB = "synapse-process-base-gib", "The deployment notes' rule, fixed part per process (a comparison only)", 1.5, "GiB",
+        "seed deployment notes §3 'Cache Factor Formula': RAM ≈ 1.5 GB + 0.5 GB × cache_factor per process; no public source, and 10–14 × what the lab measured (docs/lab.md, 2026-12-08): shown beside the figure, never used for it";
+    SYNAPSE_PROCESS_PER_FACTOR_GIB = "synapse-process-per-factor-gib", "The deployment notes' rule, per unit of cache factor (a comparison only)", 0.5, "GiB",
+        "seed deployment notes §3 'Cache Factor Formula' (cache_factor 10 → 6.5 GB per process); no public source: shown beside the figure, never used for it";
+    SYNAPSE_BASE_MIB = "synapse-process-base-mib", "Synapse process without per-user caches (any type)", 160.0, "MiB",
+        "measured here (docs/lab.md, 2026-12-07 and 2026-12-08, Synapse 1.159.0 with jemalloc, cache factor 0.5): idle RSS 123–133 MiB for every process type; under traffic the processes without per-user caches peaked at 125–161 MiB (stream writer events 161, background 155, media repository 152 at `lab.sh measure`'s largest scale)";
+    SYNAPSE_SYNC_MIB_PER_USER = "synapse-sync-mib-per-user", "Sync worker caches per concurrent user it serves", 2.8, "MiB",
+        "measured here (docs/lab.md 'Measurements: lab.sh measure', 2026-12-08, Synapse 1.159.0): sync-0 grew 124 → 294 MiB serving 60 concurrent users, each in 12 rooms of 60 members: (294 − 124) / 60 ≈ 2.8 MiB a user. It grows with rooms per user and members per room, which the plan does not give: raise it for users in many or large rooms";
+    SYNAPSE_ROOM_MIB_PER_USER = "synapse-room-mib-per-user", "Room worker caches per concurrent user", 1.8, "MiB",
+        "measured here (docs/lab.md 'Measurements: lab.sh measure', 2026-12-08, Synapse 1.159.0): room-0 grew 124 → 232 MiB with 60 concurrent users in 12 rooms of 60 members: (232 − 124) / 60 = 1.8 MiB a user; the room workers share the users (the router hashes the room ID)";
+    SYNAPSE_OPEN_FEDERATION_MIB = "synapse-open-federation-mib", "Open federation: remote rooms' state per process that holds it", 400.0, "MiB",
+        "Element's ESS sizing (ems-docs.element.io, Element Server Suite LTS 23.10, 'ESS Sizing'): open federation adds 2,500 MiB (1–500 and 501–2,500 users) and 3,500 MiB (2,501–10,000 users) to the homeserver, small federation nothing; spread over the 7 processes of the default plan that hold remote rooms' state (main, 3 sync, room, federation reader and sender) that is 360–500 MiB each";
+    SYNAPSE_CACHE_MAX_CAP_GIB = "synapse-cache-max-cap-gib", "Cache autotuning: largest max_cache_memory_usage", 2.0, "GiB",
+        "matrix-docker-ansible-deploy roles/custom/matrix-synapse/defaults/main.yml: matrix_synapse_cache_size_calculations_max_cache_memory_usage_cap_bytes = 2 GiB (max_cache_memory_usage = min(RAM / 8, 2 GiB))";
+    SYNAPSE_CACHE_MAX_RAM_SHARE = "synapse-cache-max-ram-share", "Cache autotuning: max_cache_memory_usage as a share of the host's RAM", 0.125, "ratio",
+        "matrix-docker-ansible-deploy roles/custom/matrix-synapse/defaults/main.yml: matrix_synapse_cache_autotuning_max_cache_memory_usage = min(memtotal / 8, the cap)";
+    SYNAPSE_CACHE_MAX_FLOOR_GIB = "synapse-cache-max-floor-gib", "Cache autotuning: smallest max_cache_memory_usage the planner writes", 0.25, "GiB",
+        "measured here: the lab ran every drill with max_cache_memory_usage 0.25 GiB (docs/lab.md, 2026-12-08, 'Measurements: lab.sh measure'); below it the processes' own heap would keep the eviction running";
     VALKEY_GIB = "valkey-gib", "Valkey (Synapse's Redis)", 0.5, "GiB",
         "assumption: Synapse uses Redis as a pub/sub replication bus and a small cache; it holds little data";
     REVERSE_PROXY_COMPANION_GIB = "reverse-proxy-companion-gib", "matrix-synapse-reverse-proxy-companion (nginx)", 0.25, "GiB",
@@ -70,37 +84,4 @@ assumptions! {
         "assumption: no public figure exists; watch sync p95 latency and add workers when it rises";
     TIGHT_RAM_SHARE = "tight-ram-share", "Share of a host's RAM above which the budget is tight", 0.9, "ratio",
         "assumption: leaves room for page cache, spikes and upgrades";
-}
-
-/// MinIO's hardware checklist: total RAM per node by the storage it serves
-/// (min.io docs, "Hardware Checklist → Memory"; DESIGN.md §3).
-pub fn minio_ram_guidance_gib(tib_per_node: f64) -> f64 {
-    if tib_per_node <= 1.0 {
-        8.0
-    } else if tib_per_node <= 10.0 {
-        16.0
-    } else if tib_per_node <= 100.0 {
-        32.0
-    } else {
-        64.0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn minio_table() {
-        for (tib, gib) in [
-            (0.5, 8.0),
-            (1.0, 8.0),
-            (4.0, 16.0),
-            (10.0, 16.0),
-            (50.0, 32.0),
-            (101.0, 64.0),
-        ] {
-            assert_eq!(minio_ram_guidance_gib(tib), gib, "{tib} TiB");
-        }
-    }
 }

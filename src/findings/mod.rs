@@ -4,7 +4,7 @@
 use crate::Severity;
 use crate::assumptions as a;
 use crate::plan::{Plan, PoolMode, Role, WorkerKind};
-use crate::sizing::{Connections, HostBudget, ram_per_process};
+use crate::sizing::{Connections, HostBudget};
 use serde::Serialize;
 
 mod capacity;
@@ -96,15 +96,10 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
             .unwrap_or_default();
         let (extra_paths, lever): (Vec<&str>, String) = match role {
             Role::Synapse => (
-                vec!["synapse.cache-factor", "synapse.workers"],
+                vec!["synapse.workers"],
                 format!(
-                    ", lower synapse.cache-factor (each unit is {} GiB × {} processes = {} GiB), or run fewer workers",
-                    plan.assume(&a::SYNAPSE_PROCESS_PER_FACTOR_GIB),
-                    plan.synapse_process_count(),
-                    crate::sizing::Gib::from_gib(
-                        plan.assume(&a::SYNAPSE_PROCESS_PER_FACTOR_GIB)
-                            * plan.synapse_process_count() as f64
-                    )
+                    ", or run fewer workers (each process needs at least {} MiB, assumption synapse-process-base-mib)",
+                    crate::format::number(plan.assume(&a::SYNAPSE_BASE_MIB))
                 ),
             ),
             Role::Patroni => (
@@ -164,6 +159,59 @@ fn ram(plan: &Plan, hosts: &[HostBudget], out: &mut Out) {
 /// is what is available to it, so the percentage rounds down.
 fn tight_percent(plan: &Plan) -> u64 {
     crate::sizing::round_down_available(plan.assume(&a::TIGHT_RAM_SHARE) * 100.0)
+}
+
+/// Synapse's caches against cache autotuning: process types whose expected caches are
+/// above max_cache_memory_usage (autotuning evicts them every 30 s), and a maximum the
+/// host cannot give every process at once.
+fn synapse_caches(plan: &Plan, out: &mut Out) {
+    let s = crate::sizing::synapse_summary(plan);
+    let max = s.cache_autotuning_max_gib;
+    let at: Vec<String> = s
+        .processes
+        .iter()
+        .filter(|p| p.at_bound)
+        .map(|p| {
+            format!(
+                "{} ({} GiB for {} users each)",
+                p.label,
+                p.working_set_gib,
+                n(p.users_each)
+            )
+        })
+        .collect();
+    if !at.is_empty() {
+        out.push(
+            Severity::Info,
+            "cache-autotuning-cap",
+            &["synapse.workers", "hosts.synapse.ram-gib"],
+            format!(
+                "Caches of {} would outgrow max_cache_memory_usage ({max} GiB): cache autotuning holds each such process at about {} GiB.",
+                at.join(", "),
+                s.process_bound_gib
+            ),
+            "Every 30 s Synapse compares the whole process's jemalloc-allocated memory (not the caches alone) with max_cache_memory_usage and, above it, evicts the least recently used entries until the process is below target_cache_memory_usage, never an entry younger than min_cache_ttl (element-hq/synapse synapse/util/caches/lrucache.py, _expire_old_entries). The playbook means autotuning to be the primary eviction (its defaults' comment); more evictions mean more database reads.",
+            "Nothing to change if latency stays good. To keep more in cache, add workers of that type (each serves fewer users) or give the Synapse host more RAM (the maximum grows to min(RAM / 8, 2 GiB)).",
+        );
+    }
+    let ram = plan.host(Role::Synapse).ram_gib;
+    let others = crate::sizing::ram::synapse_services_gib(plan);
+    if s.ram_bound_total_gib.plus(others).0 > ram.saturating_mul(100) {
+        out.push(
+            Severity::Info,
+            "synapse-cache-bound-over-ram",
+            &["hosts.synapse.ram-gib", "synapse.workers"],
+            format!(
+                "If every Synapse process filled its caches to the autotuning bound, the processes would need {} × {} GiB = {} GiB, plus {others} GiB for the host's other items, of {ram} GiB.",
+                s.process_count, s.process_bound_gib, s.ram_bound_total_gib
+            ),
+            format!(
+                "max_cache_memory_usage is one value for every process (the largest working set one process is expected to hold, at most the playbook's min(RAM / 8, 2 GiB), never below {} GiB, assumption synapse-cache-max-floor-gib): it bounds each process, not the host. The budget counts what each process type is expected to cache; only load that reaches every process at once would fill them all.",
+                crate::format::number(plan.assume(&a::SYNAPSE_CACHE_MAX_FLOOR_GIB))
+            ),
+            "Nothing to change if the processes' resident memory stays near their budgets; to bound the host as well, lower assumptions.synapse-cache-max-cap-gib or give the Synapse host more RAM.",
+        );
+    }
 }
 
 /// The least RAM (whole GiB) at which one host of `role` needs at most `percent` of it.
@@ -373,21 +421,7 @@ fn workers(plan: &Plan, out: &mut Out) {
             format!("Plan about {want} sync workers and watch the sync p95 latency."),
         );
     }
-    let cap = crate::sizing::cache_share(plan);
-    let playbook_cap = 2.0;
-    if cap.as_f64() > playbook_cap {
-        out.push(
-            Severity::Info,
-            "cache-autotuning-cap",
-            &["synapse.cache-factor"],
-            format!(
-                "Each Synapse process's caches are capped at {cap} GiB (cache_autotuning.max_cache_memory_usage), the cache share of its {} GiB budget.",
-                ram_per_process(plan)
-            ),
-            "The seed heuristic budgets 0.5 GiB of cache per unit of cache factor. The bundle sets Synapse's cache auto-tuning (it needs jemalloc, which the official image preloads) to evict above that, towards half of it, so processes stay within their budget; the playbook's own default would cap caches at min(RAM / 8, 2 GiB).",
-            "Nothing to change. Once running, compare resident memory with the budget and lower the cache factor if processes stay well below it.",
-        );
-    }
+    synapse_caches(plan, out);
     let vcpus = plan.host(Role::Synapse).vcpus;
     if plan.synapse_process_count() > vcpus {
         out.push(
@@ -608,7 +642,7 @@ mod tests {
     #[test]
     fn each_rule_fires() {
         check(
-            &[("hosts.synapse.ram-gib", "128")],
+            &[("hosts.synapse.ram-gib", "6")],
             &[
                 ("error", "ram-over-budget"),
                 ("warning", "pgbouncer-transaction-pooling"),
@@ -618,6 +652,7 @@ mod tests {
                 // The pinned MinIO release (findings::services).
                 ("warning", "minio-unmaintained"),
                 ("info", "cache-autotuning-cap"),
+                ("info", "synapse-cache-bound-over-ram"),
                 ("info", "event-persisters-fixed"),
                 ("info", "media-retention-keeps-minio"),
                 ("info", "livekit-redis-single"),
@@ -631,7 +666,9 @@ mod tests {
                 "{code} ({sev}) not in {got:?} for {changes:?}"
             );
         };
-        has(&[("hosts.synapse.ram-gib", "140")], "ram-tight", "warning");
+        // 15 GiB: max_cache_memory_usage 1.87 GiB; 10.68 GiB of Synapse processes and
+        // 3.07 GiB of other items need 13.75 GiB, 92 %.
+        has(&[("hosts.synapse.ram-gib", "15")], "ram-tight", "warning");
         has(
             &[("pgbouncer.max-client-conn", "150")],
             "pgbouncer-clients-short",
@@ -802,6 +839,39 @@ mod tests {
         assert!(got.iter().any(|(_, c)| *c == "workers-none"));
     }
 
+    /// The Synapse cache findings fire exactly when their condition holds: a process type
+    /// whose expected caches are above max_cache_memory_usage; every process at its
+    /// autotuning bound not fitting the host.
+    #[test]
+    fn synapse_cache_findings() {
+        // (plan changes, cache-autotuning-cap, synapse-cache-bound-over-ram)
+        type Row<'a> = (&'a [(&'a str, &'a str)], bool, bool);
+        let rows: &[Row] = &[
+            // 834 users per sync worker × 2.8 MiB = 2.28 GiB > 2 GiB.
+            (&[], true, false),
+            // 100 per sync worker (0.27 GiB), 300 on the room worker (0.53 GiB).
+            (&[("users.peak-concurrent", "300")], false, false),
+            // 20 processes at 0.16 + 1 (8 GiB / 8) + 3.07 GiB > 8 GiB.
+            (&[("hosts.synapse.ram-gib", "8")], true, true),
+            // 20 × (0.16 + 2) + 3.07 = 46.27 GiB: fits 48, not 46.
+            (&[("hosts.synapse.ram-gib", "48")], true, false),
+            (&[("hosts.synapse.ram-gib", "46")], true, true),
+        ];
+        for (changes, cap, over) in rows {
+            let got = codes(changes);
+            for (code, want) in [
+                ("cache-autotuning-cap", cap),
+                ("synapse-cache-bound-over-ram", over),
+            ] {
+                assert_eq!(
+                    got.iter().any(|(_, c)| *c == code),
+                    *want,
+                    "{code} for {changes:?}: {got:?}"
+                );
+            }
+        }
+    }
+
     /// The RAM a fix suggests is enough: applying it clears the finding.
     #[test]
     fn suggested_ram_is_enough() {
@@ -815,8 +885,8 @@ mod tests {
                 ("hosts.patroni.ram-gib", "8"),
                 ("pgbouncer.default-pool-size", "400"),
             ],
-            vec![("hosts.synapse.ram-gib", "100")],
-            vec![("hosts.synapse.ram-gib", "140")],
+            vec![("hosts.synapse.ram-gib", "6")],
+            vec![("hosts.synapse.ram-gib", "15")],
             vec![("hosts.monitoring.ram-gib", "3")],
             vec![("hosts.minio.ram-gib", "4"), ("minio.drive-tib", "8")],
         ] {

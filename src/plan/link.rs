@@ -1,6 +1,6 @@
 //! Share links: a plan in a URL fragment.
 //!
-//! Format: `#<format>.<rules>.<payload>`, e.g. `#2.2.eJwrTs…`
+//! Format: `#<format>.<rules>.<payload>`, e.g. `#2.3.eJwrTs…`
 //! * `format` (2): how the payload is encoded. Format 2 (this build's) and 1: `code=value`
 //!   pairs joined by `;` for the fields that differ from their defaults, where `code` is
 //!   the field's number in [`FORMAT_1_KEYS`] (frozen: new fields are appended, none is ever
@@ -28,7 +28,7 @@ pub const LINK_FORMAT: u32 = 2;
 /// The version of the sizing rules (formulas, assumptions, findings). Bump it when a
 /// change makes the same plan give different figures, and say what changed in
 /// [`RULE_CHANGES`].
-pub const RULES_VERSION: u32 = 2;
+pub const RULES_VERSION: u32 = 3;
 
 /// What each rules version changed, for the note shown when an older link is opened.
 pub const RULE_CHANGES: &[(u32, &str)] = &[
@@ -36,6 +36,10 @@ pub const RULE_CHANGES: &[(u32, &str)] = &[
     (
         2,
         "fractional assumptions multiply before rounding (HAProxy maxconn, reserved PostgreSQL connections, Prometheus series, TURN user-quota, sync workers); effective_cache_size capped at PostgreSQL's maximum; file-descriptor needs checked against the kernel and systemd",
+    ),
+    (
+        3,
+        "activity and calls derived from users where the plan leaves them out; Synapse RAM per process type (a measured base plus the sync and room workers' share per user, bounded by cache autotuning over the whole process) instead of 1.5 GiB + 0.5 GiB × cache factor; the PostgreSQL host's worst case counts three sorts or hash tables per backend at hash_mem_multiplier, with PGTune's 8 GB maintenance_work_mem cap; failover and VIP times as best, average and worst",
     ),
 ];
 
@@ -254,6 +258,14 @@ pub const FORMAT_1_KEYS: &[&str] = &[
     "assumptions.peak-concurrent-share",
     "assumptions.calls-1to1-per-peak-user",
     "assumptions.group-rooms-per-peak-user",
+    // Synapse RAM per process type (issue 12), appended here.
+    "assumptions.synapse-process-base-mib",
+    "assumptions.synapse-sync-mib-per-user",
+    "assumptions.synapse-room-mib-per-user",
+    "assumptions.synapse-open-federation-mib",
+    "assumptions.synapse-cache-max-cap-gib",
+    "assumptions.synapse-cache-max-ram-share",
+    "assumptions.synapse-cache-max-floor-gib",
 ];
 
 fn escape(text: &str) -> String {
@@ -454,7 +466,7 @@ mod tests {
     fn default_plan_link_is_short() {
         let f = encode(&Plan::default()).unwrap();
         assert!(f.len() <= 60, "{} characters: {f}", f.len());
-        assert!(f.starts_with("2.2."));
+        assert!(f.starts_with("2.3."));
         let opened = decode(&f).unwrap();
         assert_eq!(opened.validate().plan, Some(Plan::default()));
         assert_eq!(opened.note, None);
@@ -541,7 +553,7 @@ mod tests {
             .with_text("synapse.workers.sync", "7")
             .unwrap();
         let u = url("http://127.0.0.1:8080/index.html#old", &p).unwrap();
-        assert!(u.starts_with("http://127.0.0.1:8080/index.html#2.2."));
+        assert!(u.starts_with("http://127.0.0.1:8080/index.html#2.3."));
         for input in [
             u.clone(),
             u.split_once('#').unwrap().1.to_string(),

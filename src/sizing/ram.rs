@@ -2,9 +2,9 @@
 //! and the formula behind it, against the host's RAM. A role's budget is that of its
 //! busiest host (e.g. the LiveKit node that also runs LiveKit's Redis).
 
-use super::{Gib, connections, postgres, ram_per_process};
+use super::{Gib, connections, postgres};
 use crate::assumptions::{self as a, Assumption, fixed};
-use crate::plan::{Plan, Role, WorkerKind};
+use crate::plan::{Plan, Role};
 use serde::{Serialize, Serializer};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -181,32 +181,38 @@ pub fn budget(plan: &Plan, role: Role) -> HostBudget {
 }
 
 fn synapse_items(plan: &Plan, items: &mut Items) {
-    let per = ram_per_process(plan);
-    let formula = format!(
-        "{} GiB + {} GiB × cache factor {} = {per} GiB each",
-        plan.assume(&a::SYNAPSE_PROCESS_BASE_GIB),
-        plan.assume(&a::SYNAPSE_PROCESS_PER_FACTOR_GIB),
-        plan.synapse.cache_factor
+    let source = format!(
+        "{}; {}",
+        a::SYNAPSE_BASE_MIB.source,
+        "caches from the lab's sync and room workers (assumptions synapse-sync-mib-per-user, synapse-room-mib-per-user), bounded by cache autotuning (element-hq/synapse synapse/util/caches/lrucache.py _expire_old_entries)"
     );
-    let source = a::SYNAPSE_PROCESS_BASE_GIB.source;
-    items.add(
-        "Synapse main process",
-        Category::Synapse,
-        1,
-        per,
-        formula.clone(),
-        source,
-    );
-    for kind in WorkerKind::ALL {
+    for p in super::processes(plan) {
+        let base_mib = plan.assume(&a::SYNAPSE_BASE_MIB);
         items.add(
-            kind.label(),
+            p.label,
             Category::Synapse,
-            plan.workers(kind),
-            per,
-            formula.clone(),
-            source,
+            p.count,
+            p.base_gib,
+            format!("{} MiB each", crate::format::number(base_mib)),
+            a::SYNAPSE_BASE_MIB.source,
         );
+        if p.caches_gib > Gib(0) {
+            items.add(
+                format!("{}: caches", p.label),
+                Category::Synapse,
+                1,
+                p.caches_gib,
+                p.caches_formula,
+                source.clone(),
+            );
+        }
     }
+    synapse_services(plan, items);
+}
+
+/// Everything on the Synapse host but the Synapse processes: Valkey, the reverse-proxy
+/// companion, the web clients, PgBouncer (the OS reserve is added by [`budget`]).
+fn synapse_services(plan: &Plan, items: &mut Items) {
     if plan.synapse.redis {
         items.assumed(Category::Service, a::VALKEY_GIB);
     }
@@ -231,6 +237,18 @@ fn synapse_items(plan: &Plan, items: &mut Items) {
         ),
         a::PGBOUNCER_PER_CONN_KIB.source,
     );
+}
+
+/// What the Synapse host holds besides the Synapse processes, OS reserve included: what
+/// cache autotuning's maximum must leave room for.
+pub fn synapse_services_gib(plan: &Plan) -> Gib {
+    let mut items = Items {
+        plan,
+        items: Vec::new(),
+    };
+    synapse_services(plan, &mut items);
+    items.assumed(Category::System, a::OS_RESERVE_GIB);
+    items.items.iter().fold(Gib(0), |acc, i| acc.plus(i.gib))
 }
 
 fn patroni_items(plan: &Plan, items: &mut Items) {
@@ -363,17 +381,17 @@ fn patroni_rest_items(plan: &Plan, mem: &postgres::Memory, items: &mut Items) {
 
 fn minio_items(plan: &Plan, items: &mut Items) {
     let tib = plan.minio.drives_per_node as f64 * plan.minio.drive_tib;
-    let gib = a::minio_ram_guidance_gib(tib);
+    let gib = a::minio_ram_band_gib(tib);
     items.add(
         "MinIO server (whole-node guidance)",
         Category::Service,
         1,
         Gib::from_gib(gib),
         format!(
-            "{} drives × {} TiB = {} TiB per node → {gib} GiB (≤1 TiB 8, ≤10 TiB 16, ≤100 TiB 32, more 64)",
+            "{} drives × {} TiB = {} TiB per node → {gib} GiB (≤1 TiB 8, ≤10 TiB 16, ≤100 TiB 32, ≤1 PiB 64, more 128)",
             plan.minio.drives_per_node, plan.minio.drive_tib, tib
         ),
-        "MinIO hardware checklist, memory per node by storage (DESIGN.md §3)",
+        a::MINIO_RAM_SOURCE,
     );
 }
 
@@ -448,13 +466,30 @@ mod tests {
             .iter()
             .filter(|i| i.category == Category::Synapse)
             .fold(Gib(0), |a, i| a.plus(i.gib));
-        assert_eq!(synapse, Gib(13000), "20 processes × 6.5 GiB");
+        // 3 sync workers and the room worker at 2.16 GiB, 16 processes at 0.16.
+        assert_eq!(
+            synapse,
+            Gib(4 * 216 + 16 * 16),
+            "sizing::tests has the per-type cases"
+        );
         // PgBouncer: 64 MiB + (1000 + 60) × 8 KiB = 72.28 MiB = 0.07 GiB.
         let pgb = b.items.iter().find(|i| i.name == "PgBouncer").unwrap();
         assert_eq!(pgb.gib, Gib(7));
-        assert_eq!(b.ram_needed_gib, Gib(13000 + 50 + 25 + 25 + 7 + 200));
-        assert_eq!(b.ram_free_gib, SignedGib(16000 - 13307));
-        assert_eq!(b.ram_used_percent, 83);
+        let others = 50 + 25 + 25 + 7 + 200;
+        assert_eq!(synapse_services_gib(&Plan::default()), Gib(others));
+        assert_eq!(b.ram_needed_gib, Gib(1120 + others));
+        assert_eq!(b.ram_free_gib, SignedGib(16000 - 1427));
+        assert_eq!(b.ram_used_percent, 9);
+        // Each process type: its processes' bases, then their caches as one item.
+        let item = |name: &str| {
+            let i = b.items.iter().find(|i| i.name == name).unwrap();
+            (i.count, i.each_gib, i.gib)
+        };
+        assert_eq!(item("Sync workers"), (3, Gib(16), Gib(48)));
+        // 2,500 users × 2.8 MiB = 6.84 GiB, held at 3 × 2 GiB.
+        assert_eq!(item("Sync workers: caches"), (1, Gib(600), Gib(600)));
+        assert_eq!(item("Room workers: caches"), (1, Gib(200), Gib(200)));
+        assert!(!b.items.iter().any(|i| i.name == "Pushers: caches"));
     }
 
     #[test]

@@ -158,7 +158,7 @@ pub fn ComparePanel() -> impl IntoView {
                         <div class="field">
                             <label for="compare-source">"Share link or plan file (YAML)"</label>
                             <textarea id="compare-source" name="compare.source" rows="3" spellcheck="false"
-                                placeholder="https://…/#2.2.… or schema: 2 …"
+                                placeholder="https://…/#2.3.… or schema: 2 …"
                                 prop:value=move || pasted.get()
                                 on:input=move |ev| pasted.set(event_target_value(&ev))></textarea>
                         </div>

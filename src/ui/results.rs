@@ -88,10 +88,13 @@ fn synapse_section(c: &Computed) -> impl IntoView + use<> {
             <dl class="kpis">
                 <div><dt>"Processes"</dt><dd>{metric(c, "synapse.process-count", Unit::Count)}</dd></div>
                 <div><dt>"Workers"</dt><dd>{metric(c, "synapse.worker-count", Unit::Count)}</dd></div>
-                <div><dt>"RAM per process"</dt><dd>{metric(c, "synapse.ram-per-process-gib", Unit::Gib)}</dd></div>
+                <div><dt>"RAM, busiest process"</dt><dd>{metric(c, "synapse.ram-per-process-gib", Unit::Gib)}</dd></div>
                 <div><dt>"RAM, all processes"</dt><dd>{metric(c, "synapse.ram-total-gib", Unit::Gib)}</dd></div>
+                <div><dt>"Cache autotuning bound, per process"</dt><dd>{metric(c, "synapse.process-bound-gib", Unit::Gib)}</dd></div>
+                <div><dt>"The deployment notes' rule would say"</dt><dd>{metric(c, "synapse.seed-rule-total-gib", Unit::Gib)}</dd></div>
             </dl>
             <p class="formula">{metric(c, "synapse.ram-formula", Unit::Plain)}</p>
+            <p class="hint">"Each process type: a base measured in the lab plus the caches its users bring; cache autotuning compares the whole process's jemalloc-allocated memory with its maximum and evicts above it. The deployment notes' rule is shown for comparison only."</p>
         </section>
     }
 }

@@ -1,7 +1,7 @@
 //! The results' navigation: one tab per view, as a WAI-ARIA tablist (roving tabindex,
 //! arrow keys, Home/End; selection follows focus), and the view in the address's query
 //! (`?view=storage`), which the plan link never reads: the fragment stays exactly the
-//! link format (`#2.2.<payload>`, owned by `share`).
+//! link format (`#2.3.<payload>`, owned by `share`).
 //!
 //! Also here: in-page links (`#f-…` to a field, `#results`) move the focus instead of
 //! the fragment, so they never replace the plan link in the address bar.

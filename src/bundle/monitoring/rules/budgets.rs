@@ -83,7 +83,7 @@ pub struct Budgets {
     pub pg_warn: u64,
     /// connections.postgres-max-connections.
     pub pg_max_connections: u64,
-    /// synapse.ram-per-process-gib in bytes.
+    /// synapse.process-bound-gib in bytes: where cache autotuning holds a process.
     pub synapse_process_bytes: u64,
     /// object-storage.set-size and .parity; None without erasure coding.
     pub erasure: Option<(u64, u64)>,
@@ -114,7 +114,7 @@ pub fn budgets(ctx: &Ctx) -> Budgets {
         pg_usable,
         pg_warn: percent_floor(pg_usable, CONNECTIONS_WARN_PERCENT),
         pg_max_connections: c.postgres_max_connections,
-        synapse_process_bytes: gib_bytes(ctx.report.synapse.ram_per_process_gib),
+        synapse_process_bytes: gib_bytes(ctx.report.synapse.process_bound_gib),
         // Parity below the set size: anything else is a layout MinIO refuses (an error
         // finding), with no set to watch.
         erasure: (os.parity > 0 && os.parity < os.set_size).then_some((os.set_size, os.parity)),
@@ -346,16 +346,10 @@ fn synapse_ram(ctx: &Ctx, b: &Budgets) -> Vec<Alert> {
     if let (Some(main), Some(s_host)) = (synapse_targets.first(), ctx.topology.first(Role::Synapse))
     {
         let syn = &ctx.report.synapse;
-        let base = ctx
-            .plan
-            .assume(&crate::assumptions::SYNAPSE_PROCESS_BASE_GIB);
-        let per_factor = ctx
-            .plan
-            .assume(&crate::assumptions::SYNAPSE_PROCESS_PER_FACTOR_GIB);
-        let factor = ctx.plan.synapse.cache_factor;
+        let base = ctx.plan.assume(&crate::assumptions::SYNAPSE_BASE_MIB);
         let heuristic = format!(
-            "synapse.ram-per-process-gib {} GiB = assumptions.synapse-process-base-gib {base} GiB + assumptions.synapse-process-per-factor-gib {per_factor} GiB × synapse.cache-factor {factor}",
-            syn.ram_per_process_gib
+            "synapse.process-bound-gib {} GiB = assumptions.synapse-process-base-mib {base} MiB + synapse.cache-autotuning-max-gib {} GiB",
+            syn.process_bound_gib, syn.cache_autotuning_max_gib
         );
         // The process the case fires on: the last worker (or the main process alone).
         let target = synapse_targets.last().unwrap_or(main);
@@ -394,21 +388,19 @@ fn synapse_ram(ctx: &Ctx, b: &Budgets) -> Vec<Alert> {
                 "30m",
                 Warning,
                 format!(
-                    "Synapse {} (index {}) on {inst} uses more than its {} GiB RAM budget",
+                    "Synapse {} (index {}) on {inst} uses more than the {} GiB cache autotuning holds a process at",
                     lbl("job"),
                     lbl("index"),
-                    syn.ram_per_process_gib
+                    syn.process_bound_gib
                 ),
                 format!(
-                    "The resident memory of Synapse process {} (index {}) on {inst} has been above {} GiB for 30 minutes, the plan's budget per process ({heuristic}: the seed's heuristic, an assumption). Why: the Synapse host's RAM budget ({} processes × {} GiB = {} GiB of hosts.synapse.ram-gib = {} GiB) holds only while every process stays within it; caches are capped at {} GiB per process (caches.cache_autotuning.max_cache_memory_usage), so the rest of the process has grown: a large room's state, big syncs, or a leak. Change: if it stays there, plan more per process (assumptions.synapse-process-base-gib, then hosts.synapse.ram-gib if the host budget no longer fits) or smaller caches (synapse.cache-factor); restart the process if it keeps growing.",
+                    "The resident memory of Synapse process {} (index {}) on {inst} has been above {} GiB for 30 minutes ({heuristic}; the base is an assumption measured in the lab). Why: every 30 s Synapse compares the whole process's jemalloc-allocated memory with caches.cache_autotuning.max_cache_memory_usage and evicts cache entries above it, so a process past the base plus that maximum has grown where autotuning cannot act: entries younger than min_cache_ttl, a large room's state being worked on, big syncs, jemalloc not preloaded, or a leak. The Synapse host's budget ({} GiB for {} processes of hosts.synapse.ram-gib = {} GiB) holds only while the processes stay near their expected size. Change: check that jemalloc is loaded (the jemalloc_stats_app_memory_bytes metric); if the process stays there, plan a larger base (assumptions.synapse-process-base-mib, then hosts.synapse.ram-gib if the host budget no longer fits); restart the process if it keeps growing.",
                     lbl("job"),
                     lbl("index"),
-                    syn.ram_per_process_gib,
-                    syn.process_count,
-                    syn.ram_per_process_gib,
+                    syn.process_bound_gib,
                     syn.ram_total_gib,
-                    ctx.plan.host(Role::Synapse).ram_gib,
-                    syn.cache_autotuning_max_gib
+                    syn.process_count,
+                    ctx.plan.host(Role::Synapse).ram_gib
                 ),
                 vec![
                     Case {
@@ -423,8 +415,8 @@ fn synapse_ram(ctx: &Ctx, b: &Budgets) -> Vec<Alert> {
                 ],
             )
             .because(format!(
-                "Threshold {} bytes = {} GiB × 2^30: report {heuristic} (src/sizing/mod.rs ram_per_process; caches capped by cache_autotuning at synapse.cache-autotuning-max-gib {} GiB). Jobs: the main process and every worker type of prometheus.yml's synapse job.",
-                b.synapse_process_bytes, syn.ram_per_process_gib, syn.cache_autotuning_max_gib
+                "Threshold {} bytes = {} GiB × 2^30: report {heuristic} (src/sizing/mod.rs synapse_summary; Synapse's autotuning acts on the whole process's jemalloc-allocated memory, synapse/util/caches/lrucache.py _expire_old_entries). Jobs: the main process and every worker type of prometheus.yml's synapse job.",
+                b.synapse_process_bytes, syn.process_bound_gib
             )),
         );
     }
@@ -873,8 +865,8 @@ mod tests {
                 (b.pg_usable, b.pg_warn, b.pg_max_connections),
                 (485, 388, 500)
             );
-            // synapse.ram-per-process-gib 6.5 = 6.5 × 2^30 bytes.
-            assert_eq!(b.synapse_process_bytes, 6_979_321_856);
+            // synapse.process-bound-gib 2.16 (0.16 base + 2 max) × 2^30 bytes.
+            assert_eq!(b.synapse_process_bytes, 2_319_282_339);
             // 4 nodes × 4 drives: one set of 16, EC:4.
             assert_eq!(b.erasure, Some((16, 4)));
             let t = b.turn.unwrap();
@@ -900,7 +892,7 @@ mod tests {
             );
             assert_eq!(
                 expr("SynapseProcessOverRamBudget"),
-                r#"process_resident_memory_bytes{job=~"master|room_worker|sync_worker|client_reader|federation_reader|stream_writer|federation_sender|pusher|user_dir|media_repository|background",instance="synapse.internal"} > 6979321856"#
+                r#"process_resident_memory_bytes{job=~"master|room_worker|sync_worker|client_reader|federation_reader|stream_writer|federation_sender|pusher|user_dir|media_repository|background",instance="synapse.internal"} > 2319282339"#
             );
             assert_eq!(
                 expr("MinioErasureSetAtParity"),
@@ -943,17 +935,20 @@ mod tests {
                 vec![("postgres.max-connections", "200")],
                 185,
                 148,
-                6_979_321_856,
+                2_319_282_339,
             ),
-            (vec![("synapse.cache-factor", "2")], 485, 388, 2_684_354_560),
+            // 8 GiB: max_cache_memory_usage 8 GiB / 8 = 1 GiB, bound 1.16 GiB.
             (
-                vec![
-                    ("assumptions.synapse-process-base-gib", "3"),
-                    ("synapse.cache-factor", "1"),
-                ],
+                vec![("hosts.synapse.ram-gib", "8")],
                 485,
                 388,
-                3_758_096_384,
+                1_245_540_515,
+            ),
+            (
+                vec![("assumptions.synapse-process-base-mib", "300")],
+                485,
+                388,
+                2_458_868_776,
             ),
         ] {
             let plan = plan_with(&changes);

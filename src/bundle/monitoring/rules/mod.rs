@@ -220,7 +220,7 @@ mod tests {
                         assert!(
                             [
                                 "postgres.max-connections",
-                                "assumptions.synapse-process-base-gib",
+                                "assumptions.synapse-process-base-mib",
                                 "minio.parity",
                                 "hosts.coturn.count",
                                 "hosts.livekit.count",

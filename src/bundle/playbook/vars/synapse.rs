@@ -133,11 +133,11 @@ pub(super) fn caches(b: &mut Builder) {
         "matrix_synapse_caches_global_factor",
         Node::Float(plan.synapse.cache_factor),
         vec![
-            "The plan's cache factor. It scales entry counts, not bytes; the RAM budget counts"
-                .into(),
+            "The plan's cache factor. It scales entry counts, not bytes (event_cache_size 100K x factor".into(),
+            "events, other caches their own sizes x factor); memory is bounded by the auto-tuning below.".into(),
             format!(
-                "1.5 GiB + 0.5 GiB x factor = {} GiB per process.",
-                syn.ram_per_process_gib
+                "The budget: {} GiB for all Synapse processes, {} GiB for the busiest.",
+                syn.ram_total_gib, syn.ram_per_process_gib
             ),
         ],
     );
@@ -147,7 +147,7 @@ pub(super) fn caches(b: &mut Builder) {
         SEED_CACHE_ENTRY_TTL,
         &[
             "Seed §3: entries unused for 30 minutes are dropped (the playbook's default is 1080m).",
-            "Memory is capped by the auto-tuning below either way.",
+            "Memory is bounded by the auto-tuning below either way.",
         ],
     );
     b.var(
@@ -160,17 +160,22 @@ pub(super) fn caches(b: &mut Builder) {
         gib_bytes(max),
         vec![
             format!(
-                "= {max} GiB in bytes (the template passes it through | int): the cache share of each"
+                "= {max} GiB in bytes (the template passes it through | int). Every 30 s Synapse compares it"
             ),
-            "process's budget (0.5 GiB x cache factor), so caches cannot outgrow it. Per process;".into(),
-            "the playbook's default would be min(host RAM / 8, 2 GiB). Needs jemalloc (in the image).".into(),
+            "with the whole process's jemalloc-allocated memory, not the caches alone, and evicts above".into(),
+            "it (synapse/util/caches/lrucache.py _expire_old_entries; jemalloc is in the image). The".into(),
+            "largest working set one process is expected to hold, at most the playbook's min(RAM / 8,".into(),
+            format!(
+                "2 GiB): a process is held near {} GiB (this + its base), the busiest one's budget.",
+                syn.process_bound_gib
+            ),
         ],
     );
     b.var_owned(
         "matrix_synapse_cache_autotuning_target_cache_memory_usage",
         gib_bytes(target),
         vec![format!(
-            "= {target} GiB: evict down to half the maximum, the playbook's own ratio."
+            "= {target} GiB: evict until the process is below half the maximum, the playbook's own ratio."
         )],
     );
     b.var_owned(

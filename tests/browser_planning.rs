@@ -99,7 +99,7 @@ async fn views_are_tabs_driven_by_the_keyboard_and_leave_the_link_alone() {
     let b = Browser::start().await;
     // The link settles 300 ms after the first render.
     let link_before = b.settled_link().await;
-    assert!(link_before.starts_with("#1.2."), "{link_before}");
+    assert!(link_before.starts_with("#2.3."), "{link_before}");
     assert_eq!(b.selected_view().await, "budgets");
     let roles = b
         .js(
@@ -232,11 +232,11 @@ async fn views_are_tabs_driven_by_the_keyboard_and_leave_the_link_alone() {
     assert_eq!(b.selected_view().await, "findings");
     assert_eq!(
         plan_of(&hash(&b).await).host(plan::Role::Synapse).ram_gib,
-        128
+        6
     );
     // The CLI opens the whole address, query and all.
     let url = b.client.current_url().await.expect("url").to_string();
-    assert!(url.contains("?view=findings#1.2."), "{url}");
+    assert!(url.contains("?view=findings#2.3."), "{url}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_synapse-planner"))
         .args(["open-url", &url])
         .output()
@@ -318,7 +318,7 @@ async fn a_figure_explains_itself() {
     assert!(
         text.as_str()
             .unwrap_or_default()
-            .contains("RAM 160 GiB − needed 133.07 GiB = 26.93 GiB"),
+            .contains("RAM 160 GiB − needed 14.27 GiB = 145.73 GiB"),
         "{text}"
     );
 
@@ -364,7 +364,9 @@ async fn an_assumption_override_changes_the_figures_and_the_link() {
             "Storage growth",
             "Object storage",
             "Calls",
-            "File descriptors"
+            "File descriptors",
+            "Activity from users",
+            "PostgreSQL memory"
         ])
     );
     let rows = b

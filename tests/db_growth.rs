@@ -208,3 +208,81 @@ fn federation_levels_order_the_growth() {
     );
     assert!(small.1 < open.1);
 }
+
+/// The "how" texts say what each figure is and where it comes from: the lab's measurement
+/// with its date and version, the Synapse source for the one-day pools, the published cases
+/// for the federation defaults; the seed's 3 KiB and 8× appear nowhere.
+#[test]
+fn explanations_cite_their_sources() {
+    use synapse_planner::sizing::storage;
+    for (federation, path, has) in [
+        (
+            "small",
+            "rates.db-gib-per-day",
+            &[
+                "5,500 bytes",
+                "docs/lab.md",
+                "2026-12-08",
+                "1.159.0",
+                "30 remote rooms",
+            ][..],
+        ),
+        (
+            "small",
+            "rates.wal-gib-per-day",
+            &["13,700 bytes", "1,210 bytes", "32,000 bytes", "docs/lab.md"][..],
+        ),
+        (
+            "small",
+            "rates.db-pools-gib",
+            &[
+                "event_push_actions",
+                "received_transactions",
+                "_remove_old_push_actions_that_have_rotated",
+            ][..],
+        ),
+        (
+            "small",
+            "rates.remote-rooms",
+            &["at most 30", "maf.chat"][..],
+        ),
+        (
+            "open",
+            "rates.remote-rooms",
+            &["at most 300", "matrix-org/synapse#7472"][..],
+        ),
+        (
+            "open",
+            "rates.db-join-gib",
+            &["16,200 bytes", "docs/lab.md"][..],
+        ),
+        (
+            "none",
+            "rates.received-events-per-day",
+            &["0 events received"][..],
+        ),
+        (
+            "small",
+            "disks[0].items[0].end-gib",
+            &["one-day pools", "state_groups_state", "docs/lab.md"][..],
+        ),
+        (
+            "small",
+            "disks[2].items[3].end-gib",
+            &["members notified", "docs/lab.md"][..],
+        ),
+    ] {
+        let plan = Plan::default()
+            .with_texts(&[("activity.federation", federation)])
+            .expect("valid");
+        let st = storage::storage(&plan);
+        let e = storage::explain(&plan, &st, path).unwrap_or_else(|| panic!("{path}"));
+        eprintln!("{federation} {path}: {e}\n");
+        for h in has {
+            assert!(e.contains(h), "{federation} {path}: no {h:?} in {e}");
+        }
+        for seed in ["3,072", "amplification"] {
+            assert!(!e.contains(seed), "{path}: {e}");
+        }
+    }
+}

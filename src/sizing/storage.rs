@@ -763,7 +763,7 @@ impl Model {
     fn wal_sentence(&self) -> String {
         let w = &self.wal;
         format!(
-            "{} local events × ({} bytes + {} members notified × {} bytes) + {} received messages × the same + {} bytes + {} received state changes × ({} + {}) bytes",
+            "{} local events × ({} bytes + {} members notified × {} bytes) + {} received messages × (the same + {} bytes) + {} received state changes × ({} + {}) bytes",
             count(self.local_events),
             count(w.base),
             num(self.notified),
@@ -1188,7 +1188,7 @@ fn rate_sentence(m: &Model, rate: &str) -> Option<String> {
             a::DB_JOIN_BYTES_PER_MEMBER.source
         ),
         "db-pools-gib" => format!(
-            "One day of rows Synapse deletes after a day: ({} local events + {} received messages) × {} members notified × {} bytes of event_push_actions + {} received events × {} bytes of received_transactions = {} GiB, standing, not growing. {}",
+            "One day of rows Synapse deletes after a day: ({} local events + {} received messages) × {} members notified (assumptions.room-members-notified, at most the registered users but one) × {} bytes of event_push_actions + {} received events × {} bytes of received_transactions = {} GiB, standing, not growing. {}",
             count(m.local_events),
             count(m.fed.messages),
             num(m.notified),

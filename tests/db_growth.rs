@@ -286,3 +286,46 @@ fn explanations_cite_their_sources() {
         }
     }
 }
+
+/// Remote rooms: registered users × rooms a user for the level, at most its bound
+/// (check(input, expect): registered users, federation, remote rooms).
+#[test]
+fn remote_rooms_follow_users_up_to_the_bound() {
+    for (registered, federation, rooms) in [
+        ("1", "none", 0.0),
+        ("10000", "none", 0.0),
+        ("10", "small", 10.0),
+        ("10000", "small", 30.0),
+        ("20", "open", 30.0),
+        // 199 × 1.5 = 298.5 rooms, shown rounded.
+        ("199", "open", 299.0),
+        ("1000", "open", 300.0),
+    ] {
+        let v = report(&[
+            ("users.registered", registered),
+            ("activity.federation", federation),
+        ]);
+        assert_eq!(
+            num(&v, "storage.rates.remote-rooms"),
+            rooms,
+            "{registered} users, {federation}"
+        );
+    }
+}
+
+/// A one-user server notifies no one: no push actions, so no pool without federation.
+#[test]
+fn members_notified_stop_at_the_other_users() {
+    let v = report(&[("users.registered", "1"), ("activity.federation", "none")]);
+    assert!(num(&v, "storage.rates.local-events-per-day") > 0.0);
+    assert_eq!(num(&v, "storage.rates.db-pools-gib"), 0.0);
+    // Two users: one notified per message, not nine.
+    let v = report(&[
+        ("users.registered", "2"),
+        ("activity.daily-active-users", "2"),
+        ("activity.messages-per-user-day", "100000"),
+        ("activity.federation", "none"),
+    ]);
+    // 2 × 100,000 × 1.25 events × 1 member × 790 B = 197,500,000 B = 0.1839 GiB.
+    assert_eq!(num(&v, "storage.rates.db-pools-gib"), 0.18);
+}

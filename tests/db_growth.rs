@@ -329,3 +329,32 @@ fn members_notified_stop_at_the_other_users() {
     // 2 × 100,000 × 1.25 events × 1 member × 790 B = 197,500,000 B = 0.1839 GiB.
     assert_eq!(num(&v, "storage.rates.db-pools-gib"), 0.18);
 }
+
+/// A message received over federation, against the lab's two-homeserver runs (10 of our
+/// members notified): 15,811–16,220 B kept (push actions and received transactions
+/// included) and 54,599–61,630 B of WAL.
+#[test]
+fn received_message_reproduces_the_lab() {
+    let v = report(&[
+        ("users.registered", "1000"),
+        ("activity.messages-per-user-day", "0"),
+        ("activity.federation", "open"),
+        ("assumptions.fed-state-changes-per-member-day", "0"),
+        ("assumptions.room-members-notified", "10"),
+    ]);
+    // 300 rooms × 5,000 members × 0.1 = 150,000 messages a day, nothing else.
+    let received = num(&v, "storage.rates.received-events-per-day");
+    assert_eq!(received, 150_000.0);
+    let kept = (num(&v, "storage.rates.db-gib-per-day") + num(&v, "storage.rates.db-pools-gib"))
+        * GIB
+        / received;
+    assert!(
+        (15_811.0 * 0.98..=16_220.0 * 1.02).contains(&kept),
+        "{kept} B kept per received message"
+    );
+    let wal = num(&v, "storage.rates.wal-gib-per-day") * GIB / received;
+    assert!(
+        (54_599.0..=61_630.0).contains(&wal),
+        "{wal} B of WAL per received message"
+    );
+}

@@ -810,6 +810,14 @@ fn growth_figures(p: &Plan) -> Vec<(String, f64)> {
             "storage.rates.stored-events-per-day",
             r.stored_events_per_day as f64,
         ),
+        ("storage.rates.remote-rooms", r.remote_rooms as f64),
+        (
+            "storage.rates.received-events-per-day",
+            r.received_events_per_day as f64,
+        ),
+        ("storage.rates.db-join-gib", r.db_join_gib),
+        ("storage.rates.db-pools-gib", r.db_pools_gib),
+        ("storage.rates.db-start-gib", r.db_start_gib),
         ("storage.rates.db-gib-per-day", r.db_gib_per_day),
         ("storage.rates.wal-gib-per-day", r.wal_gib_per_day),
         (

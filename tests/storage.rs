@@ -2,10 +2,16 @@
 //! the comments), the findings, the bundle files the model reads its schedule from, and
 //! properties over arbitrary valid plans.
 //!
-//! Constants used below (src/assumptions/storage.rs defaults): 3,072 bytes per event,
-//! 0.25 other events per message, federation ×1 / ×1.5 / ×3, 0.1 GiB empty database +
+//! Constants used below (src/assumptions/storage.rs defaults, the lab's measurements in
+//! docs/lab.md, 2026-12-08): 5,500 bytes kept per local event, 0.25 other events per
+//! message, 9 members notified × 790 bytes of push actions for one day; federation small /
+//! open: 1 / 1.5 remote rooms per registered user, at most 30 / 300, of 1,000 / 5,000
+//! members, 0.1 messages and 0.02 state changes per member a day, 7,100 bytes per received
+//! message, 7,200 + 3.2 × members bytes per state change, 16,200 bytes per member to join,
+//! 650 bytes of received transactions for one day; WAL 13,700 bytes per event + 1,210 per
+//! member notified + 32,000 per received event; 0.1 GiB empty database +
 //! 64 KiB per registered user, thumbnails +10 %, remote media 0 / 0.2 / 1.0 of local,
-//! 2 days of media on the Synapse host, 20 GiB base there, WAL ×8, largest table 0.4,
+//! 2 days of media on the Synapse host, 20 GiB base there, largest table 0.4,
 //! compression 0.3 (data) and 0.5 (WAL), 0.2 of the files changed per backup, 2 bytes per
 //! Prometheus sample, full at 85 %. A month is 365.25 / 12 = 30.4375 days; 1 GiB is
 //! 1,073,741,824 bytes.
@@ -63,16 +69,26 @@ fn default_plan_rates() {
         &[
             // 5,000 DAU × 30 messages × (1 + 0.25) = 187,500 events a day.
             ("rates.local-events-per-day", json!(187500)),
-            // × 1.5 (small federation) = 281,250 stored.
-            ("rates.stored-events-per-day", json!(281250)),
-            // 0.1 + 10,000 × 64 / 1,048,576 = 0.1 + 0.6104 = 0.7104 GiB.
-            ("rates.db-start-gib", json!(0.71)),
-            // 281,250 × 3,072 = 864,000,000 bytes = 0.80466 GiB a day.
-            ("rates.db-gib-per-day", json!(0.8)),
-            // 0.80466 × 30.4375 = 24.4919 GiB a month.
-            ("rates.db-gib-per-month", json!(24.49)),
-            // 0.80466 × 8 = 6.4373 GiB of WAL a day.
-            ("rates.wal-gib-per-day", json!(6.44)),
+            // Small federation: min(10,000 × 1, 30) = 30 remote rooms of 1,000 members:
+            // 3,000 messages and 600 state changes received a day; 191,100 stored.
+            ("rates.remote-rooms", json!(30)),
+            ("rates.received-events-per-day", json!(3600)),
+            ("rates.stored-events-per-day", json!(191100)),
+            // Join: 30 × 1,000 × 16,200 = 486,000,000 bytes = 0.4526 GiB.
+            ("rates.db-join-gib", json!(0.45)),
+            // Pools: (187,500 + 3,000) × 9 × 790 + 3,600 × 650 = 1,356,795,000 bytes
+            // = 1.2636 GiB.
+            ("rates.db-pools-gib", json!(1.26)),
+            // 0.1 + 10,000 × 64 / 1,048,576 (0.6104) + 0.4526 + 1.2636 = 2.4266 GiB.
+            ("rates.db-start-gib", json!(2.43)),
+            // 187,500 × 5,500 + 3,000 × 7,100 + 600 × (7,200 + 3.2 × 1,000)
+            // = 1,058,790,000 bytes = 0.98608 GiB a day.
+            ("rates.db-gib-per-day", json!(0.99)),
+            // 0.98608 × 30.4375 = 30.0137 GiB a month.
+            ("rates.db-gib-per-month", json!(30.01)),
+            // 187,500 × (13,700 + 9 × 1,210) + 3,000 × (24,590 + 32,000) + 600 × (13,700
+            // + 32,000) = 4,807,815,000 bytes = 4.4776 GiB of WAL a day.
+            ("rates.wal-gib-per-day", json!(4.48)),
             // 5,000 × 1 upload × 2 MiB × 1.1 / 1,024 = 10.742 GiB a day.
             ("rates.local-media-gib-per-day", json!(10.74)),
             // 10.742 × 0.2 = 2.1484.
@@ -108,11 +124,14 @@ fn federation_levels() {
             ("activity.upload-mib", "4"),
         ],
         &[
-            // 1,000 × 10 × 1.25 = 12,500, × 1 (no federation) stored.
+            // 1,000 × 10 × 1.25 = 12,500, no remote rooms: 12,500 stored.
             ("rates.local-events-per-day", json!(12500)),
+            ("rates.remote-rooms", json!(0)),
             ("rates.stored-events-per-day", json!(12500)),
-            // 12,500 × 3,072 = 38,400,000 bytes = 0.0358 GiB.
-            ("rates.db-gib-per-day", json!(0.04)),
+            // 12,500 × 5,500 = 68,750,000 bytes = 0.064 GiB.
+            ("rates.db-gib-per-day", json!(0.06)),
+            // 12,500 × (13,700 + 9 × 1,210) = 307,375,000 bytes = 0.2863 GiB of WAL.
+            ("rates.wal-gib-per-day", json!(0.29)),
             // 1,000 × 0.5 × 4 MiB × 1.1 / 1,024 = 2.1484 GiB; no remote media.
             ("rates.local-media-gib-per-day", json!(2.15)),
             ("rates.remote-media-gib-per-day", json!(0.0)),
@@ -125,9 +144,15 @@ fn federation_levels() {
             ("activity.messages-per-user-day", "20"),
         ],
         &[
-            // 100 × 20 × 1.25 = 2,500 local; × 3 (open) = 7,500 stored.
+            // 100 × 20 × 1.25 = 2,500 local; open: min(10,000 × 1.5, 300) = 300 rooms
+            // of 5,000 members, 150,000 messages and 30,000 state changes a day.
             ("rates.local-events-per-day", json!(2500)),
-            ("rates.stored-events-per-day", json!(7500)),
+            ("rates.remote-rooms", json!(300)),
+            ("rates.stored-events-per-day", json!(182500)),
+            // 150,000 × 7,100 + 30,000 × (7,200 + 16,000) = 1,761,000,000 bytes + 2,500
+            // × 5,500 = 1.6529 GiB a day; joining: 300 × 5,000 × 16,200 = 22.63 GiB.
+            ("rates.db-gib-per-day", json!(1.65)),
+            ("rates.db-join-gib", json!(22.63)),
             // 100 × 1 × 2 MiB × 1.1 / 1,024 = 0.2148 GiB, and as much remote (× 1.0).
             ("rates.local-media-gib-per-day", json!(0.21)),
             ("rates.remote-media-gib-per-day", json!(0.21)),
@@ -140,18 +165,18 @@ fn default_plan_disks() {
     check(
         &[],
         &[
-            // Patroni: database 0.7104 × (1 + 0.4 rewrite room) + 8 GiB pg_wal = 8.9945.
+            // Patroni: database 2.4266 × (1 + 0.4 rewrite room) + 8 GiB pg_wal = 11.397.
             ("disks[0].id", json!("patroni")),
-            ("disks[0].now-gib", json!(8.99)),
-            // Month 36 = 1,095.75 days: 0.7104 + 0.80466 × 1,095.75 = 882.417 GiB;
-            // × 1.4 + 8 = 1,243.39 GiB = 62.2 % of 2,000.
-            ("disks[0].end-gib", json!(1243.39)),
-            ("disks[0].end-percent", json!(62.2)),
-            ("disks[0].items[0].end-gib", json!(882.42)),
-            ("disks[0].items[2].end-gib", json!(352.97)),
-            // (1,243.39 − 8.99) / 36 = 34.29 a month; 1,243.39 / 0.85 → 1,463 GiB needed.
-            ("disks[0].growth-gib-per-month", json!(34.29)),
-            ("disks[0].needed-gib", json!(1463.0)),
+            ("disks[0].now-gib", json!(11.4)),
+            // Month 36 = 1,095.75 days: 2.4266 + 0.98608 × 1,095.75 = 1,082.918 GiB;
+            // × 1.4 + 8 = 1,524.09 GiB = 76.2 % of 2,000.
+            ("disks[0].end-gib", json!(1524.09)),
+            ("disks[0].end-percent", json!(76.2)),
+            ("disks[0].items[0].end-gib", json!(1082.92)),
+            ("disks[0].items[2].end-gib", json!(433.17)),
+            // (1,524.09 − 11.4) / 36 = 42.02 a month; 1,524.09 / 0.85 → 1,794 GiB needed.
+            ("disks[0].growth-gib-per-month", json!(42.02)),
+            ("disks[0].needed-gib", json!(1794.0)),
             ("months-until-full.patroni", json!(null)),
             // MinIO: 16 drives × 1 TiB at EC:4 = 12 TiB = 12,288 GiB usable; 85 % =
             // 10,444.8 GiB; 12.8906 GiB a day reaches it after 810.3 days: month 27.
@@ -178,23 +203,23 @@ fn backup_repository() {
     check(
         &[],
         &[
-            // Month 36, database 882.417 GiB:
-            // fulls 3 × 0.3 × 882.417 = 794.18
-            ("disks[2].items[0].end-gib", json!(794.18)),
-            // diffs 7 × 0.3 × 0.2 × 882.417 = 370.62
-            ("disks[2].items[1].end-gib", json!(370.62)),
-            // incrementals 184 × 0.3 × 0.2 × 882.417 = 9,741.9
-            ("disks[2].items[2].end-gib", json!(9741.91)),
-            // WAL 6.4373 × 0.5 × 14 days = 45.06
-            ("disks[2].items[3].end-gib", json!(45.06)),
-            // pg_dump 3 × 0.3 × 882.417 = 794.18
-            ("disks[2].items[4].end-gib", json!(794.18)),
+            // Month 36, database 1,082.918 GiB:
+            // fulls 3 × 0.3 × 1,082.918 = 974.63
+            ("disks[2].items[0].end-gib", json!(974.63)),
+            // diffs 7 × 0.3 × 0.2 × 1,082.918 = 454.83
+            ("disks[2].items[1].end-gib", json!(454.83)),
+            // incrementals 184 × 0.3 × 0.2 × 1,082.918 = 11,955.42
+            ("disks[2].items[2].end-gib", json!(11955.42)),
+            // WAL 4.4776 × 0.5 × 14 days = 31.34
+            ("disks[2].items[3].end-gib", json!(31.34)),
+            // pg_dump 3 × 0.3 × 1,082.918 = 974.63
+            ("disks[2].items[4].end-gib", json!(974.63)),
             // media mirror 10.742 × 1,095.75 = 11,770.75; churn 10.742 × 7 = 75.2
             ("disks[2].items[5].end-gib", json!(11770.75)),
             ("disks[2].items[6].end-gib", json!(75.2)),
-            // Sum 23,591.89 GiB; 85 % of 8,000 = 6,800 is crossed in month 11.
-            ("disks[2].end-gib", json!(23591.89)),
-            ("months-until-full.backup", json!(11)),
+            // Sum 26,236.79 GiB; 85 % of 8,000 = 6,800 is crossed in month 10.
+            ("disks[2].end-gib", json!(26236.79)),
+            ("months-until-full.backup", json!(10)),
         ],
     );
     check(
@@ -211,8 +236,8 @@ fn backup_repository() {
                 "disks[2].items[0].name",
                 json!("pgBackRest full backups (1 kept + the next)"),
             ),
-            // 2 × 0.3 × 882.417 = 529.45
-            ("disks[2].items[0].end-gib", json!(529.45)),
+            // 2 × 0.3 × 1,082.918 = 649.75
+            ("disks[2].items[0].end-gib", json!(649.75)),
             // 10.742 × 1 snapshot = 10.74
             ("disks[2].items[6].end-gib", json!(10.74)),
         ],
@@ -365,8 +390,12 @@ fn every_computed_figure_is_explained() {
     for (path, has) in [
         ("months-until-full.minio", "month 27"),
         ("months-until-full.patroni", "stays below through month 36"),
-        ("rates.db-gib-per-day", "3,072 bytes"),
-        ("rates.stored-events-per-day", "281,250"),
+        ("rates.db-gib-per-day", "5,500 bytes"),
+        ("rates.db-gib-per-day", "docs/lab.md"),
+        ("rates.wal-gib-per-day", "1,210 bytes"),
+        ("rates.stored-events-per-day", "191,100"),
+        ("rates.remote-rooms", "at most 30"),
+        ("rates.db-pools-gib", "event_push_actions"),
         ("disks[2].items[2].end-gib", "184 incrementals"),
         ("disks[1].capacity-gib", "EC:4"),
         ("full-percent", "85 %"),
@@ -454,22 +483,22 @@ fn each_storage_rule_fires() {
         "storage-full-now",
         "holds 45.78 GiB at go-live",
     );
-    // 8,000 → 1,000 GiB: the backup disk crosses 850 GiB in month 2.
+    // 8,000 → 1,000 GiB: the backup disk crosses 850 GiB in month 1 (863.66 GiB).
     has(
         &[("hosts.backup.disk-gib", "1000")],
         "error",
         "storage-fills-soon",
-        "in month 2 of 36",
+        "in month 1 of 36",
     );
-    // 3 fulls of 264.73 GiB (0.3 × 882.417) = 794.18 > 0.85 × 500 = 425: 1 fits at
+    // 3 fulls of 324.88 GiB (0.3 × 1,082.918) = 974.63 > 0.85 × 500 = 425: 1 fits at
     // the peak, so not even one full and the next.
     has(
         &[("hosts.backup.disk-gib", "500")],
         "error",
         "backup-retention-impossible",
-        "needs 3 fulls of 264.73 GiB",
+        "needs 3 fulls of 324.88 GiB",
     );
-    // With 2,000 GiB: 1,700 / 264.73 = 6 fulls fit at the peak → keep at most 5.
+    // With 2,000 GiB: 1,700 / 324.88 = 5 fulls fit at the peak → keep at most 4.
     has(
         &[
             ("hosts.backup.disk-gib", "2000"),
@@ -477,7 +506,7 @@ fn each_storage_rule_fires() {
         ],
         "error",
         "backup-retention-impossible",
-        "Keep at most 5 full backups",
+        "Keep at most 4 full backups",
     );
     has(
         &[
@@ -771,8 +800,10 @@ fn extreme_plans() {
                 ("retention.media-snapshots", "365"),
                 ("retention.prometheus-days", "3650"),
                 ("hosts.backup.disk-gib", "1"),
-                ("assumptions.db-bytes-per-event", "3072000"),
-                ("assumptions.wal-amplification", "8000"),
+                ("assumptions.db-bytes-per-event", "5500000"),
+                ("assumptions.wal-bytes-per-event", "13700000"),
+                ("assumptions.fed-rooms-max-open", "300000"),
+                ("assumptions.fed-room-members-open", "5000000"),
             ],
         ),
         (
@@ -1004,8 +1035,9 @@ proptest! {
     #[test]
     fn arbitrary_plans_are_finite(
         changes in plans(),
-        bytes in 0.0f64..=3_072_000.0,
-        amp in 0.0f64..=8000.0,
+        bytes in 0.0f64..=5_500_000.0,
+        wal in 0.0f64..=13_700_000.0,
+        members in 0.0f64..=1_000_000.0,
         share in 0.0f64..=1000.0,
         registered in 1u64..=100_000_000,
     ) {
@@ -1015,7 +1047,9 @@ proptest! {
         c.insert(0, ("users.registered", registered.max(dau).to_string()));
         c.push(("activity.daily-active-users", dau.to_string()));
         c.push(("assumptions.db-bytes-per-event", bytes.to_string()));
-        c.push(("assumptions.wal-amplification", amp.to_string()));
+        c.push(("assumptions.wal-bytes-per-event", wal.to_string()));
+        c.push(("assumptions.fed-room-members-small", members.to_string()));
+        c.push(("assumptions.fed-room-members-open", members.to_string()));
         c.push(("assumptions.disk-full-share", share.to_string()));
         c.push(("assumptions.backup-changed-share", share.to_string()));
         let p = build(&c);

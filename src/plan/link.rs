@@ -266,6 +266,25 @@ pub const FORMAT_1_KEYS: &[&str] = &[
     "assumptions.synapse-cache-max-cap-gib",
     "assumptions.synapse-cache-max-ram-share",
     "assumptions.synapse-cache-max-floor-gib",
+    // Database and WAL growth per event, with the federation model (issue 12), appended here.
+    "assumptions.db-bytes-per-received-event",
+    "assumptions.db-push-action-bytes",
+    "assumptions.room-members-notified",
+    "assumptions.db-received-transaction-bytes",
+    "assumptions.fed-rooms-per-user-small",
+    "assumptions.fed-rooms-per-user-open",
+    "assumptions.fed-rooms-max-small",
+    "assumptions.fed-rooms-max-open",
+    "assumptions.fed-room-members-small",
+    "assumptions.fed-room-members-open",
+    "assumptions.fed-messages-per-member-day",
+    "assumptions.fed-state-changes-per-member-day",
+    "assumptions.db-join-bytes-per-member",
+    "assumptions.db-state-change-bytes",
+    "assumptions.db-state-group-bytes-per-member",
+    "assumptions.wal-bytes-per-event",
+    "assumptions.wal-bytes-per-member-notified",
+    "assumptions.wal-bytes-per-received-extra",
 ];
 
 fn escape(text: &str) -> String {

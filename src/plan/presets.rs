@@ -496,9 +496,10 @@ fn users_100k() -> Vec<(String, String)> {
             ("hosts.backup.count", "1"),
             ("hosts.backup.ram-gib", "32"),
             ("hosts.backup.vcpus", "8"),
-            // The media mirror and backups grow ~6.4 TiB a month: ~236 TiB after 36
-            // months. Shorter local media retention or fewer snapshots shrink it.
-            ("hosts.backup.disk-gib", "300000"),
+            // The media mirror and backups grow ~7 TiB a month: ~253 TiB after 36
+            // months (database growth as measured in docs/lab.md, 2026-12-08). Shorter
+            // local media retention or fewer snapshots shrink it.
+            ("hosts.backup.disk-gib", "320000"),
             // Σ cp_max = 490 clients; 170 server connections + 15 reserved in 1,000.
             ("postgres.max-connections", "1000"),
             ("postgres.storage", "nvme"),

@@ -148,9 +148,19 @@ pub struct Storage {
 pub struct Rates {
     /// Room events the local users send a day (messages and the other events), rounded.
     pub local_events_per_day: u64,
-    /// Events stored a day: local × the federation factor, rounded.
+    /// Events stored a day: local plus received over federation, rounded.
     pub stored_events_per_day: u64,
-    /// The database on the first day: empty schema plus the registered accounts.
+    /// Remote rooms the server is joined to (federation), rounded.
+    pub remote_rooms: u64,
+    /// Messages and state changes received a day from the remote rooms, rounded.
+    pub received_events_per_day: u64,
+    /// The remote rooms' state, stored when the server joins them (counted from go-live).
+    pub db_join_gib: f64,
+    /// Rows Synapse deletes after a day (event_push_actions, received_transactions): a
+    /// standing pool of about one day of traffic, not growth.
+    pub db_pools_gib: f64,
+    /// The database on the first day: empty schema, the registered accounts, the remote
+    /// rooms' state and the one-day pools.
     pub db_start_gib: f64,
     pub db_gib_per_day: f64,
     pub db_gib_per_month: f64,
@@ -287,18 +297,19 @@ struct Model {
     months: u64,
     share: f64,
     non_message: f64,
-    federation_factor: f64,
-    fed_small: f64,
-    fed_open: f64,
     bytes_per_event: f64,
     local_events: f64,
     stored_events: f64,
+    fed: Fed,
+    notified: f64,
+    push_bytes: f64,
+    pools: f64,
     db_empty: f64,
     kib_per_user: f64,
     registered: u64,
     db0: f64,
     db_day: f64,
-    wal_amp: f64,
+    wal: WalRates,
     wal_day: f64,
     max_wal: f64,
     largest: f64,
@@ -322,6 +333,116 @@ struct Model {
     synapse_base: f64,
     local_cache_days: f64,
     remote_cache_days: f64,
+}
+
+/// The federation model: the remote rooms the local users join (rooms they share count
+/// once, up to a bound), their members, and what those rooms send a day. Lab-measured
+/// bytes (docs/lab.md, "Federation", 2026-12-08, Synapse 1.159.0) and the federation
+/// assumptions calibrated on the published cases (tests/db_growth.rs).
+struct Fed {
+    level: Federation,
+    /// Remote rooms per registered user and the bound, for the plan's level.
+    per_user: f64,
+    max_rooms: f64,
+    rooms: f64,
+    members: f64,
+    /// Messages and state changes received a day, all rooms.
+    messages: f64,
+    changes: f64,
+    received_bytes: f64,
+    rt_bytes: f64,
+    join_bytes: f64,
+    change_bytes: f64,
+    sg_per_member: f64,
+}
+
+impl Fed {
+    fn new(plan: &Plan) -> Fed {
+        let get = |x: &a::Assumption| share_of(plan, x, f64::MAX);
+        let (per_user, max_rooms, members) = match plan.activity.federation {
+            Federation::None => (0.0, 0.0, 0.0),
+            Federation::Small => (
+                get(&a::FED_ROOMS_PER_USER_SMALL),
+                get(&a::FED_ROOMS_MAX_SMALL),
+                get(&a::FED_ROOM_MEMBERS_SMALL),
+            ),
+            Federation::Open => (
+                get(&a::FED_ROOMS_PER_USER_OPEN),
+                get(&a::FED_ROOMS_MAX_OPEN),
+                get(&a::FED_ROOM_MEMBERS_OPEN),
+            ),
+        };
+        let rooms = finite((plan.users.registered as f64 * per_user).min(max_rooms));
+        let room_members = finite(rooms * members);
+        Fed {
+            level: plan.activity.federation,
+            per_user,
+            max_rooms,
+            rooms,
+            members,
+            messages: finite(room_members * get(&a::FED_MESSAGES_PER_MEMBER_DAY)),
+            changes: finite(room_members * get(&a::FED_STATE_CHANGES_PER_MEMBER_DAY)),
+            received_bytes: get(&a::DB_BYTES_PER_RECEIVED_EVENT),
+            rt_bytes: get(&a::DB_RECEIVED_TRANSACTION_BYTES),
+            join_bytes: get(&a::DB_JOIN_BYTES_PER_MEMBER),
+            change_bytes: get(&a::DB_STATE_CHANGE_BYTES),
+            sg_per_member: get(&a::DB_STATE_GROUP_BYTES_PER_MEMBER),
+        }
+    }
+
+    fn received(&self) -> f64 {
+        finite(self.messages + self.changes)
+    }
+
+    /// Bytes a state change keeps: its rows plus state_groups_state's share per member.
+    fn change_cost(&self) -> f64 {
+        finite(self.change_bytes + self.sg_per_member * self.members)
+    }
+
+    /// Bytes kept a day from the remote rooms (without the one-day pools).
+    fn bytes_per_day(&self) -> f64 {
+        finite(self.messages * self.received_bytes + self.changes * self.change_cost())
+    }
+
+    /// The remote rooms' state, stored once when the server joins each.
+    fn join_gib(&self) -> f64 {
+        finite(self.rooms * self.members * self.join_bytes / GIB)
+    }
+}
+
+/// WAL per event (docs/lab.md, 2026-12-08, Synapse 1.159.0, PostgreSQL 15.18): a base,
+/// plus a share per local member notified, plus the inbound queue's for a received event.
+struct WalRates {
+    base: f64,
+    member: f64,
+    received: f64,
+}
+
+impl WalRates {
+    fn new(plan: &Plan) -> WalRates {
+        WalRates {
+            base: share_of(plan, &a::WAL_BYTES_PER_EVENT, f64::MAX),
+            member: share_of(plan, &a::WAL_BYTES_PER_MEMBER_NOTIFIED, f64::MAX),
+            received: share_of(plan, &a::WAL_BYTES_PER_RECEIVED_EXTRA, f64::MAX),
+        }
+    }
+
+    /// WAL bytes per message (local or received) whose room notifies `notified` members.
+    fn per_message(&self, notified: f64) -> f64 {
+        finite(self.base + self.member * notified)
+    }
+
+    /// GiB of WAL a day: local events, received messages (which notify local members)
+    /// and received state changes (which notify no one).
+    fn per_day(&self, local_events: f64, fed: &Fed, notified: f64) -> f64 {
+        let m = self.per_message(notified);
+        finite(
+            (local_events * m
+                + fed.messages * (m + self.received)
+                + fed.changes * (self.base + self.received))
+                / GIB,
+        )
+    }
 }
 
 /// A share assumption, kept where it means something: 0..=max.
@@ -360,20 +481,32 @@ impl Model {
         let ret = &plan.retention;
         let dau = plan.daily_active_users() as f64;
         let non_message = share_of(plan, &a::NON_MESSAGE_EVENTS_PER_MESSAGE, f64::MAX);
-        let federation_factor = match act.federation {
-            Federation::None => 1.0,
-            Federation::Small => share_of(plan, &a::DB_FEDERATION_SMALL, f64::MAX),
-            Federation::Open => share_of(plan, &a::DB_FEDERATION_OPEN, f64::MAX),
-        };
         let bytes_per_event = share_of(plan, &a::DB_BYTES_PER_EVENT, f64::MAX);
-        let local_events = dau * act.messages_per_user_day * (1.0 + non_message);
-        let stored_events = local_events * federation_factor;
+        let local_events = finite(dau * act.messages_per_user_day * (1.0 + non_message));
+        let registered = plan.users.registered;
+        let fed = Fed::new(plan);
+        let stored_events = finite(local_events + fed.received());
+        // The room's members but the sender, at most every other registered user.
+        let notified = share_of(plan, &a::ROOM_MEMBERS_NOTIFIED, f64::MAX)
+            .min(registered.saturating_sub(1) as f64);
+        let push_bytes = share_of(plan, &a::DB_PUSH_ACTION_BYTES, f64::MAX);
+        // One day of push actions and received transactions (Synapse deletes both after a
+        // day): the remote rooms' messages notify their local members too.
+        let pools = finite(
+            ((local_events + fed.messages) * notified * push_bytes + fed.received() * fed.rt_bytes)
+                / GIB,
+        );
         let db_empty = share_of(plan, &a::DB_EMPTY_GIB, f64::MAX);
         let kib_per_user = share_of(plan, &a::DB_KIB_PER_USER, f64::MAX);
-        let registered = plan.users.registered;
-        let db0 = db_empty + registered as f64 * kib_per_user / (1024.0 * 1024.0);
-        let db_day = stored_events * bytes_per_event / GIB;
-        let wal_amp = share_of(plan, &a::WAL_AMPLIFICATION, f64::MAX);
+        let db0 = finite(
+            db_empty
+                + registered as f64 * kib_per_user / (1024.0 * 1024.0)
+                + fed.join_gib()
+                + pools,
+        );
+        let db_day = finite((local_events * bytes_per_event + fed.bytes_per_day()) / GIB);
+        let wal = WalRates::new(plan);
+        let wal_day = wal.per_day(local_events, &fed, notified);
         // The parameter the bundle writes, read as its size (not its text).
         let max_wal = crate::sizing::postgres::MAX_WAL_SIZE.gib();
         let thumbs = share_of(plan, &a::MEDIA_THUMBNAIL_SHARE, f64::MAX);
@@ -401,19 +534,20 @@ impl Model {
             months: act.months,
             share: share_of(plan, &a::DISK_FULL_SHARE, 1.0).max(0.01),
             non_message,
-            federation_factor,
-            fed_small: share_of(plan, &a::DB_FEDERATION_SMALL, f64::MAX),
-            fed_open: share_of(plan, &a::DB_FEDERATION_OPEN, f64::MAX),
             bytes_per_event,
             local_events,
             stored_events,
+            fed,
+            notified,
+            push_bytes,
+            pools,
             db_empty,
             kib_per_user,
             registered,
             db0,
             db_day,
-            wal_amp,
-            wal_day: db_day * wal_amp,
+            wal,
+            wal_day,
             max_wal,
             largest: share_of(plan, &a::DB_LARGEST_TABLE_SHARE, f64::MAX),
             thumbs,
@@ -510,16 +644,18 @@ impl Model {
         );
         match term {
             Term::Database => format!(
-                "{} GiB at the start ({} GiB empty + {} users × {} KiB) + {} GiB a day: {} events a day ({} local × {} federation) × {} bytes",
+                "{} GiB at the start ({} GiB empty + {} users × {} KiB + {} GiB of remote rooms' state + {} GiB of one-day pools) + {} GiB a day: {} local events × {} bytes + {} received over federation ({})",
                 num(self.db0),
                 num(self.db_empty),
                 count(self.registered as f64),
                 num(self.kib_per_user),
+                num(self.fed.join_gib()),
+                num(self.pools),
                 num(self.db_day),
-                count(self.stored_events),
                 count(self.local_events),
-                num(self.federation_factor),
-                count(self.bytes_per_event)
+                count(self.bytes_per_event),
+                count(self.fed.received()),
+                self.fed_sentence()
             ),
             Term::PgWal => format!(
                 "max_wal_size = {} GiB: PostgreSQL keeps up to this much WAL between checkpoints (more under heavy load or when archiving fails)",
@@ -559,10 +695,9 @@ impl Model {
                 num(self.h)
             ),
             Term::WalArchive => format!(
-                "{} GiB of WAL a day ({} GiB of growth × {} amplification) × {} compression × {} days (back to the oldest of {} weekly fulls)",
+                "{} GiB of WAL a day ({}) × {} compression × {} days (back to the oldest of {} weekly fulls)",
                 num(self.wal_day),
-                num(self.db_day),
-                num(self.wal_amp),
+                self.wal_sentence(),
                 num(self.cw),
                 self.wal_days,
                 self.full_retention
@@ -603,9 +738,49 @@ impl Model {
         }
     }
 
+    /// The federation terms in words, with their numbers.
+    fn fed_sentence(&self) -> String {
+        let f = &self.fed;
+        if f.rooms <= 0.0 {
+            return "no remote rooms: activity.federation none".into();
+        }
+        format!(
+            "{} remote rooms (users × {} a user, at most {}) of {} members: {} messages a day × {} bytes + {} state changes a day × ({} bytes + {} bytes × {} members of state_groups_state)",
+            num(f.rooms),
+            num(f.per_user),
+            num(f.max_rooms),
+            count(f.members),
+            count(f.messages),
+            count(f.received_bytes),
+            count(f.changes),
+            count(f.change_bytes),
+            num(f.sg_per_member),
+            count(f.members)
+        )
+    }
+
+    /// The WAL rate in words, with its numbers.
+    fn wal_sentence(&self) -> String {
+        let w = &self.wal;
+        format!(
+            "{} local events × ({} bytes + {} members notified × {} bytes) + {} received messages × (the same + {} bytes) + {} received state changes × ({} + {}) bytes",
+            count(self.local_events),
+            count(w.base),
+            num(self.notified),
+            count(w.member),
+            count(self.fed.messages),
+            count(w.received),
+            count(self.fed.changes),
+            count(w.base),
+            count(w.received)
+        )
+    }
+
     fn source(term: Term) -> &'static str {
         match term {
-            Term::Database => a::DB_BYTES_PER_EVENT.source,
+            Term::Database => {
+                "docs/lab.md (Measurements and Federation, 2026-12-08, Synapse 1.159.0, PostgreSQL 15.18): bytes kept per event and per member; Synapse deletes push actions and received transactions after a day (event_push_actions.py _remove_old_push_actions_that_have_rotated, transactions.py _cleanup_transactions); the federation assumptions calibrated on matrix-org/synapse#7472 and maf.chat (tests/db_growth.rs)"
+            }
             Term::PgWal => "PostgreSQL docs, WAL Configuration (max_wal_size); PGTune OLTP",
             Term::Rewrite => a::DB_LARGEST_TABLE_SHARE.source,
             Term::LocalMedia | Term::RemoteMedia => {
@@ -614,7 +789,7 @@ impl Model {
             Term::Fulls | Term::Diffs | Term::Incrs | Term::Dumps => {
                 "pgBackRest user guide (retention, expire after each backup; file-level incrementals before 2.46); the bundle's schedule, src/deploy/backups.rs"
             }
-            Term::WalArchive => a::WAL_AMPLIFICATION.source,
+            Term::WalArchive => a::WAL_BYTES_PER_EVENT.source,
             Term::MediaMirror | Term::SnapshotChurn => {
                 "the bundle's backup-media.sh (src/bundle/backup/media.rs): rclone sync of the bucket without remote_*, rsync of local_*, cp -al snapshots"
             }
@@ -685,6 +860,10 @@ pub fn storage(plan: &Plan) -> Storage {
             // Saturating casts: far above any plan's count, never a panic.
             local_events_per_day: finite(m.local_events.round()).max(0.0) as u64,
             stored_events_per_day: finite(m.stored_events.round()).max(0.0) as u64,
+            remote_rooms: finite(m.fed.rooms.round()).max(0.0) as u64,
+            received_events_per_day: finite(m.fed.received().round()).max(0.0) as u64,
+            db_join_gib: r2(m.fed.join_gib()),
+            db_pools_gib: r2(m.pools),
             db_start_gib: r2(m.db0),
             db_gib_per_day: r2(m.db_day),
             db_gib_per_month: r2(m.db_day * DAYS_PER_MONTH),
@@ -954,6 +1133,14 @@ fn fill_sentence(d: &Disk, section: &Storage, full: &str) -> String {
     }
 }
 
+fn fed_source(m: &Model) -> &'static str {
+    match m.fed.level {
+        Federation::None => "activity.federation none: no remote rooms.",
+        Federation::Small => a::FED_ROOMS_PER_USER_SMALL.source,
+        Federation::Open => a::FED_ROOMS_PER_USER_OPEN.source,
+    }
+}
+
 fn rate_sentence(m: &Model, rate: &str) -> Option<String> {
     Some(match rate {
         "local-events-per-day" => format!(
@@ -963,36 +1150,77 @@ fn rate_sentence(m: &Model, rate: &str) -> Option<String> {
             a::NON_MESSAGE_EVENTS_PER_MESSAGE.source
         ),
         "stored-events-per-day" => format!(
-            "{} local events a day × {} (federation factor for activity.federation: none 1, small {}, open {}, our estimates) = {} events stored a day.",
+            "{} local events a day + {} received over federation = {} events stored a day.",
             count(m.local_events),
-            num(m.federation_factor),
-            num(m.fed_small),
-            num(m.fed_open),
+            count(m.fed.received()),
             count(m.stored_events)
         ),
+        "remote-rooms" => format!(
+            "registered users × {} remote rooms a user for activity.federation, at most {} (rooms local users share count once) = {} rooms. {}",
+            num(m.fed.per_user),
+            num(m.fed.max_rooms),
+            num(m.fed.rooms),
+            fed_source(m)
+        ),
+        "received-events-per-day" => format!(
+            "{} remote rooms × {} members × ({} messages + {} state changes a member a day) = {} events received a day. {}",
+            num(m.fed.rooms),
+            count(m.fed.members),
+            num(if m.fed.rooms > 0.0 && m.fed.members > 0.0 {
+                m.fed.messages / (m.fed.rooms * m.fed.members)
+            } else {
+                0.0
+            }),
+            num(if m.fed.rooms > 0.0 && m.fed.members > 0.0 {
+                m.fed.changes / (m.fed.rooms * m.fed.members)
+            } else {
+                0.0
+            }),
+            count(m.fed.received()),
+            a::FED_STATE_CHANGES_PER_MEMBER_DAY.source
+        ),
+        "db-join-gib" => format!(
+            "{} remote rooms × {} members × {} bytes (the room's state, auth chain, memberships and state groups, stored when the server joins) = {} GiB, counted from go-live. {}",
+            num(m.fed.rooms),
+            count(m.fed.members),
+            count(m.fed.join_bytes),
+            num(m.fed.join_gib()),
+            a::DB_JOIN_BYTES_PER_MEMBER.source
+        ),
+        "db-pools-gib" => format!(
+            "One day of rows Synapse deletes after a day: ({} local events + {} received messages) × {} members notified (assumptions.room-members-notified, at most the registered users but one) × {} bytes of event_push_actions + {} received events × {} bytes of received_transactions = {} GiB, standing, not growing. {}",
+            count(m.local_events),
+            count(m.fed.messages),
+            num(m.notified),
+            count(m.push_bytes),
+            count(m.fed.received()),
+            count(m.fed.rt_bytes),
+            num(m.pools),
+            a::DB_PUSH_ACTION_BYTES.source
+        ),
         "db-start-gib" => format!(
-            "{} GiB empty + {} registered users × {} KiB = {} GiB.",
+            "{} GiB empty + {} registered users × {} KiB + {} GiB of remote rooms' state + {} GiB of one-day pools = {} GiB.",
             num(m.db_empty),
             count(m.registered as f64),
             num(m.kib_per_user),
+            num(m.fed.join_gib()),
+            num(m.pools),
             num(m.db0)
         ),
         "db-gib-per-day" | "db-gib-per-month" => format!(
-            "{} events stored a day × {} bytes = {} GiB a day, {} GiB a month (× 365.25/12 days). Bytes per event is our estimate: {}.",
-            count(m.stored_events),
+            "{} local events a day × {} bytes + {} = {} GiB a day, {} GiB a month (× 365.25/12 days). {}",
+            count(m.local_events),
             count(m.bytes_per_event),
+            m.fed_sentence(),
             num(m.db_day),
             num(m.db_day * DAYS_PER_MONTH),
-            a::DB_BYTES_PER_EVENT
-                .source
-                .trim_start_matches("assumption: ")
+            a::DB_BYTES_PER_EVENT.source
         ),
         "wal-gib-per-day" => format!(
-            "{} GiB of database growth a day × {} = {} GiB of WAL a day. {}",
-            num(m.db_day),
-            num(m.wal_amp),
+            "{} = {} GiB of WAL a day. {}",
+            m.wal_sentence(),
             num(m.wal_day),
-            a::WAL_AMPLIFICATION.source
+            a::WAL_BYTES_PER_EVENT.source
         ),
         "local-media-gib-per-day" => format!(
             "activity.daily-active-users × activity.uploads-per-user-day × activity.upload-mib / 1,024 × (1 + {} thumbnails) = {} GiB a day (ESS Sizing: average media size × uploads a day × active users).",

@@ -126,7 +126,7 @@ fn plan_minimal() {
             ("warning", "quorum-single-member"),
             ("warning", "haproxy-single"),
             // 2 vCPUs: the Patroni node needs ESS's 2 for PostgreSQL plus etcd, Patroni,
-            // pgBackRest and the OS (4.25); MinIO's checklist asks 8 per node.
+            // pgBackRest and the OS (5.25); MinIO's checklist asks 8 per node.
             ("warning", "cpu-short"),
             ("warning", "cpu-short"),
             ("warning", "minio-single-node"),

@@ -9,13 +9,13 @@ assumptions! {
     SYNAPSE_VCPUS_PER_PROCESS = "synapse-vcpus-per-process", "vCPUs one busy Synapse process uses", 1.0, "vCPUs",
         "CPython's global interpreter lock (docs.python.org, glossary \"global interpreter lock\"): one thread of a process runs Python at a time, so a busy Synapse process uses one core and no more; Synapse's workers exist to use more cores (Synapse docs, workers.md). Checked against Element's ESS sizing (ems-docs.element.io, LTS 23.10, 'ESS Sizing': 2 / 6 / 10 CPU for 1–500 / 501–2,500 / 2,501–10,000 users, 5 / 9 / 15 with open federation)";
     SYNAPSE_HOST_SERVICES_VCPUS = "synapse-host-services-vcpus", "Valkey, reverse-proxy companion, web clients and PgBouncer on the Synapse host", 1.0, "vCPUs",
-        "assumption: PgBouncer is one single-threaded process (PgBouncer docs, usage: \"single process\"), Valkey runs commands on one main thread, nginx serves static files and proxies; together at most about one core at this load";
+        "assumption: PgBouncer \"is single-threaded and uses one CPU core per instance\" (PgBouncer docs, config.md, so_reuseport), Valkey runs commands on one main thread, nginx serves static files and proxies; together about one core at this load";
     ETCD_VCPUS = "etcd-vcpus", "etcd member (Patroni's DCS)", 0.5, "vCPUs",
         "etcd docs, hardware recommendations: \"few etcd deployments require a lot of CPU capacity\", typical clusters two to four cores for the whole machine; Patroni writes a handful of keys every loop_wait (10 s), so half a core is a floor, not a measurement";
     PATRONI_VCPUS = "patroni-vcpus", "Patroni daemon and postgres_exporter", 0.25, "vCPUs",
         "assumption: Patroni's Python loop runs once every loop_wait (10 s); postgres_exporter answers one scrape every 15 s";
-    PGBACKREST_VCPUS = "pgbackrest-vcpus", "pgBackRest (archive-push, backup)", 1.0, "vCPUs",
-        "pgBackRest configuration reference: process-max defaults to 1, one process compressing and checksumming WAL and files, which takes a core while it runs";
+    PGBACKREST_VCPUS = "pgbackrest-vcpus", "pgBackRest archive-push on a database node", 2.0, "vCPUs",
+        "the bundle's pgbackrest.conf [global:archive-push] process-max=2 (src/bundle/backup/pgbackrest.rs): at most two processes compressing WAL (zstd) at once, a core each while a burst of WAL is pushed (pgBackRest configuration reference: process-max, \"max processes to use for compress/transfer\", default 1)";
     MINIO_VCPUS = "minio-vcpus", "MinIO server (hardware checklist minimum)", 8.0, "vCPUs",
         "MinIO Hardware Checklist (min.io docs, operations/checklists/hardware): server-grade CPUs with SIMD (AVX-512), 8 vCPU per host minimum, 16+ recommended, for hashing (healing) and erasure coding; whole-node guidance, like its RAM";
     HAPROXY_HANDSHAKES_PER_VCPU = "haproxy-handshakes-per-vcpu", "Full TLS handshakes one vCPU of HAProxy does per second", 650.0, "handshakes/s",
@@ -39,7 +39,7 @@ assumptions! {
     PROMETHEUS_VCPUS = "prometheus-vcpus", "Prometheus, Grafana and Alertmanager", 1.0, "vCPUs",
         "assumption: the plan's series scraped every 15 s are a few thousand samples a second, far below what one core ingests; Prometheus publishes no per-core figure, so one core is a floor";
     BACKUP_VCPUS = "backup-host-vcpus", "pgBackRest repository and the media rsync", 1.5, "vCPUs",
-        "pgBackRest configuration reference: process-max defaults to 1 (one core compressing while a backup runs); rsync is one process checksumming files (half a core, assumption)";
+        "pgBackRest configuration reference: process-max, \"max processes to use for compress/transfer\" (default 1): at least one core compressing while a backup runs (the bundle lets a backup use the host's vCPUs, at most 4); rsync is one process checksumming files (half a core, assumption)";
     OS_RESERVE_VCPUS = "os-reserve-vcpus", "Operating system, Docker daemon, node exporter", 0.5, "vCPUs",
         "assumption: journald, chrony, dockerd and node_exporter (one scrape every 15 s) use a fraction of a core";
     CPU_FAR_SHORT_FACTOR = "cpu-far-short-factor", "Load on a host, as a multiple of its vCPUs, beyond which it cannot keep up", 2.0, "×",

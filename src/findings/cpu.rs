@@ -29,14 +29,17 @@ fn synapse_processes(plan: &Plan, out: &mut Out) -> bool {
     if plan.host(Role::Synapse).count == 0 || n <= vcpus {
         return false;
     }
+    let ess = cpu::ess(plan);
     out.push(
         Severity::Warning,
         "synapse-cpu-oversubscribed",
         &["hosts.synapse.vcpus", "synapse.workers"],
         format!("{n} Synapse processes share {vcpus} vCPUs."),
         format!(
-            "Each Synapse process runs its Python reactor on one core at a time (the GIL), so a busy process uses a whole core ({}). ESS sizing gives 10 CPUs to the 2,501–10,000 user band (ems-docs, ESS Sizing).",
-            a::SYNAPSE_VCPUS_PER_PROCESS.label
+            "Each Synapse process runs its Python reactor on one core at a time (the GIL), so a busy process uses a whole core ({}). ESS sizing gives {} CPU to the homeserver for {} (ems-docs, ESS Sizing).",
+            a::SYNAPSE_VCPUS_PER_PROCESS.label,
+            ess.synapse_vcpus,
+            ess.band
         ),
         format!("Give the Synapse host at least {n} vCPUs, or fewer workers."),
     );

@@ -343,7 +343,7 @@ fn patroni_items(plan: &Plan, items: &mut Items) {
     );
     items.assumed(Basis::Floor, a::ETCD_VCPUS);
     items.assumed(Basis::Floor, a::PATRONI_VCPUS);
-    items.assumed(Basis::Floor, a::PGBACKREST_VCPUS);
+    items.assumed(Basis::Bound, a::PGBACKREST_VCPUS);
 }
 
 /// Full TLS handshakes and kept-alive requests at the plan's peak, through HAProxy's

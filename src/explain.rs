@@ -763,6 +763,38 @@ mod tests {
         }
     }
 
+    /// The CPU figures, hand-checked: LiveKit's busiest node forwards 3 rooms × 8 × 7 =
+    /// 168 video tracks (÷ 1,640 = 0.1024 → 0.11), HAProxy keeps 4 − 0.58, and the
+    /// default plan's 20 processes are twice ESS's 10 CPU.
+    #[test]
+    fn cpu_explanations() {
+        check(
+            &[],
+            "cpu.hosts[5].items[0].vcpus",
+            "LiveKit: video forwarding: 3 rooms × 8 participants × 7 others = 168 tracks ÷ 1,640 a vCPU = 0.11 vCPUs on one LiveKit host (the plan's load through a published rate). Source: LiveKit docs, Self-hosting › Benchmarks: 'Large meeting', 150 publishers × 150 subscribers at 85 % CPU of a 16-core c2-standard-16: 150 × 149 = 22,350 forwarded video tracks / (16 × 0.85) = 1,643 a vCPU, rounded down.",
+        );
+        check(
+            &[],
+            "cpu.hosts[3].vcpus-free",
+            "vCPUs 4 − needed 0.58 = 3.42 (hosts.haproxy.vcpus minus the sum of the CPU items; negative means short).",
+        );
+        check(
+            &[("hosts.minio.vcpus", "2")],
+            "cpu.hosts[2].vcpus-free",
+            "vCPUs 2 − needed 8 = −6 (hosts.minio.vcpus minus the sum of the CPU items; negative means short).",
+        );
+        check(
+            &[],
+            "cpu.ess.synapse-ratio",
+            "The planner's 20 vCPUs / ESS's 10 CPU = 2 (rounded to 0.01); tests/cpu.rs keeps it between 0.5 and 2 at ESS's bands for the presets' worker sets; a single process with open federation stays below (one core against ESS's 5 CPU).",
+        );
+        check(
+            &[("hosts.livekit.count", "0")],
+            "cpu.hosts[5].vcpus-needed",
+            "0 vCPUs: no LiveKit host is deployed (hosts.livekit.count = 0).",
+        );
+    }
+
     fn check(changes: &[(&str, &str)], path: &str, expect: &str) {
         let plan = Plan::default().with_texts(changes).expect("valid");
         let report = Report::new(&plan);

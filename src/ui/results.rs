@@ -82,6 +82,8 @@ pub fn Results() -> impl IntoView {
 }
 
 fn synapse_section(c: &Computed) -> impl IntoView + use<> {
+    // ESS's band for the plan (`cpu.ess`), next to the planner's one core per process.
+    let p = |k: &str| format!("cpu.ess.{k}");
     view! {
         <section class="card" aria-labelledby="h-synapse">
             <h2 id="h-synapse">"Synapse processes"</h2>
@@ -92,6 +94,8 @@ fn synapse_section(c: &Computed) -> impl IntoView + use<> {
                 <div><dt>"RAM, all processes"</dt><dd>{metric(c, "synapse.ram-total-gib", Unit::Gib)}</dd></div>
                 <div><dt>"Cache autotuning bound, per process"</dt><dd>{metric(c, "synapse.process-bound-gib", Unit::Gib)}</dd></div>
                 <div><dt>"The deployment notes' rule would say"</dt><dd>{metric(c, "synapse.seed-rule-total-gib", Unit::Gib)}</dd></div>
+                <div><dt>"vCPUs, all processes (one core each)"</dt><dd>{metric(c, p("planner-synapse-vcpus"), Unit::Count)}</dd></div>
+                <div><dt>"ESS's CPU for this band"</dt><dd>{metric(c, p("synapse-vcpus"), Unit::Count)}</dd></div>
             </dl>
             <p class="formula">{metric(c, "synapse.ram-formula", Unit::Plain)}</p>
             <p class="hint">"Each process type: a base measured in the lab plus the caches its users bring; cache autotuning compares the whole process's jemalloc-allocated memory with its maximum and evicts above it. The deployment notes' rule is shown for comparison only."</p>

@@ -70,6 +70,19 @@ fn budgets(plan: &Plan, report: &Report, parts: &[Part<'_>]) -> Option<String> {
         }
         [Key("hosts"), At(i), Key(key)] => hosts(plan, report, i, key),
         [
+            Key("cpu"),
+            Key("hosts"),
+            At(i),
+            Key("items"),
+            At(j),
+            Key(field),
+        ] => {
+            let h = report.cpu.hosts.get(i)?;
+            cpu_item(h, h.items.get(j)?, field)
+        }
+        [Key("cpu"), Key("hosts"), At(i), Key(key)] => cpu_host(plan, report, i, key),
+        [Key("cpu"), Key("ess"), Key(key)] => cpu_ess(plan, report, key),
+        [
             Key("connections"),
             Key("postgres-reserved"),
             At(i),
@@ -107,7 +120,9 @@ pub fn explainable(path: &str, value: &serde_json::Value) -> bool {
     }
     match split_head(path).0 {
         "storage" | "object-storage" | "calls" | "failures" => !matches!(value, J::String(_)),
-        "synapse" | "hosts" | "connections" | "postgres" | "summary" => !is_input_echo(path),
+        "synapse" | "hosts" | "cpu" | "connections" | "postgres" | "summary" => {
+            !is_input_echo(path)
+        }
         _ => false,
     }
 }
@@ -124,7 +139,7 @@ pub fn index_shape(path: &str) -> String {
 }
 
 /// The assumption groups in the order the engine lists them, each with a heading.
-pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 7] {
+pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 8] {
     [
         ("RAM and connections", a::RAM),
         ("Storage growth", a::STORAGE),
@@ -133,6 +148,7 @@ pub fn assumption_groups() -> [(&'static str, &'static [Assumption]); 7] {
         ("File descriptors", a::DESCRIPTORS),
         ("Activity from users", a::ACTIVITY),
         ("PostgreSQL memory", a::POSTGRES),
+        ("CPU", a::CPU),
     ]
 }
 
@@ -367,6 +383,120 @@ fn item_explanation(h: &sizing::HostBudget, item: &sizing::Item, field: &str) ->
         "count" => format!(
             "{} of “{}” on each {} host, {each} GiB each ({how}).",
             item.count, item.name, h.label
+        ),
+        _ => return None,
+    })
+}
+
+fn cpu_host(plan: &Plan, report: &Report, i: usize, key: &str) -> Option<String> {
+    let h = report.cpu.hosts.get(i)?;
+    let role = Role::ALL.get(i).copied()?;
+    let sum = |load: bool| -> Vec<String> {
+        h.items
+            .iter()
+            .filter(|it| !load || it.basis == sizing::cpu::Basis::Load)
+            .map(|it| format!("{} {}", it.name, it.vcpus))
+            .collect()
+    };
+    Some(match key {
+        "vcpus-needed" if h.items.is_empty() => format!(
+            "0 vCPUs: no {} host is deployed (hosts.{}.count = 0).",
+            h.label,
+            role.key()
+        ),
+        "vcpus-needed" => format!(
+            "Σ of the {} CPU items on one {} host: {} = {} vCPUs. Each item is rounded up to 0.01 vCPU once, so the total is exactly their sum.",
+            h.items.len(),
+            h.label,
+            sum(false).join(" + "),
+            h.vcpus_needed
+        ),
+        "load-vcpus" => {
+            let parts = sum(true);
+            let what = if parts.is_empty() {
+                "no item rests on the load".to_string()
+            } else {
+                parts.join(" + ")
+            };
+            format!(
+                "The items that divide the plan's load by a published rate per vCPU: {what} = {} vCPUs. Above {} × the host's {} vCPUs the plan has an error (assumption cpu-far-short-factor).",
+                h.load_vcpus,
+                number(plan.assume(&a::CPU_FAR_SHORT_FACTOR)),
+                h.vcpus
+            )
+        }
+        "vcpus-free" => format!(
+            "vCPUs {} − needed {} = {} (hosts.{}.vcpus minus the sum of the CPU items; negative means short).",
+            h.vcpus,
+            h.vcpus_needed,
+            h.vcpus_free,
+            role.key()
+        ),
+        "vcpus-used-percent" => format!(
+            "needed {} vCPUs / {} vCPUs = {} %, rounded to the nearest percent.",
+            h.vcpus_needed, h.vcpus, h.vcpus_used_percent
+        ),
+        _ => return None,
+    })
+}
+
+fn cpu_item(
+    h: &sizing::cpu::CpuBudget,
+    item: &sizing::cpu::CpuItem,
+    field: &str,
+) -> Option<String> {
+    let basis = match item.basis {
+        sizing::cpu::Basis::Load => "the plan's load through a published rate",
+        sizing::cpu::Basis::Guidance => "a vendor's sizing guidance",
+        sizing::cpu::Basis::Floor => "a stated floor",
+        sizing::cpu::Basis::Bound => "the most it can use",
+    };
+    Some(match field {
+        "each-vcpus" => format!(
+            "{}: {} = {} vCPUs each, rounded up to 0.01 ({basis}). Source: {}.",
+            item.name, item.formula, item.each_vcpus, item.source
+        ),
+        "vcpus" => format!(
+            "{}: {} = {} vCPUs on one {} host ({basis}). Source: {}.",
+            item.name, item.formula, item.vcpus, h.label, item.source
+        ),
+        "count" => format!(
+            "{} of “{}” on each {} host, {} vCPUs each.",
+            group(item.count),
+            item.name,
+            h.label,
+            item.each_vcpus
+        ),
+        _ => return None,
+    })
+}
+
+fn cpu_ess(plan: &Plan, report: &Report, key: &str) -> Option<String> {
+    let e = &report.cpu.ess;
+    Some(match key {
+        "synapse-vcpus" => format!(
+            "ESS's Synapse CPU for {}: {} CPU. Source: {}.",
+            e.band,
+            e.synapse_vcpus,
+            a::ESS_CPU_SOURCE
+        ),
+        "postgres-vcpus" => format!(
+            "ESS's PostgreSQL CPU for {}: {} CPU. Source: {}.",
+            e.band,
+            e.postgres_vcpus,
+            a::ESS_CPU_SOURCE
+        ),
+        "planner-synapse-vcpus" => format!(
+            "{} Synapse processes × {} vCPU (one core per busy process, the GIL) = {} vCPUs.",
+            plan.synapse_process_count(),
+            number(plan.assume(&a::SYNAPSE_VCPUS_PER_PROCESS)),
+            e.planner_synapse_vcpus
+        ),
+        "synapse-ratio" => format!(
+            "The planner's {} vCPUs / ESS's {} CPU = {} (rounded to 0.01); tests/cpu.rs keeps it between 0.5 and 2 at ESS's bands for the presets' worker sets; a single process with open federation stays below (one core against ESS's 5 CPU).",
+            e.planner_synapse_vcpus,
+            e.synapse_vcpus,
+            Gib::from_gib(e.synapse_ratio)
         ),
         _ => return None,
     })
@@ -631,6 +761,38 @@ mod tests {
             };
             assert_eq!(got, want, "{path}");
         }
+    }
+
+    /// The CPU figures, hand-checked: LiveKit's busiest node forwards 3 rooms × 8 × 7 =
+    /// 168 video tracks (÷ 1,640 = 0.1024 → 0.11), HAProxy keeps 4 − 0.58, and the
+    /// default plan's 20 processes are twice ESS's 10 CPU.
+    #[test]
+    fn cpu_explanations() {
+        check(
+            &[],
+            "cpu.hosts[5].items[0].vcpus",
+            "LiveKit: video forwarding: 3 rooms × 8 participants × 7 others = 168 tracks ÷ 1,640 a vCPU = 0.11 vCPUs on one LiveKit host (the plan's load through a published rate). Source: LiveKit docs, Self-hosting › Benchmarks: 'Large meeting', 150 publishers × 150 subscribers at 85 % CPU of a 16-core c2-standard-16: 150 × 149 = 22,350 forwarded video tracks / (16 × 0.85) = 1,643 a vCPU, rounded down.",
+        );
+        check(
+            &[],
+            "cpu.hosts[3].vcpus-free",
+            "vCPUs 4 − needed 0.58 = 3.42 (hosts.haproxy.vcpus minus the sum of the CPU items; negative means short).",
+        );
+        check(
+            &[("hosts.minio.vcpus", "2")],
+            "cpu.hosts[2].vcpus-free",
+            "vCPUs 2 − needed 8 = −6 (hosts.minio.vcpus minus the sum of the CPU items; negative means short).",
+        );
+        check(
+            &[],
+            "cpu.ess.synapse-ratio",
+            "The planner's 20 vCPUs / ESS's 10 CPU = 2 (rounded to 0.01); tests/cpu.rs keeps it between 0.5 and 2 at ESS's bands for the presets' worker sets; a single process with open federation stays below (one core against ESS's 5 CPU).",
+        );
+        check(
+            &[("hosts.livekit.count", "0")],
+            "cpu.hosts[5].vcpus-needed",
+            "0 vCPUs: no LiveKit host is deployed (hosts.livekit.count = 0).",
+        );
     }
 
     fn check(changes: &[(&str, &str)], path: &str, expect: &str) {

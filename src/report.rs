@@ -18,6 +18,8 @@ pub struct Report {
     pub plan: PlanSummary,
     pub synapse: SynapseSummary,
     pub hosts: Vec<HostBudget>,
+    /// vCPUs per host role, next to the RAM budgets.
+    pub cpu: sizing::cpu::Cpu,
     pub connections: Connections,
     pub postgres: PostgresReport,
     pub storage: sizing::storage::Storage,
@@ -118,6 +120,7 @@ impl Report {
             },
             synapse: sizing::synapse_summary(plan),
             hosts,
+            cpu: sizing::cpu::cpu(plan),
             connections,
             postgres: PostgresReport {
                 parameters: params.clone(),
@@ -154,6 +157,33 @@ impl Report {
 
     pub fn to_json_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The CPU section of [`Report::to_text`]: vCPUs per host role and ESS's band.
+    fn cpu_text(&self, o: &mut String) {
+        use std::fmt::Write;
+        let _ = writeln!(o, "\nCPU PER HOST");
+        for h in self.cpu.hosts.iter().filter(|h| h.count > 0) {
+            let _ = writeln!(
+                o,
+                "  {:<28} {} vCPU: needs {} ({}%), free {}",
+                h.label, h.vcpus, h.vcpus_needed, h.vcpus_used_percent, h.vcpus_free
+            );
+            for i in &h.items {
+                let count = if i.count > 1 {
+                    format!("{} × {} = ", i.count, i.each_vcpus)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(o, "      {:<60} {count}{} vCPU", i.name, i.vcpus);
+            }
+        }
+        let e = &self.cpu.ess;
+        let _ = writeln!(
+            o,
+            "  ESS ({}): Synapse {} CPU (the planner: {} vCPU), PostgreSQL {} CPU",
+            e.band, e.synapse_vcpus, e.planner_synapse_vcpus, e.postgres_vcpus
+        );
     }
 
     /// A plain-text rendering for terminals.
@@ -214,6 +244,7 @@ impl Report {
                 let _ = writeln!(o, "      {:<60} {count}{} GiB", i.name, i.gib);
             }
         }
+        self.cpu_text(&mut o);
         let c = &self.connections;
         let _ = writeln!(o, "\nCONNECTION CHAIN");
         let _ = writeln!(

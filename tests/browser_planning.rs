@@ -366,7 +366,8 @@ async fn an_assumption_override_changes_the_figures_and_the_link() {
             "Calls",
             "File descriptors",
             "Activity from users",
-            "PostgreSQL memory"
+            "PostgreSQL memory",
+            "CPU"
         ])
     );
     let rows = b

@@ -57,6 +57,8 @@ const CODES: &[&str] = &[
     "cache-autotuning-cap",
     "synapse-cache-bound-over-ram",
     "synapse-cpu-oversubscribed",
+    "cpu-short",
+    "cpu-far-short",
     "event-persisters-fixed",
     "quorum-single-member",
     "quorum-even-members",
@@ -784,7 +786,7 @@ fn load_figures(p: &Plan) -> [(&'static str, u64); 4] {
 
 /// The figures that grow with users, as (name, value): the derived activity, the
 /// storage growth (events, database, WAL, media, each disk's growth, month-end size and
-/// need), the connection and RAM needs of every role, and the call load (relayed calls,
+/// need), the connection, RAM and CPU needs of every role, and the call load (relayed calls,
 /// TURN allocations, LiveKit participants and bandwidth per node).
 fn growth_figures(p: &Plan) -> Vec<(String, f64)> {
     let mut out: Vec<(String, f64)> = vec![
@@ -848,6 +850,15 @@ fn growth_figures(p: &Plan) -> Vec<(String, f64)> {
         out.push((
             format!("hosts.{} ram-needed", role.key()),
             sizing::ram::budget(p, role).ram_needed_gib.0 as f64,
+        ));
+        let cpu = sizing::cpu::budget(p, role);
+        out.push((
+            format!("cpu.hosts.{} vcpus-needed", role.key()),
+            cpu.vcpus_needed.0 as f64,
+        ));
+        out.push((
+            format!("cpu.hosts.{} load-vcpus", role.key()),
+            cpu.load_vcpus.0 as f64,
         ));
     }
     let c = sizing::calls::calls(p);

@@ -125,6 +125,10 @@ fn plan_minimal() {
             ("warning", "pgbouncer-transaction-pooling"),
             ("warning", "quorum-single-member"),
             ("warning", "haproxy-single"),
+            // 2 vCPUs: the Patroni node needs ESS's 2 for PostgreSQL plus etcd, Patroni,
+            // pgBackRest and the OS (5.25); MinIO's checklist asks 8 per node.
+            ("warning", "cpu-short"),
+            ("warning", "cpu-short"),
             ("warning", "minio-single-node"),
             ("warning", "minio-unmaintained"),
             // PGTune's work_mem would let the worst case outgrow 16 GiB.

@@ -143,6 +143,7 @@ const fn contains(list: &[Assumption], id: &str) -> bool {
 
 mod activity;
 mod calls;
+mod cpu;
 mod descriptors;
 mod objectstore;
 mod postgres;
@@ -151,6 +152,7 @@ mod storage;
 
 pub use activity::*;
 pub use calls::*;
+pub use cpu::*;
 pub use descriptors::*;
 pub use objectstore::*;
 pub use postgres::*;
@@ -158,7 +160,7 @@ pub use ram::*;
 pub use storage::*;
 
 /// Every constant, in a fixed order: RAM and connections, storage, object storage, calls,
-/// file descriptors, activity, PostgreSQL memory (new groups go last: `Slot::Assumption`
+/// file descriptors, activity, PostgreSQL memory, CPU (new groups go last: `Slot::Assumption`
 /// indexes this order).
 pub fn all() -> impl Iterator<Item = &'static Assumption> {
     RAM.iter()
@@ -168,6 +170,7 @@ pub fn all() -> impl Iterator<Item = &'static Assumption> {
         .chain(DESCRIPTORS.iter())
         .chain(ACTIVITY.iter())
         .chain(POSTGRES.iter())
+        .chain(CPU.iter())
 }
 
 /// The constant with this id.

@@ -8,6 +8,7 @@ use crate::sizing::{Connections, HostBudget};
 use serde::Serialize;
 
 mod capacity;
+mod cpu;
 pub mod playbook;
 mod postgres;
 mod services;
@@ -72,6 +73,7 @@ pub fn evaluate(plan: &Plan, i: &Inputs<'_>) -> Vec<Finding> {
     workers(plan, &mut out);
     availability(plan, &mut out);
     postgres::check(plan, &mut out);
+    cpu::check(plan, &mut out);
     descriptors(plan, i.connections, i.calls, &mut out);
     storage::check(plan, i.storage, &mut out);
     capacity::check(plan, i.object_storage, i.calls, i.failures, &mut out);
@@ -422,17 +424,6 @@ fn workers(plan: &Plan, out: &mut Out) {
         );
     }
     synapse_caches(plan, out);
-    let vcpus = plan.host(Role::Synapse).vcpus;
-    if plan.synapse_process_count() > vcpus {
-        out.push(
-            Severity::Warning,
-            "synapse-cpu-oversubscribed",
-            &["hosts.synapse.vcpus", "synapse.workers"],
-            format!("{} Synapse processes share {vcpus} vCPUs.", plan.synapse_process_count()),
-            "Each Synapse process runs its Python reactor on one core at a time (the GIL), so a busy process uses a whole core; ESS sizing gives 10 CPUs to the 2,501–10,000 user band (ems-docs, ESS Sizing).",
-            format!("Give the Synapse host at least {} vCPUs, or fewer workers.", plan.synapse_process_count()),
-        );
-    }
     if plan.workers(WorkerKind::StreamWriterEvents) > 0 {
         out.push(
             Severity::Info,

@@ -285,6 +285,26 @@ pub const FORMAT_1_KEYS: &[&str] = &[
     "assumptions.wal-bytes-per-event",
     "assumptions.wal-bytes-per-member-notified",
     "assumptions.wal-bytes-per-received-extra",
+    // CPU per host role (issue 12 item 5, src/assumptions/cpu.rs), appended here.
+    "assumptions.synapse-vcpus-per-process",
+    "assumptions.synapse-host-services-vcpus",
+    "assumptions.etcd-vcpus",
+    "assumptions.patroni-vcpus",
+    "assumptions.pgbackrest-vcpus",
+    "assumptions.minio-vcpus",
+    "assumptions.haproxy-handshakes-per-vcpu",
+    "assumptions.haproxy-requests-per-vcpu",
+    "assumptions.haproxy-reconnect-seconds",
+    "assumptions.haproxy-requests-per-user-second",
+    "assumptions.coturn-calls-per-vcpu",
+    "assumptions.coturn-mbps-per-vcpu",
+    "assumptions.livekit-video-tracks-per-vcpu",
+    "assumptions.livekit-audio-tracks-per-vcpu",
+    "assumptions.livekit-redis-vcpus",
+    "assumptions.prometheus-vcpus",
+    "assumptions.backup-host-vcpus",
+    "assumptions.os-reserve-vcpus",
+    "assumptions.cpu-far-short-factor",
 ];
 
 fn escape(text: &str) -> String {

@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod connections;
+pub mod cpu;
 pub mod descriptors;
 pub mod failures;
 pub mod objectstore;

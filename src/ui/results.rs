@@ -82,6 +82,8 @@ pub fn Results() -> impl IntoView {
 }
 
 fn synapse_section(c: &Computed) -> impl IntoView + use<> {
+    // ESS's band for the plan (`cpu.ess`), next to the planner's one core per process.
+    let p = |k: &str| format!("cpu.ess.{k}");
     view! {
         <section class="card" aria-labelledby="h-synapse">
             <h2 id="h-synapse">"Synapse processes"</h2>
@@ -92,6 +94,8 @@ fn synapse_section(c: &Computed) -> impl IntoView + use<> {
                 <div><dt>"RAM, all processes"</dt><dd>{metric(c, "synapse.ram-total-gib", Unit::Gib)}</dd></div>
                 <div><dt>"Cache autotuning bound, per process"</dt><dd>{metric(c, "synapse.process-bound-gib", Unit::Gib)}</dd></div>
                 <div><dt>"The deployment notes' rule would say"</dt><dd>{metric(c, "synapse.seed-rule-total-gib", Unit::Gib)}</dd></div>
+                <div><dt>"vCPUs, all processes (one core each)"</dt><dd>{metric(c, p("planner-synapse-vcpus"), Unit::Count)}</dd></div>
+                <div><dt>"ESS's CPU for this band"</dt><dd>{metric(c, p("synapse-vcpus"), Unit::Count)}</dd></div>
             </dl>
             <p class="formula">{metric(c, "synapse.ram-formula", Unit::Plain)}</p>
             <p class="hint">"Each process type: a base measured in the lab plus the caches its users bring; cache autotuning compares the whole process's jemalloc-allocated memory with its maximum and evicts above it. The deployment notes' rule is shown for comparison only."</p>
@@ -142,6 +146,7 @@ fn ram_section(c: &Computed) -> impl IntoView + use<> {
                         <span class="host-count">{metric(c, p("count"), Unit::Count)} " × " {metric(c, p("ram-gib"), Unit::Count)} " GiB, " {metric(c, p("vcpus"), Unit::Count)} " vCPU"</span>
                         <span class="host-need">"needs " {metric_bare(c, p("ram-needed-gib"), Unit::Gib)} " (" {metric_bare(c, p("ram-used-percent"), Unit::Percent)} ")"</span>
                         <span class="host-free">"free " {metric_bare(c, p("ram-free-gib"), Unit::Gib)}</span>
+                        {cpu_summary(c, i)}
                     </summary>
                     <table class="items">
                         <tbody>{items}</tbody>
@@ -156,18 +161,59 @@ fn ram_section(c: &Computed) -> impl IntoView + use<> {
                             </tr>
                         </tfoot>
                     </table>
+                    {cpu_table(c, i)}
                 </details>
             }
         })
         .collect_view();
     view! {
         <section class="card" aria-labelledby="h-ram">
-            <h2 id="h-ram">"RAM budget per host"</h2>
-            <p class="lead">"What one host of each role needs, against its RAM. Open a role for every item; select a figure to see how it was computed."</p>
+            <h2 id="h-ram">"RAM and CPU per host"</h2>
+            <p class="lead">"What one host of each role needs, against its RAM and its vCPUs. Open a role for every item; select a figure to see how it was computed."</p>
             <div class="chart-wrap" inner_html=c.ram_svg.clone()></div>
             <ul class="legend">{legend}</ul>
             <div class="hosts">{hosts}</div>
         </section>
+    }
+}
+
+/// The host's CPU figure next to its RAM (`cpu.hosts[i]`, the same role order).
+fn cpu_summary(c: &Computed, i: usize) -> impl IntoView + use<> {
+    let p = |k: &str| format!("cpu.hosts[{i}].{k}");
+    view! {
+        <span class="host-cpu">"CPU needs " {metric_bare(c, p("vcpus-needed"), Unit::Count)} " vCPU (" {metric_bare(c, p("vcpus-used-percent"), Unit::Percent)} ")"</span>
+    }
+}
+
+/// Every CPU item of the host, its vCPUs, and the total against the host's vCPUs.
+fn cpu_table(c: &Computed, i: usize) -> impl IntoView + use<> {
+    let p = |k: &str| format!("cpu.hosts[{i}].{k}");
+    let n = c.report.cpu.hosts.get(i).map_or(0, |h| h.items.len());
+    let rows = (0..n)
+        .map(|j| {
+            let q = |k: &str| format!("cpu.hosts[{i}].items[{j}].{k}");
+            view! {
+                <tr>
+                    <th scope="row">{metric(c, q("name"), Unit::Plain)}</th>
+                    <td class="num">{metric(c, q("vcpus"), Unit::Count)} " vCPU"</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="items cpu-items" aria-label="CPU">
+            <tbody>{rows}</tbody>
+            <tfoot>
+                <tr>
+                    <th scope="row">"CPU needed on one host (" {metric(c, p("vcpus-used-percent"), Unit::Percent)} " of its vCPUs)"</th>
+                    <td class="num">{metric(c, p("vcpus-needed"), Unit::Count)} " vCPU"</td>
+                </tr>
+                <tr>
+                    <th scope="row">"vCPUs free"</th>
+                    <td class="num">{metric(c, p("vcpus-free"), Unit::Count)}</td>
+                </tr>
+            </tfoot>
+        </table>
     }
 }
 

@@ -12,8 +12,9 @@
 //! group rooms in schema 1, derived from the peak in schema 2) keep their meaning always.
 
 use super::validate::Problem;
-use super::{RawPlan, derive_daily_active, derive_peak, grouped, share_of};
+use super::{RawPlan, derive_daily_active, derive_peak, share_of};
 use crate::assumptions::{self as a, Assumption};
+use crate::format::group;
 
 /// Schema 1's daily active users where a file did not set them.
 pub(crate) const SCHEMA_1_DAILY_ACTIVE: u64 = 5_000;
@@ -162,35 +163,35 @@ pub(crate) fn schema_1(raw: &mut RawPlan, problems: &mut Vec<Problem>) {
     };
     if dau == Meant::Derive {
         let why = if SCHEMA_1_DAILY_ACTIVE > registered {
-            format!("more than its {} registered users", grouped(registered))
+            format!("more than its {} registered users", group(registered))
         } else {
             format!(
                 "fewer than the {} peak concurrent users it sets",
-                grouped(peak_set.flatten().unwrap_or(0))
+                group(peak_set.flatten().unwrap_or(0))
             )
         };
         problems.push(Problem::warning(
             DAU,
             format!(
                 "This schema-1 plan leaves out daily active users, which meant {} there: {why}. It is now derived from users: {} ({} % of registered users, at least the peak). Set activity.daily-active-users to choose another.",
-                grouped(SCHEMA_1_DAILY_ACTIVE),
-                grouped(d),
+                group(SCHEMA_1_DAILY_ACTIVE),
+                group(d),
                 percent(shares.0)
             ),
         ));
     }
     if peak == Meant::Derive {
         let why = if SCHEMA_1_PEAK > registered {
-            format!("more than its {} registered users", grouped(registered))
+            format!("more than its {} registered users", group(registered))
         } else {
-            format!("more than its {} daily active users", grouped(d))
+            format!("more than its {} daily active users", group(d))
         };
         problems.push(Problem::warning(
             PEAK,
             format!(
                 "This schema-1 plan leaves out peak concurrent users, which meant {} there: {why}. It is now derived from users: {} ({} % of daily active users). Set users.peak-concurrent to choose another.",
-                grouped(SCHEMA_1_PEAK),
-                grouped(p),
+                group(SCHEMA_1_PEAK),
+                group(p),
                 percent(shares.1)
             ),
         ));

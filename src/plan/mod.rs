@@ -422,7 +422,7 @@ impl Plan {
                 percent(&a::GROUP_ROOMS_PER_PEAK_USER)
             ),
         };
-        Some(format!("derived: {} ({how})", grouped(value)))
+        Some(format!("derived: {} ({how})", crate::format::group(value)))
     }
 
     /// A constant of the engine as this plan sets it: its override, or its default.
@@ -438,19 +438,6 @@ impl Plan {
 /// value stays within them.
 pub(crate) const MAX_CONCURRENT_1TO1: u64 = 1_000_000;
 pub(crate) const MAX_GROUP_ROOMS: u64 = 100_000;
-
-/// `12345` → `12,345`.
-pub(crate) fn grouped(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// Daily active users derived from `registered` × `share`, rounded, at least the peak a
 /// plan sets (so a derived value never conflicts with one the author set) and at most
